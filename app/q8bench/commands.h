@@ -1,0 +1,11 @@
+#pragma once
+// Each q8bench subcommand registers its options on the CLI11 app and runs when chosen.
+#include <CLI/CLI.hpp>
+
+namespace q8bench {
+
+void add_info_command(CLI::App& app);
+void add_tokenize_command(CLI::App& app);
+void add_generate_command(CLI::App& app);
+
+}  // namespace q8bench

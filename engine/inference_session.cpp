@@ -1,0 +1,80 @@
+#include "inference_session.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "engine_error.h"
+#include "kernels.h"
+#include "matmul.h"
+#include "ops.h"
+
+namespace q8 {
+
+namespace {
+constexpr int64_t kDefaultMaxCtx = 4096;
+}
+
+InferenceSession::InferenceSession(std::shared_ptr<const Model> model, const SessionOptions& o)
+    : model_(std::move(model)),
+      n_ctx_(o.n_ctx > 0 ? o.n_ctx : std::min(model_->config.n_ctx_train, kDefaultMaxCtx)),
+      n_batch_(std::max<int64_t>(1, o.n_batch)),
+      pool_(o.n_threads > 0 ? o.n_threads : default_thread_count()),
+      kv_(model_->config.n_layer, n_ctx_, model_->config.n_embd_kv(), o.kv_type),
+      inv_freq_(rope_inv_freq(model_->config, model_->rope_freq_factors)) {
+    const ModelConfig& c = model_->config;
+    const auto nb = static_cast<size_t>(n_batch_);
+    x_.resize(nb * c.n_embd);
+    xn_.resize(nb * c.n_embd);
+    q_.resize(nb * c.n_head * c.head_dim);
+    k_.resize(nb * c.n_embd_kv());
+    v_.resize(nb * c.n_embd_kv());
+    att_out_.resize(nb * c.n_head * c.head_dim);
+    tmp_.resize(nb * c.n_embd);
+    gate_.resize(nb * c.n_ff);
+    up_.resize(nb * c.n_ff);
+    tokens_.reserve(static_cast<size_t>(n_ctx_));
+}
+
+std::span<const float> InferenceSession::logits_row(size_t i) const {
+    const auto nv = static_cast<size_t>(model_->config.n_vocab);
+    return std::span<const float>(logits_).subspan(i * nv, nv);
+}
+
+void InferenceSession::truncate(int64_t n) {
+    if (n < static_cast<int64_t>(tokens_.size())) tokens_.resize(static_cast<size_t>(std::max<int64_t>(0, n)));
+}
+
+bool InferenceSession::eval(std::span<const int32_t> tokens, bool all_logits, const std::atomic<bool>* cancel) {
+    const ModelConfig& c = model_->config;
+    if (tokens.empty()) throw EngineError("nothing to evaluate: the token list is empty");
+    if (n_past() + static_cast<int64_t>(tokens.size()) > n_ctx_) {
+        throw EngineError("context full: " + std::to_string(n_past()) + " cached + " + std::to_string(tokens.size()) +
+                          " new tokens exceed the context of " + std::to_string(n_ctx_) + " tokens");
+    }
+    for (int32_t id : tokens) {
+        if (id < 0 || id >= c.n_vocab) {
+            throw EngineError("token id " + std::to_string(id) + " is outside the vocabulary of " +
+                              std::to_string(c.n_vocab));
+        }
+    }
+    const auto nv = static_cast<size_t>(c.n_vocab);
+    logits_.assign(all_logits ? tokens.size() * nv : nv, 0.f);
+    for (size_t done = 0; done < tokens.size();) {
+        const auto n = static_cast<int64_t>(std::min<size_t>(static_cast<size_t>(n_batch_), tokens.size() - done));
+        const bool last_chunk = done + static_cast<size_t>(n) == tokens.size();
+        const Logits want = all_logits ? Logits::All : last_chunk ? Logits::Last : Logits::None;
+        if (!forward_chunk(tokens.data() + done, n, want, cancel)) return false;
+        if (want == Logits::All) {
+            std::memcpy(logits_.data() + done * nv, chunk_logits_.data(), static_cast<size_t>(n) * nv * sizeof(float));
+        } else if (want == Logits::Last) {
+            std::memcpy(logits_.data(), chunk_logits_.data(), nv * sizeof(float));
+        }
+        tokens_.insert(tokens_.end(), tokens.begin() + static_cast<ptrdiff_t>(done),
+                       tokens.begin() + static_cast<ptrdiff_t>(done) + n);
+        done += static_cast<size_t>(n);
+    }
+    return true;
+}
+
+}  // namespace q8

@@ -1,0 +1,37 @@
+#pragma once
+// The inner loops every matrix product and attention step reduce to, one table per instruction
+// set. Weights are read in their stored format (F16, BF16, Q8_0, Q4_0 blocks) and converted in
+// registers, so a decode step streams each weight byte from memory exactly once.
+#include <cstddef>
+#include <cstdint>
+
+#include "cpu_features.h"
+
+namespace q8 {
+
+struct KernelTable {
+    Isa isa;
+    // w points at one row in the named format (f32, f16, bf16, Q8_0 or Q4_0 blocks); x at n floats.
+    using DotFn = float (*)(const void* w, const float* x, size_t n);
+    DotFn dot_f32;
+    DotFn dot_f16;
+    DotFn dot_bf16;
+    DotFn dot_q8_0;  // n multiple of 32
+    DotFn dot_q4_0;  // n multiple of 32
+    void (*f16_to_f32)(const uint16_t* src, float* dst, size_t n);
+    void (*f32_to_f16)(const float* src, uint16_t* dst, size_t n);
+    // y += a * v, with v in f16 or f32 (the two KV cache types)
+    using AxpyFn = void (*)(float a, const void* v, float* y, size_t n);
+    AxpyFn axpy_f16;
+    AxpyFn axpy_f32;
+};
+
+const KernelTable& kernels_for(Isa isa);  // clamps to a table this build and CPU can run
+const KernelTable& active_kernels();      // for active_isa()
+
+// Per-ISA tables, defined in kernels_<isa>.cpp.
+const KernelTable& scalar_kernels();
+const KernelTable& avx2_kernels();
+const KernelTable& avx512_kernels();
+
+}  // namespace q8

@@ -1,0 +1,145 @@
+// AVX2 + FMA + F16C kernels (built with those flags only; called only after run-time detection).
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "half.h"
+#include "kernels.h"
+
+namespace q8 {
+
+namespace {
+
+float hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+float dot_f32(const void* wv, const float* x, size_t n) {
+    const auto* w = static_cast<const float*>(wv);
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(x + i), a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 8), _mm256_loadu_ps(x + i + 8), a1);
+    }
+    float s = hsum(_mm256_add_ps(a0, a1));
+    for (; i < n; ++i) s += w[i] * x[i];
+    return s;
+}
+
+__m256 load_f16(const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+
+__m256 load_bf16(const uint16_t* p) {
+    __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+}
+
+float dot_f16(const void* wv, const float* x, size_t n) {
+    const auto* w = static_cast<const uint16_t*>(wv);
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        a0 = _mm256_fmadd_ps(load_f16(w + i), _mm256_loadu_ps(x + i), a0);
+        a1 = _mm256_fmadd_ps(load_f16(w + i + 8), _mm256_loadu_ps(x + i + 8), a1);
+    }
+    float s = hsum(_mm256_add_ps(a0, a1));
+    for (; i < n; ++i) s += f16_to_f32(w[i]) * x[i];
+    return s;
+}
+
+float dot_bf16(const void* wv, const float* x, size_t n) {
+    const auto* w = static_cast<const uint16_t*>(wv);
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        a0 = _mm256_fmadd_ps(load_bf16(w + i), _mm256_loadu_ps(x + i), a0);
+        a1 = _mm256_fmadd_ps(load_bf16(w + i + 8), _mm256_loadu_ps(x + i + 8), a1);
+    }
+    float s = hsum(_mm256_add_ps(a0, a1));
+    for (; i < n; ++i) s += bf16_to_f32(w[i]) * x[i];
+    return s;
+}
+
+float scale_of(const uint8_t* block) {
+    uint16_t h;
+    std::memcpy(&h, block, 2);
+    return f16_to_f32(h);
+}
+
+float dot_q8_0(const void* wv, const float* x, size_t n) {
+    const auto* w = static_cast<const uint8_t*>(wv);
+    __m256 acc = _mm256_setzero_ps();
+    for (size_t b = 0; b < n / 32; ++b, w += 34, x += 32) {
+        const __m256 d = _mm256_set1_ps(scale_of(w));
+        __m256 bs = _mm256_setzero_ps();
+        for (int k = 0; k < 4; ++k) {
+            __m128i q8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(w + 2 + 8 * k));
+            __m256 q = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q8));
+            bs = _mm256_fmadd_ps(q, _mm256_loadu_ps(x + 8 * k), bs);
+        }
+        acc = _mm256_fmadd_ps(d, bs, acc);
+    }
+    return hsum(acc);
+}
+
+float dot_q4_0(const void* wv, const float* x, size_t n) {
+    const auto* w = static_cast<const uint8_t*>(wv);
+    __m256 acc = _mm256_setzero_ps();
+    const __m128i mask = _mm_set1_epi8(0x0f), eight = _mm_set1_epi8(8);
+    for (size_t b = 0; b < n / 32; ++b, w += 18, x += 32) {
+        const __m256 d = _mm256_set1_ps(scale_of(w));
+        const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 2));
+        const __m128i lo = _mm_sub_epi8(_mm_and_si128(raw, mask), eight);
+        const __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(raw, 4), mask), eight);
+        __m256 bs = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo)), _mm256_loadu_ps(x));
+        bs = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8))), _mm256_loadu_ps(x + 8), bs);
+        bs = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi)), _mm256_loadu_ps(x + 16), bs);
+        bs = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8))), _mm256_loadu_ps(x + 24), bs);
+        acc = _mm256_fmadd_ps(d, bs, acc);
+    }
+    return hsum(acc);
+}
+
+void to_f32(const uint16_t* src, float* dst, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, load_f16(src + i));
+    for (; i < n; ++i) dst[i] = f16_to_f32(src[i]);
+}
+
+void to_f16(const float* src, uint16_t* dst, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i),
+                         _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
+    }
+    for (; i < n; ++i) dst[i] = f32_to_f16(src[i]);
+}
+
+void axpy_f16(float a, const void* vv, float* y, size_t n) {
+    const auto* v = static_cast<const uint16_t*>(vv);
+    const __m256 av = _mm256_set1_ps(a);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, load_f16(v + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; ++i) y[i] += a * f16_to_f32(v[i]);
+}
+
+
+void axpy_f32(float a, const void* vv, float* y, size_t n) {
+    const auto* v = static_cast<const float*>(vv);
+    const __m256 av = _mm256_set1_ps(a);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, _mm256_loadu_ps(v + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; ++i) y[i] += a * v[i];
+}
+
+}  // namespace
+
+const KernelTable& avx2_kernels() {
+    static const KernelTable t{Isa::Avx2, dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, to_f32, to_f16, axpy_f16, axpy_f32};
+    return t;
+}
+
+}  // namespace q8

@@ -1,0 +1,23 @@
+#include "memory_usage.h"
+
+#include <fstream>
+#include <string>
+
+namespace q8 {
+
+namespace {
+uint64_t status_kb(const char* key) {
+    std::ifstream in("/proc/self/status");
+    std::string line;
+    const std::string k(key);
+    while (std::getline(in, line)) {
+        if (line.compare(0, k.size(), k) == 0) return std::stoull(line.substr(k.size())) * 1024;
+    }
+    return 0;
+}
+}  // namespace
+
+uint64_t resident_memory_bytes() { return status_kb("VmRSS:"); }
+uint64_t peak_resident_memory_bytes() { return status_kb("VmHWM:"); }
+
+}  // namespace q8

@@ -1,0 +1,65 @@
+#include "ops.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace q8 {
+
+void rms_norm(const float* x, const float* w, size_t n, float eps, float* out) {
+    double ss = 0.0;  // double: the sum of squares of a few thousand values loses bits in float
+    for (size_t i = 0; i < n; ++i) ss += double(x[i]) * double(x[i]);
+    const float scale = static_cast<float>(1.0 / std::sqrt(ss / double(n) + double(eps)));
+    for (size_t i = 0; i < n; ++i) out[i] = x[i] * scale * w[i];
+}
+
+void silu_mul(const float* gate, const float* up, size_t n, float* out) {
+    for (size_t i = 0; i < n; ++i) out[i] = gate[i] / (1.f + std::exp(-gate[i])) * up[i];
+}
+
+void softmax(float* x, size_t n) {
+    const float mx = *std::max_element(x, x + n);
+    double sum = 0.0;
+    for (size_t i = 0; i < n; ++i) {
+        x[i] = std::exp(x[i] - mx);
+        sum += x[i];
+    }
+    const float inv = static_cast<float>(1.0 / sum);
+    for (size_t i = 0; i < n; ++i) x[i] *= inv;
+}
+
+std::vector<float> rope_inv_freq(const ModelConfig& c, std::span<const float> freq_factors) {
+    const size_t half = static_cast<size_t>(c.n_rot / 2);
+    std::vector<float> f(half);
+    for (size_t i = 0; i < half; ++i) {
+        double v = std::pow(double(c.rope_base), -2.0 * double(i) / double(c.n_rot));
+        if (i < freq_factors.size()) v /= double(freq_factors[i]);
+        f[i] = static_cast<float>(v);
+    }
+    return f;
+}
+
+void apply_rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, RopeStyle style,
+                std::span<const float> inv_freq, int64_t pos) {
+    const int64_t half = n_rot / 2;
+    thread_local std::vector<float> cs, sn;
+    cs.resize(static_cast<size_t>(half));
+    sn.resize(static_cast<size_t>(half));
+    for (int64_t i = 0; i < half; ++i) {
+        const double theta = double(pos) * double(inv_freq[static_cast<size_t>(i)]);
+        cs[static_cast<size_t>(i)] = static_cast<float>(std::cos(theta));
+        sn[static_cast<size_t>(i)] = static_cast<float>(std::sin(theta));
+    }
+    for (int64_t h = 0; h < n_heads; ++h) {
+        float* v = x + h * head_dim;
+        for (int64_t i = 0; i < half; ++i) {
+            const int64_t a = style == RopeStyle::Normal ? 2 * i : i;
+            const int64_t b = style == RopeStyle::Normal ? 2 * i + 1 : i + half;
+            const float c = cs[static_cast<size_t>(i)], s = sn[static_cast<size_t>(i)];
+            const float x0 = v[a], x1 = v[b];
+            v[a] = x0 * c - x1 * s;
+            v[b] = x0 * s + x1 * c;
+        }
+    }
+}
+
+}  // namespace q8

@@ -1,0 +1,29 @@
+#pragma once
+// Element-wise and per-row operations of the transformer block (everything but the weight
+// products and attention).
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "model_config.h"
+
+namespace q8 {
+
+// out = x / rms(x) * w, for one row of n values.
+void rms_norm(const float* x, const float* w, size_t n, float eps, float* out);
+
+// out[i] = silu(gate[i]) * up[i]
+void silu_mul(const float* gate, const float* up, size_t n, float* out);
+
+// In-place softmax of n values.
+void softmax(float* x, size_t n);
+
+// Per-pair inverse frequencies: base^(-2i/n_rot) / factor[i] (factors empty means 1).
+std::vector<float> rope_inv_freq(const ModelConfig& c, std::span<const float> freq_factors);
+
+// Rotates the first n_rot dims of each of n_heads vectors of head_dim at position pos.
+void apply_rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, RopeStyle style,
+                std::span<const float> inv_freq, int64_t pos);
+
+}  // namespace q8

@@ -1,0 +1,52 @@
+#pragma once
+// Regex pre-tokenization for byte-level BPE: text is cut into pieces (words, number groups,
+// punctuation runs, whitespace runs) and BPE merges never cross a piece boundary. Each named
+// pre-tokenizer is the sequence of regex splits its Hugging Face tokenizer.json performs, run with
+// PCRE2 in Unicode mode.
+#include <memory>
+#include <string_view>
+#include <vector>
+
+namespace q8 {
+
+enum class PreTokenizerKind {
+    gpt2,            // GPT-2 ByteLevel regex (also "default", mpt, olmo, phi-2, ...)
+    llama3,          // Llama 3: case-insensitive contractions, \p{N}{1,3}
+    qwen2,           // Llama 3's regex with single digits
+    starcoder,       // digits isolated one by one, then GPT-2 (also refact, smollm, command-r)
+    deepseek_coder,
+    deepseek_llm,
+    falcon,
+    gpt4o,
+};
+
+class PreTokenizer {
+public:
+    // Picks the pre-tokenizer for a tokenizer.ggml.pre value. An unknown name logs a warning and
+    // falls back to the GPT-2 regex, which is what older llama.cpp did; encoding still works and
+    // is right for the many GPT-2-derived vocabularies.
+    explicit PreTokenizer(std::string_view pre_name);
+    explicit PreTokenizer(PreTokenizerKind kind);
+    ~PreTokenizer();
+    PreTokenizer(const PreTokenizer&) = delete;
+    PreTokenizer& operator=(const PreTokenizer&) = delete;
+    PreTokenizer(PreTokenizer&&) noexcept;
+    PreTokenizer& operator=(PreTokenizer&&) noexcept;
+
+    // nullopt-like: returns false when the name is not known.
+    static bool lookup(std::string_view pre_name, PreTokenizerKind& kind);
+
+    PreTokenizerKind kind() const { return kind_; }
+
+    // Pieces in order; they cover `text` exactly (concatenating them gives `text` back). Ill-formed
+    // UTF-8 is split as if each bad sequence were U+FFFD, but the pieces keep the original bytes,
+    // so byte-level BPE stays lossless. Safe to call from several threads at once.
+    std::vector<std::string_view> split(std::string_view text) const;
+
+private:
+    struct Step;
+    PreTokenizerKind kind_;
+    std::vector<std::unique_ptr<Step>> steps_;
+};
+
+}  // namespace q8

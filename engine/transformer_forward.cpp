@@ -1,0 +1,126 @@
+// The decoder block shared by Llama and Qwen2: RMSNorm, (biased) Q/K/V, RoPE, grouped-query
+// attention over the F16 cache, SwiGLU feed-forward, residuals; then the final norm and head.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "inference_session.h"
+#include "kernels.h"
+#include "matmul.h"
+#include "ops.h"
+
+namespace q8 {
+
+namespace {
+
+void add_bias(float* y, const std::vector<float>& b, int64_t n) {
+    if (b.empty()) return;
+    const size_t d = b.size();
+    for (int64_t t = 0; t < n; ++t)
+        for (size_t i = 0; i < d; ++i) y[static_cast<size_t>(t) * d + i] += b[i];
+}
+
+void add_into(float* x, const float* y, size_t n) {
+    for (size_t i = 0; i < n; ++i) x[i] += y[i];
+}
+
+}  // namespace
+
+bool InferenceSession::forward_chunk(const int32_t* ids, int64_t n, Logits want, const std::atomic<bool>* cancel) {
+    const Model& m = *model_;
+    const ModelConfig& c = m.config;
+    const auto e = static_cast<size_t>(c.n_embd);
+    const int64_t pos0 = n_past();
+    const auto un = static_cast<size_t>(n);
+
+    for (int64_t t = 0; t < n; ++t) weight_row_to_f32(m.token_embd, ids[t], x_.data() + static_cast<size_t>(t) * e);
+
+    const auto q_dim = static_cast<size_t>(c.n_head * c.head_dim);
+    const auto kv_dim = static_cast<size_t>(c.n_embd_kv());
+    for (int64_t l = 0; l < c.n_layer; ++l) {
+        if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) return false;
+        const LayerWeights& L = m.layers[static_cast<size_t>(l)];
+
+        for (size_t t = 0; t < un; ++t) rms_norm(&x_[t * e], L.attn_norm.data(), e, c.norm_eps, &xn_[t * e]);
+        matmul(L.wq, xn_.data(), un, q_.data(), pool_);
+        matmul(L.wk, xn_.data(), un, k_.data(), pool_);
+        matmul(L.wv, xn_.data(), un, v_.data(), pool_);
+        add_bias(q_.data(), L.bq, n);
+        add_bias(k_.data(), L.bk, n);
+        add_bias(v_.data(), L.bv, n);
+        const KernelTable& kt = active_kernels();
+        for (int64_t t = 0; t < n; ++t) {
+            const auto ut = static_cast<size_t>(t);
+            apply_rope(&q_[ut * q_dim], c.n_head, c.head_dim, c.n_rot, c.rope_style, inv_freq_, pos0 + t);
+            apply_rope(&k_[ut * kv_dim], c.n_head_kv, c.head_dim, c.n_rot, c.rope_style, inv_freq_, pos0 + t);
+            if (kv_.type() == KvType::F16) {
+                kt.f32_to_f16(&k_[ut * kv_dim], static_cast<uint16_t*>(kv_.k(l, pos0 + t)), kv_dim);
+                kt.f32_to_f16(&v_[ut * kv_dim], static_cast<uint16_t*>(kv_.v(l, pos0 + t)), kv_dim);
+            } else {
+                std::memcpy(kv_.k(l, pos0 + t), &k_[ut * kv_dim], kv_dim * sizeof(float));
+                std::memcpy(kv_.v(l, pos0 + t), &v_[ut * kv_dim], kv_dim * sizeof(float));
+            }
+        }
+        attention(l, n, pos0);
+        matmul(L.wo, att_out_.data(), un, tmp_.data(), pool_);
+        add_into(x_.data(), tmp_.data(), un * e);
+
+        for (size_t t = 0; t < un; ++t) rms_norm(&x_[t * e], L.ffn_norm.data(), e, c.norm_eps, &xn_[t * e]);
+        matmul(L.w_gate, xn_.data(), un, gate_.data(), pool_);
+        matmul(L.w_up, xn_.data(), un, up_.data(), pool_);
+        silu_mul(gate_.data(), up_.data(), un * static_cast<size_t>(c.n_ff), gate_.data());
+        matmul(L.w_down, gate_.data(), un, tmp_.data(), pool_);
+        add_into(x_.data(), tmp_.data(), un * e);
+    }
+    if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) return false;
+
+    if (want != Logits::None) {
+        const size_t first = want == Logits::All ? 0 : un - 1;
+        const size_t rows = un - first;
+        for (size_t t = first; t < un; ++t) {
+            rms_norm(&x_[t * e], m.output_norm.data(), e, c.norm_eps, &xn_[(t - first) * e]);
+        }
+        chunk_logits_.resize(rows * static_cast<size_t>(c.n_vocab));
+        matmul(m.output_matrix(), xn_.data(), rows, chunk_logits_.data(), pool_);
+    }
+    return true;
+}
+
+void InferenceSession::attention(int64_t layer, int64_t n, int64_t pos0) {
+    const ModelConfig& c = model_->config;
+    const int64_t hd = c.head_dim;
+    const int64_t group = c.n_head / c.n_head_kv;
+    const float scale = 1.f / std::sqrt(static_cast<float>(hd));
+    const auto q_dim = static_cast<size_t>(c.n_head * hd);
+    const KernelTable& kt = active_kernels();
+    const bool f16 = kv_.type() == KvType::F16;
+    const KernelTable::DotFn dot = f16 ? kt.dot_f16 : kt.dot_f32;
+    const auto axpy = f16 ? kt.axpy_f16 : kt.axpy_f32;
+    const size_t row_off = static_cast<size_t>(hd) * kv_.elem_bytes();  // bytes per kv head
+    // One task per (token, head); each walks the cached keys up to its own position (causal).
+    const auto tasks = static_cast<size_t>(n * c.n_head);
+    pool_.parallel_for(tasks, [&](size_t t0, size_t t1) {
+        thread_local std::vector<float> scores;
+        scores.resize(static_cast<size_t>(n_ctx_));
+        for (size_t task = t0; task < t1; ++task) {
+            const int64_t t = static_cast<int64_t>(task) / c.n_head;
+            const int64_t h = static_cast<int64_t>(task) % c.n_head;
+            const int64_t g = h / group;
+            const float* q = &q_[static_cast<size_t>(t) * q_dim + static_cast<size_t>(h * hd)];
+            const int64_t n_keys = pos0 + t + 1;
+            for (int64_t p = 0; p < n_keys; ++p) {
+                const auto* key = static_cast<const uint8_t*>(kv_.k(layer, p)) + static_cast<size_t>(g) * row_off;
+                scores[static_cast<size_t>(p)] = dot(key, q, static_cast<size_t>(hd)) * scale;
+            }
+            softmax(scores.data(), static_cast<size_t>(n_keys));
+            float* out = &att_out_[static_cast<size_t>(t) * q_dim + static_cast<size_t>(h * hd)];
+            std::fill(out, out + hd, 0.f);
+            for (int64_t p = 0; p < n_keys; ++p) {
+                const auto* val = static_cast<const uint8_t*>(kv_.v(layer, p)) + static_cast<size_t>(g) * row_off;
+                axpy(scores[static_cast<size_t>(p)], val, out, static_cast<size_t>(hd));
+            }
+        }
+    });
+}
+
+}  // namespace q8

@@ -1,0 +1,373 @@
+#!/usr/bin/python3
+"""Build a tiny random-weight Llama or Qwen2 model, write it as GGUF the way llama.cpp's
+convert_hf_to_gguf.py would, and record what the independent NumPy reference computes for it.
+
+Why it exists: end-to-end engine tests need a model whose correct output is known. The weights are
+made in Hugging Face layout; `llama_reference.py` computes logits from that HF form, and only the
+writer step here applies the converter's GGUF conventions (tensor names, reversed dims, the Q/K row
+permutation for `llama`, rope_freqs for Llama-3 scaling). An engine that reads the GGUF and
+reproduces the logits therefore agrees with Hugging Face, not merely with this script.
+
+Output, in --out DIR:
+  model.gguf     the model (+ a small byte-level BPE tokenizer, tokenizer.ggml.model = "gpt2")
+  expected.json  {"arch", "tokens", "n_vocab", "greedy", "logits_file", "logits_shape", ...}
+  logits.f32     raw little-endian float32 logits, row-major [n_tokens, n_vocab]
+
+Usage:
+  /usr/bin/python3 tests/reference/make_reference_case.py --arch llama --out /tmp/refcase_llama --seed 1
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import sys
+from collections import Counter
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gguf_writer as gw  # noqa: E402
+from llama_reference import ModelConfig, forward, greedy, weight_names, weight_shapes  # noqa: E402
+
+N_PROMPT = 12
+N_GREEDY = 16
+
+DTYPES = {"f32": gw.GGML_F32, "f16": gw.GGML_F16, "q8_0": gw.GGML_Q8_0, "q4_0": gw.GGML_Q4_0}
+FILE_TYPES = {"f32": 0, "f16": 1, "q4_0": 2, "q8_0": 7}   # llama_ftype: ALL_F32, MOSTLY_F16, ...
+
+# Scaled-down Llama-3.1 style rope scaling (real models: factor 8, 1, 4, 8192). With head_dim 16
+# and theta 1e4 the pairs fall in all three bands (unchanged / smoothed / divided by factor).
+LLAMA3_FIXTURE_SCALING = {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                          "high_freq_factor": 4.0, "original_max_position_embeddings": 64}
+
+
+# ----------------------------------------------------------------------------------------------
+# Converter conventions (llama.cpp convert_hf_to_gguf.py)
+# ----------------------------------------------------------------------------------------------
+
+def permute_qk(w: np.ndarray, n_head: int) -> np.ndarray:
+    """The converter's LlamaModel.permute: per head, rows [h, t, j] (t in {0,1}, j < head_dim/2)
+    move to [h, j, t]. So GGUF row h*hd + 2j   = HF row h*hd + j
+                         GGUF row h*hd + 2j+1 = HF row h*hd + hd/2 + j
+    i.e. HF's rotate_half partners (j, j+hd/2) become adjacent, and the GGUF consumer applies RoPE
+    to adjacent pairs. Applied to q_proj with n_head, to k_proj with n_head_kv (also to q/k biases,
+    had Llama any)."""
+    if w.shape[0] % (2 * n_head):
+        raise ValueError(f"{w.shape[0]} rows do not split into {n_head} heads of even size")
+    hd = w.shape[0] // n_head
+    return w.reshape(n_head, 2, hd // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
+
+
+def converter_rope_freqs(theta: float, head_dim: int, scaling: dict) -> np.ndarray:
+    """rope_freqs.weight as convert_hf_to_gguf computes it for rope_type "llama3" (float32 math):
+       freq_i = 1 / theta^(2i/d);  wavelen = 2*pi / freq_i
+       factor_i = 1                     if wavelen < old_ctx / high_freq_factor
+                = factor                if wavelen > old_ctx / low_freq_factor
+                = 1 / ((1 - s)/factor + s), s = (old_ctx/wavelen - low)/(high - low), otherwise.
+    The consumer divides each pair's angle by factor_i."""
+    f32 = np.float32
+    freqs = f32(1.0) / (f32(theta) ** (np.arange(0, head_dim, 2, dtype=np.float32) / f32(head_dim)))
+    factor = f32(scaling["factor"])
+    low, high = f32(scaling["low_freq_factor"]), f32(scaling["high_freq_factor"])
+    old = f32(scaling["original_max_position_embeddings"])
+    low_wavelen, high_wavelen = old / low, old / high
+    out = []
+    for fr in freqs.astype(np.float32):
+        wavelen = f32(2 * math.pi) / fr
+        if wavelen < high_wavelen:
+            out.append(f32(1))
+        elif wavelen > low_wavelen:
+            out.append(factor)
+        else:
+            smooth = (old / wavelen - low) / (high - low)
+            out.append(f32(1) / ((f32(1) - smooth) / factor + smooth))
+    return np.array(out, dtype=np.float32)
+
+
+def gguf_tensor_name(hf: str) -> str:
+    fixed = {"model.embed_tokens.weight": "token_embd.weight", "model.norm.weight": "output_norm.weight",
+             "lm_head.weight": "output.weight"}
+    if hf in fixed:
+        return fixed[hf]
+    m = re.fullmatch(r"model\.layers\.(\d+)\.(.+)", hf)
+    if not m:
+        raise KeyError(hf)
+    sub = {"input_layernorm.weight": "attn_norm.weight",
+           "self_attn.q_proj.weight": "attn_q.weight", "self_attn.q_proj.bias": "attn_q.bias",
+           "self_attn.k_proj.weight": "attn_k.weight", "self_attn.k_proj.bias": "attn_k.bias",
+           "self_attn.v_proj.weight": "attn_v.weight", "self_attn.v_proj.bias": "attn_v.bias",
+           "self_attn.o_proj.weight": "attn_output.weight",
+           "post_attention_layernorm.weight": "ffn_norm.weight",
+           "mlp.gate_proj.weight": "ffn_gate.weight", "mlp.up_proj.weight": "ffn_up.weight",
+           "mlp.down_proj.weight": "ffn_down.weight"}[m.group(2)]
+    return f"blk.{m.group(1)}.{sub}"
+
+
+def is_matrix(hf: str) -> bool:
+    """2-D weights take --dtype; norms and biases stay F32 (as in converted files)."""
+    return hf.endswith(".weight") and not hf.endswith("norm.weight")
+
+
+# ----------------------------------------------------------------------------------------------
+# Tokenizer: byte-level BPE (GPT-2 style) trained on a fixed paragraph
+# ----------------------------------------------------------------------------------------------
+
+TRAINING_TEXT = (
+    "The quick brown fox jumps over the lazy dog. A model reads the text one token at a time and "
+    "predicts what comes next. When the weather is fine, the children play in the garden, and the "
+    "old cat sleeps in the sun near the window. There are many ways to write a program, but the "
+    "best ones are simple, clear and tested. In the morning we drink tea; in the evening we read "
+    "books and talk about the day. Numbers such as 12, 345 and 2024 appear in the text as well. "
+    "The engine runs on the processor, it loads the weights from the file and it writes the answer "
+    "to the screen. Hello world! This is a small test of the tokenizer, the reader and the writer. "
+    "Then the river ran through the town, under the bridge and into the sea, where the ships wait "
+    "for the wind. She said that there is nothing better than a good story told on a long night."
+)
+
+
+def bytes_to_unicode() -> dict[int, str]:
+    """GPT-2's reversible byte -> printable unicode map (printable Latin-1 bytes map to themselves,
+    the other 68 bytes to U+0100 upwards, in byte order)."""
+    keep = (list(range(ord("!"), ord("~") + 1)) + list(range(ord("\xa1"), ord("\xac") + 1))
+            + list(range(ord("\xae"), ord("\xff") + 1)))
+    mapping, extra = {}, 0
+    for b in range(256):
+        if b in keep:
+            mapping[b] = chr(b)
+        else:
+            mapping[b] = chr(256 + extra)
+            extra += 1
+    return mapping
+
+
+def build_tokenizer(n_vocab: int) -> dict:
+    """tokens: 256 byte symbols (id = byte value), then BPE merge results, then <|bos|>, <|eos|>."""
+    if n_vocab < 260:
+        raise ValueError("vocab must be at least 260 (256 bytes + merges + bos/eos)")
+    b2u = bytes_to_unicode()
+    tokens = [b2u[b] for b in range(256)]
+    known = set(tokens)
+    target = n_vocab - 2
+    merges: list[str] = []
+    words = Counter(re.findall(r" ?[A-Za-z]+| ?[0-9]+| ?[^\sA-Za-z0-9]+|\s+", TRAINING_TEXT))
+    corpus = {tuple(b2u[b] for b in w.encode("utf-8")): c for w, c in words.items()}
+    while len(tokens) < target:
+        pairs: Counter = Counter()
+        for sym, c in corpus.items():
+            for a, b in zip(sym, sym[1:]):
+                pairs[(a, b)] += c
+        if not pairs:
+            break
+        best = min(pairs.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        merged = best[0] + best[1]
+        merges.append(f"{best[0]} {best[1]}")
+        if merged not in known:
+            tokens.append(merged)
+            known.add(merged)
+        new_corpus = {}
+        for sym, c in corpus.items():
+            out, i = [], 0
+            while i < len(sym):
+                if i + 1 < len(sym) and (sym[i], sym[i + 1]) == best:
+                    out.append(merged)
+                    i += 2
+                else:
+                    out.append(sym[i])
+                    i += 1
+            new_corpus[tuple(out)] = new_corpus.get(tuple(out), 0) + c
+        corpus = new_corpus
+    # Larger vocabularies than the paragraph supports: pair up lowercase letters.
+    letters = "etaoinshrdlcumwfgypbvkjxqz"
+    for a in letters:
+        for b in letters:
+            if len(tokens) >= target:
+                break
+            if a + b not in known:
+                merges.append(f"{a} {b}")
+                tokens.append(a + b)
+                known.add(a + b)
+    if len(tokens) < target:
+        raise ValueError(f"cannot build {n_vocab} tokens")
+    tokens += ["<|bos|>", "<|eos|>"]
+    types = [1] * (n_vocab - 2) + [3, 3]
+    return {"tokens": tokens, "token_type": types, "merges": merges,
+            "bos": n_vocab - 2, "eos": n_vocab - 1}
+
+
+def add_tokenizer(w: gw.GGUFWriter, tok: dict) -> None:
+    w.add_string("tokenizer.ggml.model", "gpt2")
+    w.add_string("tokenizer.ggml.pre", "default")
+    w.add_array("tokenizer.ggml.tokens", gw.STRING, tok["tokens"])
+    w.add_array("tokenizer.ggml.token_type", gw.INT32, tok["token_type"])
+    w.add_array("tokenizer.ggml.merges", gw.STRING, tok["merges"])
+    w.add_u32("tokenizer.ggml.bos_token_id", tok["bos"])
+    w.add_u32("tokenizer.ggml.eos_token_id", tok["eos"])
+
+
+# ----------------------------------------------------------------------------------------------
+# Model
+# ----------------------------------------------------------------------------------------------
+
+def make_config(args) -> ModelConfig:
+    if args.dim % args.n_head:
+        raise SystemExit("--dim must be a multiple of --n-head")
+    scaling = None
+    if args.rope_scaling == "llama3":
+        if args.arch != "llama":
+            raise SystemExit("--rope-scaling llama3 is only for --arch llama")
+        scaling = dict(LLAMA3_FIXTURE_SCALING)
+    theta = args.rope_base if args.rope_base is not None else (10000.0 if args.arch == "llama" else 1000000.0)
+    eps = args.eps if args.eps is not None else (1e-5 if args.arch == "llama" else 1e-6)
+    return ModelConfig(
+        arch=args.arch, vocab_size=args.vocab, hidden_size=args.dim, intermediate_size=args.ff,
+        num_hidden_layers=args.layers, num_attention_heads=args.n_head,
+        num_key_value_heads=args.n_head_kv,
+        # The file stores these as float32; the reference uses exactly what the engine will read.
+        rms_norm_eps=float(np.float32(eps)), rope_theta=float(np.float32(theta)),
+        max_position_embeddings=args.ctx, tie_word_embeddings=args.tied, rope_scaling=scaling)
+
+
+def make_weights(cfg: ModelConfig, seed: int) -> dict[str, np.ndarray]:
+    """Deterministic float32 HF-layout weights: Linear weights N(0, (1.5/sqrt(in))^2) (std 0.19
+    for in=64, 0.12 for in=160), lm_head N(0, (2/sqrt(in))^2), embeddings N(0, 0.3^2), norm
+    weights 1 + N(0, 0.1^2), biases N(0, 0.1^2). Smaller scales (HF's 0.02 init) give nearly
+    flat logits and greedy runs that repeat one token; these give logits with std ~2 and varied
+    greedy continuations, which exercise the KV cache and positions much better."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, shape in weight_shapes(cfg).items():
+        if name.endswith("norm.weight"):
+            w = 1.0 + 0.1 * rng.standard_normal(shape)
+        elif name.endswith(".bias"):
+            w = 0.1 * rng.standard_normal(shape)
+        elif name == "model.embed_tokens.weight":
+            w = 0.3 * rng.standard_normal(shape)
+        elif name == "lm_head.weight":
+            w = (2.0 / math.sqrt(shape[1])) * rng.standard_normal(shape)
+        else:
+            w = (1.5 / math.sqrt(shape[1])) * rng.standard_normal(shape)
+        out[name] = w.astype(np.float32)
+    return out
+
+
+def stored_types(cfg: ModelConfig, dtype: str) -> dict[str, int]:
+    return {n: (DTYPES[dtype] if is_matrix(n) else gw.GGML_F32) for n in weight_names(cfg)}
+
+
+def effective_weights(weights: dict, types: dict) -> dict[str, np.ndarray]:
+    """What a reader of the file sees (f16 / Q8_0 / Q4_0 rounding), in HF layout."""
+    return {n: gw.roundtrip(w, types[n]) for n, w in weights.items()}
+
+
+def write_model_gguf(path: str, cfg: ModelConfig, weights: dict, types: dict, tok: dict,
+                     dtype: str, name: str) -> None:
+    a = cfg.arch
+    w = gw.GGUFWriter(path)
+    w.add_string("general.architecture", a)
+    w.add_string("general.name", name)
+    w.add_u32("general.file_type", FILE_TYPES[dtype])
+    w.add_u32("general.quantization_version", 2)
+    w.add_u32(f"{a}.vocab_size", cfg.vocab_size)
+    w.add_u32(f"{a}.context_length", cfg.max_position_embeddings)
+    w.add_u32(f"{a}.embedding_length", cfg.hidden_size)
+    w.add_u32(f"{a}.block_count", cfg.num_hidden_layers)
+    w.add_u32(f"{a}.feed_forward_length", cfg.intermediate_size)
+    w.add_u32(f"{a}.attention.head_count", cfg.num_attention_heads)
+    w.add_u32(f"{a}.attention.head_count_kv", cfg.num_key_value_heads)
+    w.add_f32(f"{a}.rope.freq_base", cfg.rope_theta)
+    w.add_f32(f"{a}.attention.layer_norm_rms_epsilon", cfg.rms_norm_eps)
+    w.add_u32(f"{a}.rope.dimension_count", cfg.head_dim)
+    add_tokenizer(w, tok)
+
+    if cfg.rope_scaling:
+        w.add_tensor("rope_freqs.weight",
+                     converter_rope_freqs(cfg.rope_theta, cfg.head_dim, cfg.rope_scaling), gw.GGML_F32)
+    for hf in weight_names(cfg):
+        data = weights[hf]
+        if cfg.arch == "llama" and (".q_proj." in hf or ".k_proj." in hf):
+            n = cfg.num_attention_heads if ".q_proj." in hf else cfg.num_key_value_heads
+            data = permute_qk(data, n)
+        w.add_tensor(gguf_tensor_name(hf), data, types[hf])
+    w.write()
+
+
+def prompt_tokens(n_vocab: int, bos: int) -> list[int]:
+    """Fixed prompt: BOS then 11 ids spread over bytes and merged tokens."""
+    return [bos] + [(17 + 29 * i) % (n_vocab - 2) for i in range(N_PROMPT - 1)]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--arch", choices=["llama", "qwen2"], required=True)
+    ap.add_argument("--out", required=True, help="output directory")
+    ap.add_argument("--seed", type=int, required=True)
+    ap.add_argument("--tied", action="store_true", help="no output.weight; token_embd is the output")
+    ap.add_argument("--n-head", type=int, default=4)
+    ap.add_argument("--n-head-kv", type=int, default=2)
+    ap.add_argument("--dim", type=int, default=64)
+    ap.add_argument("--layers", type=int, default=2)
+    ap.add_argument("--ff", type=int, default=160)
+    ap.add_argument("--vocab", type=int, default=300)
+    ap.add_argument("--rope-scaling", choices=["none", "llama3"], default="none")
+    ap.add_argument("--rope-base", type=float, default=None, help="default 1e4 llama, 1e6 qwen2")
+    ap.add_argument("--eps", type=float, default=None, help="default 1e-5 llama, 1e-6 qwen2")
+    ap.add_argument("--dtype", choices=list(DTYPES), default="f32",
+                    help="type of the 2-D weights (norms and biases are always f32)")
+    ap.add_argument("--ctx", type=int, default=128)
+    args = ap.parse_args(argv)
+
+    cfg = make_config(args)
+    if args.dtype in ("q8_0", "q4_0") and (cfg.hidden_size % 32 or cfg.intermediate_size % 32
+                                          or (cfg.num_attention_heads * cfg.head_dim) % 32):
+        raise SystemExit("quantised types need --dim, --ff and n_head*head_dim multiples of 32")
+    if N_PROMPT + N_GREEDY > cfg.max_position_embeddings:
+        raise SystemExit("--ctx too small")
+    os.makedirs(args.out, exist_ok=True)
+
+    tok = build_tokenizer(cfg.vocab_size)
+    weights = make_weights(cfg, args.seed)
+    types = stored_types(cfg, args.dtype)
+    eff = effective_weights(weights, types)
+
+    name = f"q8chat-reference-{cfg.arch}-seed{args.seed}"
+    write_model_gguf(os.path.join(args.out, "model.gguf"), cfg, weights, types, tok, args.dtype, name)
+
+    prompt = prompt_tokens(cfg.vocab_size, tok["bos"])
+    logits = forward(cfg, eff, prompt)
+    new_ids, min_gap = greedy(cfg, eff, prompt, N_GREEDY)
+
+    logits_path = os.path.join(args.out, "logits.f32")
+    tmp = logits_path + ".tmp"
+    logits.astype("<f4").tofile(tmp)
+    os.replace(tmp, logits_path)
+
+    expected = {
+        "arch": cfg.arch,
+        "tokens": prompt,
+        "n_vocab": cfg.vocab_size,
+        "greedy": new_ids,
+        "logits_file": "logits.f32",
+        "logits_shape": [len(prompt), cfg.vocab_size],
+        # Extras, for diagnostics:
+        "greedy_min_margin": min_gap,
+        "bos_token_id": tok["bos"],
+        "eos_token_id": tok["eos"],
+        "seed": args.seed,
+        "dtype": args.dtype,
+        "config": cfg.to_dict(),
+    }
+    jpath = os.path.join(args.out, "expected.json")
+    with open(jpath + ".tmp", "w") as f:   # one key per line, values compact
+        f.write("{\n" + ",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in expected.items())
+                + "\n}\n")
+    os.replace(jpath + ".tmp", jpath)
+    print(f"{args.out}: {cfg.arch} dtype={args.dtype} tied={cfg.tie_word_embeddings} "
+          f"logits std {logits.std():.3f}, greedy {new_ids}, min top-2 margin {min_gap:.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+#include "main_window.h"
+
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QStatusBar>
+#include <QVBoxLayout>
+
+#include "generation_worker.h"
+
+namespace q8ui {
+
+MainWindow::MainWindow(const QString& modelPath, QWidget* parent)
+    : QMainWindow(parent),
+      worker_(new GenerationWorker),
+      transcript_(new QPlainTextEdit),
+      prompt_(new QPlainTextEdit),
+      send_(new QPushButton(tr("Send"))),
+      stop_(new QPushButton(tr("Stop"))),
+      status_(new QLabel) {
+    setWindowTitle(tr("q8chat"));
+    transcript_->setReadOnly(true);
+    prompt_->setPlaceholderText(tr("Type a prompt; Send continues it."));
+    prompt_->setMaximumHeight(120);
+
+    auto* buttons = new QHBoxLayout;
+    buttons->addStretch();
+    buttons->addWidget(stop_);
+    buttons->addWidget(send_);
+    auto* layout = new QVBoxLayout;
+    layout->addWidget(transcript_, 1);
+    layout->addWidget(prompt_);
+    layout->addLayout(buttons);
+    auto* central = new QWidget;
+    central->setLayout(layout);
+    setCentralWidget(central);
+    statusBar()->addWidget(status_, 1);
+    resize(900, 650);
+
+    worker_->moveToThread(&workerThread_);
+    connect(&workerThread_, &QThread::finished, worker_, &QObject::deleteLater);
+    connect(this, &MainWindow::loadRequested, worker_, &GenerationWorker::loadModel);
+    connect(this, &MainWindow::generateRequested, worker_, &GenerationWorker::generate);
+    connect(worker_, &GenerationWorker::modelLoaded, this, [this](const QString& d) {
+        status_->setText(tr("Model: %1").arg(d));
+        setBusy(false);
+    });
+    connect(worker_, &GenerationWorker::tokenReady, this, [this](const QString& t) {
+        transcript_->moveCursor(QTextCursor::End);
+        transcript_->insertPlainText(t);
+    });
+    connect(worker_, &GenerationWorker::finished, this, [this](const QString& why, double tps, double mib) {
+        status_->setText(tr("%1 · %2 tokens/s · %3 MiB resident").arg(why).arg(tps, 0, 'f', 1).arg(mib, 0, 'f', 0));
+        setBusy(false);
+    });
+    connect(worker_, &GenerationWorker::failed, this, [this](const QString& msg) {
+        status_->setText(tr("Error: %1").arg(msg));
+        setBusy(false);
+    });
+    connect(send_, &QPushButton::clicked, this, &MainWindow::send);
+    connect(stop_, &QPushButton::clicked, this, [this] { worker_->requestStop(); });
+    workerThread_.start();
+
+    setBusy(true);
+    status_->setText(tr("Loading %1 …").arg(modelPath));
+    emit loadRequested(modelPath);
+}
+
+MainWindow::~MainWindow() {
+    worker_->requestStop();
+    workerThread_.quit();
+    workerThread_.wait();
+}
+
+void MainWindow::send() {
+    const QString prompt = prompt_->toPlainText();
+    if (prompt.isEmpty()) {
+        status_->setText(tr("The prompt is empty."));
+        return;
+    }
+    transcript_->moveCursor(QTextCursor::End);
+    transcript_->insertPlainText((transcript_->document()->isEmpty() ? "" : "\n\n") + prompt);
+    setBusy(true);
+    emit generateRequested(prompt, 256);
+}
+
+void MainWindow::setBusy(bool busy) {
+    send_->setEnabled(!busy);
+    stop_->setEnabled(busy);
+}
+
+}  // namespace q8ui

@@ -1,0 +1,43 @@
+#pragma once
+// The chat window: transcript, prompt box, Send and Stop. Generation runs on a worker thread.
+#include <QMainWindow>
+#include <QThread>
+
+class QLabel;
+class QPlainTextEdit;
+class QPushButton;
+
+namespace q8ui {
+
+class GenerationWorker;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(const QString& modelPath, QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // For tests: the widgets a user acts on.
+    QPlainTextEdit* transcript() const { return transcript_; }
+    QPlainTextEdit* promptBox() const { return prompt_; }
+    QPushButton* sendButton() const { return send_; }
+    QPushButton* stopButton() const { return stop_; }
+
+signals:
+    void generateRequested(const QString& prompt, int maxTokens);
+    void loadRequested(const QString& path);
+
+private:
+    void send();
+    void setBusy(bool busy);
+
+    QThread workerThread_;
+    GenerationWorker* worker_;  // lives on workerThread_, deleted when it finishes
+    QPlainTextEdit* transcript_;
+    QPlainTextEdit* prompt_;
+    QPushButton* send_;
+    QPushButton* stop_;
+    QLabel* status_;
+};
+
+}  // namespace q8ui
