@@ -189,8 +189,8 @@ GgufFile::GgufFile(const std::string& path) : map_(path) {
     const uint64_t n_kv = c.read<uint64_t>("metadata count");
     // Each key/value needs at least 8+1+4+1 bytes and each tensor info 8+1+4+8+4+8, so counts
     // beyond what the file could hold are refused before any allocation.
-    if (n_kv > c.remaining() / 13) fail("metadata count " + std::to_string(n_kv) + " is larger than the file can hold");
-    if (n_tensors > c.remaining() / 33) fail("tensor count " + std::to_string(n_tensors) + " is larger than the file can hold");
+    if (n_kv > c.remaining() / 13) fail("truncated or corrupt: metadata count " + std::to_string(n_kv) + " is larger than the file can hold");
+    if (n_tensors > c.remaining() / 33) fail("truncated or corrupt: tensor count " + std::to_string(n_tensors) + " is larger than the file can hold");
 
     key_order_.reserve(n_kv);
     for (uint64_t k = 0; k < n_kv; ++k) {
@@ -209,15 +209,15 @@ GgufFile::GgufFile(const std::string& path) : map_(path) {
             v.elem_type = static_cast<GgufValueType>(et);
             v.count = c.read<uint64_t>(kfield + " array length");
             if (v.elem_type == GgufValueType::STRING) {
-                if (v.count > c.remaining() / 8) fail(kfield + " array length " + std::to_string(v.count) + " is larger than the file can hold");
+                if (v.count > c.remaining() / 8) fail("truncated or corrupt: " + kfield + " array length " + std::to_string(v.count) + " is larger than the file can hold");
                 v.strings.reserve(v.count);
                 for (uint64_t e = 0; e < v.count; ++e) v.strings.push_back(c.read_string(kfield + " element"));
             } else if (v.elem_type == GgufValueType::ARRAY) {
-                if (v.count > c.remaining() / 12) fail(kfield + " array length " + std::to_string(v.count) + " is larger than the file can hold");
+                if (v.count > c.remaining() / 12) fail("truncated or corrupt: " + kfield + " array length " + std::to_string(v.count) + " is larger than the file can hold");
                 for (uint64_t e = 0; e < v.count; ++e) skip_array(c, kfield, 2);
             } else {
                 uint64_t nbytes = 0;
-                if (mul_overflows(v.count, scalar_size(v.elem_type), nbytes)) fail(kfield + " array length overflows");
+                if (mul_overflows(v.count, scalar_size(v.elem_type), nbytes)) fail("truncated or corrupt: " + kfield + " array length overflows");
                 v.elems = c.take(nbytes, kfield + " array data");
             }
         } else {

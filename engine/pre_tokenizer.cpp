@@ -46,6 +46,8 @@ std::string gpt4o_regex() {
            "+(?!" + kNotSpace + ")|" + kSpace + "+";
 }
 
+#undef Q8_WS
+
 // CJK ideographs, everything from U+0800 up to them, and Hangul: deepseek keeps these runs whole.
 constexpr const char* kDeepseekCjk = "[\\x{4E00}-\\x{9FA5}\\x{800}-\\x{4E00}\\x{AC00}-\\x{D7FF}]+";
 
@@ -101,7 +103,7 @@ std::vector<Pattern> patterns_for(PreTokenizerKind kind) {
         // Punctuation(Contiguous) counts ASCII punctuation outside \p{P} too; then ByteLevel's
         // regex. Digits(individual_digits=false) comes after ByteLevel, so it sees the byte
         // alphabet, where the numeric characters are the bytes 0-9 and the Latin-1 digits and
-        // fractions (superscripts 1-3, 1/4, 1/2, 3/4): "Â½" (1/2) splits between its bytes.
+        // fractions (superscripts 1-3, 1/4, 1/2, 3/4), so U+00BD (bytes C2 BD) splits in two.
         return {{"[\\p{P}$+<=>^`|~]+"},
                 {gpt2_regex()},
                 {"[0-9\\xB2\\xB3\\xB9\\xBC-\\xBE]+", true},

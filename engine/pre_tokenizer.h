@@ -23,8 +23,9 @@ enum class PreTokenizerKind {
 class PreTokenizer {
 public:
     // Picks the pre-tokenizer for a tokenizer.ggml.pre value. An unknown name logs a warning and
-    // falls back to the GPT-2 regex, which is what older llama.cpp did; encoding still works and
-    // is right for the many GPT-2-derived vocabularies.
+    // falls back to the GPT-2 regex: llama.cpp does that when the key is missing (and refuses
+    // unknown names), but a model with a new name should still load, and GPT-2's regex is right
+    // for the many vocabularies derived from it. "default" also means GPT-2 here.
     explicit PreTokenizer(std::string_view pre_name);
     explicit PreTokenizer(PreTokenizerKind kind);
     ~PreTokenizer();
@@ -33,7 +34,7 @@ public:
     PreTokenizer(PreTokenizer&&) noexcept;
     PreTokenizer& operator=(PreTokenizer&&) noexcept;
 
-    // nullopt-like: returns false when the name is not known.
+    // Returns false when the name is not known (kind is then left alone).
     static bool lookup(std::string_view pre_name, PreTokenizerKind& kind);
 
     PreTokenizerKind kind() const { return kind_; }

@@ -15,6 +15,9 @@ void SamplingParams::validate() const {
     if (!(min_p >= 0.f && min_p <= 1.f)) throw EngineError("min-p must be between 0 and 1");
     if (!(repeat_penalty > 0.f)) throw EngineError("repetition penalty must be greater than 0");
     if (repeat_last_n < 0) throw EngineError("repeat-last-n must be >= 0");
+    for (const auto& [id, bias] : logit_bias) {
+        if (id < 0 || std::isnan(bias)) throw EngineError("logit bias for token " + std::to_string(id) + " is invalid");
+    }
 }
 
 SamplingParams SamplingParams::greedy() {
@@ -32,10 +35,13 @@ Sampler::Sampler(const SamplingParams& p) : p_(p), rng_(p.seed) { p_.validate();
 
 namespace {
 
-// Penalised copy of the logits: positive logits are divided, negative multiplied, as in the
-// CTRL paper's rule, for each distinct token among the last n of history.
+// Biased and penalised copy of the logits. The penalty divides positive logits and multiplies
+// negative ones (the CTRL paper's rule), for each distinct token among the last n of history.
 std::vector<float> penalised(std::span<const float> logits, std::span<const int32_t> history, const SamplingParams& p) {
     std::vector<float> l(logits.begin(), logits.end());
+    for (const auto& [id, bias] : p.logit_bias) {
+        if (id >= 0 && static_cast<size_t>(id) < l.size()) l[static_cast<size_t>(id)] += bias;
+    }
     if (p.repeat_penalty == 1.f || p.repeat_last_n == 0) return l;
     const size_t n = std::min(history.size(), static_cast<size_t>(p.repeat_last_n));
     std::unordered_set<int32_t> seen(history.end() - static_cast<ptrdiff_t>(n), history.end());
@@ -99,7 +105,7 @@ std::vector<float> Sampler::distribution(std::span<const float> logits, std::spa
 
 int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> history) {
     if (p_.temperature <= 0.f) {
-        if (p_.repeat_penalty == 1.f) return argmax(logits);
+        if (p_.repeat_penalty == 1.f && p_.logit_bias.empty()) return argmax(logits);
         return argmax(penalised(logits, history, p_));
     }
     const std::vector<float> probs = distribution(logits, history);

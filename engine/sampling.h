@@ -6,6 +6,7 @@
 #include <random>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace q8 {
@@ -18,6 +19,8 @@ struct SamplingParams {
     float repeat_penalty = 1.1f; // 1: off
     int repeat_last_n = 64;      // how many recent tokens the penalty looks at
     uint64_t seed = 0;
+    // Added to the logit of a token before anything else (e.g. -inf bans it, +inf forces it).
+    std::vector<std::pair<int32_t, float>> logit_bias;
 
     // Throws EngineError naming the bad parameter.
     void validate() const;

@@ -31,7 +31,9 @@ ThreadPool::~ThreadPool() {
     stop_.store(true, std::memory_order_release);
     generation_.fetch_add(1, std::memory_order_acq_rel);
     generation_.notify_all();
-    // jthread joins on destruction
+    // Join here, while the members the workers read (generation_, stop_) are still alive; left to
+    // member destruction, workers_ would be joined only after those members were destroyed.
+    workers_.clear();
 }
 
 void ThreadPool::worker_loop(int index) {

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <optional>
 
-#include "engine_error.h"
 #include "gguf_reader.h"
 #include "tokenizer_internal.h"
 #include "utf8.h"

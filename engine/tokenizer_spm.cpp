@@ -1,8 +1,9 @@
+#include "tokenizer_internal.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <queue>
 
-#include "tokenizer_internal.h"
 #include "utf8.h"
 
 namespace q8::detail {

@@ -6,6 +6,8 @@
 #include <array>
 #include <cctype>
 #include <limits>
+#include <optional>
+#include <span>
 
 #include "engine_error.h"
 #include "gguf_reader.h"
