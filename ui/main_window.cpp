@@ -1,6 +1,9 @@
 #include "main_window.h"
 
+#include <QFileDialog>
 #include <QHBoxLayout>
+#include <QMenuBar>
+#include <QSettings>
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -20,6 +23,14 @@ MainWindow::MainWindow(const QString& modelPath, QWidget* parent)
       stop_(new QPushButton(tr("Stop"))),
       status_(new QLabel) {
     setWindowTitle(tr("q8chat"));
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    QAction* open = file->addAction(tr("&Open model…"), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open a GGUF model"), QString(),
+                                                          tr("GGUF models (*.gguf);;All files (*)"));
+        if (!path.isEmpty()) openModel(path);
+    });
+    open->setShortcut(QKeySequence::Open);
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
     transcript_->setReadOnly(true);
     prompt_->setPlaceholderText(tr("Type a prompt; Send continues it."));
     prompt_->setMaximumHeight(120);
@@ -62,9 +73,21 @@ MainWindow::MainWindow(const QString& modelPath, QWidget* parent)
     connect(stop_, &QPushButton::clicked, this, [this] { worker_->requestStop(); });
     workerThread_.start();
 
+    const QString path = modelPath.isEmpty() ? QSettings().value("model/lastPath").toString() : modelPath;
+    if (path.isEmpty()) {
+        setBusy(false);
+        send_->setEnabled(false);
+        status_->setText(tr("No model loaded: choose one with File → Open model."));
+    } else {
+        openModel(path);
+    }
+}
+
+void MainWindow::openModel(const QString& path) {
     setBusy(true);
-    status_->setText(tr("Loading %1 …").arg(modelPath));
-    emit loadRequested(modelPath);
+    status_->setText(tr("Loading %1 …").arg(path));
+    QSettings().setValue("model/lastPath", path);
+    emit loadRequested(path);
 }
 
 MainWindow::~MainWindow() {

@@ -14,9 +14,13 @@ class GenerationWorker;
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
+    // An empty path reopens the model used last time (QSettings), if any.
     explicit MainWindow(const QString& modelPath, QWidget* parent = nullptr);
     ~MainWindow() override;
 
+    void openModel(const QString& path);
+
+    QLabel* statusLabel() const { return status_; }
     // For tests: the widgets a user acts on.
     QPlainTextEdit* transcript() const { return transcript_; }
     QPlainTextEdit* promptBox() const { return prompt_; }

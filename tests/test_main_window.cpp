@@ -1,0 +1,81 @@
+// The window as a user drives it (offscreen): load a model, send a prompt, watch tokens stream in
+// while the GUI thread stays responsive, stop, and get a clear message for an empty prompt or a
+// bad model file.
+#include <QLabel>
+#include <QPlainTextEdit>
+#include <QProcess>
+#include <QPushButton>
+#include <QSettings>
+#include <QTemporaryDir>
+#include <QtTest>
+#include <spdlog/spdlog.h>
+
+#include "main_window.h"
+
+class TestMainWindow : public QObject {
+    Q_OBJECT
+    QTemporaryDir dir_;
+    QString model_;
+
+private slots:
+    void initTestCase() {
+        spdlog::set_level(spdlog::level::warn);
+        QCoreApplication::setOrganizationName("q8chat-tests");
+        QSettings().clear();
+        QProcess p;
+        p.start(Q8_PYTHON, {QString(Q8_SOURCE_DIR) + "/tests/reference/make_reference_case.py", "--arch", "qwen2",
+                            "--out", dir_.filePath("m"), "--seed", "5", "--layers", "4", "--ctx", "2048"});
+        QVERIFY(p.waitForFinished(300000));
+        QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+        model_ = dir_.filePath("m/model.gguf");
+    }
+
+    void send_streams_and_stop_stops() {
+        q8ui::MainWindow w(model_);
+        w.show();
+        QTRY_VERIFY_WITH_TIMEOUT(w.sendButton()->isEnabled(), 10000);
+        QVERIFY(w.statusLabel()->text().contains("Model:"));
+        w.promptBox()->setPlainText("def main():");
+        QTest::mouseClick(w.sendButton(), Qt::LeftButton);
+        QVERIFY(w.stopButton()->isEnabled());
+        const int before = w.transcript()->toPlainText().size();
+        QTRY_VERIFY_WITH_TIMEOUT(w.transcript()->toPlainText().size() > before + 5, 10000);
+        QElapsedTimer t;
+        t.start();
+        QTest::mouseClick(w.stopButton(), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(w.sendButton()->isEnabled(), 2000);
+        QVERIFY2(t.elapsed() < 1000, "Stop should end generation promptly");
+        QVERIFY(w.transcript()->toPlainText().startsWith("def main():"));
+        QVERIFY(w.promptBox()->toPlainText() == "def main():");  // what the user typed is kept
+    }
+
+    void empty_prompt_is_explained() {
+        q8ui::MainWindow w(model_);
+        QTRY_VERIFY_WITH_TIMEOUT(w.sendButton()->isEnabled(), 10000);
+        w.promptBox()->clear();
+        QTest::mouseClick(w.sendButton(), Qt::LeftButton);
+        QVERIFY(w.statusLabel()->text().contains("empty"));
+        QVERIFY(w.sendButton()->isEnabled());
+    }
+
+    void bad_model_is_explained() {
+        const QString bad = dir_.filePath("bad.gguf");
+        QFile f(bad);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("not a model at all");
+        f.close();
+        q8ui::MainWindow w(bad);
+        QTRY_VERIFY_WITH_TIMEOUT(w.statusLabel()->text().contains("Error"), 10000);
+        QVERIFY(w.statusLabel()->text().contains("bad magic"));
+    }
+
+    void reopens_the_last_model() {
+        q8ui::MainWindow first(model_);
+        QTRY_VERIFY_WITH_TIMEOUT(first.sendButton()->isEnabled(), 10000);
+        q8ui::MainWindow again{QString()};
+        QTRY_VERIFY_WITH_TIMEOUT(again.statusLabel()->text().contains("Model:"), 10000);
+    }
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "test_main_window.moc"
