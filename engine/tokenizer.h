@@ -25,7 +25,8 @@ public:
     // tokens; when false such text is tokenized as plain text. User-defined tokens are always
     // matched as whole tokens, as the reference tokenizers do.
     // Ill-formed UTF-8 never throws: its bytes are encoded as byte tokens where the vocabulary
-    // has them (lossless), else as the unknown token.
+    // has them (lossless); otherwise spm uses UNK and byte-level BPE leaves them out (with a
+    // warning), because its UNK is usually the end-of-text token.
     std::vector<int32_t> encode(std::string_view text, bool add_special, bool parse_special) const;
 
     // The bytes a token stands for: "▁" becomes a space, <0xXX> its byte, byte-level BPE

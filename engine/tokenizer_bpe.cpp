@@ -97,17 +97,22 @@ BpeModel::BpeModel(const Vocab& vocab, const TokenMap& map)
 }
 
 void BpeModel::encode(std::string_view text, std::vector<int32_t>& out) const {
-    for (std::string_view piece : pre_.split(text)) encode_piece(piece, out);
+    size_t dropped = 0;
+    for (std::string_view piece : pre_.split(text)) dropped += encode_piece(piece, out);
+    if (dropped > 0) {
+        spdlog::warn("tokenizer: left out {} byte(s) of ill-formed text that this vocabulary has "
+                     "no token for", dropped);
+    }
 }
 
-void BpeModel::encode_piece(std::string_view piece, std::vector<int32_t>& out) const {
+size_t BpeModel::encode_piece(std::string_view piece, std::vector<int32_t>& out) const {
     if (vocab_.ignore_merges) {
         std::string mapped;
         mapped.reserve(piece.size() * 2);
         for (char c : piece) mapped += byte_chars_[static_cast<uint8_t>(c)];
         if (const int32_t id = lookup(map_, mapped); id != kNoToken) {
             out.push_back(id);
-            return;
+            return 0;
         }
     }
 
@@ -147,14 +152,18 @@ void BpeModel::encode_piece(std::string_view piece, std::vector<int32_t>& out) c
         try_add(c.pos, l.next);
     }
 
+    // A byte whose alphabet character is not a token stays an id-less symbol. Some vocabularies
+    // (StarCoder) lack the bytes that never occur in UTF-8; their UNK is <|endoftext|>, so
+    // emitting it would end the text. Such bytes are left out, as llama.cpp does.
+    size_t dropped = 0;
     for (int i = 0; i >= 0 && !syms.empty(); i = syms[i].next) {
         if (syms[i].id != kNoToken) {
             out.push_back(syms[i].id);
-        } else if (vocab_.unk != kNoToken) {
-            // Only reachable for a byte whose alphabet character is missing from the vocabulary.
-            out.push_back(vocab_.unk);
+        } else {
+            ++dropped;
         }
     }
+    return dropped;
 }
 
 std::string BpeModel::piece(int32_t id) const {

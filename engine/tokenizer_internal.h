@@ -59,7 +59,7 @@ public:
     std::string piece(int32_t id) const;  // normal tokens: byte alphabet decoded to raw bytes
 
 private:
-    void encode_piece(std::string_view piece, std::vector<int32_t>& out) const;
+    size_t encode_piece(std::string_view piece, std::vector<int32_t>& out) const;  // bytes dropped
 
     struct Merge {
         int32_t rank;
