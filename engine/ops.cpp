@@ -17,6 +17,7 @@ void silu_mul(const float* gate, const float* up, size_t n, float* out) {
 }
 
 void softmax(float* x, size_t n) {
+    if (n == 0) return;
     const float mx = *std::max_element(x, x + n);
     double sum = 0.0;
     for (size_t i = 0; i < n; ++i) {

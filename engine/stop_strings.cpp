@@ -11,8 +11,17 @@ StopStringFilter::StopStringFilter(std::vector<std::string> stops) : stops_(std:
 std::string StopStringFilter::push(const std::string& text) {
     if (stopped_) return {};
     held_ += text;
-    size_t first = std::string::npos;
-    for (const auto& s : stops_) first = std::min(first, held_.find(s));
+    // The stop string that completes first in the stream wins (smallest end, then smallest
+    // start), so the result does not depend on how the text was split into pushes.
+    size_t first = std::string::npos, first_end = std::string::npos;
+    for (const auto& s : stops_) {
+        const size_t at = held_.find(s);
+        if (at == std::string::npos) continue;
+        if (at + s.size() < first_end || (at + s.size() == first_end && at < first)) {
+            first = at;
+            first_end = at + s.size();
+        }
+    }
     if (first != std::string::npos) {
         stopped_ = true;
         std::string out = held_.substr(0, first);

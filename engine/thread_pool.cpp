@@ -3,6 +3,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <exception>
 
 #include "engine_error.h"
 
@@ -64,7 +65,13 @@ void ThreadPool::run(const std::function<void(int, int)>& fn) {
     pending_.store(n_threads_ - 1, std::memory_order_release);
     generation_.fetch_add(1, std::memory_order_acq_rel);
     generation_.notify_all();
-    fn(0, n_threads_);
+    // The caller's share may throw; the workers must still finish before `fn` goes out of scope.
+    std::exception_ptr error;
+    try {
+        fn(0, n_threads_);
+    } catch (...) {
+        error = std::current_exception();
+    }
     int left = pending_.load(std::memory_order_acquire);
     for (int spin = 0; left != 0 && spin < kSpinIterations; ++spin) {
         cpu_relax();
@@ -74,6 +81,7 @@ void ThreadPool::run(const std::function<void(int, int)>& fn) {
         pending_.wait(left, std::memory_order_acquire);
         left = pending_.load(std::memory_order_acquire);
     }
+    if (error) std::rethrow_exception(error);
 }
 
 void ThreadPool::parallel_for(size_t n, const std::function<void(size_t, size_t)>& fn) {

@@ -20,7 +20,8 @@ public:
 
     int size() const { return n_threads_; }
 
-    // Runs fn(thread_index, n_threads) on every thread and returns when all are done.
+    // Runs fn(thread_index, n_threads) on every thread and returns when all are done. fn must not
+    // throw on worker threads; an exception on the calling thread is rethrown after they finish.
     void run(const std::function<void(int, int)>& fn);
 
     // Splits [0, n) into contiguous ranges, one per thread: fn(begin, end).
