@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
+#include <utility>
 
 #include "engine_error.h"
 #include "memory_usage.h"
@@ -26,7 +28,7 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 }  // namespace
 
 GenerationResult generate(InferenceSession& session, const GenerationRequest& req, const TokenCallback& on_token,
-                          const std::atomic<bool>* cancel) {
+                          const std::atomic<bool>* cancel, const SpeculativeSetup* speculative) {
     const auto start = Clock::now();
     if (req.prompt.empty()) throw EngineError("the prompt is empty: type something to continue from");
     if (req.max_tokens < 0) throw EngineError("the token limit must be zero or more");
@@ -38,6 +40,12 @@ GenerationResult generate(InferenceSession& session, const GenerationRequest& re
     if (static_cast<int64_t>(prompt.size()) >= session.n_ctx()) {
         throw EngineError("the prompt has " + std::to_string(prompt.size()) + " tokens but the context holds " +
                           std::to_string(session.n_ctx()) + ": shorten the prompt or raise the context size");
+    }
+
+    Sampler sampler(req.sampling);
+    std::optional<SpeculativeDecoder> spec;
+    if (speculative != nullptr && speculative->draft != nullptr) {
+        spec.emplace(session, *speculative->draft, sampler, speculative->options);
     }
 
     GenerationResult res;
@@ -59,6 +67,7 @@ GenerationResult generate(InferenceSession& session, const GenerationRequest& re
         m.total_s = seconds_since(start);
         m.resident_bytes = resident_memory_bytes();
         m.peak_resident_bytes = peak_resident_memory_bytes();
+        if (spec) m.speculative = spec->totals();
         return res;
     };
 
@@ -69,7 +78,6 @@ GenerationResult generate(InferenceSession& session, const GenerationRequest& re
     const double prompt_s = seconds_since(prompt_start);
     m.prompt_tokens_per_s = prompt_s > 0 ? double(prompt.size() - keep) / prompt_s : 0;
 
-    Sampler sampler(req.sampling);
     StreamingDetokenizer detok(tok);
     StopStringFilter stops(req.stop_strings);
     std::vector<int32_t> history(prompt);
@@ -81,14 +89,9 @@ GenerationResult generate(InferenceSession& session, const GenerationRequest& re
         if (on_token) on_token(ev);
     };
 
-    for (;;) {
-        if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
-            return finish(StopReason::Cancelled, "cancelled");
-        }
-        if (m.generated_tokens >= req.max_tokens) {
-            return finish(StopReason::MaxTokens, "reached the limit of " + std::to_string(req.max_tokens) + " tokens");
-        }
-        const int32_t id = sampler.sample(session.logits(), history);
+    // Takes one new token through the stop rules; returns the reason to stop, if any. The session
+    // has evaluated every token of history but this one.
+    auto accept = [&](int32_t id) -> std::optional<std::pair<StopReason, std::string>> {
         if (m.generated_tokens == 0) {
             first_token_time = Clock::now();
             m.time_to_first_token_s = seconds_since(start);
@@ -100,27 +103,50 @@ GenerationResult generate(InferenceSession& session, const GenerationRequest& re
             const double s = std::chrono::duration<double>(Clock::now() - first_token_time).count();
             m.decode_tokens_per_s = s > 0 ? double(m.generated_tokens - 1) / s : 0;
         }
-
         if (tok.vocab().is_eog(id)) {
             emit(id, stops.push(detok.flush()) + stops.flush());
-            return finish(StopReason::EndOfGeneration, "the model ended its answer");
+            return std::pair{StopReason::EndOfGeneration, std::string("the model ended its answer")};
         }
         std::string shown = stops.push(detok.push(id));
         if (stops.stopped()) {
             emit(id, std::move(shown));
-            return finish(StopReason::StopString, "a stop string appeared");
+            return std::pair{StopReason::StopString, std::string("a stop string appeared")};
         }
         const bool last = m.generated_tokens >= req.max_tokens;
-        const bool full = session.n_past() >= session.n_ctx();
+        const bool full = session.n_past() + 1 > session.n_ctx();
         if (last || full) shown += stops.push(detok.flush()) + stops.flush();
         emit(id, std::move(shown));
-        if (full) {
-            return finish(StopReason::ContextFull,
-                          "reached the context limit of " + std::to_string(session.n_ctx()) + " tokens");
+        if (last) {
+            return std::pair{StopReason::MaxTokens, "reached the limit of " + std::to_string(req.max_tokens) + " tokens"};
         }
-        if (last) continue;  // the loop head reports the token limit
-        const int32_t one[1] = {id};
-        if (!session.eval(one, false, cancel)) return finish(StopReason::Cancelled, "cancelled");
+        if (full) {
+            return std::pair{StopReason::ContextFull,
+                             "reached the context limit of " + std::to_string(session.n_ctx()) + " tokens"};
+        }
+        return std::nullopt;
+    };
+
+    if (req.max_tokens == 0) return finish(StopReason::MaxTokens, "reached the limit of 0 tokens");
+    if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) return finish(StopReason::Cancelled, "cancelled");
+    if (auto stop = accept(sampler.sample(session.logits(), history))) return finish(stop->first, stop->second);
+
+    std::vector<int32_t> fresh;
+    for (;;) {
+        if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
+            return finish(StopReason::Cancelled, "cancelled");
+        }
+        fresh.clear();
+        if (spec) {
+            if (!spec->step(history, fresh, cancel)) return finish(StopReason::Cancelled, "cancelled");
+            if (speculative->on_step) speculative->on_step(spec->last_step());
+        } else {
+            const int32_t one[1] = {history.back()};
+            if (!session.eval(one, false, cancel)) return finish(StopReason::Cancelled, "cancelled");
+            fresh.push_back(sampler.sample(session.logits(), history));
+        }
+        for (int32_t id : fresh) {
+            if (auto stop = accept(id)) return finish(stop->first, stop->second);
+        }
     }
 }
 

@@ -11,6 +11,7 @@
 
 #include "inference_session.h"
 #include "sampling.h"
+#include "speculative.h"
 
 namespace q8 {
 
@@ -36,6 +37,7 @@ struct GenerationMetrics {
     double total_s = 0;
     uint64_t resident_bytes = 0;
     uint64_t peak_resident_bytes = 0;
+    SpecTotals speculative;  // zero unless a draft was used
 };
 
 struct TokenEvent {
@@ -55,9 +57,17 @@ struct GenerationResult {
 
 using TokenCallback = std::function<void(const TokenEvent&)>;
 
+// Speculative decoding for one request: the draft session (a smaller model sharing the
+// vocabulary, or a layer-limited session over the target's own model) and a per-step callback.
+struct SpeculativeSetup {
+    InferenceSession* draft = nullptr;
+    SpeculativeOptions options;
+    std::function<void(const SpecStep&)> on_step;
+};
+
 // Throws EngineError before generating for an empty prompt, a prompt that does not fit in the
 // context, or bad sampling parameters. Cancel may be raised from any thread at any moment.
 GenerationResult generate(InferenceSession& session, const GenerationRequest& request, const TokenCallback& on_token,
-                          const std::atomic<bool>* cancel = nullptr);
+                          const std::atomic<bool>* cancel = nullptr, const SpeculativeSetup* speculative = nullptr);
 
 }  // namespace q8

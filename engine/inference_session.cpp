@@ -19,8 +19,9 @@ InferenceSession::InferenceSession(std::shared_ptr<const Model> model, const Ses
     : model_(std::move(model)),
       n_ctx_(o.n_ctx > 0 ? o.n_ctx : std::min(model_->config.n_ctx_train, kDefaultMaxCtx)),
       n_batch_(std::max<int64_t>(1, o.n_batch)),
+      n_layers_(o.n_layers > 0 ? std::min(o.n_layers, model_->config.n_layer) : model_->config.n_layer),
       pool_(o.n_threads > 0 ? o.n_threads : default_thread_count()),
-      kv_(model_->config.n_layer, n_ctx_, model_->config.n_embd_kv(), o.kv_type),
+      kv_(n_layers_, n_ctx_, model_->config.n_embd_kv(), o.kv_type),
       inv_freq_(rope_inv_freq(model_->config, model_->rope_freq_factors)) {
     const ModelConfig& c = model_->config;
     const auto nb = static_cast<size_t>(n_batch_);

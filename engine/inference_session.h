@@ -19,6 +19,9 @@ struct SessionOptions {
     int n_threads = 0;      // 0: every core this process may use
     int64_t n_batch = 64;   // prompt tokens evaluated per forward chunk
     KvType kv_type = KvType::F16;
+    // Run only the first n layers, then the final norm and head (0: all). A session over the same
+    // model with fewer layers is a draft model that costs no extra memory (layer-skip drafting).
+    int64_t n_layers = 0;
 };
 
 class InferenceSession {
@@ -38,6 +41,7 @@ public:
     void truncate(int64_t n);
     int64_t n_past() const { return static_cast<int64_t>(tokens_.size()); }
     int64_t n_ctx() const { return n_ctx_; }
+    int64_t n_layers() const { return n_layers_; }
     std::span<const int32_t> tokens() const { return tokens_; }
 
     const Model& model() const { return *model_; }
@@ -55,6 +59,7 @@ private:
     std::shared_ptr<const Model> model_;
     int64_t n_ctx_;
     int64_t n_batch_;
+    int64_t n_layers_;
     ThreadPool pool_;
     KvCache kv_;
     std::vector<float> inv_freq_;

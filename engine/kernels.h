@@ -24,6 +24,21 @@ struct KernelTable {
     using AxpyFn = void (*)(float a, const void* v, float* y, size_t n);
     AxpyFn axpy_f16;
     AxpyFn axpy_f32;
+
+    // Group-wise 4-bit rows (quant/formats.h: Q4G symmetric, Q4GA asymmetric) with float
+    // activations; n a multiple of group, group 32, 64 or 128.
+    using GroupDotFn = float (*)(const void* w, const float* x, size_t n, size_t group);
+    GroupDotFn dot_q4g;
+    GroupDotFn dot_q4ga;
+    // Int8 activations (one token's row, quantized per token). dot_i8 is exact integer arithmetic:
+    // sum w[i] * x[i] for w, x in [-127, 127] and n <= 65536; w_sum must be sum w[i] over the whole
+    // row (the AVX-512 VNNI path offsets x to unsigned and subtracts 128 * w_sum).
+    int32_t (*dot_i8)(const int8_t* w, const int8_t* x, size_t n, int32_t w_sum);
+    // sum over groups of d * isum (+ m * sum x for Q4GA), each group's isum exact in int32 and the
+    // group terms accumulated in float; the caller multiplies by the activation scale.
+    using GroupDotA8Fn = float (*)(const void* w, const int8_t* x, size_t n, size_t group);
+    GroupDotA8Fn dot_q4g_a8;
+    GroupDotA8Fn dot_q4ga_a8;
 };
 
 const KernelTable& kernels_for(Isa isa);  // clamps to a table this build and CPU can run

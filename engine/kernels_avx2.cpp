@@ -135,10 +135,104 @@ void axpy_f32(float a, const void* vv, float* y, size_t n) {
     for (; i < n; ++i) y[i] += a * v[i];
 }
 
+float f16_at(const uint8_t* p) {
+    uint16_t h;
+    std::memcpy(&h, p, 2);
+    return f16_to_f32(h);
+}
+
+// Adds 16 nibble codes (minus `bias`) times 16 floats of x to acc, as 8-lane halves.
+__m256 fma_codes16(__m128i codes, const float* x, __m256 acc) {
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(codes)), _mm256_loadu_ps(x), acc);
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(codes, 8))), _mm256_loadu_ps(x + 8), acc);
+}
+
+// Q4G / Q4GA with float activations: each 16-byte chunk c of a group holds elements 16c.. (low
+// nibbles) and group/2 + 16c.. (high nibbles).
+template <bool Asym>
+float dot_q4g_t(const void* wv, const float* x, size_t n, size_t group) {
+    const auto* w = static_cast<const uint8_t*>(wv);
+    const size_t h = group / 2, hdr = Asym ? 4 : 2;
+    const __m128i mask = _mm_set1_epi8(0x0f), bias = _mm_set1_epi8(Asym ? 0 : 8);
+    __m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
+    for (size_t b = 0; b < n / group; ++b, w += hdr + h, x += group) {
+        __m256 bs = _mm256_setzero_ps(), xs = _mm256_setzero_ps();
+        for (size_t c = 0; c < h / 16; ++c) {
+            const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + hdr + 16 * c));
+            const __m128i lo = _mm_sub_epi8(_mm_and_si128(raw, mask), bias);
+            const __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(raw, 4), mask), bias);
+            bs = fma_codes16(lo, x + 16 * c, bs);
+            bs = fma_codes16(hi, x + h + 16 * c, bs);
+            if (Asym) {
+                xs = _mm256_add_ps(xs, _mm256_add_ps(_mm256_loadu_ps(x + 16 * c), _mm256_loadu_ps(x + 16 * c + 8)));
+                xs = _mm256_add_ps(xs, _mm256_add_ps(_mm256_loadu_ps(x + h + 16 * c), _mm256_loadu_ps(x + h + 16 * c + 8)));
+            }
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(f16_at(w)), bs, acc);
+        if (Asym) accm = _mm256_fmadd_ps(_mm256_set1_ps(f16_at(w + 2)), xs, accm);
+    }
+    return hsum(_mm256_add_ps(acc, accm));
+}
+
+int32_t hsum_i32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtsi128_si32(s);
+}
+
+// Signed x signed with vpmaddubsw: |w| (unsigned) times x with w's sign; both within [-127, 127],
+// so each pair sum (at most 2 * 127 * 127) fits int16 without saturation.
+int32_t dot_i8(const int8_t* w, const int8_t* x, size_t n, int32_t /*w_sum*/) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i acc = _mm256_setzero_si256();
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + i));
+        const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i));
+        const __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(wv, wv), _mm256_sign_epi8(xv, wv));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, ones));
+    }
+    int32_t s = hsum_i32(acc);
+    for (; i < n; ++i) s += int32_t(w[i]) * int32_t(x[i]);
+    return s;
+}
+
+// Nibble codes (0..15, unsigned) times int8 activations with vpmaddubsw (pair sums at most
+// 2 * 15 * 127), and the activations' own sum; per group the integer lanes are exact.
+template <bool Asym>
+float dot_q4_a8(const void* wv, const int8_t* x, size_t n, size_t group) {
+    const auto* w = static_cast<const uint8_t*>(wv);
+    const size_t h = group / 2, hdr = Asym ? 4 : 2;
+    const __m128i mask = _mm_set1_epi8(0x0f);
+    const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
+    __m256 acc = _mm256_setzero_ps();
+    for (size_t b = 0; b < n / group; ++b, w += hdr + h, x += group) {
+        __m256i qx = _mm256_setzero_si256(), sx = _mm256_setzero_si256();
+        for (size_t c = 0; c < h / 16; ++c) {
+            const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + hdr + 16 * c));
+            const __m256i q = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(raw, 4), mask), _mm_and_si128(raw, mask));
+            const __m256i xv = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + h + 16 * c)),
+                                                _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + 16 * c)));
+            qx = _mm256_add_epi32(qx, _mm256_madd_epi16(_mm256_maddubs_epi16(q, xv), ones16));
+            sx = _mm256_add_epi32(sx, _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, xv), ones16));
+        }
+        const __m256 d = _mm256_set1_ps(f16_at(w));
+        if (Asym) {
+            acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(qx), acc);
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(f16_at(w + 2)), _mm256_cvtepi32_ps(sx), acc);
+        } else {
+            acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(_mm256_sub_epi32(qx, _mm256_slli_epi32(sx, 3))), acc);
+        }
+    }
+    return hsum(acc);
+}
+
 }  // namespace
 
 const KernelTable& avx2_kernels() {
-    static const KernelTable t{Isa::Avx2, dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, to_f32, to_f16, axpy_f16, axpy_f32};
+    static const KernelTable t{Isa::Avx2, dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, to_f32, to_f16, axpy_f16, axpy_f32,
+                               dot_q4g_t<false>, dot_q4g_t<true>, dot_i8, dot_q4_a8<false>, dot_q4_a8<true>};
     return t;
 }
 

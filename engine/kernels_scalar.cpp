@@ -84,10 +84,75 @@ void axpy_f32(float a, const void* vv, float* y, size_t n) {
     for (size_t i = 0; i < n; ++i) y[i] += a * v[i];
 }
 
+// Q4G: per group f16 d, group/2 bytes (low nibbles = first half). x = (q - 8) * d.
+float dot_q4g(const void* wv, const float* x, size_t n, size_t group) {
+    const auto* w = static_cast<const uint8_t*>(wv);
+    const size_t h = group / 2;
+    float s = 0.f;
+    for (size_t b = 0; b < n / group; ++b, w += 2 + h, x += group) {
+        const float d = f16_to_f32(load_u16(w));
+        const uint8_t* q = w + 2;
+        float bs = 0.f;
+        for (size_t j = 0; j < h; ++j) {
+            bs += static_cast<float>((q[j] & 0x0f) - 8) * x[j];
+            bs += static_cast<float>((q[j] >> 4) - 8) * x[j + h];
+        }
+        s += d * bs;
+    }
+    return s;
+}
+
+// Q4GA: per group f16 d, f16 m, group/2 bytes. x = q * d + m.
+float dot_q4ga(const void* wv, const float* x, size_t n, size_t group) {
+    const auto* w = static_cast<const uint8_t*>(wv);
+    const size_t h = group / 2;
+    float s = 0.f;
+    for (size_t b = 0; b < n / group; ++b, w += 4 + h, x += group) {
+        const float d = f16_to_f32(load_u16(w)), m = f16_to_f32(load_u16(w + 2));
+        const uint8_t* q = w + 4;
+        float qx = 0.f, sx = 0.f;
+        for (size_t j = 0; j < h; ++j) {
+            qx += static_cast<float>(q[j] & 0x0f) * x[j] + static_cast<float>(q[j] >> 4) * x[j + h];
+            sx += x[j] + x[j + h];
+        }
+        s += d * qx + m * sx;
+    }
+    return s;
+}
+
+int32_t dot_i8(const int8_t* w, const int8_t* x, size_t n, int32_t /*w_sum*/) {
+    int32_t s = 0;
+    for (size_t i = 0; i < n; ++i) s += int32_t(w[i]) * int32_t(x[i]);
+    return s;
+}
+
+template <bool Asym>
+float dot_q4_a8(const void* wv, const int8_t* x, size_t n, size_t group) {
+    const auto* w = static_cast<const uint8_t*>(wv);
+    const size_t h = group / 2, hdr = Asym ? 4 : 2;
+    float s = 0.f;
+    for (size_t b = 0; b < n / group; ++b, w += hdr + h, x += group) {
+        const float d = f16_to_f32(load_u16(w));
+        const uint8_t* q = w + hdr;
+        int32_t qx = 0, sx = 0;
+        for (size_t j = 0; j < h; ++j) {
+            qx += int32_t(q[j] & 0x0f) * x[j] + int32_t(q[j] >> 4) * x[j + h];
+            sx += x[j] + x[j + h];
+        }
+        if (Asym) {
+            s += d * static_cast<float>(qx) + f16_to_f32(load_u16(w + 2)) * static_cast<float>(sx);
+        } else {
+            s += d * static_cast<float>(qx - 8 * sx);
+        }
+    }
+    return s;
+}
+
 }  // namespace
 
 const KernelTable& scalar_kernels() {
-    static const KernelTable t{Isa::Scalar, dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, to_f32, to_f16, axpy_f16, axpy_f32};
+    static const KernelTable t{Isa::Scalar, dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, to_f32, to_f16, axpy_f16, axpy_f32,
+                               dot_q4g, dot_q4ga, dot_i8, dot_q4_a8<false>, dot_q4_a8<true>};
     return t;
 }
 

@@ -8,8 +8,11 @@
 
 #include "dequantize.h"
 #include "engine_error.h"
+#include "formats.h"
 #include "half.h"
 #include "model.h"
+#include "weight_cache.h"
+#include "weight_quant.h"
 
 namespace q8 {
 
@@ -18,6 +21,107 @@ namespace {
 bool kernel_readable(GgmlType t) {
     return t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16 || t == GgmlType::Q8_0 ||
            t == GgmlType::Q4_0;
+}
+
+bool float_type(GgmlType t) { return t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16; }
+
+// Which matrices a tensor name stands for: the layers' projections, the embedding table (a lookup
+// unless tied), the output head.
+enum class Role { Layer, Embedding, Head };
+
+// What each role becomes under LoadOptions, decided once per file.
+struct Plan {
+    bool convert = false;         // float matrices are converted (F16/Q8/Q4 on a float file)
+    WeightTarget layer, embd, head;
+    // Native loads of quantized files: re-view layer matrices for int8 activations / groups.
+    bool native_int8 = false;
+    uint32_t native_group = 32;
+    std::string label;
+};
+
+std::string type_name(GgmlType t) { return std::string(type_traits(static_cast<uint32_t>(t))->name); }
+
+// The type most layer matrices of the file have, or F32 when they are all float.
+GgmlType quantized_type_of(const GgufFile& f) {
+    std::map<GgmlType, int> counts;
+    for (const auto& t : f.tensors()) {
+        if (t.n_dims == 2 && !float_type(t.type) && t.name.rfind("blk.", 0) == 0) counts[t.type]++;
+    }
+    GgmlType best = GgmlType::F32;
+    int n = 0;
+    for (const auto& [type, c] : counts) {
+        if (c > n) {
+            best = type;
+            n = c;
+        }
+    }
+    return best;
+}
+
+std::string act_label(bool int8) { return int8 ? "A8" : "A16"; }
+
+Plan make_plan(const GgufFile& f, const LoadOptions& o, bool tied) {
+    Plan p;
+    const GgmlType qt = quantized_type_of(f);
+    const bool quantized = qt != GgmlType::F32;
+    const int g = o.q4_group;
+    if (o.precision == Precision::Q4 && !quant::valid_q4_group(static_cast<size_t>(g))) {
+        throw EngineError("Q4 group size must be 32, 64 or 128, not " + std::to_string(g));
+    }
+    // Hints written by q8quant: how the file's quantized weights are meant to run.
+    const bool file_int8 = f.opt_string("q8chat.quant.activations").value_or("") == "int8";
+    const auto file_group = static_cast<uint32_t>(f.opt_uint("q8chat.quant.group_size").value_or(32));
+
+    if (o.precision == Precision::Native || quantized) {
+        if (quantized) {
+            const bool ok = o.precision == Precision::Native || (o.precision == Precision::Q8 && qt == GgmlType::Q8_0) ||
+                            (o.precision == Precision::Q4 && qt == GgmlType::Q4_0);
+            if (!ok) {
+                throw EngineError(f.path() + ": the file is already quantized (its layer weights are " + type_name(qt) +
+                                  "), so it cannot be loaded as " + std::string(precision_name(o.precision)) +
+                                  " without requantizing; open it as native" +
+                                  (qt == GgmlType::Q8_0 ? " or q8" : qt == GgmlType::Q4_0 ? " or q4" : "") +
+                                  ", or quantize the F16/F32 original");
+            }
+        }
+        p.native_int8 = file_int8 || o.int8_activations;
+        p.native_group = quant::valid_q4_group(file_group) ? file_group : 32;
+        if (!quantized) {
+            p.label = "native";
+        } else {
+            p.label = type_name(qt) + " " + act_label(p.native_int8) + " (native)";
+        }
+        return p;
+    }
+    p.convert = true;
+    switch (o.precision) {
+    case Precision::F16:
+        p.layer = p.embd = p.head = WeightTarget{WeightLayout::Ggml, GgmlType::F16, 0, false};
+        p.label = "fp16";
+        break;
+    case Precision::Q8:
+        p.layer = o.int8_activations ? WeightTarget{WeightLayout::I8Row, GgmlType::F32, 0, true}
+                                     : WeightTarget{WeightLayout::Ggml, GgmlType::Q8_0, 0, false};
+        p.embd = p.head = WeightTarget{WeightLayout::Ggml, GgmlType::Q8_0, 0, false};
+        p.label = o.int8_activations ? "q8 W8A8 (per-channel int8)" : "q8 W8A16 (Q8_0)";
+        break;
+    case Precision::Q4: {
+        const WeightLayout l = o.q4_asymmetric ? WeightLayout::Q4GroupAsym : WeightLayout::Q4Group;
+        p.layer = WeightTarget{l, GgmlType::F32, static_cast<uint32_t>(g), o.int8_activations};
+        if (g == 32 && !o.q4_asymmetric && !o.int8_activations) p.layer = WeightTarget{WeightLayout::Ggml, GgmlType::Q4_0, 0, false};
+        p.embd = g == 32 && !o.q4_asymmetric ? WeightTarget{WeightLayout::Ggml, GgmlType::Q4_0, 0, false}
+                                             : WeightTarget{l, GgmlType::F32, static_cast<uint32_t>(g), false};
+        // The output head stays at 8 bits (as llama.cpp keeps it at 6): it is one matrix, and
+        // 4-bit logits cost far more quality than its size saves.
+        p.head = WeightTarget{WeightLayout::Ggml, GgmlType::Q8_0, 0, false};
+        p.label = "q4 " + std::string(o.q4_asymmetric ? "asym " : "") + "g" + std::to_string(g) + " W4" +
+                  act_label(o.int8_activations);
+        break;
+    }
+    case Precision::Native: break;
+    }
+    if (tied) p.embd = p.head;  // the table is the head
+    return p;
 }
 
 std::string shape_string(const GgufTensorInfo& t) {
@@ -31,7 +135,9 @@ std::string shape_string(const GgufTensorInfo& t) {
 
 class Loader {
 public:
-    Loader(const GgufFile& f, const LoadOptions& o) : f_(f), opt_(o) {}
+    Loader(const GgufFile& f, const LoadOptions& o, const Plan& plan, std::map<std::string, WeightMatrix>* cache)
+        : f_(f), opt_(o), plan_(plan), cache_(cache) {}
+    bool converted_fresh() const { return converted_fresh_; }
 
     const GgufTensorInfo& tensor(const std::string& name, std::initializer_list<int64_t> shape) const {
         const GgufTensorInfo* t = f_.find_tensor(name);
@@ -56,15 +162,53 @@ public:
 
     std::vector<float> vec(const std::string& name, int64_t n) {
         const std::vector<float> v = dequantize_tensor(tensor(name, {n}));
-        tick();
+        tick(static_cast<uint64_t>(n));
         return v;
     }
 
-    WeightMatrix matrix(const std::string& name, int64_t cols, int64_t rows) {
+    WeightMatrix matrix(const std::string& name, int64_t cols, int64_t rows, Role role = Role::Layer) {
         const GgufTensorInfo& t = tensor(name, {cols, rows});
         WeightMatrix w;
         w.rows = rows;
         w.cols = cols;
+        WeightTarget target = role == Role::Layer ? plan_.layer : role == Role::Embedding ? plan_.embd : plan_.head;
+        if (plan_.convert && float_type(t.type) && !(target.layout == WeightLayout::Ggml && target.type == t.type)) {
+            if (!target_fits(target, cols)) {
+                // Rows that do not split into the requested groups take the largest group that
+                // fits, then Q8_0, then F16 (as llama.cpp falls back per tensor).
+                const WeightTarget wanted = target;
+                while (target.layout != WeightLayout::Ggml && target.group > 32 && !target_fits(target, cols)) target.group /= 2;
+                if (!target_fits(target, cols)) target = WeightTarget{WeightLayout::Ggml, GgmlType::Q8_0, 0, false};
+                if (!target_fits(target, cols)) target = WeightTarget{WeightLayout::Ggml, GgmlType::F16, 0, false};
+                spdlog::info("{}: '{}' ({} columns) does not split into groups of {}; using {}", f_.path(), name, cols,
+                             wanted.layout == WeightLayout::Ggml ? 32u : wanted.group,
+                             target.layout == WeightLayout::Ggml ? type_name(target.type) : "group " + std::to_string(target.group));
+            }
+            if (cache_ != nullptr) {
+                const auto it = cache_->find(name);
+                if (it != cache_->end() && it->second.rows == rows && it->second.cols == cols) {
+                    w = std::move(it->second);
+                    cache_->erase(it);
+                    tick(t.n_elements);
+                    return w;
+                }
+            }
+            converted_fresh_ = true;
+            const size_t src_row = t.n_bytes / static_cast<size_t>(rows);
+            const auto get_row = [&](int64_t r, float* dst) {
+                dequantize_row(t.type, t.data + static_cast<size_t>(r) * src_row, dst, static_cast<size_t>(cols));
+            };
+            const uint64_t base = done_;
+            const auto progress = [&](int64_t rows_done) {
+                done_ = base + static_cast<uint64_t>(rows_done) * static_cast<uint64_t>(cols);
+                return report();
+            };
+            if (!quantize_matrix(rows, cols, get_row, target, w, progress)) cancelled();
+            f_.map().release_pages(static_cast<size_t>(t.data - f_.map().bytes().data()), t.n_bytes);
+            done_ = base;
+            tick(t.n_elements);
+            return w;
+        }
         if (kernel_readable(t.type)) {
             w.type = t.type;
             w.row_bytes = t.n_bytes / static_cast<size_t>(rows);
@@ -84,31 +228,55 @@ public:
             w.data = w.storage.data();
             f_.map().release_pages(static_cast<size_t>(t.data - f_.map().bytes().data()), t.n_bytes);
         }
-        tick();
+        if (role == Role::Layer && !plan_.convert) {
+            if (w.type == GgmlType::Q8_0 && plan_.native_int8) {
+                if (!q8_0_to_i8_rows(w)) ++float_act_fallbacks_;
+                w.int8_activations = w.layout == WeightLayout::I8Row;
+            } else if (w.type == GgmlType::Q4_0 && (plan_.native_int8 || plan_.native_group != 32)) {
+                if (!q4_0_to_groups(w, plan_.native_group) && !q4_0_to_groups(w, 32)) {
+                    throw EngineError(f_.path() + ": tensor '" + name + "' cannot be viewed as 4-bit groups");
+                }
+                w.int8_activations = plan_.native_int8;
+            }
+        }
+        tick(t.n_elements);
         return w;
     }
 
-    void set_total(size_t n) { total_ = n; }
+    void set_total(uint64_t n) { total_ = n; }
+    int float_act_fallbacks() const { return float_act_fallbacks_; }
 
 private:
-    void tick() {
-        ++done_;
-        if (opt_.progress && !opt_.progress(total_ ? float(done_) / float(total_) : 1.f)) {
-            throw EngineError(f_.path() + ": loading cancelled");
-        }
+    void tick(uint64_t elements) {
+        done_ += elements;
+        if (!report()) cancelled();
     }
+    bool report() const { return !opt_.progress || opt_.progress(total_ ? float(std::min(done_, total_)) / float(total_) : 1.f); }
+    [[noreturn]] void cancelled() const { throw EngineError(f_.path() + ": loading cancelled"); }
 
     const GgufFile& f_;
     const LoadOptions& opt_;
-    size_t done_ = 0, total_ = 0;
+    const Plan& plan_;
+    uint64_t done_ = 0, total_ = 0;
+    int float_act_fallbacks_ = 0;
+    std::map<std::string, WeightMatrix>* cache_;
+    bool converted_fresh_ = false;
 };
 
 // Bytes the forward pass will keep resident: kernel-readable tensors are read in place, K-quants
-// become F16.
-uint64_t resident_weight_bytes(const GgufFile& f) {
+// become F16, converted float matrices take their target's size (estimated at 1.07 bytes per
+// value for 8 bits and 0.57 for 4 bits, the largest of their layouts).
+uint64_t resident_weight_bytes(const GgufFile& f, const Plan& plan) {
     uint64_t total = 0;
     for (const auto& t : f.tensors()) {
-        total += kernel_readable(t.type) ? t.n_bytes : t.n_elements * 2;
+        if (plan.convert && t.n_dims == 2 && float_type(t.type)) {
+            const WeightTarget& w = plan.layer;
+            const double per = w.layout == WeightLayout::Ggml && w.type == GgmlType::F16 ? 2.0
+                               : w.layout == WeightLayout::I8Row || w.type == GgmlType::Q8_0 ? 1.07 : 0.57;
+            total += static_cast<uint64_t>(double(t.n_elements) * per);
+        } else {
+            total += kernel_readable(t.type) ? t.n_bytes : t.n_elements * 2;
+        }
     }
     return total;
 }
@@ -124,6 +292,55 @@ uint64_t available_memory_bytes() {
         if (key == "MemAvailable:") return kb * 1024;
     }
     return 0;
+}
+
+std::string_view precision_name(Precision p) {
+    switch (p) {
+    case Precision::Native: return "native";
+    case Precision::F16: return "fp16";
+    case Precision::Q8: return "q8";
+    case Precision::Q4: return "q4";
+    }
+    return "?";
+}
+
+Precision parse_precision(std::string_view s) {
+    if (s == "native") return Precision::Native;
+    if (s == "fp16" || s == "f16") return Precision::F16;
+    if (s == "q8") return Precision::Q8;
+    if (s == "q4") return Precision::Q4;
+    throw EngineError("unknown precision '" + std::string(s) + "' (native, fp16, q8, q4)");
+}
+
+std::string WeightMatrix::format_name() const {
+    switch (layout) {
+    case WeightLayout::Ggml: return std::string(type_traits(static_cast<uint32_t>(type))->name);
+    case WeightLayout::Q4Group: return "Q4G" + std::to_string(group) + (int8_activations ? "/A8" : "");
+    case WeightLayout::Q4GroupAsym: return "Q4GA" + std::to_string(group) + (int8_activations ? "/A8" : "");
+    case WeightLayout::I8Row: return int8_activations ? "I8row/A8" : "I8row";
+    }
+    return "?";
+}
+
+int64_t Model::weight_count() const {
+    int64_t n = token_embd.rows * token_embd.cols + output.rows * output.cols + static_cast<int64_t>(output_norm.size());
+    for (const auto& l : layers) {
+        for (const WeightMatrix* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) n += w->rows * w->cols;
+        n += static_cast<int64_t>(l.attn_norm.size() + l.ffn_norm.size() + l.bq.size() + l.bk.size() + l.bv.size());
+    }
+    return n;
+}
+
+std::string Model::weight_format_summary() const {
+    std::map<std::string, int> counts;
+    counts[token_embd.format_name()]++;
+    if (output.rows > 0) counts[output.format_name()]++;
+    for (const auto& l : layers) {
+        for (const WeightMatrix* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) counts[w->format_name()]++;
+    }
+    std::string s;
+    for (const auto& [name, n] : counts) s += (s.empty() ? "" : ", ") + name + " x " + std::to_string(n);
+    return s;
 }
 
 size_t Model::weight_bytes() const {
@@ -147,9 +364,11 @@ std::string Model::tensor_type_summary() const {
 std::shared_ptr<const Model> load_model(const std::string& path, const LoadOptions& options) {
     auto file = std::make_unique<GgufFile>(path);
     ModelConfig cfg = read_model_config(*file);
+    const bool tied = file->find_tensor("output.weight") == nullptr;
+    const Plan plan = make_plan(*file, options, tied);
 
     if (options.check_memory) {
-        const uint64_t need = resident_weight_bytes(*file);
+        const uint64_t need = resident_weight_bytes(*file, plan);
         const uint64_t avail = available_memory_bytes();
         if (avail > 0 && need > avail) {
             std::ostringstream msg;
@@ -167,14 +386,27 @@ std::shared_ptr<const Model> load_model(const std::string& path, const LoadOptio
     }
 
     auto model = std::make_shared<Model>(Model{.file = nullptr, .config = cfg, .tokenizer = std::move(tokenizer)});
-    Loader ld(*file, options);
-    const bool tied = file->find_tensor("output.weight") == nullptr;
-    ld.set_total(static_cast<size_t>(cfg.n_layer) * (cfg.qkv_bias ? 12 : 9) + 3);
+    model->precision = plan.label;
+    // The cache of converted weights, when asked for and when anything is converted.
+    const bool use_cache = plan.convert && !options.cache_dir.empty();
+    std::map<std::string, WeightMatrix> cached;
+    WeightCacheKey cache_key;
+    if (use_cache) {
+        cache_key = weight_cache_key(*file, "precision=" + std::string(precision_name(options.precision)) +
+                                                ";group=" + std::to_string(options.q4_group) +
+                                                ";asym=" + std::to_string(options.q4_asymmetric) +
+                                                ";int8_act=" + std::to_string(options.int8_activations) + ";layout=1");
+        model->weights_from_cache = read_weight_cache(options.cache_dir, cache_key, cached);
+    }
+    Loader ld(*file, options, plan, use_cache ? &cached : nullptr);
+    uint64_t total = 0;
+    for (const auto& t : file->tensors()) total += t.n_elements;
+    ld.set_total(total);
 
     const int64_t e = cfg.n_embd, q_dim = cfg.n_head * cfg.head_dim, kv_dim = cfg.n_embd_kv();
-    model->token_embd = ld.matrix("token_embd.weight", e, cfg.n_vocab);
+    model->token_embd = ld.matrix("token_embd.weight", e, cfg.n_vocab, Role::Embedding);
     model->output_norm = ld.vec("output_norm.weight", e);
-    if (!tied) model->output = ld.matrix("output.weight", e, cfg.n_vocab);
+    if (!tied) model->output = ld.matrix("output.weight", e, cfg.n_vocab, Role::Head);
     if (file->find_tensor("rope_freqs.weight") != nullptr) {
         model->rope_freq_factors = ld.vec("rope_freqs.weight", cfg.n_rot / 2);
     }
@@ -197,10 +429,35 @@ std::shared_ptr<const Model> load_model(const std::string& path, const LoadOptio
         L.w_up = ld.matrix(p + "ffn_up.weight", e, cfg.n_ff);
         L.w_down = ld.matrix(p + "ffn_down.weight", cfg.n_ff, e);
     }
+    if (use_cache && ld.converted_fresh()) {
+        model->weights_from_cache = false;
+        std::vector<std::pair<std::string, const WeightMatrix*>> list;
+        auto add = [&](const std::string& name, const WeightMatrix& w) {
+            if (!w.storage.empty()) list.emplace_back(name, &w);
+        };
+        add("token_embd.weight", model->token_embd);
+        if (model->output.rows > 0) add("output.weight", model->output);
+        for (size_t i = 0; i < model->layers.size(); ++i) {
+            const LayerWeights& L = model->layers[i];
+            const std::string p = "blk." + std::to_string(i) + ".";
+            add(p + "attn_q.weight", L.wq);
+            add(p + "attn_k.weight", L.wk);
+            add(p + "attn_v.weight", L.wv);
+            add(p + "attn_output.weight", L.wo);
+            add(p + "ffn_gate.weight", L.w_gate);
+            add(p + "ffn_up.weight", L.w_up);
+            add(p + "ffn_down.weight", L.w_down);
+        }
+        write_weight_cache(options.cache_dir, cache_key, list);
+    }
+    if (ld.float_act_fallbacks() > 0) {
+        spdlog::warn("{}: {} Q8_0 matrices have per-block scales, not one per row; they run with float activations",
+                     path, ld.float_act_fallbacks());
+    }
     model->file = std::move(file);
-    spdlog::info("loaded {} ({}, {} layers, {} embd, {} heads / {} kv, vocab {}): {:.1f} MiB of weights", path,
+    spdlog::info("loaded {} ({}, {} layers, {} embd, {} heads / {} kv, vocab {}): {:.1f} MiB of weights as {}", path,
                  cfg.arch_name, cfg.n_layer, cfg.n_embd, cfg.n_head, cfg.n_head_kv, cfg.n_vocab,
-                 double(model->weight_bytes()) / (1 << 20));
+                 double(model->weight_bytes()) / (1 << 20), model->precision);
     return model;
 }
 

@@ -108,9 +108,13 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
         if (p_.repeat_penalty == 1.f && p_.logit_bias.empty()) return argmax(logits);
         return argmax(penalised(logits, history, p_));
     }
-    const std::vector<float> probs = distribution(logits, history);
-    std::uniform_real_distribution<double> u(0.0, 1.0);
-    double r = u(rng_);
+    return draw(distribution(logits, history));
+}
+
+double Sampler::uniform() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); }
+
+int32_t Sampler::draw(std::span<const float> probs) {
+    double r = uniform();
     int32_t last_nonzero = 0;
     for (size_t i = 0; i < probs.size(); ++i) {
         if (probs[i] <= 0.f) continue;

@@ -38,6 +38,11 @@ public:
     // speculative decoding. Zero for filtered-out tokens.
     std::vector<float> distribution(std::span<const float> logits, std::span<const int32_t> history) const;
 
+    // Draws an id from a distribution (as returned by distribution()) with this sampler's generator.
+    int32_t draw(std::span<const float> probs);
+    // A uniform draw in [0, 1) from the same generator (speculative acceptance tests).
+    double uniform();
+
     const SamplingParams& params() const { return p_; }
 
 private:

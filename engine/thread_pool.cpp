@@ -10,9 +10,19 @@
 namespace q8 {
 
 namespace {
-constexpr int kSpinIterations = 20000;
+// About 100 microseconds of spinning: long enough to bridge the gaps between the products of one
+// decode step, short enough not to steal a time slice from other work when cores are shared.
+constexpr int kSpinIterations = 2000;
 
-inline void cpu_relax() { __builtin_ia32_pause(); }
+// Pauses, and now and then yields: when there are more threads than cores (another process, or
+// several pools), the thread being waited for may need this core to make progress.
+inline void cpu_relax(int spin) {
+    if ((spin & 63) == 63) {
+        std::this_thread::yield();
+    } else {
+        __builtin_ia32_pause();
+    }
+}
 }  // namespace
 
 int default_thread_count() {
@@ -42,7 +52,7 @@ void ThreadPool::worker_loop(int index) {
     for (;;) {
         uint64_t g = generation_.load(std::memory_order_acquire);
         for (int spin = 0; g == seen && spin < kSpinIterations; ++spin) {
-            cpu_relax();
+            cpu_relax(spin);
             g = generation_.load(std::memory_order_acquire);
         }
         if (g == seen) {
@@ -74,7 +84,7 @@ void ThreadPool::run(const std::function<void(int, int)>& fn) {
     }
     int left = pending_.load(std::memory_order_acquire);
     for (int spin = 0; left != 0 && spin < kSpinIterations; ++spin) {
-        cpu_relax();
+        cpu_relax(spin);
         left = pending_.load(std::memory_order_acquire);
     }
     while (left != 0) {

@@ -37,7 +37,7 @@ bool InferenceSession::forward_chunk(const int32_t* ids, int64_t n, Logits want,
 
     const auto q_dim = static_cast<size_t>(c.n_head * c.head_dim);
     const auto kv_dim = static_cast<size_t>(c.n_embd_kv());
-    for (int64_t l = 0; l < c.n_layer; ++l) {
+    for (int64_t l = 0; l < n_layers_; ++l) {
         if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) return false;
         const LayerWeights& L = m.layers[static_cast<size_t>(l)];
 

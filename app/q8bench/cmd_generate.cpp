@@ -10,6 +10,7 @@
 #include "cpu_features.h"
 #include "generator.h"
 #include "model.h"
+#include "quant_options.h"
 
 namespace q8bench {
 
@@ -28,6 +29,8 @@ struct GenerateOptions {
     std::vector<std::string> stops;
     std::string isa;
     bool json = false;
+    QuantCliOptions quant;
+    std::string cache_dir;
 };
 
 nlohmann::json metrics_json(const q8::GenerationResult& r) {
@@ -47,7 +50,9 @@ nlohmann::json metrics_json(const q8::GenerationResult& r) {
 
 void run(const GenerateOptions& o) {
     if (!o.isa.empty()) q8::set_isa_override(q8::parse_isa(o.isa));
-    const auto model = q8::load_model(o.model);
+    q8::LoadOptions lo = o.quant.load_options();
+    lo.cache_dir = o.cache_dir;
+    const auto model = q8::load_model(o.model, lo);
     q8::SessionOptions so;
     so.n_threads = o.threads;
     so.n_ctx = o.ctx;
@@ -72,6 +77,7 @@ void run(const GenerateOptions& o) {
     j["model"] = o.model;
     j["threads"] = session.pool().size();
     j["kernel_path"] = std::string(q8::isa_name(q8::active_isa()));
+    j["precision"] = model->precision;
     if (o.json) {
         j["prompt"] = o.prompt;
         j["text"] = r.text;
@@ -103,6 +109,8 @@ void add_generate_command(CLI::App& app) {
     cmd->add_option("--stop", o->stops, "Stop string (repeatable)");
     cmd->add_option("--isa", o->isa, "Force a lower kernel path: scalar, avx2, avx512");
     cmd->add_flag("--json", o->json, "Print one JSON object with text and metrics");
+    o->quant.add_to(cmd);
+    cmd->add_option("--cache-dir", o->cache_dir, "Cache quantize-at-load results here");
     cmd->callback([o] { run(*o); });
 }
 

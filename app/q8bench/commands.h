@@ -7,5 +7,7 @@ namespace q8bench {
 void add_info_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
 void add_generate_command(CLI::App& app);
+void add_ppl_command(CLI::App& app);
+void add_fidelity_command(CLI::App& app);
 
 }  // namespace q8bench

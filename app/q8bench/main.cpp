@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
     q8bench::add_info_command(app);
     q8bench::add_tokenize_command(app);
     q8bench::add_generate_command(app);
+    q8bench::add_ppl_command(app);
+    q8bench::add_fidelity_command(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

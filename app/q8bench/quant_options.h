@@ -1,0 +1,43 @@
+#pragma once
+// The options every q8bench command that loads a model for measurement shares: which precision
+// to run (quantizing F16/F32 weights at load), group size, asymmetric groups, activation mode.
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+
+#include "engine_error.h"
+#include "model.h"
+
+namespace q8bench {
+
+struct QuantCliOptions {
+    std::string config = "native";
+    int group = 32;
+    bool asym = false;
+    std::string act = "a16";
+
+    void add_to(CLI::App* cmd, bool with_config = true) {
+        if (with_config) {
+            cmd->add_option("--config", config, "Precision: native (as stored), fp16, q8, q4 (F16/F32 files are quantized at load)")
+                ->check(CLI::IsMember({"native", "fp16", "f16", "q8", "q4"}))
+                ->capture_default_str();
+        }
+        cmd->add_option("--group", group, "Q4: values per scale (32, 64, 128)")->check(CLI::IsMember({32, 64, 128}))->capture_default_str();
+        cmd->add_flag("--asym", asym, "Q4: asymmetric groups (f16 scale + f16 minimum)");
+        cmd->add_option("--act", act, "Activations: a16 (float) or a8 (int8 per token: W8A8 / W4A8)")
+            ->check(CLI::IsMember({"a16", "a8"}))
+            ->capture_default_str();
+    }
+
+    q8::LoadOptions load_options(const std::string& precision) const {
+        q8::LoadOptions o;
+        o.precision = q8::parse_precision(precision);
+        o.q4_group = group;
+        o.q4_asymmetric = asym;
+        o.int8_activations = act == "a8";
+        return o;
+    }
+    q8::LoadOptions load_options() const { return load_options(config); }
+};
+
+}  // namespace q8bench

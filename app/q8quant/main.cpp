@@ -1,0 +1,142 @@
+// q8quant: quantize an F16/BF16/F32 GGUF model to Q8 (W8A8, optionally SmoothQuant) or Q4
+// (group-wise 4-bit, W4A16 or W4A8), writing a standard GGUF file (see quant/quantize_file.h).
+//
+//   q8quant -m IN.gguf -o OUT.gguf --type q8|q4 [--group 32] [--act a16|a8]
+//           [--smoothquant --calib FILE] [--alpha A] [--threads N] [--json]
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "engine_error.h"
+#include "quantize_file.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_sigint(int) { g_stop.store(true); }
+
+// One line, redrawn in place: "write    [##########..........]  50%".
+class ProgressBar {
+public:
+    explicit ProgressBar(bool enabled) : enabled_(enabled) {}
+    void show(const std::string& stage, float f) {
+        if (!enabled_) return;
+        const int pct = static_cast<int>(f * 100.f + 0.5f);
+        if (stage == stage_ && pct == pct_) return;
+        if (stage != stage_ && !stage_.empty()) std::cerr << "\n";
+        stage_ = stage;
+        pct_ = pct;
+        constexpr int kWidth = 30;
+        const int fill = pct * kWidth / 100;
+        std::cerr << "\r" << stage << std::string(10 - std::min<size_t>(9, stage.size()), ' ') << "["
+                  << std::string(static_cast<size_t>(fill), '#') << std::string(static_cast<size_t>(kWidth - fill), '.') << "] "
+                  << pct << "%" << std::flush;
+    }
+    void done() {
+        if (enabled_ && !stage_.empty()) std::cerr << "\n";
+    }
+
+private:
+    bool enabled_;
+    std::string stage_;
+    int pct_ = -1;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    spdlog::set_default_logger(spdlog::stderr_color_st("q8quant"));
+    spdlog::set_level(spdlog::level::warn);
+    CLI::App app{"q8quant: quantize a GGUF model (F16/BF16/F32) to Q8 (W8A8, SmoothQuant) or Q4 (group-wise 4-bit)"};
+    q8::quant::QuantizeFileOptions o;
+    std::string type, act;
+    int group = 32;
+    float alpha = -1.f;
+    bool json = false;
+    app.add_option("-m,--model", o.input, "Input GGUF model (F16, BF16 or F32 weights)")->required();
+    app.add_option("-o,--output", o.output, "Output GGUF file (written to a temporary file, then renamed)")->required();
+    app.add_option("--type", type, "q8 or q4")->required()->check(CLI::IsMember({"q8", "q4"}));
+    app.add_option("--group", group, "Q4: values per scale (32, 64, 128)")->check(CLI::IsMember({32, 64, 128}))->capture_default_str();
+    app.add_option("--act", act, "Activations at run time: a8 (int8 per token) or a16 (float); default a8 for q8, a16 for q4")
+        ->check(CLI::IsMember({"a8", "a16"}));
+    app.add_flag("--smoothquant", o.smoothquant, "Migrate activation outliers into the weights (needs --calib)");
+    app.add_option("--calib", o.calib_file, "Calibration text file (UTF-8) for --smoothquant");
+    app.add_option("--calib-tokens", o.calibration.max_tokens, "Calibration tokens used at most")->capture_default_str();
+    app.add_option("--alpha", alpha, "SmoothQuant migration strength 0..1 for every layer (default: chosen per layer)");
+    app.add_option("-t,--threads", o.n_threads, "Threads (0 = all cores)")->capture_default_str();
+    app.add_flag("--json", json, "Print a JSON summary to stdout");
+    CLI11_PARSE(app, argc, argv);
+
+    o.type = type == "q8" ? q8::Precision::Q8 : q8::Precision::Q4;
+    o.group = group;
+    o.int8_activations = act.empty() ? type == "q8" : act == "a8";
+    if (alpha >= 0.f) o.alpha = alpha;
+    if (o.alpha && !o.smoothquant) {
+        std::cerr << "q8quant: --alpha only applies with --smoothquant\n";
+        return 2;
+    }
+    ProgressBar bar(!json && ::isatty(STDERR_FILENO));
+    o.progress = [&](const std::string& stage, float f) {
+        bar.show(stage, f);
+        return !g_stop.load();
+    };
+    std::signal(SIGINT, on_sigint);
+    try {
+        const auto r = q8::quant::quantize_file(o);
+        bar.done();
+        nlohmann::json j{{"input", o.input},
+                         {"output", o.output},
+                         {"type", type},
+                         {"group", o.type == q8::Precision::Q4 ? group : 0},
+                         {"activations", o.int8_activations ? "int8" : "float"},
+                         {"smoothquant", o.smoothquant},
+                         {"output_bytes", r.output_bytes},
+                         {"calibration_tokens", r.calibration_tokens},
+                         {"seconds", r.seconds}};
+        if (o.smoothquant) {
+            nlohmann::json layers = nlohmann::json::array();
+            for (const auto& layer : r.smoothing.layers) {
+                nlohmann::json row;
+                for (int i = 0; i < q8::quant::kLinearInputs; ++i) {
+                    const auto& ch = layer[static_cast<size_t>(i)];
+                    row[q8::quant::linear_input_name(static_cast<q8::quant::LinearInput>(i))] = {
+                        {"alpha", ch.smoothed ? nlohmann::json(ch.alpha) : nlohmann::json(nullptr)},
+                        {"error", ch.error},
+                        {"error_unsmoothed", ch.error_unsmoothed}};
+                }
+                layers.push_back(row);
+            }
+            j["smoothing"] = layers;
+        }
+        if (json) {
+            std::cout << j.dump(2) << "\n";
+        } else {
+            std::cerr << "wrote " << o.output << " (" << r.output_bytes << " bytes, " << r.seconds << " s)\n";
+            if (o.smoothquant) {
+                std::cerr << "SmoothQuant alpha per layer (attn, attn_out, ffn, down; - = left unsmoothed):\n";
+                int l = 0;
+                for (const auto& layer : r.smoothing.layers) {
+                    std::cerr << "  layer " << l++ << ":";
+                    for (const auto& ch : layer) {
+                        if (ch.smoothed) {
+                            std::cerr << " " << ch.alpha;
+                        } else {
+                            std::cerr << " -";
+                        }
+                    }
+                    std::cerr << "\n";
+                }
+            }
+        }
+    } catch (const q8::EngineError& e) {
+        bar.done();
+        std::cerr << "q8quant: " << e.what() << "\n";
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,138 @@
+#include "speculative.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "engine_error.h"
+
+namespace q8 {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+}  // namespace
+
+void check_same_vocabulary(const Model& target, const Model& draft) {
+    const Vocab& a = target.tokenizer.vocab();
+    const Vocab& b = draft.tokenizer.vocab();
+    const size_t n = std::min(a.tokens.size(), b.tokens.size());
+    for (size_t i = 0; i < n; ++i) {
+        if (a.tokens[i] != b.tokens[i]) {
+            throw EngineError("the draft model's vocabulary differs from the target's at token id " + std::to_string(i) +
+                              " ('" + b.tokens[i] + "' vs '" + a.tokens[i] + "')");
+        }
+    }
+    if (a.tokens.size() != b.tokens.size()) {
+        throw EngineError("the draft model's vocabulary differs from the target's at token id " + std::to_string(n) +
+                          " (sizes " + std::to_string(b.tokens.size()) + " vs " + std::to_string(a.tokens.size()) + ")");
+    }
+}
+
+SpeculativeDecoder::SpeculativeDecoder(InferenceSession& target, InferenceSession& draft, Sampler& sampler,
+                                       const SpeculativeOptions& options)
+    : target_(target), draft_(draft), sampler_(sampler), opt_(options) {
+    if (opt_.k_max < 1 || opt_.k_max > 64) throw EngineError("draft length must be between 1 and 64");
+    k_ = std::clamp(opt_.k_initial, 1, opt_.k_max);
+    if (&target_.model() != &draft_.model()) check_same_vocabulary(target_.model(), draft_.model());
+}
+
+// Brings the draft's cache to history[0 .. n-1) (everything but the last token), reusing what it
+// already holds.
+bool SpeculativeDecoder::sync_draft(const std::vector<int32_t>& history, const std::atomic<bool>* cancel) {
+    const size_t want = history.size() - 1;
+    const auto have = draft_.tokens();
+    size_t common = 0;
+    while (common < have.size() && common < want && have[common] == history[common]) ++common;
+    draft_.truncate(static_cast<int64_t>(common));
+    if (common == want) return true;
+    return draft_.eval(std::span(history).subspan(common, want - common), false, cancel);
+}
+
+bool SpeculativeDecoder::step(const std::vector<int32_t>& history, std::vector<int32_t>& out,
+                              const std::atomic<bool>* cancel) {
+    const int32_t last = history.back();
+    // Room: the target evaluates last + k drafts; the draft evaluates last + k-1 drafts.
+    const int64_t room = std::min(target_.n_ctx() - target_.n_past(), draft_.n_ctx() - (static_cast<int64_t>(history.size()) - 1)) - 1;
+    if (room < 0) throw EngineError("speculative step with no room left in the context");
+    const int k = static_cast<int>(std::min<int64_t>(k_, room));
+    const auto nv = static_cast<size_t>(target_.model().config.n_vocab);
+
+    // Draft k tokens, remembering the draft distribution q_i each was drawn from.
+    const auto t_draft = Clock::now();
+    std::vector<int32_t> drafted;
+    std::vector<std::vector<float>> q;
+    std::vector<int32_t> ctx(history);
+    if (k > 0) {
+        if (!sync_draft(history, cancel)) return false;
+        int32_t prev = last;
+        for (int i = 0; i < k; ++i) {
+            const int32_t one[1] = {prev};
+            if (!draft_.eval(one, false, cancel)) return false;
+            q.push_back(sampler_.distribution(draft_.logits(), ctx));
+            prev = sampler_.draw(q.back());
+            drafted.push_back(prev);
+            ctx.push_back(prev);
+        }
+    }
+    const double draft_s = seconds_since(t_draft);
+
+    // Verify: one target pass over [last, d1 .. dk] gives p_0 .. p_k.
+    const auto t_verify = Clock::now();
+    std::vector<int32_t> batch{last};
+    batch.insert(batch.end(), drafted.begin(), drafted.end());
+    const int64_t base = target_.n_past();
+    if (!target_.eval(batch, true, cancel)) {
+        target_.truncate(base);
+        return false;
+    }
+    ctx.assign(history.begin(), history.end());
+    int accepted = 0;
+    int32_t next = -1;
+    for (int i = 0; i < k; ++i) {
+        const std::vector<float> p = sampler_.distribution(target_.logits_row(static_cast<size_t>(i)), ctx);
+        const auto d = static_cast<size_t>(drafted[static_cast<size_t>(i)]);
+        const float qd = q[static_cast<size_t>(i)][d];
+        if (p[d] >= qd || sampler_.uniform() * double(qd) < double(p[d])) {
+            ++accepted;
+            ctx.push_back(drafted[static_cast<size_t>(i)]);
+            continue;
+        }
+        // Rejected: resample from the part of p the draft under-covered.
+        std::vector<float> residual(nv);
+        double mass = 0;
+        for (size_t j = 0; j < nv; ++j) {
+            residual[j] = std::max(0.f, p[j] - q[static_cast<size_t>(i)][j]);
+            mass += residual[j];
+        }
+        if (mass <= 0) {
+            next = sampler_.draw(p);
+        } else {
+            for (float& v : residual) v = static_cast<float>(v / mass);
+            next = sampler_.draw(residual);
+        }
+        break;
+    }
+    if (next < 0) {  // every draft accepted: the target's distribution after the last one
+        next = sampler_.draw(sampler_.distribution(target_.logits_row(static_cast<size_t>(k)), ctx));
+    }
+    // The target keeps last + accepted drafts; the rejected positions are rolled back.
+    target_.truncate(base + 1 + accepted);
+    out.insert(out.end(), drafted.begin(), drafted.begin() + accepted);
+    out.push_back(next);
+    const double verify_s = seconds_since(t_verify);
+
+    // Adaptive draft length: one more after a fully accepted step, otherwise one more than was
+    // accepted (so a run of early rejections shrinks k quickly and recovers one step at a time).
+    if (opt_.adaptive && k > 0) k_ = std::clamp(accepted == k ? k_ + 1 : accepted + 1, 1, opt_.k_max);
+
+    last_ = SpecStep{k, accepted, accepted + 1, k_, draft_s, verify_s};
+    ++totals_.steps;
+    totals_.drafted += k;
+    totals_.accepted += accepted;
+    totals_.emitted += accepted + 1;
+    totals_.draft_s += draft_s;
+    totals_.verify_s += verify_s;
+    return true;
+}
+
+}  // namespace q8

@@ -1,0 +1,71 @@
+#pragma once
+// Speculative decoding: a cheap draft proposes k tokens, the target scores them all in one batched
+// pass, and the longest acceptable prefix plus one target token is kept. With the acceptance rule
+// min(1, p/q) and residual resampling from max(0, p - q), the output follows the target's sampling
+// distribution exactly; in greedy mode it equals plain greedy decoding token for token.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "inference_session.h"
+#include "sampling.h"
+
+namespace q8 {
+
+struct SpeculativeOptions {
+    int k_max = 8;       // most tokens drafted per step
+    int k_initial = 4;   // draft length of the first step
+    bool adaptive = true;  // adapt k to acceptance (rule in speculative.cpp); false keeps k_initial
+};
+
+// One draft-and-verify step, as streamed to the caller for live metrics.
+struct SpecStep {
+    int drafted = 0;
+    int accepted = 0;   // drafted tokens the target kept
+    int emitted = 0;    // accepted + the target's own token
+    int k_next = 0;     // draft length chosen for the next step
+    double draft_s = 0;
+    double verify_s = 0;
+};
+
+struct SpecTotals {
+    int64_t steps = 0, drafted = 0, accepted = 0, emitted = 0;
+    double draft_s = 0, verify_s = 0;
+    double acceptance_rate() const { return drafted > 0 ? double(accepted) / double(drafted) : 0.0; }
+    double mean_accepted() const { return steps > 0 ? double(accepted) / double(steps) : 0.0; }
+};
+
+// Throws EngineError unless both models share one vocabulary, naming the first id that differs.
+void check_same_vocabulary(const Model& target, const Model& draft);
+
+class SpeculativeDecoder {
+public:
+    // Both sessions must outlive the decoder. The sampler is the request's (shared with plain
+    // decoding, so seeds mean the same thing).
+    SpeculativeDecoder(InferenceSession& target, InferenceSession& draft, Sampler& sampler,
+                       const SpeculativeOptions& options);
+
+    // history = prompt + generated tokens; the target has evaluated all of it but the last token.
+    // Appends 1..k+1 new tokens to `out` and leaves the target in the same state for them (all but
+    // the last evaluated). Returns false when cancelled (nothing appended). Needs room for at least
+    // one token in the target's context.
+    bool step(const std::vector<int32_t>& history, std::vector<int32_t>& out, const std::atomic<bool>* cancel);
+
+    const SpecTotals& totals() const { return totals_; }
+    const SpecStep& last_step() const { return last_; }
+    int k() const { return k_; }
+
+private:
+    bool sync_draft(const std::vector<int32_t>& history, const std::atomic<bool>* cancel);
+
+    InferenceSession& target_;
+    InferenceSession& draft_;
+    Sampler& sampler_;
+    SpeculativeOptions opt_;
+    int k_;
+    SpecTotals totals_;
+    SpecStep last_;
+};
+
+}  // namespace q8

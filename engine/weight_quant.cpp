@@ -1,0 +1,157 @@
+#include "weight_quant.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "dequantize.h"
+#include "formats.h"
+#include "half.h"
+
+namespace q8 {
+
+namespace {
+
+size_t row_bytes_for(const WeightTarget& t, int64_t cols) {
+    const auto c = static_cast<size_t>(cols);
+    switch (t.layout) {
+    case WeightLayout::Ggml:
+        switch (t.type) {
+        case GgmlType::F32: return c * 4;
+        case GgmlType::F16: return c * 2;
+        case GgmlType::Q8_0: return c / 32 * quant::kQ8_0Bytes;
+        case GgmlType::Q4_0: return c / 32 * quant::kQ4_0Bytes;
+        default: return 0;
+        }
+    case WeightLayout::Q4Group: return c / t.group * quant::q4g_block_bytes(t.group, false);
+    case WeightLayout::Q4GroupAsym: return c / t.group * quant::q4g_block_bytes(t.group, true);
+    case WeightLayout::I8Row: return c;
+    }
+    return 0;
+}
+
+// Rows per progress report: about 4 MiB of float input.
+int64_t report_every(int64_t cols) { return std::max<int64_t>(1, (int64_t{1} << 20) / std::max<int64_t>(cols, 1)); }
+
+}  // namespace
+
+bool target_fits(const WeightTarget& t, int64_t cols) {
+    if (cols <= 0) return false;
+    switch (t.layout) {
+    case WeightLayout::Ggml: return (t.type != GgmlType::Q8_0 && t.type != GgmlType::Q4_0) || cols % 32 == 0;
+    case WeightLayout::Q4Group:
+    case WeightLayout::Q4GroupAsym: return quant::valid_q4_group(t.group) && cols % t.group == 0;
+    case WeightLayout::I8Row: return cols <= 65536;
+    }
+    return false;
+}
+
+bool quantize_matrix(int64_t rows, int64_t cols, const std::function<void(int64_t, float*)>& get_row,
+                     const WeightTarget& t, WeightMatrix& w, const RowProgress& progress) {
+    w = WeightMatrix{};
+    w.rows = rows;
+    w.cols = cols;
+    w.layout = t.layout;
+    w.type = t.layout == WeightLayout::Ggml ? t.type : GgmlType::F32;
+    w.group = t.layout == WeightLayout::Q4Group || t.layout == WeightLayout::Q4GroupAsym ? t.group : 0;
+    w.int8_activations = t.int8_activations;
+    w.row_bytes = row_bytes_for(t, cols);
+    w.storage.resize(w.row_bytes * static_cast<size_t>(rows));
+    if (t.layout == WeightLayout::I8Row) {
+        w.row_scale.resize(static_cast<size_t>(rows));
+        w.row_sum.resize(static_cast<size_t>(rows));
+    }
+    const auto c = static_cast<size_t>(cols);
+    std::vector<float> x(c);
+    const int64_t every = report_every(cols);
+    for (int64_t r = 0; r < rows; ++r) {
+        get_row(r, x.data());
+        uint8_t* dst = w.storage.data() + static_cast<size_t>(r) * w.row_bytes;
+        switch (t.layout) {
+        case WeightLayout::Ggml:
+            if (t.type == GgmlType::Q8_0) {
+                quant::quantize_row_q8_0(x.data(), dst, c);
+            } else if (t.type == GgmlType::Q4_0) {
+                quant::quantize_row_q4_0(x.data(), dst, c);
+            } else if (t.type == GgmlType::F16) {
+                auto* h = reinterpret_cast<uint16_t*>(dst);
+                for (size_t i = 0; i < c; ++i) h[i] = f32_to_f16(x[i]);
+            } else {
+                std::memcpy(dst, x.data(), c * 4);
+            }
+            break;
+        case WeightLayout::Q4Group: quant::quantize_row_q4g(x.data(), dst, c, t.group, false); break;
+        case WeightLayout::Q4GroupAsym: quant::quantize_row_q4g(x.data(), dst, c, t.group, true); break;
+        case WeightLayout::I8Row: {
+            auto* q = reinterpret_cast<int8_t*>(dst);
+            w.row_scale[static_cast<size_t>(r)] = quant::quantize_row_i8(x.data(), q, c);
+            int32_t s = 0;
+            for (size_t i = 0; i < c; ++i) s += q[i];
+            w.row_sum[static_cast<size_t>(r)] = s;
+            break;
+        }
+        }
+        if (progress && ((r + 1) % every == 0 || r + 1 == rows) && !progress(r + 1)) return false;
+    }
+    w.data = w.storage.data();
+    return true;
+}
+
+bool q8_0_to_i8_rows(WeightMatrix& w) {
+    if (w.layout != WeightLayout::Ggml || w.type != GgmlType::Q8_0) return false;
+    const auto c = static_cast<size_t>(w.cols);
+    std::vector<uint8_t> storage(c * static_cast<size_t>(w.rows));
+    std::vector<float> scale(static_cast<size_t>(w.rows));
+    std::vector<int32_t> sum(static_cast<size_t>(w.rows));
+    for (int64_t r = 0; r < w.rows; ++r) {
+        auto* q = reinterpret_cast<int8_t*>(storage.data() + static_cast<size_t>(r) * c);
+        if (!quant::q8_0_row_to_i8(w.row(r), q, &scale[static_cast<size_t>(r)], c)) return false;
+        int32_t s = 0;
+        for (size_t i = 0; i < c; ++i) s += q[i];
+        sum[static_cast<size_t>(r)] = s;
+    }
+    w.storage = std::move(storage);
+    w.data = w.storage.data();
+    w.row_bytes = c;
+    w.layout = WeightLayout::I8Row;
+    w.type = GgmlType::F32;
+    w.row_scale = std::move(scale);
+    w.row_sum = std::move(sum);
+    return true;
+}
+
+bool q4_0_to_groups(WeightMatrix& w, uint32_t group) {
+    if (w.layout != WeightLayout::Ggml || w.type != GgmlType::Q4_0 || !quant::valid_q4_group(group) ||
+        w.cols % group != 0) {
+        return false;
+    }
+    if (group != 32) {
+        const auto c = static_cast<size_t>(w.cols);
+        const size_t rb = c / group * quant::q4g_block_bytes(group, false);
+        std::vector<uint8_t> storage(rb * static_cast<size_t>(w.rows));
+        for (int64_t r = 0; r < w.rows; ++r) {
+            if (!quant::ggml_to_q4g(w.row(r), storage.data() + static_cast<size_t>(r) * rb, c, group, false)) return false;
+        }
+        w.storage = std::move(storage);
+        w.data = w.storage.data();
+        w.row_bytes = rb;
+    }
+    w.layout = WeightLayout::Q4Group;
+    w.group = group;
+    w.type = GgmlType::F32;
+    return true;
+}
+
+void decode_weight_row(const WeightMatrix& w, int64_t r, float* dst) {
+    const auto c = static_cast<size_t>(w.cols);
+    switch (w.layout) {
+    case WeightLayout::Ggml: dequantize_row(w.type, w.row(r), dst, c); return;
+    case WeightLayout::Q4Group: quant::dequantize_row_q4g(w.row(r), dst, c, w.group, false); return;
+    case WeightLayout::Q4GroupAsym: quant::dequantize_row_q4g(w.row(r), dst, c, w.group, true); return;
+    case WeightLayout::I8Row:
+        quant::dequantize_row_i8(reinterpret_cast<const int8_t*>(w.row(r)), w.row_scale[static_cast<size_t>(r)], dst, c);
+        return;
+    }
+}
+
+}  // namespace q8

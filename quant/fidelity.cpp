@@ -1,0 +1,118 @@
+#include "fidelity.h"
+
+#include <cstdio>
+#include <sstream>
+
+#include "engine_error.h"
+#include "float_model.h"
+#include "smoothquant.h"
+
+namespace q8::quant {
+
+namespace {
+
+struct Variant {
+    std::string name, description;
+    AssembleSpec spec;
+    bool smooth = false;
+};
+
+WeightTarget ggml(GgmlType t) { return {WeightLayout::Ggml, t, 0, false}; }
+
+std::optional<Variant> variant(const std::string& name) {
+    const WeightTarget f16 = ggml(GgmlType::F16), q8_0 = ggml(GgmlType::Q8_0), q4_0 = ggml(GgmlType::Q4_0);
+    const WeightTarget i8{WeightLayout::I8Row, GgmlType::F32, 0, true};
+    auto g = [](uint32_t group, bool asym, bool a8) {
+        return WeightTarget{asym ? WeightLayout::Q4GroupAsym : WeightLayout::Q4Group, GgmlType::F32, group, a8};
+    };
+    if (name == "fp16") return Variant{name, "FP16 weights", {f16, f16, f16, name}};
+    if (name == "q8") return Variant{name, "Q8_0 weights, float activations (W8A16)", {q8_0, q8_0, q8_0, name}};
+    if (name == "q8-a8") return Variant{name, "int8 per-channel weights, int8 per-token activations (W8A8), no smoothing", {i8, q8_0, q8_0, name}};
+    if (name == "q8-sq") return Variant{name, "W8A8 with SmoothQuant (alpha per layer)", {i8, q8_0, q8_0, name}, true};
+    if (name == "q4") return Variant{name, "4-bit g32 symmetric (Q4_0), float activations (W4A16)", {q4_0, q4_0, q8_0, name}};
+    if (name == "q4-g64") return Variant{name, "4-bit g64 symmetric, W4A16", {g(64, false, false), g(64, false, false), q8_0, name}};
+    if (name == "q4-g128") return Variant{name, "4-bit g128 symmetric, W4A16", {g(128, false, false), g(128, false, false), q8_0, name}};
+    if (name == "q4-asym") return Variant{name, "4-bit g32 with f16 minimum (Q4_1 values), W4A16", {g(32, true, false), g(32, true, false), q8_0, name}};
+    if (name == "q4-a8") return Variant{name, "4-bit g32 symmetric, int8 per-token activations (W4A8)", {g(32, false, true), q4_0, q8_0, name}};
+    return std::nullopt;
+}
+
+}  // namespace
+
+const std::vector<std::string>& fidelity_variant_names() {
+    static const std::vector<std::string> names{"fp16", "q8", "q8-a8", "q8-sq", "q4", "q4-g64", "q4-g128", "q4-asym", "q4-a8"};
+    return names;
+}
+
+std::vector<FidelityRow> fidelity(const std::shared_ptr<const Model>& base, std::span<const int32_t> tokens,
+                                  const FidelityOptions& o) {
+    std::vector<Variant> variants;
+    for (const std::string& n : o.variants) {
+        auto v = variant(n);
+        if (!v) throw EngineError("fidelity: unknown variant '" + n + "'");
+        if (v->smooth && o.calibration.empty()) continue;  // needs calibration text
+        variants.push_back(*v);
+    }
+    FloatLayers fl = float_layers(*base);
+    if (o.outlier_factor > 0.f) inject_outlier_channels(fl, o.outlier_channels, o.outlier_factor);
+    PerplexityOptions po = o.ppl;
+    po.keep_predictions = true;
+
+    std::vector<FidelityRow> rows;
+    std::vector<int32_t> ref_argmax;
+    for (const Variant& v : variants) {
+        if (o.on_variant) o.on_variant(v.name);
+        std::shared_ptr<const Model> m;
+        if (v.smooth) {
+            const auto fp = assemble_model(*base, fl, {ggml(GgmlType::F32), ggml(GgmlType::F32), ggml(GgmlType::F32), "fp32"});
+            CalibrationOptions co = o.calib_options;
+            co.n_threads = o.ppl.n_threads;
+            const CalibrationStats st = calibrate(fp, o.calibration, co);
+            FloatLayers smoothed = fl;
+            SmoothQuantOptions so;
+            so.alpha = o.sq_alpha;
+            so.n_threads = o.ppl.n_threads;
+            smooth_quant(smoothed, base->config, st, so);
+            m = assemble_model(*base, smoothed, v.spec);
+        } else {
+            m = assemble_model(*base, fl, v.spec);
+        }
+        const PerplexityResult r = perplexity(m, tokens, po);
+        if (r.cancelled) break;
+        FidelityRow row;
+        row.variant = v.name;
+        row.description = v.description;
+        row.ppl = r.ppl;
+        row.scored = r.n_scored;
+        row.seconds = r.seconds;
+        row.weight_bytes = m->weight_bytes();
+        row.bits_per_weight = 8.0 * double(m->weight_bytes()) / double(m->weight_count());
+        if (rows.empty()) {
+            ref_argmax = r.argmax;
+            row.top1_agreement = 1.0;
+        } else {
+            int64_t same = 0;
+            for (size_t i = 0; i < r.argmax.size() && i < ref_argmax.size(); ++i) same += r.argmax[i] == ref_argmax[i];
+            row.top1_agreement = r.argmax.empty() ? 0 : double(same) / double(r.argmax.size());
+            row.delta_pct = 100.0 * (r.ppl / rows.front().ppl - 1.0);
+        }
+        rows.push_back(row);
+    }
+    return rows;
+}
+
+std::string fidelity_markdown(const std::vector<FidelityRow>& rows) {
+    std::ostringstream s;
+    s << "| variant | perplexity | delta vs " << (rows.empty() ? "fp16" : rows.front().variant)
+      << " | weights (MiB) | bits/weight | top-1 agreement | what |\n";
+    s << "| --- | ---: | ---: | ---: | ---: | ---: | --- |\n";
+    char buf[256];
+    for (const FidelityRow& r : rows) {
+        std::snprintf(buf, sizeof buf, "| %s | %.4f | %+.2f%% | %.2f | %.2f | %.2f%% | ", r.variant.c_str(), r.ppl, r.delta_pct,
+                      double(r.weight_bytes) / (1 << 20), r.bits_per_weight, 100.0 * r.top1_agreement);
+        s << buf << r.description << " |\n";
+    }
+    return s.str();
+}
+
+}  // namespace q8::quant

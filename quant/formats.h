@@ -1,0 +1,64 @@
+#pragma once
+// Weight and activation block formats, and the row quantizers that produce them. This is the leaf
+// of the quantization code: no engine types, no I/O, only arithmetic on rows of floats, so the
+// engine (kernels, quantize-at-load) and the tools (q8quant, calibration) share one definition.
+//
+// Formats (all little-endian, blocks unaligned and packed back to back along a row):
+//   Q8_0   (GGUF type 8)  32 values: f16 d, 32 x int8 q.                  x = q * d
+//   Q4_0   (GGUF type 2)  32 values: f16 d, 16 bytes; byte j holds q[j] in its low nibble and
+//                         q[j + 16] in its high nibble.                      x = (q - 8) * d
+//   Q4_1   (GGUF type 3)  32 values: f16 d, f16 m, 16 bytes as Q4_0.         x = q * d + m
+//   Q4G(g)  group-wise 4-bit, g in {32, 64, 128}: f16 d, g/2 bytes; byte j holds q[j] low and
+//                         q[j + g/2] high.  x = (q - 8) * d.   Q4G(32) is byte-for-byte Q4_0.
+//   Q4GA(g) asymmetric:    f16 d, f16 m, g/2 bytes as Q4G.      x = q * d + m. Q4GA(32) is Q4_1.
+//   I8 row   one int8 per value (clamped to [-127, 127]) and one f16-representable scale per row
+//                         (W8A8 weights, per output channel).               x = q * scale
+//   int8 activations: one row (token) of int8 in [-127, 127] with a float scale amax / 127.
+//
+// The Q8_0, Q4_0 and Q4_1 quantizers reproduce ggml's reference quantizers (quantize_row_*_ref)
+// bit for bit, including their float32 rounding: the tests compare them byte for byte with the
+// NumPy writer in tests/reference/gguf_writer.py. Q4G(g > 32) uses the Q4_0 rule per group and
+// Q4GA(g > 32) the Q4_1 rule, so every group size shares one definition of "nearest code".
+#include <cstddef>
+#include <cstdint>
+
+namespace q8::quant {
+
+inline constexpr size_t kQ8_0Bytes = 34;  // per 32 values
+inline constexpr size_t kQ4_0Bytes = 18;
+inline constexpr size_t kQ4_1Bytes = 20;
+
+// Bytes of one Q4G / Q4GA block of `group` values.
+constexpr size_t q4g_block_bytes(size_t group, bool asym) { return (asym ? 4 : 2) + group / 2; }
+// Group sizes the kernels handle.
+constexpr bool valid_q4_group(size_t group) { return group == 32 || group == 64 || group == 128; }
+
+// n must be a multiple of 32 (Q8_0, Q4_0, Q4_1) or of `group` (Q4G, Q4GA).
+void quantize_row_q8_0(const float* x, uint8_t* dst, size_t n);
+void quantize_row_q4_0(const float* x, uint8_t* dst, size_t n);
+void quantize_row_q4_1(const float* x, uint8_t* dst, size_t n);
+void quantize_row_q4g(const float* x, uint8_t* dst, size_t n, size_t group, bool asym);
+void dequantize_row_q4g(const uint8_t* src, float* dst, size_t n, size_t group, bool asym);
+
+// Per-row int8 (W8A8 weights): returns the row scale, already rounded to f16 (so that the row can
+// be stored as Q8_0 blocks that all carry this scale, with identical math), and writes q.
+// Returns 0 (and q = 0) for an all-zero row.
+float quantize_row_i8(const float* x, int8_t* q, size_t n);
+void dequantize_row_i8(const int8_t* q, float scale, float* dst, size_t n);
+// The same row as Q8_0 blocks carrying the row's scale in every block (n multiple of 32).
+void i8_row_to_q8_0(const int8_t* q, float scale, uint8_t* dst, size_t n);
+// The reverse when every block of a Q8_0 row has the same scale: writes q and returns true with
+// *scale set; false (nothing useful written) when the scales differ.
+bool q8_0_row_to_i8(const uint8_t* src, int8_t* q, float* scale, size_t n);
+
+// Per-token activation quantization: scale = max|x| / 127 (0 for an all-zero row), q = round-half-
+// away(x / scale). Returns the scale.
+float quantize_activations_i8(const float* x, int8_t* q, size_t n);
+
+// Q4G(g > 32) <-> Q4_0 blocks with the group's scale repeated (identical values), and the asymmetric
+// pair with Q4_1; for storing group-wise rows in standard GGUF types. `to_ggml` writes n/32 blocks.
+void q4g_to_ggml(const uint8_t* src, uint8_t* dst, size_t n, size_t group, bool asym);
+// Returns false if some group's 32-blocks do not share one scale (and minimum).
+bool ggml_to_q4g(const uint8_t* src, uint8_t* dst, size_t n, size_t group, bool asym);
+
+}  // namespace q8::quant

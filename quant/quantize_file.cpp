@@ -1,0 +1,206 @@
+#include "quantize_file.h"
+
+#include <chrono>
+#include <filesystem>
+#include <regex>
+
+#include "engine_error.h"
+#include "float_model.h"
+#include "formats.h"
+#include "gguf_writer.h"
+#include "half.h"
+#include "matmul.h"
+
+namespace q8::quant {
+
+namespace {
+
+bool float_type(GgmlType t) { return t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16; }
+
+// Appends rows of `m` (rows x cols) as `type` blocks.
+void append_rows(std::vector<uint8_t>& out, int64_t rows, int64_t cols, const std::function<void(int64_t, float*)>& get_row,
+                 GgmlType type, int group, bool per_row_int8) {
+    const auto c = static_cast<size_t>(cols);
+    std::vector<float> x(c);
+    std::vector<int8_t> q(c);
+    std::vector<uint8_t> g(c);  // group-wise scratch (at most 1 byte per value)
+    for (int64_t r = 0; r < rows; ++r) {
+        get_row(r, x.data());
+        const size_t at = out.size();
+        if (type == GgmlType::Q8_0) {
+            out.resize(at + c / 32 * kQ8_0Bytes);
+            if (per_row_int8) {
+                const float s = quantize_row_i8(x.data(), q.data(), c);
+                i8_row_to_q8_0(q.data(), s, out.data() + at, c);
+            } else {
+                quantize_row_q8_0(x.data(), out.data() + at, c);
+            }
+        } else if (type == GgmlType::Q4_0) {
+            out.resize(at + c / 32 * kQ4_0Bytes);
+            if (group == 32) {
+                quantize_row_q4_0(x.data(), out.data() + at, c);
+            } else {
+                quantize_row_q4g(x.data(), g.data(), c, static_cast<size_t>(group), false);
+                q4g_to_ggml(g.data(), out.data() + at, c, static_cast<size_t>(group), false);
+            }
+        } else if (type == GgmlType::F16) {
+            for (size_t i = 0; i < c; ++i) {
+                const uint16_t h = f32_to_f16(x[i]);
+                out.push_back(static_cast<uint8_t>(h & 0xff));
+                out.push_back(static_cast<uint8_t>(h >> 8));
+            }
+        } else {
+            const auto* p = reinterpret_cast<const uint8_t*>(x.data());
+            out.insert(out.end(), p, p + c * 4);
+        }
+    }
+}
+
+void append_floats(std::vector<uint8_t>& out, const std::vector<float>& v) {
+    const auto* p = reinterpret_cast<const uint8_t*>(v.data());
+    out.insert(out.end(), p, p + v.size() * 4);
+}
+
+}  // namespace
+
+QuantizeFileResult quantize_file(const QuantizeFileOptions& o) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto step = [&](const std::string& stage, float f) {
+        if (o.progress && !o.progress(stage, f)) throw EngineError("quantization cancelled");
+    };
+    if (o.type != Precision::Q8 && o.type != Precision::Q4) throw EngineError("q8quant: --type must be q8 or q4");
+    if (o.type == Precision::Q4 && !valid_q4_group(static_cast<size_t>(o.group))) {
+        throw EngineError("q8quant: --group must be 32, 64 or 128, not " + std::to_string(o.group));
+    }
+    if (o.smoothquant && o.calib_file.empty()) throw EngineError("q8quant: --smoothquant needs calibration text (--calib FILE)");
+    if (o.alpha && (*o.alpha < 0.f || *o.alpha > 1.f)) throw EngineError("q8quant: --alpha must be between 0 and 1");
+    if (std::filesystem::exists(o.output) && std::filesystem::equivalent(o.input, o.output)) {
+        throw EngineError("q8quant: the output would overwrite the input");
+    }
+    {
+        // Refuse quantized input before anything else: requantizing compounds errors.
+        const GgufFile probe(o.input);
+        for (const auto& t : probe.tensors()) {
+            if (t.n_dims == 2 && t.name.rfind("blk.", 0) == 0 && !float_type(t.type)) {
+                throw EngineError(o.input + " is already quantized (tensor '" + t.name + "' is " +
+                                  std::string(type_traits(static_cast<uint32_t>(t.type))->name) +
+                                  "); q8quant needs an F16, BF16 or F32 model");
+            }
+        }
+    }
+    GgufWriter::check_writable(o.output);
+
+    LoadOptions lo;
+    lo.progress = [&](float f) {
+        step("load", f);
+        return true;
+    };
+    const auto model = load_model(o.input, lo);
+    std::vector<int32_t> calib;
+    if (o.smoothquant) calib = calibration_tokens(*model, o.calib_file);
+
+    QuantizeFileResult res;
+    FloatLayers fl = float_layers(*model);
+    if (o.smoothquant) {
+        CalibrationOptions co = o.calibration;
+        co.n_threads = o.n_threads;
+        co.cancel = nullptr;
+        co.progress = [&](float f) { step("calibrate", f); };
+        const CalibrationStats st = calibrate(model, calib, co);
+        res.calibration_tokens = st.n_tokens;
+        step("smooth", 0.f);
+        SmoothQuantOptions so;
+        so.alpha = o.alpha;
+        so.n_threads = o.n_threads;
+        res.smoothing = smooth_quant(fl, model->config, st, so);
+        step("smooth", 1.f);
+    }
+
+    const GgufFile& src = *model->file;
+    const bool q8 = o.type == Precision::Q8;
+    const GgmlType layer_type = q8 ? GgmlType::Q8_0 : GgmlType::Q4_0;
+    const bool per_row = q8 && o.int8_activations;
+    const bool tied = model->output.rows == 0;
+
+    GgufWriter w;
+    w.set_alignment(src.alignment());
+    for (const std::string& key : src.keys()) w.copy_key(src, key);
+    w.set_u32("general.file_type", q8 ? 7u : 2u);  // llama_ftype MOSTLY_Q8_0 / MOSTLY_Q4_0
+    w.set_u32("general.quantization_version", 2);
+    w.set_u32("q8chat.quant.version", 1);
+    w.set_string("q8chat.quant.type", q8 ? "q8" : "q4");
+    w.set_u32("q8chat.quant.group_size", q8 ? (per_row ? 0u : 32u) : static_cast<uint32_t>(o.group));
+    w.set_string("q8chat.quant.weights", per_row ? "int8 per output channel (Q8_0 blocks sharing the row scale)"
+                                         : q8 ? "Q8_0" : "4-bit symmetric groups (Q4_0 blocks sharing the group scale)");
+    w.set_string("q8chat.quant.activations", o.int8_activations ? "int8" : "float");
+    w.set_bool("q8chat.quant.smoothquant", o.smoothquant);
+    if (o.smoothquant) {
+        std::vector<float> alphas;
+        for (const auto& layer : res.smoothing.layers)
+            for (const auto& ch : layer) alphas.push_back(ch.smoothed ? ch.alpha : -1.f);
+        w.set_f32_array("q8chat.quant.smoothquant.alpha", alphas);
+        w.set_string("q8chat.quant.smoothquant.alpha_layout", "per layer: attn, attn_out, ffn, down; -1 = not smoothed");
+        w.set_u64("q8chat.quant.smoothquant.calibration_tokens", static_cast<uint64_t>(res.calibration_tokens));
+    }
+    w.set_string("q8chat.quant.source", std::filesystem::path(o.input).filename().string());
+
+    static const std::regex layer_re(R"(blk\.(\d+)\.(.+))");
+    for (const auto& t : src.tensors()) {
+        std::vector<uint64_t> ne(t.ne.begin(), t.ne.begin() + t.n_dims);
+        const GgufTensorInfo* tp = &t;
+        std::smatch m;
+        const FloatMatrix* fm = nullptr;
+        const std::vector<float>* fv = nullptr;
+        if (std::regex_match(t.name, m, layer_re)) {
+            const FloatLayer& L = fl.layers.at(std::stoul(m[1].str()));
+            const std::string part = m[2].str();
+            if (part == "attn_q.weight") fm = &L.wq;
+            else if (part == "attn_k.weight") fm = &L.wk;
+            else if (part == "attn_v.weight") fm = &L.wv;
+            else if (part == "attn_output.weight") fm = &L.wo;
+            else if (part == "ffn_gate.weight") fm = &L.w_gate;
+            else if (part == "ffn_up.weight") fm = &L.w_up;
+            else if (part == "ffn_down.weight") fm = &L.w_down;
+            else if (part == "attn_norm.weight") fv = &L.attn_norm;
+            else if (part == "ffn_norm.weight") fv = &L.ffn_norm;
+            else if (part == "attn_q.bias") fv = &L.bq;
+            else if (part == "attn_k.bias") fv = &L.bk;
+            else if (part == "attn_v.bias") fv = &L.bv;
+        }
+        if (fm != nullptr && fm->cols % (q8 ? 32 : o.group) == 0) {
+            w.add_tensor(t.name, layer_type, ne, [fm, layer_type, per_row, &o](std::vector<uint8_t>& out) {
+                append_rows(out, fm->rows, fm->cols, [fm](int64_t r, float* dst) { std::copy_n(fm->row(r), fm->cols, dst); },
+                            layer_type, o.group, per_row);
+            });
+        } else if (fm != nullptr) {  // rows that do not split into blocks stay F16
+            w.add_tensor(t.name, GgmlType::F16, ne, [fm](std::vector<uint8_t>& out) {
+                append_rows(out, fm->rows, fm->cols, [fm](int64_t r, float* dst) { std::copy_n(fm->row(r), fm->cols, dst); },
+                            GgmlType::F16, 32, false);
+            });
+        } else if (fv != nullptr) {
+            w.add_tensor(t.name, GgmlType::F32, ne, [fv](std::vector<uint8_t>& out) { append_floats(out, *fv); });
+        } else if ((t.name == "token_embd.weight" || t.name == "output.weight") && t.n_dims == 2 && float_type(t.type) &&
+                   t.ne[0] % 32 == 0) {
+            const bool head = t.name == "output.weight" || tied;
+            const WeightMatrix* wm = t.name == "output.weight" ? &model->output : &model->token_embd;
+            const GgmlType ty = head || q8 ? GgmlType::Q8_0 : GgmlType::Q4_0;
+            const int g = ty == GgmlType::Q4_0 && t.ne[0] % static_cast<uint64_t>(o.group) == 0 ? o.group : 32;
+            w.add_tensor(t.name, ty, ne, [wm, ty, g](std::vector<uint8_t>& out) {
+                append_rows(out, wm->rows, wm->cols, [wm](int64_t r, float* dst) { weight_row_to_f32(*wm, r, dst); }, ty, g, false);
+            });
+        } else {
+            w.add_tensor(t.name, t.type, ne, [tp](std::vector<uint8_t>& out) { out.insert(out.end(), tp->data, tp->data + tp->n_bytes); });
+        }
+    }
+    if (!w.write(o.output, [&](float f) {
+            step("write", f);
+            return true;
+        })) {
+        throw EngineError("quantization cancelled");
+    }
+    res.output_bytes = std::filesystem::file_size(o.output);
+    res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return res;
+}
+
+}  // namespace q8::quant

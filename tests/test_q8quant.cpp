@@ -1,0 +1,202 @@
+// The quantizer end to end: q8quant's files are read by the independent NumPy GGUF reader with the
+// same metadata and tensor values the engine reads; loading them runs exactly like quantizing in
+// memory (SmoothQuant W8A8 with per-row int8, group-wise Q4 re-packed from standard Q4_0 blocks);
+// and every bad input is refused clearly without leaving a file behind: already-quantized input,
+// an empty calibration file, an unwritable destination, cancellation while writing.
+#include <QDir>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+
+#include "calibration.h"
+#include "dequantize.h"
+#include "engine_error.h"
+#include "float_model.h"
+#include "inference_session.h"
+#include "quantize_file.h"
+#include "smoothquant.h"
+
+namespace qq = q8::quant;
+
+namespace {
+
+std::vector<float> logits(const std::shared_ptr<const q8::Model>& m, const std::vector<int32_t>& tokens) {
+    q8::SessionOptions so;
+    so.kv_type = q8::KvType::F32;
+    so.n_threads = 1;
+    q8::InferenceSession s(m, so);
+    if (!s.eval(tokens, true)) return {};
+    return {s.logits().begin(), s.logits().end()};
+}
+
+struct Run {
+    int code = -1;
+    QString out, err;
+};
+
+Run run_q8quant(const QStringList& args) {
+    QProcess p;
+    p.start(Q8QUANT_PATH, args);
+    p.waitForFinished(300000);
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(), p.readAllStandardError()};
+}
+
+}  // namespace
+
+class TestQ8Quant : public QObject {
+    Q_OBJECT
+    QTemporaryDir dir_;
+    QString f32_, calib_;
+    std::vector<int32_t> eval_tokens_{5, 17, 99, 200, 31, 7, 64, 128, 250, 3, 77, 140};
+
+private slots:
+    void initTestCase() {
+        spdlog::set_level(spdlog::level::warn);
+        QVERIFY(dir_.isValid());
+        QProcess p;
+        p.start(Q8_PYTHON, {QString(Q8_SOURCE_DIR) + "/tests/reference/make_reference_case.py", "--arch", "qwen2", "--seed", "41",
+                            "--dim", "128", "--ff", "256", "--n-head", "4", "--n-head-kv", "2", "--out", dir_.filePath("src")});
+        QVERIFY(p.waitForFinished(300000));
+        QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+        f32_ = dir_.filePath("src/model.gguf");
+        calib_ = dir_.filePath("calib.txt");
+        QFile c(calib_);
+        QVERIFY(c.open(QIODevice::WriteOnly));
+        for (int i = 0; i < 30; ++i) c.write("The engine runs on the processor, it loads the weights from the file and writes the answer. ");
+    }
+
+    void independent_reader_sees_what_the_engine_sees() {
+        const QString out = dir_.filePath("q8sq.gguf");
+        const Run r = run_q8quant({"-m", f32_, "-o", out, "--type", "q8", "--smoothquant", "--calib", calib_, "--json"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        const QJsonObject summary = QJsonDocument::fromJson(r.out.toUtf8()).object();
+        QCOMPARE(summary["activations"].toString(), QString("int8"));
+
+        QProcess p;
+        p.start(Q8_PYTHON, {QString(Q8_SOURCE_DIR) + "/tests/reference/gguf_summary.py", out});
+        QVERIFY(p.waitForFinished(120000));
+        QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+        const QJsonObject py = QJsonDocument::fromJson(p.readAllStandardOutput()).object();
+        const q8::GgufFile ours(out.toStdString());
+        const q8::GgufFile src(f32_.toStdString());
+        const QJsonObject kv = py["kv"].toObject();
+        QCOMPARE(qsizetype(kv.size()), qsizetype(ours.keys().size()));
+        for (const std::string& k : src.keys()) QVERIFY2(kv.contains(QString::fromStdString(k)), k.c_str());  // all copied
+        QCOMPARE(kv["general.file_type"].toInt(), 7);
+        QCOMPARE(kv["q8chat.quant.activations"].toString(), QString("int8"));
+        QCOMPARE(kv["q8chat.quant.smoothquant"].toBool(), true);
+        QCOMPARE(kv["general.architecture"].toString(), QString("qwen2"));
+        const QJsonObject tensors = py["tensors"].toObject();
+        QCOMPARE(qsizetype(tensors.size()), qsizetype(ours.tensors().size()));
+        for (const auto& t : ours.tensors()) {
+            const QJsonObject pt = tensors[QString::fromStdString(t.name)].toObject();
+            QCOMPARE(pt["type"].toString(), QString::fromLatin1(q8::type_traits(uint32_t(t.type))->name.data(),
+                                                              qsizetype(q8::type_traits(uint32_t(t.type))->name.size())));
+            const std::vector<float> v = q8::dequantize_tensor(t);
+            double sum = 0, sumsq = 0;
+            for (float x : v) {
+                sum += x;
+                sumsq += double(x) * x;
+            }
+            QVERIFY2(std::fabs(sum - pt["sum"].toDouble()) <= 1e-6 * std::max(1.0, sumsq), t.name.c_str());
+            QVERIFY2(std::fabs(sumsq - pt["sumsq"].toDouble()) <= 1e-9 * sumsq, t.name.c_str());
+            if (t.name.find("attn_q.weight") != std::string::npos) QCOMPARE(pt["type"].toString(), QString("Q8_0"));
+        }
+    }
+
+    void smoothquant_file_runs_like_in_memory_smoothquant() {
+        const QString out = dir_.filePath("q8sq_a05.gguf");
+        const Run r = run_q8quant({"-m", f32_, "-o", out, "--type", "q8", "--smoothquant", "--calib", calib_, "--alpha", "0.5"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        const auto file_model = q8::load_model(out.toStdString());
+        QCOMPARE(QString::fromStdString(file_model->layers[0].wq.format_name()), QString("I8row/A8"));
+
+        const auto src = q8::load_model(f32_.toStdString());
+        const auto toks = qq::calibration_tokens(*src, calib_.toStdString());
+        const auto st = qq::calibrate(src, toks, {});
+        qq::FloatLayers fl = qq::float_layers(*src);
+        qq::SmoothQuantOptions so;
+        so.alpha = 0.5f;
+        qq::smooth_quant(fl, src->config, st, so);
+        const q8::WeightTarget q8_0{q8::WeightLayout::Ggml, q8::GgmlType::Q8_0, 0, false};
+        const auto mem = qq::assemble_model(*src, fl, {{q8::WeightLayout::I8Row, q8::GgmlType::F32, 0, true}, q8_0, q8_0, "mem"});
+        QVERIFY(logits(file_model, eval_tokens_) == logits(mem, eval_tokens_));
+    }
+
+    void q4_group_file_runs_like_quantize_at_load() {
+        const QString out = dir_.filePath("q4g64.gguf");
+        const Run r = run_q8quant({"-m", f32_, "-o", out, "--type", "q4", "--group", "64"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        const q8::GgufFile g(out.toStdString());
+        QCOMPARE(g.find_tensor("blk.0.ffn_up.weight")->type, q8::GgmlType::Q4_0);  // standard blocks on disk
+        const auto file_model = q8::load_model(out.toStdString());
+        QCOMPARE(QString::fromStdString(file_model->layers[0].w_up.format_name()), QString("Q4G64"));
+        q8::LoadOptions lo;
+        lo.precision = q8::Precision::Q4;
+        lo.q4_group = 64;
+        const auto at_load = q8::load_model(f32_.toStdString(), lo);
+        QVERIFY(logits(file_model, eval_tokens_) == logits(at_load, eval_tokens_));
+        QVERIFY(QFileInfo(out).size() < QFileInfo(f32_).size() / 4);
+    }
+
+    void already_quantized_input_is_refused() {
+        const QString q4 = dir_.filePath("q4g64.gguf");
+        if (!QFile::exists(q4)) QVERIFY(run_q8quant({"-m", f32_, "-o", q4, "--type", "q4", "--group", "64"}).code == 0);
+        const QString out = dir_.filePath("requant.gguf");
+        const Run r = run_q8quant({"-m", q4, "-o", out, "--type", "q8"});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("already quantized") && r.err.contains("Q4_0"), qPrintable(r.err));
+        QVERIFY(!QFile::exists(out));
+    }
+
+    void empty_calibration_file_is_refused() {
+        const QString empty = dir_.filePath("empty.txt");
+        QFile e(empty);
+        QVERIFY(e.open(QIODevice::WriteOnly));
+        e.write("  \n");
+        e.close();
+        const QString out = dir_.filePath("nocalib.gguf");
+        const Run r = run_q8quant({"-m", f32_, "-o", out, "--type", "q8", "--smoothquant", "--calib", empty});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("calibration file is empty"), qPrintable(r.err));
+        const Run r2 = run_q8quant({"-m", f32_, "-o", out, "--type", "q8", "--smoothquant"});
+        QCOMPARE(r2.code, 1);
+        QVERIFY2(r2.err.contains("--calib"), qPrintable(r2.err));
+        QVERIFY(!QFile::exists(out));
+        QCOMPARE(QDir(dir_.path()).entryList({"*.tmp.*"}).size(), 0);
+    }
+
+    void unwritable_output_fails_at_once_and_leaves_nothing() {
+        const QString ro = dir_.filePath("readonly");
+        QVERIFY(QDir().mkdir(ro));
+        QVERIFY(QFile::setPermissions(ro, QFileDevice::ReadOwner | QFileDevice::ExeOwner));
+        const bool root = QFileInfo(ro).isWritable();  // root ignores permissions; use a missing directory then
+        const QString out = root ? dir_.filePath("missing/dir/out.gguf") : ro + "/out.gguf";
+        const Run r = run_q8quant({"-m", f32_, "-o", out, "--type", "q4"});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("cannot write"), qPrintable(r.err));
+        QVERIFY(!QFile::exists(out));
+        QFile::setPermissions(ro, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+        QCOMPARE(QDir(ro).entryList(QDir::Files).size(), 0);
+    }
+
+    void cancel_while_writing_leaves_no_file() {
+        qq::QuantizeFileOptions o;
+        o.input = f32_.toStdString();
+        o.output = dir_.filePath("cancelled.gguf").toStdString();
+        o.type = q8::Precision::Q4;
+        o.progress = [](const std::string& stage, float f) { return !(stage == "write" && f > 0.3f); };
+        QVERIFY_THROWS_EXCEPTION(q8::EngineError, qq::quantize_file(o));
+        QVERIFY(!QFile::exists(QString::fromStdString(o.output)));
+        QCOMPARE(QDir(dir_.path()).entryList({"*.tmp.*"}).size(), 0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestQ8Quant)
+#include "test_q8quant.moc"

@@ -1,0 +1,230 @@
+// Speculative decoding: greedy output equals plain greedy output token for token for every draft
+// source and draft length; sampling keeps the target's distribution (chi-square); rollback leaves
+// the target exactly where plain decoding would be; mismatched vocabularies and short contexts are
+// handled.
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+#include <spdlog/spdlog.h>
+
+#include <map>
+
+#include "engine_error.h"
+#include "generator.h"
+#include "model.h"
+#include "speculative.h"
+
+namespace {
+
+std::shared_ptr<const q8::Model> make_model(const QTemporaryDir& dir, const QString& name, const QStringList& args) {
+    QProcess p;
+    p.start(Q8_PYTHON, QStringList{QString(Q8_SOURCE_DIR) + "/tests/reference/make_reference_case.py", "--out",
+                                   dir.filePath(name)} + args);
+    if (!p.waitForFinished(300000) || p.exitCode() != 0) {
+        qWarning("%s", p.readAllStandardError().constData());
+        return nullptr;
+    }
+    return q8::load_model(dir.filePath(name + "/model.gguf").toStdString());
+}
+
+q8::SessionOptions opts(int64_t n_ctx = 256, int64_t n_layers = 0) {
+    q8::SessionOptions o;
+    o.n_ctx = n_ctx;
+    o.n_threads = 1;  // thread counts are covered by test_forward_reference; keep ctest -j2 uncontended
+    o.n_layers = n_layers;
+    return o;
+}
+
+}  // namespace
+
+class TestSpeculative : public QObject {
+    Q_OBJECT
+    QTemporaryDir dir_;
+    std::shared_ptr<const q8::Model> target_, other_, q4copy_, wrong_vocab_;
+    std::map<std::string, std::vector<int32_t>> plain_;  // plain greedy output per prompt
+    const std::vector<std::string> prompts_{"def f(x):", "hello world", "for i in range(10):", "a"};
+
+    std::vector<int32_t> plain(const std::string& prompt, int64_t n, int64_t n_ctx = 256) {
+        q8::InferenceSession s(target_, opts(n_ctx));
+        q8::GenerationRequest r;
+        r.prompt = prompt;
+        r.max_tokens = n;
+        r.sampling = q8::SamplingParams::greedy();
+        return q8::generate(s, r, {}).tokens;
+    }
+
+private slots:
+    void initTestCase() {
+        spdlog::set_level(spdlog::level::warn);
+        const QStringList shape{"--arch", "llama", "--layers", "4", "--ctx", "512", "--vocab", "320"};
+        target_ = make_model(dir_, "target", shape + QStringList{"--seed", "31"});
+        other_ = make_model(dir_, "other", QStringList{"--arch", "llama", "--layers", "1", "--ctx", "512", "--vocab", "320", "--seed", "32", "--dim", "32", "--n-head", "2", "--n-head-kv", "1", "--ff", "64"});
+        q4copy_ = make_model(dir_, "q4copy", shape + QStringList{"--seed", "31", "--dtype", "q4_0"});
+        wrong_vocab_ = make_model(dir_, "wrongvocab", QStringList{"--arch", "llama", "--vocab", "330", "--seed", "33"});
+        QVERIFY(target_ && other_ && q4copy_ && wrong_vocab_);
+        for (const auto& prompt : prompts_) plain_[prompt] = plain(prompt, 40);
+    }
+
+    void greedy_equals_plain_data() {
+        QTest::addColumn<QString>("source");
+        QTest::addColumn<int>("k");
+        QTest::addColumn<bool>("adaptive");
+        for (const char* src : {"same-model", "small-model", "q4-copy", "layers:1", "layers:3"}) {
+            for (int k : {1, 2, 4, 8}) {
+                for (bool adaptive : {false, true}) {
+                    QTest::newRow(qPrintable(QString("%1/k%2/%3").arg(src).arg(k).arg(adaptive ? "adaptive" : "fixed")))
+                        << QString(src) << k << adaptive;
+                }
+            }
+        }
+    }
+
+    void greedy_equals_plain() {
+        QFETCH(QString, source);
+        QFETCH(int, k);
+        QFETCH(bool, adaptive);
+        std::shared_ptr<const q8::Model> draft_model = target_;
+        int64_t layers = 0;
+        if (source == "small-model") draft_model = other_;
+        if (source == "q4-copy") draft_model = q4copy_;
+        if (source.startsWith("layers:")) layers = source.mid(7).toInt();
+        int64_t total_drafted = 0;
+        std::map<int, int> accepted_counts;
+        for (const auto& prompt : prompts_) {
+            const auto& want = plain_[prompt];
+            q8::InferenceSession target(target_, opts());
+            q8::InferenceSession draft(draft_model, opts(256, layers));
+            q8::SpeculativeSetup spec;
+            spec.draft = &draft;
+            spec.options.k_max = k;
+            spec.options.k_initial = k;
+            spec.options.adaptive = adaptive;
+            spec.on_step = [&](const q8::SpecStep& st) {
+                QVERIFY(st.accepted >= 0 && st.accepted <= st.drafted && st.drafted <= k);
+                accepted_counts[st.accepted]++;
+            };
+            q8::GenerationRequest r;
+            r.prompt = prompt;
+            r.max_tokens = 40;
+            r.sampling = q8::SamplingParams::greedy();
+            const auto got = q8::generate(target, r, {}, nullptr, &spec);
+            QCOMPARE(got.tokens, want);
+            total_drafted += got.metrics.speculative.drafted;
+            if (source == "same-model") QCOMPARE(got.metrics.speculative.acceptance_rate(), 1.0);
+        }
+        QVERIFY(total_drafted > 0);
+        if (source == "small-model" && k >= 4) {
+            // A poor draft is rejected at many different positions: rollback is exercised there.
+            QVERIFY2(accepted_counts.size() >= 2, "expected rejections at several positions");
+        }
+    }
+
+    void context_smaller_than_draft_is_handled() {
+        const auto want = plain("abc", 1000, 40);
+        q8::InferenceSession target(target_, opts(40));
+        q8::InferenceSession draft(other_, opts(40));
+        q8::SpeculativeSetup spec;
+        spec.draft = &draft;
+        spec.options.k_max = 8;
+        spec.options.k_initial = 8;
+        q8::GenerationRequest r;
+        r.prompt = "abc";
+        r.max_tokens = 1000;
+        r.sampling = q8::SamplingParams::greedy();
+        const auto got = q8::generate(target, r, {}, nullptr, &spec);
+        QCOMPARE(got.reason, q8::StopReason::ContextFull);
+        QCOMPARE(got.tokens, want);
+        QVERIFY(target.n_past() <= 40);
+    }
+
+    void rollback_leaves_the_target_as_plain_decoding_would() {
+        q8::InferenceSession target(target_, opts());
+        q8::InferenceSession draft(other_, opts());
+        q8::SamplingParams sp = q8::SamplingParams::greedy();
+        q8::Sampler sampler(sp);
+        q8::SpeculativeOptions so;
+        so.k_initial = so.k_max = 6;
+        so.adaptive = false;
+        q8::SpeculativeDecoder dec(target, draft, sampler, so);
+        std::vector<int32_t> history = target_->tokenizer.encode("x = 1", false, false);
+        QVERIFY(target.eval(std::span(history).first(history.size() - 1)));
+        for (int step = 0; step < 12; ++step) {
+            std::vector<int32_t> out;
+            QVERIFY(dec.step(history, out, nullptr));
+            history.insert(history.end(), out.begin(), out.end());
+            // The cache holds exactly history minus its last token, at the right positions.
+            QCOMPARE(std::vector<int32_t>(target.tokens().begin(), target.tokens().end()),
+                     std::vector<int32_t>(history.begin(), history.end() - 1));
+        }
+        // Its next logits equal a fresh session's over the same tokens, bit for bit.
+        const int32_t last[1] = {history.back()};
+        QVERIFY(target.eval(last));
+        q8::InferenceSession fresh(target_, opts());
+        QVERIFY(fresh.eval(history));
+        QCOMPARE(std::vector<float>(target.logits().begin(), target.logits().end()),
+                 std::vector<float>(fresh.logits().begin(), fresh.logits().end()));
+    }
+
+    // The first token of a step is either an accepted draft or a residual resample; either way its
+    // distribution must be the target's. A chi-square test over many seeded steps.
+    void sampling_keeps_the_target_distribution() {
+        q8::SamplingParams sp;
+        sp.temperature = 1.5f;
+        sp.top_k = 6;
+        sp.top_p = 1.f;
+        sp.min_p = 0.f;
+        sp.repeat_penalty = 1.f;
+        const std::vector<int32_t> history = target_->tokenizer.encode("def g(y):", false, false);
+        q8::InferenceSession target(target_, opts());
+        q8::InferenceSession draft(other_, opts());
+        QVERIFY(target.eval(history));
+        const std::vector<float> p = q8::Sampler(sp).distribution(target.logits(), history);
+        target.truncate(static_cast<int64_t>(history.size()) - 1);
+
+        const int trials = 6000;
+        std::map<int32_t, int> counts;
+        q8::SpeculativeOptions so;
+        so.k_initial = so.k_max = 3;
+        so.adaptive = false;
+        for (int t = 0; t < trials; ++t) {
+            sp.seed = static_cast<uint64_t>(1000 + t);
+            q8::Sampler sampler(sp);
+            q8::SpeculativeDecoder dec(target, draft, sampler, so);
+            std::vector<int32_t> out;
+            QVERIFY(dec.step(history, out, nullptr));
+            counts[out[0]]++;
+            target.truncate(static_cast<int64_t>(history.size()) - 1);
+        }
+        double chi2 = 0;
+        int categories = 0;
+        for (size_t id = 0; id < p.size(); ++id) {
+            if (p[id] <= 0) {
+                QVERIFY2(counts.count(static_cast<int32_t>(id)) == 0, "a token outside the target's support was emitted");
+                continue;
+            }
+            const double expected = p[id] * trials;
+            const double seen = counts[static_cast<int32_t>(id)];
+            chi2 += (seen - expected) * (seen - expected) / expected;
+            ++categories;
+        }
+        QCOMPARE(categories, 6);
+        // 5 degrees of freedom: p = 0.001 at 20.5.
+        QVERIFY2(chi2 < 20.5, qPrintable(QString("chi-square %1").arg(chi2)));
+    }
+
+    void mismatched_vocabulary_is_refused() {
+        q8::InferenceSession target(target_, opts());
+        q8::InferenceSession draft(wrong_vocab_, opts());
+        q8::SamplingParams sp = q8::SamplingParams::greedy();
+        q8::Sampler sampler(sp);
+        try {
+            q8::SpeculativeDecoder dec(target, draft, sampler, {});
+            QFAIL("a draft with another vocabulary was accepted");
+        } catch (const q8::EngineError& e) {
+            QVERIFY2(std::string(e.what()).find("differs from the target's at token id") != std::string::npos, e.what());
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSpeculative)
+#include "test_speculative.moc"
