@@ -9,5 +9,7 @@ void add_tokenize_command(CLI::App& app);
 void add_generate_command(CLI::App& app);
 void add_ppl_command(CLI::App& app);
 void add_fidelity_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
+void add_bandwidth_command(CLI::App& app);
 
 }  // namespace q8bench

@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
     q8bench::add_generate_command(app);
     q8bench::add_ppl_command(app);
     q8bench::add_fidelity_command(app);
+    q8bench::add_bench_command(app);
+    q8bench::add_bandwidth_command(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -1,0 +1,237 @@
+// `q8bench bench`: a llama-bench-style table. For each configuration, prompt evaluation (ppN) and
+// greedy generation (tgN) in tokens/s over repetitions, and for generation the weight bandwidth it
+// achieved against DRAM read bandwidth measured in the same run (the decode roofline).
+#include <cmath>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
+#include <sstream>
+
+#include "commands.h"
+#include "cpu_features.h"
+#include "engine_error.h"
+#include "generator.h"
+#include "memory_bandwidth.h"
+#include "model.h"
+#include "quant_options.h"
+
+namespace q8bench {
+
+namespace {
+
+struct BenchOptions {
+    std::string model;
+    std::string configs = "native";
+    int n_prompt = 128;
+    int n_gen = 64;
+    int threads = 0;
+    int reps = 3;
+    bool json = false;
+    std::string draft;
+    std::string draft_self;
+    int draft_k = 8;
+    std::string prompt = "def fibonacci(n):\n";
+    QuantCliOptions quant;
+};
+
+struct Stats {
+    double mean = 0, sd = 0;
+};
+
+Stats stats(const std::vector<double>& v) {
+    Stats s;
+    for (double x : v) s.mean += x;
+    s.mean /= double(v.size());
+    for (double x : v) s.sd += (x - s.mean) * (x - s.mean);
+    s.sd = v.size() > 1 ? std::sqrt(s.sd / double(v.size() - 1)) : 0.0;
+    return s;
+}
+
+std::vector<std::string> split(const std::string& s) {
+    std::vector<std::string> out;
+    std::stringstream ss(s);
+    for (std::string item; std::getline(ss, item, ',');) {
+        if (!item.empty()) out.push_back(item);
+    }
+    return out;
+}
+
+// The draft for a speculative configuration: a separate file, the target's first N layers, or a
+// Q4 copy of the target.
+struct Draft {
+    std::shared_ptr<const q8::Model> model;
+    int64_t layers = 0;
+    std::string description;
+};
+
+Draft make_draft(const BenchOptions& o, const std::shared_ptr<const q8::Model>& target) {
+    Draft d;
+    if (!o.draft.empty()) {
+        d.model = q8::load_model(o.draft);
+        d.description = o.draft;
+    } else if (o.draft_self.rfind("layers:", 0) == 0) {
+        d.model = target;
+        d.layers = std::stoll(o.draft_self.substr(7));
+        if (d.layers < 1 || d.layers >= target->config.n_layer) {
+            throw q8::EngineError("--draft-self layers:N needs 1 <= N < " + std::to_string(target->config.n_layer));
+        }
+        d.description = "first " + std::to_string(d.layers) + " layers";
+    } else if (o.draft_self == "q4") {
+        d.model = q8::load_model(o.model, o.quant.load_options("q4"));
+        d.description = "Q4 copy of the target";
+    } else {
+        throw q8::EngineError("a speculative configuration needs --draft FILE or --draft-self q4|layers:N");
+    }
+    return d;
+}
+
+void run(const BenchOptions& o) {
+    if (o.model.empty()) throw q8::EngineError("bench needs -m MODEL (the built-in demo pair is not installed yet)");
+    if (o.reps < 1 || o.n_prompt < 0 || o.n_gen < 0) throw q8::EngineError("repetitions must be >= 1 and token counts >= 0");
+    q8::ThreadPool probe_pool(o.threads > 0 ? o.threads : q8::default_thread_count());
+    const q8::BandwidthResult bw = q8::measure_read_bandwidth(probe_pool);
+    const int threads = probe_pool.size();
+
+    nlohmann::json rows = nlohmann::json::array();
+    for (const std::string& cfg_name : split(o.configs)) {
+        const bool spec = cfg_name.size() > 5 && cfg_name.compare(cfg_name.size() - 5, 5, "+spec") == 0;
+        const std::string precision = spec ? cfg_name.substr(0, cfg_name.size() - 5) : cfg_name;
+        const auto model = q8::load_model(o.model, o.quant.load_options(precision));
+        uint64_t params = 0;
+        for (const auto& t : model->file->tensors()) params += t.n_elements;
+        q8::SessionOptions so;
+        so.n_threads = threads;
+        so.n_ctx = std::max<int64_t>(o.n_prompt, 0) + o.n_gen + 64;
+        so.n_batch = std::max(o.n_prompt, 1);
+        q8::InferenceSession session(model, so);
+
+        auto row = [&](const std::string& test, const std::vector<double>& ts) {
+            const Stats s = stats(ts);
+            nlohmann::json r{{"config", cfg_name}, {"model", o.model}, {"size_bytes", model->weight_bytes()},
+                             {"n_params", params}, {"n_threads", threads}, {"test", test},
+                             {"avg_ts", s.mean}, {"stddev_ts", s.sd}, {"samples_ts", ts},
+                             {"kernel_path", std::string(q8::isa_name(q8::active_isa()))}};
+            return r;
+        };
+
+        if (o.n_prompt > 0) {
+            std::mt19937 rng(42);
+            std::uniform_int_distribution<int32_t> id(0, static_cast<int32_t>(model->config.n_vocab - 1));
+            std::vector<int32_t> tokens(static_cast<size_t>(o.n_prompt));
+            for (auto& t : tokens) t = id(rng);
+            std::vector<double> ts;
+            for (int r = 0; r < o.reps; ++r) {
+                session.truncate(0);
+                const auto t0 = std::chrono::steady_clock::now();
+                session.eval(tokens);
+                ts.push_back(o.n_prompt / std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+            }
+            rows.push_back(row("pp" + std::to_string(o.n_prompt), ts));
+        }
+        if (o.n_gen > 0) {
+            std::optional<Draft> draft;
+            std::optional<q8::InferenceSession> draft_session;
+            q8::SpeculativeSetup setup;
+            if (spec) {
+                draft = make_draft(o, model);
+                q8::SessionOptions ds = so;
+                ds.n_layers = draft->layers;
+                draft_session.emplace(draft->model, ds);
+                setup.draft = &*draft_session;
+                setup.options.k_max = o.draft_k;
+            }
+            q8::GenerationRequest req;
+            req.prompt = o.prompt;
+            req.max_tokens = o.n_gen;
+            req.sampling = q8::SamplingParams::greedy();
+            for (int32_t eog : model->tokenizer.vocab().eog_ids) req.sampling.logit_bias.emplace_back(eog, -INFINITY);
+            std::vector<double> ts;
+            q8::SpecTotals totals;
+            for (int r = 0; r < o.reps; ++r) {
+                session.truncate(0);
+                if (draft_session) draft_session->truncate(0);
+                const auto res = q8::generate(session, req, {}, nullptr, spec ? &setup : nullptr);
+                ts.push_back(res.metrics.decode_tokens_per_s);
+                totals.steps += res.metrics.speculative.steps;
+                totals.drafted += res.metrics.speculative.drafted;
+                totals.accepted += res.metrics.speculative.accepted;
+            }
+            nlohmann::json r = row("tg" + std::to_string(o.n_gen), ts);
+            const double gbps = stats(ts).mean * double(model->weight_bytes()) / 1e9;
+            if (spec) {
+                r["acceptance_rate"] = totals.acceptance_rate();
+                r["mean_accepted"] = totals.mean_accepted();
+                r["draft"] = draft->description;
+            } else {
+                r["gbps"] = gbps;
+                r["roofline_pct"] = 100.0 * gbps / bw.gb_per_s;
+            }
+            r["bandwidth_gbps"] = bw.gb_per_s;
+            rows.push_back(r);
+        }
+    }
+
+    if (o.json) {
+        std::cout << rows.dump(2) << "\n";
+        return;
+    }
+    std::cout << "DRAM read bandwidth (same run, " << threads << " threads): " << bw.gb_per_s << " GB/s\n\n";
+    std::cout << "| config | size MiB | params | threads | test | t/s | GB/s | % roofline | acceptance |\n";
+    std::cout << "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |\n";
+    for (const auto& r : rows) {
+        char line[512];
+        std::snprintf(line, sizeof line, "| %s | %.1f | %.2fM | %d | %s | %.2f ± %.2f | %s | %s | %s |\n",
+                      r["config"].get<std::string>().c_str(), r["size_bytes"].get<double>() / (1 << 20),
+                      r["n_params"].get<double>() / 1e6, r["n_threads"].get<int>(), r["test"].get<std::string>().c_str(),
+                      r["avg_ts"].get<double>(), r["stddev_ts"].get<double>(),
+                      r.contains("gbps") ? std::to_string(r["gbps"].get<double>()).substr(0, 5).c_str() : "",
+                      r.contains("roofline_pct") ? std::to_string(r["roofline_pct"].get<double>()).substr(0, 5).c_str() : "",
+                      r.contains("acceptance_rate") ? std::to_string(r["acceptance_rate"].get<double>()).substr(0, 5).c_str() : "");
+        std::cout << line;
+    }
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app) {
+    auto* cmd = app.add_subcommand("bench", "Prompt and generation throughput per configuration, with the decode roofline");
+    auto o = std::make_shared<BenchOptions>();
+    cmd->add_option("-m,--model", o->model, "GGUF model file");
+    cmd->add_option("--config", o->configs, "Comma-separated: native, fp16, q8, q4, and any of them with +spec")->capture_default_str();
+    cmd->add_option("-p,--n-prompt", o->n_prompt, "Prompt tokens (random ids) for the ppN test; 0 skips it")->capture_default_str();
+    cmd->add_option("-n,--n-gen", o->n_gen, "Generated tokens for the tgN test; 0 skips it")->capture_default_str();
+    cmd->add_option("-t,--threads", o->threads, "Threads (0 = all cores)")->capture_default_str();
+    cmd->add_option("-r,--repetitions", o->reps, "Repetitions of each test")->capture_default_str();
+    cmd->add_option("--prompt", o->prompt, "Prompt text the tgN test continues")->capture_default_str();
+    cmd->add_option("--draft", o->draft, "Draft GGUF for +spec configurations (same vocabulary)");
+    cmd->add_option("--draft-self", o->draft_self, "Self-draft for +spec: q4 (a Q4 copy) or layers:N");
+    cmd->add_option("--draft-k", o->draft_k, "Most tokens drafted per step")->capture_default_str();
+    cmd->add_flag("--json", o->json, "Print a JSON list of rows");
+    o->quant.add_to(cmd, false);
+    cmd->callback([o] { run(*o); });
+}
+
+void add_bandwidth_command(CLI::App& app) {
+    auto* cmd = app.add_subcommand("bandwidth", "DRAM read bandwidth with all threads (the decode roofline)");
+    auto threads = std::make_shared<int>(0);
+    auto mib = std::make_shared<size_t>(1024);
+    auto json = std::make_shared<bool>(false);
+    cmd->add_option("-t,--threads", *threads, "Threads (0 = all cores)")->capture_default_str();
+    cmd->add_option("--mib", *mib, "Buffer size in MiB (far above the last-level cache)")->capture_default_str();
+    cmd->add_flag("--json", *json, "Print JSON");
+    cmd->callback([=] {
+        q8::ThreadPool pool(*threads > 0 ? *threads : q8::default_thread_count());
+        const q8::BandwidthResult r = q8::measure_read_bandwidth(pool, *mib << 20);
+        const nlohmann::json j{{"gbps", r.gb_per_s}, {"mean_gbps", r.mean_gb_per_s}, {"threads", r.threads},
+                               {"bytes", r.bytes}, {"repetitions", r.repetitions}};
+        if (*json) {
+            std::cout << j.dump(2) << "\n";
+        } else {
+            std::cout << "read bandwidth: " << r.gb_per_s << " GB/s (best of " << r.repetitions << ", mean "
+                      << r.mean_gb_per_s << ") with " << r.threads << " threads over " << (r.bytes >> 20) << " MiB\n";
+        }
+    });
+}
+
+}  // namespace q8bench
