@@ -100,6 +100,42 @@ private slots:
         QCOMPARE(QJsonDocument::fromJson(again.out).object()["tokens"], o["tokens"]);
     }
 
+    void speculative_generate_matches_plain_greedy() {
+        const QStringList base{"generate", "-m", model_, "-p", "ab", "-n", "12", "--temp", "0", "--json", "-t", "1"};
+        const Run plain = q8bench(base);
+        QCOMPARE(plain.code, 0);
+        const QJsonObject p = QJsonDocument::fromJson(plain.out).object();
+        for (const QStringList& draft : {QStringList{"--draft-self", "layers:1"}, QStringList{"--draft", model_}}) {
+            const Run spec = q8bench(base + draft);
+            QCOMPARE(spec.code, 0);
+            const QJsonObject o = QJsonDocument::fromJson(spec.out).object();
+            QCOMPARE(o["tokens"], p["tokens"]);
+            QVERIFY(o["drafted"].toInt() > 0);
+        }
+        const Run bad = q8bench(base + QStringList{"--draft-self", "layers:99"});
+        QCOMPARE(bad.code, 1);
+        QVERIFY(bad.err.contains("layers:N needs"));
+    }
+
+    void bench_json_rows() {
+        const Run r = q8bench({"bench", "-m", model_, "--config", "native,native+spec", "--draft-self", "layers:1",
+                               "-p", "16", "-n", "8", "-r", "2", "-t", "1", "--json"});
+        QCOMPARE(r.code, 0);
+        const QJsonArray rows = QJsonDocument::fromJson(r.out).array();
+        QCOMPARE(rows.size(), 4);
+        for (const auto& v : rows) {
+            const QJsonObject o = v.toObject();
+            for (const char* k : {"config", "test", "n_threads", "avg_ts", "stddev_ts"}) QVERIFY2(o.contains(k), k);
+            QVERIFY(o["avg_ts"].toDouble() > 0);
+        }
+        QCOMPARE(rows[0].toObject()["test"].toString(), QString("pp16"));
+        QCOMPARE(rows[1].toObject()["test"].toString(), QString("tg8"));
+        QVERIFY(rows[1].toObject()["roofline_pct"].toDouble() > 0);
+        QVERIFY(rows[1].toObject()["gbps"].toDouble() > 0);
+        QVERIFY(rows[3].toObject().contains("acceptance_rate"));
+        QVERIFY(rows[3].toObject().contains("mean_accepted"));
+    }
+
     void errors_exit_nonzero_with_a_message() {
         const Run missing = q8bench({"info", "-m", dir_.filePath("nope.gguf")});
         QCOMPARE(missing.code, 1);

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "draft_options.h"
 #include "cpu_features.h"
 #include "engine_error.h"
 #include "generator.h"
@@ -28,9 +29,7 @@ struct BenchOptions {
     int threads = 0;
     int reps = 3;
     bool json = false;
-    std::string draft;
-    std::string draft_self;
-    int draft_k = 8;
+    DraftCliOptions draft;
     std::string prompt = "def fibonacci(n):\n";
     QuantCliOptions quant;
 };
@@ -57,35 +56,6 @@ std::vector<std::string> split(const std::string& s) {
     return out;
 }
 
-// The draft for a speculative configuration: a separate file, the target's first N layers, or a
-// Q4 copy of the target.
-struct Draft {
-    std::shared_ptr<const q8::Model> model;
-    int64_t layers = 0;
-    std::string description;
-};
-
-Draft make_draft(const BenchOptions& o, const std::shared_ptr<const q8::Model>& target) {
-    Draft d;
-    if (!o.draft.empty()) {
-        d.model = q8::load_model(o.draft);
-        d.description = o.draft;
-    } else if (o.draft_self.rfind("layers:", 0) == 0) {
-        d.model = target;
-        d.layers = std::stoll(o.draft_self.substr(7));
-        if (d.layers < 1 || d.layers >= target->config.n_layer) {
-            throw q8::EngineError("--draft-self layers:N needs 1 <= N < " + std::to_string(target->config.n_layer));
-        }
-        d.description = "first " + std::to_string(d.layers) + " layers";
-    } else if (o.draft_self == "q4") {
-        d.model = q8::load_model(o.model, o.quant.load_options("q4"));
-        d.description = "Q4 copy of the target";
-    } else {
-        throw q8::EngineError("a speculative configuration needs --draft FILE or --draft-self q4|layers:N");
-    }
-    return d;
-}
-
 void run(const BenchOptions& o) {
     if (o.model.empty()) throw q8::EngineError("bench needs -m MODEL (the built-in demo pair is not installed yet)");
     if (o.reps < 1 || o.n_prompt < 0 || o.n_gen < 0) throw q8::EngineError("repetitions must be >= 1 and token counts >= 0");
@@ -95,9 +65,8 @@ void run(const BenchOptions& o) {
 
     nlohmann::json rows = nlohmann::json::array();
     for (const std::string& cfg_name : split(o.configs)) {
-        const bool spec = cfg_name.size() > 5 && cfg_name.compare(cfg_name.size() - 5, 5, "+spec") == 0;
-        const std::string precision = spec ? cfg_name.substr(0, cfg_name.size() - 5) : cfg_name;
-        const auto model = q8::load_model(o.model, o.quant.load_options(precision));
+        const bool spec = QuantCliOptions::is_speculative(cfg_name);
+        const auto model = q8::load_model(o.model, o.quant.load_options(cfg_name));
         uint64_t params = 0;
         for (const auto& t : model->file->tensors()) params += t.n_elements;
         q8::SessionOptions so;
@@ -134,12 +103,12 @@ void run(const BenchOptions& o) {
             std::optional<q8::InferenceSession> draft_session;
             q8::SpeculativeSetup setup;
             if (spec) {
-                draft = make_draft(o, model);
+                draft = load_draft(o.draft, o.model, model, o.quant);
                 q8::SessionOptions ds = so;
                 ds.n_layers = draft->layers;
                 draft_session.emplace(draft->model, ds);
                 setup.draft = &*draft_session;
-                setup.options.k_max = o.draft_k;
+                setup.options.k_max = o.draft.k;
             }
             q8::GenerationRequest req;
             req.prompt = o.prompt;
@@ -204,9 +173,7 @@ void add_bench_command(CLI::App& app) {
     cmd->add_option("-t,--threads", o->threads, "Threads (0 = all cores)")->capture_default_str();
     cmd->add_option("-r,--repetitions", o->reps, "Repetitions of each test")->capture_default_str();
     cmd->add_option("--prompt", o->prompt, "Prompt text the tgN test continues")->capture_default_str();
-    cmd->add_option("--draft", o->draft, "Draft GGUF for +spec configurations (same vocabulary)");
-    cmd->add_option("--draft-self", o->draft_self, "Self-draft for +spec: q4 (a Q4 copy) or layers:N");
-    cmd->add_option("--draft-k", o->draft_k, "Most tokens drafted per step")->capture_default_str();
+    o->draft.add_to(cmd);
     cmd->add_flag("--json", o->json, "Print a JSON list of rows");
     o->quant.add_to(cmd, false);
     cmd->callback([o] { run(*o); });

@@ -4,9 +4,11 @@
 
 #include <csignal>
 #include <iostream>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "draft_options.h"
 #include "cpu_features.h"
 #include "generator.h"
 #include "model.h"
@@ -30,6 +32,7 @@ struct GenerateOptions {
     std::string isa;
     bool json = false;
     QuantCliOptions quant;
+    DraftCliOptions draft;
     std::string cache_dir;
 };
 
@@ -45,6 +48,9 @@ nlohmann::json metrics_json(const q8::GenerationResult& r) {
         {"total_s", m.total_s},
         {"resident_bytes", m.resident_bytes},
         {"peak_resident_bytes", m.peak_resident_bytes},
+        {"drafted", m.speculative.drafted},
+        {"acceptance_rate", m.speculative.acceptance_rate()},
+        {"mean_accepted", m.speculative.mean_accepted()},
     };
 }
 
@@ -58,6 +64,18 @@ void run(const GenerateOptions& o) {
     so.n_ctx = o.ctx;
     q8::InferenceSession session(model, so);
 
+    // Speculative when the configuration says +spec or a draft is named.
+    std::optional<q8::InferenceSession> draft_session;
+    q8::SpeculativeSetup spec;
+    if (QuantCliOptions::is_speculative(o.quant.config) || o.draft.given()) {
+        const Draft d = load_draft(o.draft, o.model, model, o.quant);
+        q8::SessionOptions ds = so;
+        ds.n_layers = d.layers;
+        draft_session.emplace(d.model, ds);
+        spec.draft = &*draft_session;
+        spec.options.k_max = o.draft.k;
+    }
+
     q8::GenerationRequest req;
     req.prompt = o.prompt;
     req.max_tokens = o.n_predict;
@@ -70,7 +88,7 @@ void run(const GenerateOptions& o) {
         [&](const q8::TokenEvent& ev) {
             if (!o.json) std::cout << ev.text << std::flush;
         },
-        &g_interrupted);
+        &g_interrupted, spec.draft != nullptr ? &spec : nullptr);
     std::signal(SIGINT, SIG_DFL);
 
     nlohmann::json j = metrics_json(r);
@@ -111,6 +129,7 @@ void add_generate_command(CLI::App& app) {
     cmd->add_flag("--json", o->json, "Print one JSON object with text and metrics");
     o->quant.add_to(cmd);
     cmd->add_option("--cache-dir", o->cache_dir, "Cache quantize-at-load results here");
+    o->draft.add_to(cmd);
     cmd->callback([o] { run(*o); });
 }
 

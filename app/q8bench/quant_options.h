@@ -19,7 +19,8 @@ struct QuantCliOptions {
     void add_to(CLI::App* cmd, bool with_config = true) {
         if (with_config) {
             cmd->add_option("--config", config, "Precision: native (as stored), fp16, q8, q4 (F16/F32 files are quantized at load)")
-                ->check(CLI::IsMember({"native", "fp16", "f16", "q8", "q4"}))
+                ->check(CLI::IsMember({"native", "fp16", "f16", "q8", "q4", "native+spec", "fp16+spec", "q8+spec",
+                                       "q4+spec"}))
                 ->capture_default_str();
         }
         cmd->add_option("--group", group, "Q4: values per scale (32, 64, 128)")->check(CLI::IsMember({32, 64, 128}))->capture_default_str();
@@ -29,9 +30,17 @@ struct QuantCliOptions {
             ->capture_default_str();
     }
 
-    q8::LoadOptions load_options(const std::string& precision) const {
+    // "q4+spec" is the Q4 target decoded speculatively with a draft.
+    static bool is_speculative(const std::string& config) {
+        return config.size() > 5 && config.compare(config.size() - 5, 5, "+spec") == 0;
+    }
+    static std::string precision_of(const std::string& config) {
+        return is_speculative(config) ? config.substr(0, config.size() - 5) : config;
+    }
+
+    q8::LoadOptions load_options(const std::string& config_name) const {
         q8::LoadOptions o;
-        o.precision = q8::parse_precision(precision);
+        o.precision = q8::parse_precision(precision_of(config_name));
         o.q4_group = group;
         o.q4_asymmetric = asym;
         o.int8_activations = act == "a8";

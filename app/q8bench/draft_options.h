@@ -1,0 +1,32 @@
+#pragma once
+// Where a speculative configuration's draft comes from, shared by `generate` and `bench`: a separate
+// GGUF with the same vocabulary, a Q4 copy of the target, or the target's first N layers.
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+
+#include "model.h"
+#include "quant_options.h"
+
+namespace q8bench {
+
+struct DraftCliOptions {
+    std::string file;
+    std::string self;  // "q4" or "layers:N"
+    int k = 8;
+
+    void add_to(CLI::App* cmd);
+    bool given() const { return !file.empty() || !self.empty(); }
+};
+
+struct Draft {
+    std::shared_ptr<const q8::Model> model;
+    int64_t layers = 0;  // 0: all of the draft model's layers
+    std::string description;
+};
+
+// Throws EngineError with the fix when the options do not name a usable draft.
+Draft load_draft(const DraftCliOptions& o, const std::string& target_path,
+                 const std::shared_ptr<const q8::Model>& target, const QuantCliOptions& quant);
+
+}  // namespace q8bench
