@@ -56,8 +56,10 @@ std::vector<std::string> split(const std::string& s) {
     return out;
 }
 
-void run(const BenchOptions& o) {
-    if (o.model.empty()) throw q8::EngineError("bench needs -m MODEL (the built-in demo pair is not installed yet)");
+void run(BenchOptions o) {
+    bool any_spec = false;
+    for (const std::string& c : split(o.configs)) any_spec = any_spec || QuantCliOptions::is_speculative(c);
+    use_builtin_when_unnamed(o.model, o.draft, any_spec);
     if (o.reps < 1 || o.n_prompt < 0 || o.n_gen < 0) throw q8::EngineError("repetitions must be >= 1 and token counts >= 0");
     q8::ThreadPool probe_pool(o.threads > 0 ? o.threads : q8::default_thread_count());
     const q8::BandwidthResult bw = q8::measure_read_bandwidth(probe_pool);
@@ -166,7 +168,7 @@ void run(const BenchOptions& o) {
 void add_bench_command(CLI::App& app) {
     auto* cmd = app.add_subcommand("bench", "Prompt and generation throughput per configuration, with the decode roofline");
     auto o = std::make_shared<BenchOptions>();
-    cmd->add_option("-m,--model", o->model, "GGUF model file");
+    cmd->add_option("-m,--model", o->model, "GGUF model file (default: the built-in demo pair)");
     cmd->add_option("--config", o->configs, "Comma-separated: native, fp16, q8, q4, and any of them with +spec")->capture_default_str();
     cmd->add_option("-p,--n-prompt", o->n_prompt, "Prompt tokens (random ids) for the ppN test; 0 skips it")->capture_default_str();
     cmd->add_option("-n,--n-gen", o->n_gen, "Generated tokens for the tgN test; 0 skips it")->capture_default_str();

@@ -54,7 +54,9 @@ nlohmann::json metrics_json(const q8::GenerationResult& r) {
     };
 }
 
-void run(const GenerateOptions& o) {
+void run(GenerateOptions o) {
+    const bool speculative = QuantCliOptions::is_speculative(o.quant.config) || o.draft.given();
+    use_builtin_when_unnamed(o.model, o.draft, speculative);
     if (!o.isa.empty()) q8::set_isa_override(q8::parse_isa(o.isa));
     q8::LoadOptions lo = o.quant.load_options();
     lo.cache_dir = o.cache_dir;
@@ -67,7 +69,7 @@ void run(const GenerateOptions& o) {
     // Speculative when the configuration says +spec or a draft is named.
     std::optional<q8::InferenceSession> draft_session;
     q8::SpeculativeSetup spec;
-    if (QuantCliOptions::is_speculative(o.quant.config) || o.draft.given()) {
+    if (speculative) {
         const Draft d = load_draft(o.draft, o.model, model, o.quant);
         q8::SessionOptions ds = so;
         ds.n_layers = d.layers;
@@ -112,7 +114,7 @@ void run(const GenerateOptions& o) {
 void add_generate_command(CLI::App& app) {
     auto* cmd = app.add_subcommand("generate", "Continue a prompt, streaming the text");
     auto o = std::make_shared<GenerateOptions>();
-    cmd->add_option("-m,--model", o->model, "GGUF model file")->required();
+    cmd->add_option("-m,--model", o->model, "GGUF model file (default: the built-in demo model)");
     cmd->add_option("-p,--prompt", o->prompt, "Prompt text")->required();
     cmd->add_option("-n,--n-predict", o->n_predict, "Tokens to generate at most")->capture_default_str();
     cmd->add_option("--temp", o->sampling.temperature, "Temperature (0 = greedy)")->capture_default_str();

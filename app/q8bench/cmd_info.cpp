@@ -2,6 +2,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "builtin_models.h"
 #include "commands.h"
 #include "cpu_features.h"
 #include "gguf_reader.h"
@@ -13,9 +14,10 @@ void add_info_command(CLI::App& app) {
     auto* cmd = app.add_subcommand("info", "Architecture, sizes, tensor types, vocabulary and context of a model");
     auto model_path = std::make_shared<std::string>();
     auto as_json = std::make_shared<bool>(false);
-    cmd->add_option("-m,--model", *model_path, "GGUF model file")->required();
+    cmd->add_option("-m,--model", *model_path, "GGUF model file (default: the built-in demo model)");
     cmd->add_flag("--json", *as_json, "Print JSON instead of text");
     cmd->callback([=] {
+        if (model_path->empty()) *model_path = q8app::builtin_models().target;
         const auto model = q8::load_model(*model_path);
         const q8::ModelConfig& c = model->config;
         const q8::Vocab& v = model->tokenizer.vocab();

@@ -1,5 +1,6 @@
 #include "draft_options.h"
 
+#include "builtin_models.h"
 #include "engine_error.h"
 
 namespace q8bench {
@@ -8,6 +9,13 @@ void DraftCliOptions::add_to(CLI::App* cmd) {
     cmd->add_option("--draft", file, "Draft GGUF for speculative decoding (same vocabulary)");
     cmd->add_option("--draft-self", self, "Self-draft: q4 (a Q4 copy of the target) or layers:N (its first N layers)");
     cmd->add_option("--draft-k", k, "Most tokens drafted per step")->capture_default_str();
+}
+
+void use_builtin_when_unnamed(std::string& model, DraftCliOptions& draft, bool speculative) {
+    if (!model.empty()) return;
+    const q8app::BuiltinModels builtin = q8app::builtin_models();
+    model = builtin.target;
+    if (speculative && !draft.given()) draft.file = builtin.draft;
 }
 
 Draft load_draft(const DraftCliOptions& o, const std::string& target_path,

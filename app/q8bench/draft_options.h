@@ -25,6 +25,10 @@ struct Draft {
     std::string description;
 };
 
+// With no model named, the built-in demo target; a speculative run on it with no draft named uses
+// the built-in demo draft. Throws EngineError when a built-in is needed but not installed.
+void use_builtin_when_unnamed(std::string& model, DraftCliOptions& draft, bool speculative);
+
 // Throws EngineError with the fix when the options do not name a usable draft.
 Draft load_draft(const DraftCliOptions& o, const std::string& target_path,
                  const std::shared_ptr<const q8::Model>& target, const QuantCliOptions& quant);
