@@ -10,14 +10,14 @@ writes a sample in the format of tests/reference (expected.json + raw float32 lo
              "checkpoint_step", ...}
   OUT.f32   little-endian float32 logits, row-major [n_tokens][n_vocab]
 
-With --engine BINARY (tools/engine_logits.cpp, built as its header says) and --gguf FILE it also
+With --engine BINARY (build/release/tools/engine_logits) and --gguf FILE it also
 runs the engine on the same tokens and prints the worst relative difference per row
 (max |engine - torch| / max |torch|, the measure test_forward_reference uses).
 
 Usage:
   /usr/bin/python3 tools/compare_logits.py --ckpt /work/train_runs/demo/target \\
       --out resources/models/demo-target.logits-sample --gguf resources/models/demo-target.gguf \\
-      [--engine /tmp/engine_logits]
+      [--engine build/release/tools/engine_logits]
 """
 from __future__ import annotations
 

@@ -1,11 +1,9 @@
 // Dump the engine's logits for a fixed token list: the C++ half of tools/compare_logits.py.
 //
-// Why it exists: to check an exported demo model against PyTorch before a test does it. Not part
-// of the CMake build; compile it against the release engine library:
+// Why it exists: to check an exported demo model against PyTorch before a test does it. Built with
+// the project as build/release/tools/engine_logits:
 //
-//   g++ -O2 -std=c++20 -Iengine tools/engine_logits.cpp build/release/engine/libq8engine.a \
-//       -lspdlog -lfmt -lpcre2-8 -pthread -o /tmp/engine_logits
-//   /tmp/engine_logits MODEL.gguf OUT.f32 [--kv f32|f16] [--threads N] ID ID ID ...
+//   build/release/tools/engine_logits MODEL.gguf OUT.f32 [--kv f32|f16] [--threads N] ID ID ID ...
 //
 // Writes little-endian float32 logits, row-major [n_tokens][n_vocab] (all positions of one
 // batched evaluation).
