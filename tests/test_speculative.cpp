@@ -59,7 +59,9 @@ private slots:
         const QStringList shape{"--arch", "llama", "--layers", "4", "--ctx", "512", "--vocab", "320"};
         target_ = make_model(dir_, "target", shape + QStringList{"--seed", "31"});
         other_ = make_model(dir_, "other", QStringList{"--arch", "llama", "--layers", "1", "--ctx", "512", "--vocab", "320", "--seed", "32", "--dim", "32", "--n-head", "2", "--n-head-kv", "1", "--ff", "64"});
-        q4copy_ = make_model(dir_, "q4copy", shape + QStringList{"--seed", "31", "--dtype", "q4_0"});
+        q8::LoadOptions q4;
+        q4.precision = q8::Precision::Q4;  // self-draft: the target quantized to Q4 at load
+        q4copy_ = q8::load_model(dir_.filePath("target/model.gguf").toStdString(), q4);
         wrong_vocab_ = make_model(dir_, "wrongvocab", QStringList{"--arch", "llama", "--vocab", "330", "--seed", "33"});
         QVERIFY(target_ && other_ && q4copy_ && wrong_vocab_);
         for (const auto& prompt : prompts_) plain_[prompt] = plain(prompt, 40);
