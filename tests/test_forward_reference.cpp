@@ -5,7 +5,6 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -18,6 +17,7 @@
 #include "inference_session.h"
 #include "model.h"
 #include "sampling.h"
+#include "reference_scripts.h"
 
 namespace {
 
@@ -80,13 +80,8 @@ private slots:
         spdlog::set_level(spdlog::level::warn);
         QVERIFY(dir_.isValid());
         for (const Case& c : kCases) {
-            QProcess p;
-            QStringList args{QString(Q8_SOURCE_DIR) + "/tests/reference/make_reference_case.py", "--out", dir_.filePath(c.name)};
-            p.start(Q8_PYTHON, args + c.args);
-            QVERIFY2(p.waitForFinished(300000), "reference generator timed out");
-            QVERIFY2(p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0,
-                     qPrintable(QString("%1 failed (python with NumPy is a declared dependency): %2")
-                                    .arg(Q8_PYTHON, QString::fromUtf8(p.readAllStandardError()))));
+            const QString err = q8test::make_reference_case(dir_.filePath(c.name), c.args);
+            QVERIFY2(err.isEmpty(), qPrintable(err));
         }
     }
 

@@ -1,6 +1,5 @@
 // The generation API as the app's worker uses it: streaming, stop conditions, cancellation from
 // another thread, context limits, prompt reuse and reproducible sampling.
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <spdlog/spdlog.h>
@@ -11,6 +10,7 @@
 #include "engine_error.h"
 #include "generator.h"
 #include "model.h"
+#include "reference_scripts.h"
 
 class TestGeneration : public QObject {
     Q_OBJECT
@@ -47,12 +47,9 @@ private slots:
         spdlog::set_level(spdlog::level::warn);
         // A model wide enough that one token takes measurable time, deep enough to cancel between
         // layers.
-        QProcess p;
-        p.start(Q8_PYTHON, {QString(Q8_SOURCE_DIR) + "/tests/reference/make_reference_case.py", "--arch", "llama",
-                            "--out", dir_.filePath("m"), "--seed", "11", "--layers", "4", "--ctx", "256",
-                            "--vocab", "400"});
-        QVERIFY(p.waitForFinished(300000));
-        QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+        const QString err = q8test::make_reference_case(
+            dir_.filePath("m"), {"--arch", "llama", "--seed", "11", "--layers", "4", "--ctx", "256", "--vocab", "400"});
+        QVERIFY2(err.isEmpty(), qPrintable(err));
         model_ = q8::load_model(dir_.filePath("m/model.gguf").toStdString());
     }
 

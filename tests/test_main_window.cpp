@@ -3,7 +3,6 @@
 // bad model file.
 #include <QLabel>
 #include <QPlainTextEdit>
-#include <QProcess>
 #include <QPushButton>
 #include <QSettings>
 #include <QTemporaryDir>
@@ -11,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "main_window.h"
+#include "reference_scripts.h"
 
 class TestMainWindow : public QObject {
     Q_OBJECT
@@ -22,11 +22,9 @@ private slots:
         spdlog::set_level(spdlog::level::warn);
         QCoreApplication::setOrganizationName("q8chat-tests");
         QSettings().clear();
-        QProcess p;
-        p.start(Q8_PYTHON, {QString(Q8_SOURCE_DIR) + "/tests/reference/make_reference_case.py", "--arch", "qwen2",
-                            "--out", dir_.filePath("m"), "--seed", "5", "--layers", "4", "--ctx", "2048"});
-        QVERIFY(p.waitForFinished(300000));
-        QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+        const QString err = q8test::make_reference_case(
+            dir_.filePath("m"), {"--arch", "qwen2", "--seed", "5", "--layers", "4", "--ctx", "2048"});
+        QVERIFY2(err.isEmpty(), qPrintable(err));
         model_ = dir_.filePath("m/model.gguf");
     }
 

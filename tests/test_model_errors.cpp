@@ -1,31 +1,26 @@
 // Bad model files get a clear, specific error (file, tensor or key named) and never a crash, a
 // hang or a huge allocation: the variants come from tests/reference/make_bad_models.py.
 #include <QFile>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <spdlog/spdlog.h>
 
 #include "engine_error.h"
 #include "model.h"
+#include "reference_scripts.h"
 
 class TestModelErrors : public QObject {
     Q_OBJECT
     QTemporaryDir dir_;
 
-    static void run_python(const QStringList& args) {
-        QProcess p;
-        p.start(Q8_PYTHON, args);
-        QVERIFY(p.waitForFinished(300000));
-        QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
-    }
-
 private slots:
     void initTestCase() {
         spdlog::set_level(spdlog::level::warn);
-        const QString ref = QString(Q8_SOURCE_DIR) + "/tests/reference/";
-        run_python({ref + "make_reference_case.py", "--arch", "llama", "--out", dir_.filePath("good"), "--seed", "3"});
-        run_python({ref + "make_bad_models.py", "--good", dir_.filePath("good/model.gguf"), "--out", dir_.filePath("bad")});
+        QString err = q8test::make_reference_case(dir_.filePath("good"), {"--arch", "llama", "--seed", "3"});
+        QVERIFY2(err.isEmpty(), qPrintable(err));
+        err = q8test::run_reference_script("make_bad_models.py",
+                                           {"--good", dir_.filePath("good/model.gguf"), "--out", dir_.filePath("bad")});
+        QVERIFY2(err.isEmpty(), qPrintable(err));
     }
 
     void good_model_loads() { QVERIFY(q8::load_model(dir_.filePath("good/model.gguf").toStdString()) != nullptr); }

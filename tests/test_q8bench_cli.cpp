@@ -4,9 +4,11 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QTemporaryDir>
+#include <QProcess>
 #include <QtTest>
+
+#include "reference_scripts.h"
 
 namespace {
 
@@ -36,11 +38,8 @@ class TestQ8benchCli : public QObject {
 
 private slots:
     void initTestCase() {
-        QProcess p;
-        p.start(Q8_PYTHON, {QString(Q8_SOURCE_DIR) + "/tests/reference/make_reference_case.py", "--arch", "llama",
-                            "--out", dir_.filePath("m"), "--seed", "21", "--dtype", "f16"});
-        QVERIFY(p.waitForFinished(300000));
-        QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+        const QString err = q8test::make_reference_case(dir_.filePath("m"), {"--arch", "llama", "--seed", "21", "--dtype", "f16"});
+        QVERIFY2(err.isEmpty(), qPrintable(err));
         model_ = dir_.filePath("m/model.gguf");
         QFile f(dir_.filePath("m/expected.json"));
         QVERIFY(f.open(QIODevice::ReadOnly));

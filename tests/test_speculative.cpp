@@ -2,7 +2,6 @@
 // source and draft length; sampling keeps the target's distribution (chi-square); rollback leaves
 // the target exactly where plain decoding would be; mismatched vocabularies and short contexts are
 // handled.
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <spdlog/spdlog.h>
@@ -13,15 +12,14 @@
 #include "generator.h"
 #include "model.h"
 #include "speculative.h"
+#include "reference_scripts.h"
 
 namespace {
 
 std::shared_ptr<const q8::Model> make_model(const QTemporaryDir& dir, const QString& name, const QStringList& args) {
-    QProcess p;
-    p.start(Q8_PYTHON, QStringList{QString(Q8_SOURCE_DIR) + "/tests/reference/make_reference_case.py", "--out",
-                                   dir.filePath(name)} + args);
-    if (!p.waitForFinished(300000) || p.exitCode() != 0) {
-        qWarning("%s", p.readAllStandardError().constData());
+    const QString err = q8test::make_reference_case(dir.filePath(name), args);
+    if (!err.isEmpty()) {
+        qWarning("%s", qPrintable(err));
         return nullptr;
     }
     return q8::load_model(dir.filePath(name + "/model.gguf").toStdString());
