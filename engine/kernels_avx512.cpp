@@ -201,9 +201,58 @@ int32_t dot_i8_vnni(const int8_t* w, const int8_t* x, size_t n, int32_t w_sum) {
 
 // Nibble codes (unsigned) times int8 activations with 256-bit vpdpbusd; the activations' sums come
 // from a second vpdpbusd against ones. Integer lanes are exact per group.
+// Group 32: two groups per 512-bit step. Their 64 codes [lo0 | hi0 | lo1 | hi1] line up with 64
+// contiguous activations; lanes 0-7 sum group b, lanes 8-15 group b + 1.
+template <bool Asym>
+float dot_q4_a8_vnni_g32(const uint8_t* w, const int8_t* x, size_t n_groups, __m256 acc256) {
+    constexpr size_t bb = Asym ? 20 : 18, hdr = Asym ? 4 : 2;
+    const __m128i mask = _mm_set1_epi8(0x0f);
+    const __m512i ones = _mm512_set1_epi8(1);
+    __m512 acc = _mm512_setzero_ps();
+    size_t b = 0;
+    for (; b + 2 <= n_groups; b += 2, w += 2 * bb, x += 64) {
+        const __m128i r0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + hdr));
+        const __m128i r1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + bb + hdr));
+        const __m256i q0 = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(r0, 4), mask), _mm_and_si128(r0, mask));
+        const __m256i q1 = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(r1, 4), mask), _mm_and_si128(r1, mask));
+        const __m512i q = _mm512_inserti64x4(_mm512_castsi256_si512(q0), q1, 1);
+        const __m512i xv = _mm512_loadu_si512(x);
+        const __m512i qx = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q, xv);
+        const __m512i sx = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, xv);
+        const __m512 d = _mm512_insertf32x8(_mm512_set1_ps(scale_of(w)), _mm256_set1_ps(scale_of(w + bb)), 1);
+        if (Asym) {
+            const __m512 m = _mm512_insertf32x8(_mm512_set1_ps(scale_of(w + 2)), _mm256_set1_ps(scale_of(w + bb + 2)), 1);
+            acc = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(qx), acc);
+            acc = _mm512_fmadd_ps(m, _mm512_cvtepi32_ps(sx), acc);
+        } else {
+            acc = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(_mm512_sub_epi32(qx, _mm512_slli_epi32(sx, 3))), acc);
+        }
+    }
+    if (b < n_groups) {  // one group left: the 256-bit form
+        const __m128i r0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + hdr));
+        const __m256i q = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(r0, 4), mask), _mm_and_si128(r0, mask));
+        const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
+        const __m256i qx = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q, xv);
+        const __m256i sx = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(1), xv);
+        if (Asym) {
+            acc256 = _mm256_fmadd_ps(_mm256_set1_ps(scale_of(w)), _mm256_cvtepi32_ps(qx), acc256);
+            acc256 = _mm256_fmadd_ps(_mm256_set1_ps(scale_of(w + 2)), _mm256_cvtepi32_ps(sx), acc256);
+        } else {
+            acc256 = _mm256_fmadd_ps(_mm256_set1_ps(scale_of(w)), _mm256_cvtepi32_ps(_mm256_sub_epi32(qx, _mm256_slli_epi32(sx, 3))), acc256);
+        }
+    }
+    return hsum(acc) + [&] {
+        __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc256), _mm256_extractf128_ps(acc256, 1));
+        s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+        s = _mm_add_ss(s, _mm_movehdup_ps(s));
+        return _mm_cvtss_f32(s);
+    }();
+}
+
 template <bool Asym>
 float dot_q4_a8_vnni(const void* wv, const int8_t* x, size_t n, size_t group) {
     const auto* w = static_cast<const uint8_t*>(wv);
+    if (group == 32) return dot_q4_a8_vnni_g32<Asym>(w, x, n / 32, _mm256_setzero_ps());
     const size_t h = group / 2, hdr = Asym ? 4 : 2;
     const __m128i mask = _mm_set1_epi8(0x0f);
     const __m256i ones = _mm256_set1_epi8(1);

@@ -34,10 +34,15 @@ struct Int8Input {
     std::vector<float> scale;   // per token
 };
 
-void quantize_input(const float* x, size_t n, size_t cols, Int8Input& out) {
+// static_scale > 0: one calibrated scale for every token (static per-tensor mode).
+void quantize_input(const float* x, size_t n, size_t cols, float static_scale, Int8Input& out) {
     out.q.resize(n * cols);
     out.scale.resize(n);
-    for (size_t t = 0; t < n; ++t) out.scale[t] = quant::quantize_activations_i8(x + t * cols, out.q.data() + t * cols, cols);
+    for (size_t t = 0; t < n; ++t) {
+        out.scale[t] = static_scale > 0.f
+                           ? quant::quantize_activations_i8_static(x + t * cols, out.q.data() + t * cols, cols, static_scale)
+                           : quant::quantize_activations_i8(x + t * cols, out.q.data() + t * cols, cols);
+    }
 }
 
 void matmul_int8(const WeightMatrix& w, const Int8Input& in, size_t n, float* y, ThreadPool& pool) {
@@ -119,7 +124,7 @@ void matmul(const WeightMatrix& w, const float* x, size_t n, float* y, ThreadPoo
     if (t_observer != nullptr) (*t_observer)(w, x, n);
     if (int8_path(w)) {
         thread_local Int8Input in;
-        quantize_input(x, n, static_cast<size_t>(w.cols), in);
+        quantize_input(x, n, static_cast<size_t>(w.cols), w.act_scale, in);
         matmul_int8(w, in, n, y, pool);
         return;
     }
@@ -130,11 +135,14 @@ void matmul_shared_input(std::initializer_list<std::pair<const WeightMatrix*, fl
                          size_t n, ThreadPool& pool) {
     thread_local Int8Input in;
     bool quantized = false;
+    float scale_used = 0.f;
     for (const auto& [w, y] : products) {
         if (t_observer != nullptr) (*t_observer)(*w, x, n);
         if (int8_path(*w)) {
-            if (!quantized) quantize_input(x, n, static_cast<size_t>(w->cols), in);
+            // Shared while the matrices agree on the activation mode (they do for one input).
+            if (!quantized || scale_used != w->act_scale) quantize_input(x, n, static_cast<size_t>(w->cols), w->act_scale, in);
             quantized = true;
+            scale_used = w->act_scale;
             matmul_int8(*w, in, n, y, pool);
         } else {
             matmul_float(*w, x, n, y, pool);

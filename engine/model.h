@@ -33,6 +33,8 @@ struct WeightMatrix {
     WeightLayout layout = WeightLayout::Ggml;
     uint32_t group = 0;              // Q4Group / Q4GroupAsym: values per group (32, 64, 128)
     bool int8_activations = false;   // quantize each input token to int8 (W8A8 / W4A8)
+    float act_scale = 0.f;           // int8 activations: 0 = per token (dynamic); > 0 = one static
+                                     // per-tensor scale from calibration (values beyond clip)
     std::vector<float> row_scale;    // I8Row: scale of each row
     std::vector<int32_t> row_sum;    // I8Row: sum of each row's int8 values
 

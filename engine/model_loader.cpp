@@ -2,6 +2,7 @@
 // hyper-parameters, converts what the kernels cannot read directly, and refuses what cannot fit.
 #include <spdlog/spdlog.h>
 
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -315,9 +316,9 @@ Precision parse_precision(std::string_view s) {
 std::string WeightMatrix::format_name() const {
     switch (layout) {
     case WeightLayout::Ggml: return std::string(type_traits(static_cast<uint32_t>(type))->name);
-    case WeightLayout::Q4Group: return "Q4G" + std::to_string(group) + (int8_activations ? "/A8" : "");
-    case WeightLayout::Q4GroupAsym: return "Q4GA" + std::to_string(group) + (int8_activations ? "/A8" : "");
-    case WeightLayout::I8Row: return int8_activations ? "I8row/A8" : "I8row";
+    case WeightLayout::Q4Group: return "Q4G" + std::to_string(group) + (int8_activations ? act_scale > 0 ? "/A8s" : "/A8" : "");
+    case WeightLayout::Q4GroupAsym: return "Q4GA" + std::to_string(group) + (int8_activations ? act_scale > 0 ? "/A8s" : "/A8" : "");
+    case WeightLayout::I8Row: return int8_activations ? act_scale > 0 ? "I8row/A8s" : "I8row/A8" : "I8row";
     }
     return "?";
 }
@@ -428,6 +429,22 @@ std::shared_ptr<const Model> load_model(const std::string& path, const LoadOptio
         L.w_gate = ld.matrix(p + "ffn_gate.weight", e, cfg.n_ff);
         L.w_up = ld.matrix(p + "ffn_up.weight", e, cfg.n_ff);
         L.w_down = ld.matrix(p + "ffn_down.weight", cfg.n_ff, e);
+    }
+    // Static per-tensor activation scales chosen at quantization time (q8quant --act-policy auto):
+    // 4 per layer (attention input, attention output, FFN input, down input), 0 = per token.
+    if (!plan.convert && file->has("q8chat.quant.act_static_scale")) {
+        const std::vector<float> sc = file->get_float_array("q8chat.quant.act_static_scale");
+        if (sc.size() != static_cast<size_t>(cfg.n_layer) * 4) {
+            throw EngineError(path + ": q8chat.quant.act_static_scale has " + std::to_string(sc.size()) + " values, expected " +
+                              std::to_string(cfg.n_layer * 4));
+        }
+        for (size_t i = 0; i < model->layers.size(); ++i) {
+            LayerWeights& L = model->layers[i];
+            const float* s4 = &sc[i * 4];
+            for (auto [w, k] : {std::pair{&L.wq, 0}, {&L.wk, 0}, {&L.wv, 0}, {&L.wo, 1}, {&L.w_gate, 2}, {&L.w_up, 2}, {&L.w_down, 3}}) {
+                if (w->int8_activations && std::isfinite(s4[k]) && s4[k] > 0.f) w->act_scale = s4[k];
+            }
+        }
     }
     if (use_cache && ld.converted_fresh()) {
         model->weights_from_cache = false;

@@ -42,9 +42,7 @@ bool InferenceSession::forward_chunk(const int32_t* ids, int64_t n, Logits want,
         const LayerWeights& L = m.layers[static_cast<size_t>(l)];
 
         for (size_t t = 0; t < un; ++t) rms_norm(&x_[t * e], L.attn_norm.data(), e, c.norm_eps, &xn_[t * e]);
-        matmul(L.wq, xn_.data(), un, q_.data(), pool_);
-        matmul(L.wk, xn_.data(), un, k_.data(), pool_);
-        matmul(L.wv, xn_.data(), un, v_.data(), pool_);
+        matmul_shared_input({{&L.wq, q_.data()}, {&L.wk, k_.data()}, {&L.wv, v_.data()}}, xn_.data(), un, pool_);
         add_bias(q_.data(), L.bq, n);
         add_bias(k_.data(), L.bk, n);
         add_bias(v_.data(), L.bv, n);
@@ -66,8 +64,7 @@ bool InferenceSession::forward_chunk(const int32_t* ids, int64_t n, Logits want,
         add_into(x_.data(), tmp_.data(), un * e);
 
         for (size_t t = 0; t < un; ++t) rms_norm(&x_[t * e], L.ffn_norm.data(), e, c.norm_eps, &xn_[t * e]);
-        matmul(L.w_gate, xn_.data(), un, gate_.data(), pool_);
-        matmul(L.w_up, xn_.data(), un, up_.data(), pool_);
+        matmul_shared_input({{&L.w_gate, gate_.data()}, {&L.w_up, up_.data()}}, xn_.data(), un, pool_);
         silu_mul(gate_.data(), up_.data(), un * static_cast<size_t>(c.n_ff), gate_.data());
         matmul(L.w_down, gate_.data(), un, tmp_.data(), pool_);
         add_into(x_.data(), tmp_.data(), un * e);

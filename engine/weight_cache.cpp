@@ -17,7 +17,7 @@ namespace q8 {
 
 namespace {
 
-constexpr char kMagic[8] = {'Q', '8', 'C', 'A', 'C', 'H', 'E', '1'};
+constexpr char kMagic[8] = {'Q', '8', 'C', 'A', 'C', 'H', 'E', '2'};
 constexpr uint64_t kMaxCount = uint64_t{1} << 40;  // sanity bound on any length read back
 
 struct StateDeleter {
@@ -130,7 +130,7 @@ bool read_weight_cache(const std::string& cache_dir, const WeightCacheKey& key, 
         uint8_t layout = 0, int8 = 0;
         uint32_t type = 0;
         uint64_t storage = 0, n_scale = 0, n_sum = 0, row_bytes = 0;
-        if (!r.str(name) || !r.get(layout) || !r.get(type) || !r.get(w.group) || !r.get(int8) || !r.get(w.rows) ||
+        if (!r.str(name) || !r.get(layout) || !r.get(type) || !r.get(w.group) || !r.get(int8) || !r.get(w.act_scale) || !r.get(w.rows) ||
             !r.get(w.cols) || !r.get(row_bytes) || !r.count(storage)) {
             return reject("truncated");
         }
@@ -180,6 +180,7 @@ void write_weight_cache(const std::string& cache_dir, const WeightCacheKey& key,
             w.put<uint32_t>(static_cast<uint32_t>(m->type));
             w.put<uint32_t>(m->group);
             w.put<uint8_t>(m->int8_activations ? 1 : 0);
+            w.put<float>(m->act_scale);
             w.put<int64_t>(m->rows);
             w.put<int64_t>(m->cols);
             w.put<uint64_t>(m->row_bytes);

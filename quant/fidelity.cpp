@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "engine_error.h"
+#include "act_policy.h"
 #include "float_model.h"
 #include "smoothquant.h"
 
@@ -15,6 +16,7 @@ struct Variant {
     std::string name, description;
     AssembleSpec spec;
     bool smooth = false;
+    bool policy = false;  // per-layer static/dynamic activation scales (act_policy.h)
 };
 
 WeightTarget ggml(GgmlType t) { return {WeightLayout::Ggml, t, 0, false}; }
@@ -34,13 +36,20 @@ std::optional<Variant> variant(const std::string& name) {
     if (name == "q4-g128") return Variant{name, "4-bit g128 symmetric, W4A16", {g(128, false, false), g(128, false, false), q8_0, name}};
     if (name == "q4-asym") return Variant{name, "4-bit g32 with f16 minimum (Q4_1 values), W4A16", {g(32, true, false), g(32, true, false), q8_0, name}};
     if (name == "q4-a8") return Variant{name, "4-bit g32 symmetric, int8 per-token activations (W4A8)", {g(32, false, true), q4_0, q8_0, name}};
+    if (name == "q4-a8p") {
+        return Variant{name, "W4A8 g32, per-layer static/dynamic activation scales", {g(32, false, true), q4_0, q8_0, name}, false, true};
+    }
+    if (name == "q8-sqp") {
+        return Variant{name, "W8A8 SmoothQuant, per-layer static/dynamic activation scales", {i8, q8_0, q8_0, name}, true, true};
+    }
     return std::nullopt;
 }
 
 }  // namespace
 
 const std::vector<std::string>& fidelity_variant_names() {
-    static const std::vector<std::string> names{"fp16", "q8", "q8-a8", "q8-sq", "q4", "q4-g64", "q4-g128", "q4-asym", "q4-a8"};
+    static const std::vector<std::string> names{"fp16",    "q8",      "q8-a8",   "q8-sq", "q8-sqp",
+                                                "q4",      "q4-g64",  "q4-g128", "q4-asym", "q4-a8", "q4-a8p"};
     return names;
 }
 
@@ -50,7 +59,7 @@ std::vector<FidelityRow> fidelity(const std::shared_ptr<const Model>& base, std:
     for (const std::string& n : o.variants) {
         auto v = variant(n);
         if (!v) throw EngineError("fidelity: unknown variant '" + n + "'");
-        if (v->smooth && o.calibration.empty()) continue;  // needs calibration text
+        if ((v->smooth || v->policy) && o.calibration.empty()) continue;  // needs calibration text
         variants.push_back(*v);
     }
     FloatLayers fl = float_layers(*base);
@@ -60,23 +69,40 @@ std::vector<FidelityRow> fidelity(const std::shared_ptr<const Model>& base, std:
 
     std::vector<FidelityRow> rows;
     std::vector<int32_t> ref_argmax;
-    for (const Variant& v : variants) {
-        if (o.on_variant) o.on_variant(v.name);
-        std::shared_ptr<const Model> m;
-        if (v.smooth) {
+    std::optional<CalibrationStats> stats;  // of the float model, computed once when needed
+    auto calibration_stats = [&]() -> const CalibrationStats& {
+        if (!stats) {
             const auto fp = assemble_model(*base, fl, {ggml(GgmlType::F32), ggml(GgmlType::F32), ggml(GgmlType::F32), "fp32"});
             CalibrationOptions co = o.calib_options;
             co.n_threads = o.ppl.n_threads;
-            const CalibrationStats st = calibrate(fp, o.calibration, co);
-            FloatLayers smoothed = fl;
+            stats = calibrate(fp, o.calibration, co);
+        }
+        return *stats;
+    };
+    for (const Variant& v : variants) {
+        if (o.on_variant) o.on_variant(v.name);
+        std::shared_ptr<const Model> m;
+        FloatLayers smoothed;
+        std::vector<std::array<std::vector<float>, kLinearInputs>> scales;
+        if (v.smooth) {
+            smoothed = fl;
             SmoothQuantOptions so;
             so.alpha = o.sq_alpha;
             so.n_threads = o.ppl.n_threads;
-            smooth_quant(smoothed, base->config, st, so);
-            m = assemble_model(*base, smoothed, v.spec);
-        } else {
-            m = assemble_model(*base, fl, v.spec);
+            const SmoothingReport rep = smooth_quant(smoothed, base->config, calibration_stats(), so);
+            for (const auto& layer : rep.layers) {
+                std::array<std::vector<float>, kLinearInputs> a;
+                for (int i = 0; i < kLinearInputs; ++i) a[static_cast<size_t>(i)] = layer[static_cast<size_t>(i)].scales;
+                scales.push_back(std::move(a));
+            }
         }
+        const FloatLayers& layers = v.smooth ? smoothed : fl;
+        AssembleSpec spec = v.spec;
+        if (v.policy) {
+            spec.act_static_scales =
+                choose_activation_policy(layers, calibration_stats(), spec.layer, scales, 1.25, o.ppl.n_threads).static_scales();
+        }
+        m = assemble_model(*base, layers, spec);
         const PerplexityResult r = perplexity(m, tokens, po);
         if (r.cancelled) break;
         FidelityRow row;

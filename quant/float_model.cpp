@@ -85,6 +85,12 @@ std::shared_ptr<const Model> assemble_model(const Model& base, const FloatLayers
         L.w_gate = from_float(f.w_gate, fit(spec.layer, f.w_gate.cols));
         L.w_up = from_float(f.w_up, fit(spec.layer, f.w_up.cols));
         L.w_down = from_float(f.w_down, fit(spec.layer, f.w_down.cols));
+        if (!spec.act_static_scales.empty()) {
+            const float* s4 = &spec.act_static_scales.at(m->layers.size() * 4);
+            for (auto [w, k] : {std::pair{&L.wq, 0}, {&L.wk, 0}, {&L.wv, 0}, {&L.wo, 1}, {&L.w_gate, 2}, {&L.w_up, 2}, {&L.w_down, 3}}) {
+                if (w->int8_activations && s4[k] > 0.f) w->act_scale = s4[k];
+            }
+        }
         m->layers.push_back(std::move(L));
     }
     return m;

@@ -38,6 +38,9 @@ struct AssembleSpec {
     WeightTarget embd{WeightLayout::Ggml, GgmlType::F32, 0, false};
     WeightTarget head{WeightLayout::Ggml, GgmlType::F32, 0, false};
     std::string label;
+    // Static per-tensor activation scales for int8-activation layer matrices: 4 per layer (attn,
+    // attn_out, ffn, down; see act_policy.h), 0 = per token. Empty: all per token.
+    std::vector<float> act_static_scales{};
 };
 
 // A new Model with `base`'s file, configuration, tokenizer, output norm and RoPE factors, `layers`

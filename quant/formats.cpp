@@ -179,6 +179,12 @@ float quantize_activations_i8(const float* x, int8_t* q, size_t n) {
     return d;
 }
 
+float quantize_activations_i8_static(const float* x, int8_t* q, size_t n, float scale) {
+    const float id = scale != 0.f ? 1.f / scale : 0.f;
+    for (size_t j = 0; j < n; ++j) q[j] = static_cast<int8_t>(std::clamp(std::round(x[j] * id), -127.f, 127.f));
+    return scale;
+}
+
 void q4g_to_ggml(const uint8_t* src, uint8_t* dst, size_t n, size_t group, bool asym) {
     const size_t bb = q4g_block_bytes(group, asym);
     const size_t hdr = asym ? 4 : 2;

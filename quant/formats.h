@@ -54,6 +54,9 @@ bool q8_0_row_to_i8(const uint8_t* src, int8_t* q, float* scale, size_t n);
 // Per-token activation quantization: scale = max|x| / 127 (0 for an all-zero row), q = round-half-
 // away(x / scale). Returns the scale.
 float quantize_activations_i8(const float* x, int8_t* q, size_t n);
+// Static (per-tensor) mode: a fixed scale from calibration; q = round(x / scale) clamped to
+// [-127, 127]. Returns `scale`.
+float quantize_activations_i8_static(const float* x, int8_t* q, size_t n, float scale);
 
 // Q4G(g > 32) <-> Q4_0 blocks with the group's scale repeated (identical values), and the asymmetric
 // pair with Q4_1; for storing group-wise rows in standard GGUF types. `to_ggml` writes n/32 blocks.

@@ -73,6 +73,8 @@ QuantizeFileResult quantize_file(const QuantizeFileOptions& o) {
         throw EngineError("q8quant: --group must be 32, 64 or 128, not " + std::to_string(o.group));
     }
     if (o.smoothquant && o.calib_file.empty()) throw EngineError("q8quant: --smoothquant needs calibration text (--calib FILE)");
+    if (o.act_policy_auto && o.calib_file.empty()) throw EngineError("q8quant: --act-policy auto needs calibration text (--calib FILE)");
+    if (o.act_policy_auto && !o.int8_activations) throw EngineError("q8quant: --act-policy applies to int8 activations (--act a8)");
     if (o.alpha && (*o.alpha < 0.f || *o.alpha > 1.f)) throw EngineError("q8quant: --alpha must be between 0 and 1");
     if (std::filesystem::exists(o.output) && std::filesystem::equivalent(o.input, o.output)) {
         throw EngineError("q8quant: the output would overwrite the input");
@@ -97,23 +99,39 @@ QuantizeFileResult quantize_file(const QuantizeFileOptions& o) {
     };
     const auto model = load_model(o.input, lo);
     std::vector<int32_t> calib;
-    if (o.smoothquant) calib = calibration_tokens(*model, o.calib_file);
+    if (o.smoothquant || o.act_policy_auto) calib = calibration_tokens(*model, o.calib_file);
 
     QuantizeFileResult res;
     FloatLayers fl = float_layers(*model);
-    if (o.smoothquant) {
+    CalibrationStats st;
+    if (!calib.empty()) {
         CalibrationOptions co = o.calibration;
         co.n_threads = o.n_threads;
         co.cancel = nullptr;
         co.progress = [&](float f) { step("calibrate", f); };
-        const CalibrationStats st = calibrate(model, calib, co);
+        st = calibrate(model, calib, co);
         res.calibration_tokens = st.n_tokens;
+    }
+    if (o.smoothquant) {
         step("smooth", 0.f);
         SmoothQuantOptions so;
         so.alpha = o.alpha;
         so.n_threads = o.n_threads;
         res.smoothing = smooth_quant(fl, model->config, st, so);
         step("smooth", 1.f);
+    }
+    if (o.act_policy_auto) {
+        step("policy", 0.f);
+        std::vector<std::array<std::vector<float>, kLinearInputs>> smoothing;
+        for (const auto& layer : res.smoothing.layers) {
+            std::array<std::vector<float>, kLinearInputs> a;
+            for (int i = 0; i < kLinearInputs; ++i) a[static_cast<size_t>(i)] = layer[static_cast<size_t>(i)].scales;
+            smoothing.push_back(std::move(a));
+        }
+        const WeightTarget target = o.type == Precision::Q8 ? WeightTarget{WeightLayout::I8Row, GgmlType::F32, 0, true}
+                                                            : WeightTarget{WeightLayout::Q4Group, GgmlType::F32, static_cast<uint32_t>(o.group), true};
+        res.act_policy = choose_activation_policy(fl, st, target, smoothing, 1.25, o.n_threads);
+        step("policy", 1.f);
     }
 
     const GgufFile& src = *model->file;
@@ -141,6 +159,11 @@ QuantizeFileResult quantize_file(const QuantizeFileOptions& o) {
         w.set_f32_array("q8chat.quant.smoothquant.alpha", alphas);
         w.set_string("q8chat.quant.smoothquant.alpha_layout", "per layer: attn, attn_out, ffn, down; -1 = not smoothed");
         w.set_u64("q8chat.quant.smoothquant.calibration_tokens", static_cast<uint64_t>(res.calibration_tokens));
+    }
+    if (o.act_policy_auto) {
+        w.set_f32_array("q8chat.quant.act_static_scale", res.act_policy.static_scales());
+        w.set_string("q8chat.quant.act_policy", res.act_policy.summary() +
+                                                     " (per layer: attn, attn_out, ffn, down; scale 0 = per-token dynamic)");
     }
     w.set_string("q8chat.quant.source", std::filesystem::path(o.input).filename().string());
 

@@ -116,6 +116,11 @@ void apply_smoothing(FloatLayer& L, const ModelConfig& c, LinearInput in, const 
 
 double w8a8_output_error(const FloatLayer& L, LinearInput in, const std::vector<float>& x, int64_t n,
                          const std::vector<float>& s, ThreadPool& pool) {
+    return quantized_output_error(L, in, x, n, s, WeightTarget{WeightLayout::I8Row, GgmlType::F32, 0, true}, 0.f, pool);
+}
+
+double quantized_output_error(const FloatLayer& L, LinearInput in, const std::vector<float>& x, int64_t n,
+                              const std::vector<float>& s, const WeightTarget& target, float act_scale, ThreadPool& pool) {
     const auto ms = matrices_of(L, in);
     const int64_t cols = ms.front()->cols;
     std::vector<float> xs(x.begin(), x.begin() + n * cols);
@@ -125,10 +130,12 @@ double w8a8_output_error(const FloatLayer& L, LinearInput in, const std::vector<
     }
     double num = 0, den = 0;
     const WeightTarget f32{WeightLayout::Ggml, GgmlType::F32, 0, false};
-    const WeightTarget w8a8{WeightLayout::I8Row, GgmlType::F32, 0, true};
     for (const FloatMatrix* f : ms) {
         const WeightMatrix ref = as_matrix(*f, {}, f32);
-        const WeightMatrix q = as_matrix(*f, s, w8a8);
+        WeightTarget t = target;
+        while (t.layout != WeightLayout::Ggml && t.layout != WeightLayout::I8Row && t.group > 32 && !target_fits(t, f->cols)) t.group /= 2;
+        WeightMatrix q = as_matrix(*f, s, t);
+        q.act_scale = act_scale;
         std::vector<float> y0(static_cast<size_t>(n * f->rows)), y1(y0.size());
         matmul(ref, x.data(), static_cast<size_t>(n), y0.data(), pool);
         matmul(q, xs.data(), static_cast<size_t>(n), y1.data(), pool);

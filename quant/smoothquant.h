@@ -61,4 +61,9 @@ void apply_smoothing(FloatLayer& layer, const ModelConfig& config, LinearInput i
 double w8a8_output_error(const FloatLayer& layer, LinearInput input, const std::vector<float>& x, int64_t n,
                          const std::vector<float>& s, ThreadPool& pool);
 
+// The same for any weight target (e.g. W4A8 groups), with activations quantized per token
+// (act_scale 0) or with one static scale (act_scale > 0, applied to X / s).
+double quantized_output_error(const FloatLayer& layer, LinearInput input, const std::vector<float>& x, int64_t n,
+                              const std::vector<float>& s, const WeightTarget& target, float act_scale, ThreadPool& pool);
+
 }  // namespace q8::quant

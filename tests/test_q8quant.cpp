@@ -14,6 +14,7 @@
 
 #include <cmath>
 
+#include "act_policy.h"
 #include "calibration.h"
 #include "dequantize.h"
 #include "engine_error.h"
@@ -127,6 +128,35 @@ private slots:
         const q8::WeightTarget q8_0{q8::WeightLayout::Ggml, q8::GgmlType::Q8_0, 0, false};
         const auto mem = qq::assemble_model(*src, fl, {{q8::WeightLayout::I8Row, q8::GgmlType::F32, 0, true}, q8_0, q8_0, "mem"});
         QVERIFY(logits(file_model, eval_tokens_) == logits(mem, eval_tokens_));
+    }
+
+    void activation_policy_is_written_and_used() {
+        const QString out = dir_.filePath("q4a8p.gguf");
+        const Run r = run_q8quant({"-m", f32_, "-o", out, "--type", "q4", "--act", "a8", "--act-policy", "auto", "--calib", calib_, "--json"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        const QJsonObject summary = QJsonDocument::fromJson(r.out.toUtf8()).object();
+        QVERIFY(summary["activation_policy_summary"].toString().startsWith("static "));
+        const q8::GgufFile g(out.toStdString());
+        const std::vector<float> scales = g.get_float_array("q8chat.quant.act_static_scale");
+        QCOMPARE(scales.size(), size_t(8));
+        const auto file_model = q8::load_model(out.toStdString());
+        const auto src = q8::load_model(f32_.toStdString());
+        const auto st = qq::calibrate(src, qq::calibration_tokens(*src, calib_.toStdString()), {});
+        const qq::FloatLayers fl = qq::float_layers(*src);
+        const q8::WeightTarget w4a8{q8::WeightLayout::Q4Group, q8::GgmlType::F32, 32, true};
+        const auto policy = qq::choose_activation_policy(fl, st, w4a8);
+        QVERIFY(policy.static_scales() == scales);
+        for (size_t l = 0; l < file_model->layers.size(); ++l) {
+            QCOMPARE(file_model->layers[l].wq.act_scale, scales[l * 4]);
+            QCOMPARE(file_model->layers[l].w_down.act_scale, scales[l * 4 + 3]);
+        }
+        const q8::WeightTarget q4_0{q8::WeightLayout::Ggml, q8::GgmlType::Q4_0, 0, false};
+        const q8::WeightTarget q8_0{q8::WeightLayout::Ggml, q8::GgmlType::Q8_0, 0, false};
+        const auto mem = qq::assemble_model(*src, fl, {w4a8, q4_0, q8_0, "mem", scales});
+        QVERIFY(logits(file_model, eval_tokens_) == logits(mem, eval_tokens_));
+        const Run bad = run_q8quant({"-m", f32_, "-o", out, "--type", "q4", "--act", "a8", "--act-policy", "auto"});
+        QCOMPARE(bad.code, 1);
+        QVERIFY2(bad.err.contains("--calib"), qPrintable(bad.err));
     }
 
     void q4_group_file_runs_like_quantize_at_load() {

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <random>
 
+#include "act_policy.h"
 #include "calibration.h"
 #include "engine_error.h"
 #include "float_model.h"
@@ -191,6 +192,48 @@ private slots:
         for (const auto& layer : rep.layers) {
             for (const auto& ch : layer) QVERIFY(ch.error <= ch.error_unsmoothed);
         }
+    }
+
+    void activation_policy_chooses_per_layer_and_runs() {
+        const auto m = q8::load_model(dir_.filePath("llama/model.gguf").toStdString());
+        const auto calib = random_tokens(64, int(m->config.n_vocab), 5);
+        qq::CalibrationOptions co;
+        co.ctx = 32;
+        const auto st = qq::calibrate(m, calib, co);
+        const qq::FloatLayers fl = qq::float_layers(*m);
+        const q8::WeightTarget w4a8{q8::WeightLayout::Q4Group, q8::GgmlType::F32, 32, true};
+        const auto all_static = qq::choose_activation_policy(fl, st, w4a8, {}, 1e9);
+        const auto strict = qq::choose_activation_policy(fl, st, w4a8, {}, 1.0);
+        const auto policy = qq::choose_activation_policy(fl, st, w4a8, {});
+        int n_static = 0;
+        for (size_t l = 0; l < policy.layers.size(); ++l) {
+            for (int i = 0; i < qq::kLinearInputs; ++i) {
+                const auto& c = policy.layers[l][size_t(i)];
+                QVERIFY(all_static.layers[l][size_t(i)].is_static);
+                QCOMPARE(strict.layers[l][size_t(i)].is_static, c.error_static <= c.error_dynamic);
+                QCOMPARE(c.is_static, c.error_static <= 1.25 * c.error_dynamic);
+                QVERIFY(c.static_scale > 0 && c.range_ratio >= 1);
+                n_static += c.is_static;
+            }
+        }
+        qInfo("policy: %s", policy.summary().c_str());
+        const auto scales = policy.static_scales();
+        QCOMPARE(scales.size(), fl.layers.size() * 4);
+        qq::AssembleSpec spec{w4a8, {q8::WeightLayout::Ggml, q8::GgmlType::Q8_0, 0, false},
+                              {q8::WeightLayout::Ggml, q8::GgmlType::Q8_0, 0, false}, "w4a8p", scales};
+        const auto mm = qq::assemble_model(*m, fl, spec);
+        int labelled = 0;
+        for (const auto& L : mm->layers) labelled += QString::fromStdString(L.wq.format_name()).endsWith("/A8s");
+        QCOMPARE(labelled, [&] {
+            int n = 0;
+            for (const auto& layer : policy.layers) n += layer[0].is_static;
+            return n;
+        }());
+        const auto eval = random_tokens(24, int(m->config.n_vocab), 6);
+        const double err = rms_rel(logits(mm, eval), logits(m, eval));
+        qInfo("W4A8 with the policy: rms logit error %.4f", err);
+        QVERIFY(std::isfinite(err) && err < 0.6);
+        Q_UNUSED(n_static);
     }
 };
 

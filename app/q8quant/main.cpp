@@ -68,6 +68,12 @@ int main(int argc, char** argv) {
     app.add_option("--calib", o.calib_file, "Calibration text file (UTF-8) for --smoothquant");
     app.add_option("--calib-tokens", o.calibration.max_tokens, "Calibration tokens used at most")->capture_default_str();
     app.add_option("--alpha", alpha, "SmoothQuant migration strength 0..1 for every layer (default: chosen per layer)");
+    std::string act_policy = "dynamic";
+    app.add_option("--act-policy", act_policy,
+                   "int8 activations: dynamic (per token everywhere) or auto (per layer, static per-tensor scale where "
+                   "calibration shows it costs little; needs --calib)")
+        ->check(CLI::IsMember({"dynamic", "auto"}))
+        ->capture_default_str();
     app.add_option("-t,--threads", o.n_threads, "Threads (0 = all cores)")->capture_default_str();
     app.add_flag("--json", json, "Print a JSON summary to stdout");
     CLI11_PARSE(app, argc, argv);
@@ -76,6 +82,7 @@ int main(int argc, char** argv) {
     o.group = group;
     o.int8_activations = act.empty() ? type == "q8" : act == "a8";
     if (alpha >= 0.f) o.alpha = alpha;
+    o.act_policy_auto = act_policy == "auto";
     if (o.alpha && !o.smoothquant) {
         std::cerr << "q8quant: --alpha only applies with --smoothquant\n";
         return 2;
@@ -113,10 +120,34 @@ int main(int argc, char** argv) {
             }
             j["smoothing"] = layers;
         }
+        if (o.act_policy_auto) {
+            nlohmann::json layers = nlohmann::json::array();
+            for (const auto& layer : r.act_policy.layers) {
+                nlohmann::json row;
+                for (int i = 0; i < q8::quant::kLinearInputs; ++i) {
+                    const auto& c = layer[static_cast<size_t>(i)];
+                    row[q8::quant::linear_input_name(static_cast<q8::quant::LinearInput>(i))] = {
+                        {"policy", c.is_static ? "static" : "dynamic"}, {"static_scale", c.static_scale},
+                        {"error_static", c.error_static}, {"error_dynamic", c.error_dynamic}, {"range_ratio", c.range_ratio}};
+                }
+                layers.push_back(row);
+            }
+            j["activation_policy"] = layers;
+            j["activation_policy_summary"] = r.act_policy.summary();
+        }
         if (json) {
             std::cout << j.dump(2) << "\n";
         } else {
             std::cerr << "wrote " << o.output << " (" << r.output_bytes << " bytes, " << r.seconds << " s)\n";
+            if (o.act_policy_auto) {
+                std::cerr << "activation policy per layer (attn, attn_out, ffn, down): " << r.act_policy.summary() << "\n";
+                int l = 0;
+                for (const auto& layer : r.act_policy.layers) {
+                    std::cerr << "  layer " << l++ << ":";
+                    for (const auto& c : layer) std::cerr << (c.is_static ? " static" : " dynamic");
+                    std::cerr << "\n";
+                }
+            }
             if (o.smoothquant) {
                 std::cerr << "SmoothQuant alpha per layer (attn, attn_out, ffn, down; - = left unsmoothed):\n";
                 int l = 0;
