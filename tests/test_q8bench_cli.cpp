@@ -135,6 +135,23 @@ private slots:
         QVERIFY(rows[3].toObject().contains("mean_accepted"));
     }
 
+    void agreement_of_a_model_with_itself_is_total() {
+        const QString text = dir_.filePath("agree.txt");
+        QFile t(text);
+        QVERIFY(t.open(QIODevice::WriteOnly));
+        t.write("def add(a, b):\n    return a + b\n\nprint(add(1, 2))\n");
+        t.close();
+        const Run self = q8bench({"agreement", "-m", model_, "--draft", model_, "-f", text, "--json", "-c", "16"});
+        QCOMPARE(self.code, 0);
+        const QJsonObject o = QJsonDocument::fromJson(self.out).object();
+        QCOMPARE(o["greedy_agreement"].toDouble(), 1.0);
+        QVERIFY(o["windows"].toInt() >= 2);
+        const Run skip = q8bench({"agreement", "-m", model_, "--draft-self", "layers:1", "-f", text, "--json"});
+        QCOMPARE(skip.code, 0);
+        const double a = QJsonDocument::fromJson(skip.out).object()["greedy_agreement"].toDouble();
+        QVERIFY(a >= 0.0 && a < 1.0);
+    }
+
     void errors_exit_nonzero_with_a_message() {
         const Run missing = q8bench({"info", "-m", dir_.filePath("nope.gguf")});
         QCOMPARE(missing.code, 1);
