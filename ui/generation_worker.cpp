@@ -29,7 +29,6 @@ void GenerationWorker::generate(const QString& prompt, int maxTokens) {
         emit failed(tr("No model is loaded."));
         return;
     }
-    cancel_.store(false);
     try {
         q8::GenerationRequest req;
         req.prompt = prompt.toStdString();

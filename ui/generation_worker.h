@@ -17,8 +17,11 @@ public:
     explicit GenerationWorker(QObject* parent = nullptr);
     ~GenerationWorker() override;
 
-    // Thread-safe: may be called from the GUI thread while a generation runs.
+    // Thread-safe: may be called from the GUI thread while a generation runs. armForRequest() is
+    // called before a request is queued, so a Stop pressed before the worker picks it up still
+    // counts.
     void requestStop() { cancel_.store(true); }
+    void armForRequest() { cancel_.store(false); }
 
 public slots:
     void loadModel(const QString& path);

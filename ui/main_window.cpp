@@ -105,6 +105,7 @@ void MainWindow::send() {
     transcript_->moveCursor(QTextCursor::End);
     transcript_->insertPlainText((transcript_->document()->isEmpty() ? "" : "\n\n") + prompt);
     setBusy(true);
+    worker_->armForRequest();
     emit generateRequested(prompt, 256);
 }
 
