@@ -59,24 +59,6 @@ private:
     uint64_t pos_ = 0;
 };
 
-uint64_t scalar_size(GgufValueType t) {
-    switch (t) {
-    case GgufValueType::UINT8:
-    case GgufValueType::INT8:
-    case GgufValueType::BOOL: return 1;
-    case GgufValueType::UINT16:
-    case GgufValueType::INT16: return 2;
-    case GgufValueType::UINT32:
-    case GgufValueType::INT32:
-    case GgufValueType::FLOAT32: return 4;
-    case GgufValueType::UINT64:
-    case GgufValueType::INT64:
-    case GgufValueType::FLOAT64: return 8;
-    case GgufValueType::STRING:
-    case GgufValueType::ARRAY: return 0;
-    }
-    return 0;
-}
 
 bool valid_value_type(uint32_t t) { return t <= static_cast<uint32_t>(GgufValueType::FLOAT64); }
 
@@ -141,7 +123,7 @@ void skip_array(Cursor& c, const std::string& field, int depth) {
         for (uint64_t k = 0; k < count; ++k) skip_array(c, field, depth + 1);
     } else {
         uint64_t bytes = 0;
-        if (mul_overflows(count, scalar_size(t), bytes)) {
+        if (mul_overflows(count, gguf_scalar_size(t), bytes)) {
             c.need(std::numeric_limits<uint64_t>::max(), field + " (array data)");
         }
         c.take(bytes, field + " (array data)");
@@ -149,6 +131,25 @@ void skip_array(Cursor& c, const std::string& field, int depth) {
 }
 
 }  // namespace
+
+uint64_t gguf_scalar_size(GgufValueType t) {
+    switch (t) {
+    case GgufValueType::UINT8:
+    case GgufValueType::INT8:
+    case GgufValueType::BOOL: return 1;
+    case GgufValueType::UINT16:
+    case GgufValueType::INT16: return 2;
+    case GgufValueType::UINT32:
+    case GgufValueType::INT32:
+    case GgufValueType::FLOAT32: return 4;
+    case GgufValueType::UINT64:
+    case GgufValueType::INT64:
+    case GgufValueType::FLOAT64: return 8;
+    case GgufValueType::STRING:
+    case GgufValueType::ARRAY: return 0;
+    }
+    return 0;
+}
 
 std::string_view gguf_type_name(GgufValueType t) {
     switch (t) {
@@ -217,11 +218,11 @@ GgufFile::GgufFile(const std::string& path) : map_(path) {
                 for (uint64_t e = 0; e < v.count; ++e) skip_array(c, kfield, 2);
             } else {
                 uint64_t nbytes = 0;
-                if (mul_overflows(v.count, scalar_size(v.elem_type), nbytes)) fail("truncated or corrupt: " + kfield + " array length overflows");
+                if (mul_overflows(v.count, gguf_scalar_size(v.elem_type), nbytes)) fail("truncated or corrupt: " + kfield + " array length overflows");
                 v.elems = c.take(nbytes, kfield + " array data");
             }
         } else {
-            const uint8_t* p = c.take(scalar_size(v.type), kfield);
+            const uint8_t* p = c.take(gguf_scalar_size(v.type), kfield);
             decode_scalar(v.type, p, v.u, v.i, v.f);
         }
         if (kv_.count(key) != 0) fail("duplicate metadata key '" + key + "'");
@@ -357,7 +358,7 @@ std::vector<float> GgufFile::get_float_array(std::string_view key) const {
     const GgufValue& v = require(key);
     if (v.type != GgufValueType::ARRAY || v.elems == nullptr) fail("metadata '" + std::string(key) + "' should be a numeric array");
     std::vector<float> out(v.count);
-    const uint64_t sz = scalar_size(v.elem_type);
+    const uint64_t sz = gguf_scalar_size(v.elem_type);
     for (uint64_t e = 0; e < v.count; ++e) {
         uint64_t u = 0;
         int64_t i = 0;
@@ -374,7 +375,7 @@ std::vector<int64_t> GgufFile::get_int_array(std::string_view key) const {
         fail("metadata '" + std::string(key) + "' should be an integer array");
     }
     std::vector<int64_t> out(v.count);
-    const uint64_t sz = scalar_size(v.elem_type);
+    const uint64_t sz = gguf_scalar_size(v.elem_type);
     for (uint64_t e = 0; e < v.count; ++e) {
         uint64_t u = 0;
         double f = 0;

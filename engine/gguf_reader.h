@@ -32,6 +32,8 @@ enum class GgufValueType : uint32_t {
 };
 
 std::string_view gguf_type_name(GgufValueType t);
+// Bytes of one scalar value of type t; 0 for STRING and ARRAY.
+uint64_t gguf_scalar_size(GgufValueType t);
 
 // One metadata value. Scalars are widened into the fields below; arrays of scalars point into the
 // map (raw little-endian elements), arrays of strings are split into views. Nested arrays are

@@ -25,22 +25,6 @@ void put_str(std::vector<uint8_t>& b, std::string_view s) {
     b.insert(b.end(), s.begin(), s.end());
 }
 
-size_t scalar_size(GgufValueType t) {
-    switch (t) {
-    case GgufValueType::UINT8:
-    case GgufValueType::INT8:
-    case GgufValueType::BOOL: return 1;
-    case GgufValueType::UINT16:
-    case GgufValueType::INT16: return 2;
-    case GgufValueType::UINT32:
-    case GgufValueType::INT32:
-    case GgufValueType::FLOAT32: return 4;
-    case GgufValueType::UINT64:
-    case GgufValueType::INT64:
-    case GgufValueType::FLOAT64: return 8;
-    default: return 0;
-    }
-}
 
 void put_scalar(std::vector<uint8_t>& b, const GgufValue& v) {
     switch (v.type) {
@@ -91,7 +75,7 @@ void GgufWriter::copy_key(const GgufFile& src, const std::string& key) {
         put<uint64_t>(b, v->count);
         if (v->elem_type == GgufValueType::STRING) {
             for (std::string_view s : v->strings) put_str(b, s);
-        } else if (const size_t es = scalar_size(v->elem_type); es > 0) {
+        } else if (const size_t es = static_cast<size_t>(gguf_scalar_size(v->elem_type)); es > 0) {
             b.insert(b.end(), v->elems, v->elems + es * v->count);
         } else {
             throw EngineError(src.path() + ": key '" + key + "' is an array of arrays, which this writer does not copy");
