@@ -39,6 +39,28 @@ struct KernelTable {
     using GroupDotA8Fn = float (*)(const void* w, const int8_t* x, size_t n, size_t group);
     GroupDotA8Fn dot_q4g_a8;
     GroupDotA8Fn dot_q4ga_a8;
+
+    // Batched forms, for several tokens against one weight row: y[t * ldy] = dot(w, x + t * ldx)
+    // for t < n_tok, each result bit-identical to the single-token call above. The row is read
+    // (and decoded) once for a tile of tokens; speculative verification relies on the identity,
+    // since a drafted token must score exactly as it would in plain decoding. `group` is read by
+    // the group formats only.
+    using DotBatchFn = void (*)(const void* w, const float* x, size_t ldx, size_t n_tok, size_t n, size_t group,
+                                float* y, size_t ldy);
+    DotBatchFn batch_f32 = nullptr;
+    DotBatchFn batch_f16 = nullptr;
+    DotBatchFn batch_bf16 = nullptr;
+    DotBatchFn batch_q8_0 = nullptr;
+    DotBatchFn batch_q4_0 = nullptr;
+    DotBatchFn batch_q4g = nullptr;
+    DotBatchFn batch_q4ga = nullptr;
+    // Int8 activations: y[t * ldy] = float(dot_i8(w, x + t * ldx, n, w_sum)) for I8Row, and
+    // dot_q4g(a)_a8 for the group formats (w_sum unused).
+    using DotBatchA8Fn = void (*)(const void* w, const int8_t* x, size_t ldx, size_t n_tok, size_t n, size_t group,
+                                  int32_t w_sum, float* y, size_t ldy);
+    DotBatchA8Fn batch_i8 = nullptr;
+    DotBatchA8Fn batch_q4g_a8 = nullptr;
+    DotBatchA8Fn batch_q4ga_a8 = nullptr;
 };
 
 const KernelTable& kernels_for(Isa isa);  // clamps to a table this build and CPU can run

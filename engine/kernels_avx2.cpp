@@ -5,6 +5,7 @@
 
 #include "half.h"
 #include "kernels.h"
+#include "kernels_batch_loop.h"
 
 namespace q8 {
 
@@ -228,11 +229,18 @@ float dot_q4_a8(const void* wv, const int8_t* x, size_t n, size_t group) {
     return hsum(acc);
 }
 
+KernelTable make_table() {
+    KernelTable t{Isa::Avx2, dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, to_f32, to_f16, axpy_f16, axpy_f32,
+                  dot_q4g_t<false>, dot_q4g_t<true>, dot_i8, dot_q4_a8<false>, dot_q4_a8<true>};
+    batch_loop::fill<dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, dot_q4g_t<false>, dot_q4g_t<true>, dot_i8,
+                     dot_q4_a8<false>, dot_q4_a8<true>>(t);
+    return t;
+}
+
 }  // namespace
 
 const KernelTable& avx2_kernels() {
-    static const KernelTable t{Isa::Avx2, dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, to_f32, to_f16, axpy_f16, axpy_f32,
-                               dot_q4g_t<false>, dot_q4g_t<true>, dot_i8, dot_q4_a8<false>, dot_q4_a8<true>};
+    static const KernelTable t = make_table();
     return t;
 }
 

@@ -30,88 +30,179 @@ float hsum(__m512 v) {
 
 __mmask16 tail_mask(size_t k) { return static_cast<__mmask16>((1u << k) - 1u); }
 
-float dot_f32(const void* wv, const float* x, size_t n) {
-    const auto* w = static_cast<const float*>(wv);
-    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
-    size_t i = 0;
-    for (; i + 64 <= n; i += 64) {
-        a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i), _mm512_loadu_ps(x + i), a0);
-        a1 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i + 16), _mm512_loadu_ps(x + i + 16), a1);
-        a2 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i + 32), _mm512_loadu_ps(x + i + 32), a2);
-        a3 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i + 48), _mm512_loadu_ps(x + i + 48), a3);
+// Float-activation products. Every format is a "row" that decodes one block at a time into
+// 16-float chunks (scales folded in); one template multiplies the chunks into a tile of up to four
+// tokens, so the decoding is shared by the tile. Each token has its own four accumulators, used in
+// the same order whatever the tile size, which makes batched results bit-identical to single-token
+// ones. Float rows (kPlain) also have a chunk() and a masked tail() for lengths that are not a
+// multiple of the block.
+template <class Load>
+struct PlainRow {
+    static constexpr int kChunks = 4;
+    static constexpr bool kPlain = true;
+    Load load;
+    void block(size_t b, __m512* w) const {
+        for (int j = 0; j < 4; ++j) w[j] = load.chunk(4 * b + j);
     }
-    for (; i + 16 <= n; i += 16) a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i), _mm512_loadu_ps(x + i), a0);
-    if (i < n) {
-        const __mmask16 m = tail_mask(n - i);
-        a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w + i), _mm512_maskz_loadu_ps(m, x + i), a1);
-    }
-    return hsum(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
-}
+    __m512 chunk(size_t c) const { return load.chunk(c); }
+    __m512 tail(size_t c, __mmask16 m) const { return load.tail(c, m); }
+};
 
-float dot_f16(const void* wv, const float* x, size_t n) {
-    const auto* w = static_cast<const uint16_t*>(wv);
-    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
-    size_t i = 0;
-    for (; i + 64 <= n; i += 64) {
-        a0 = _mm512_fmadd_ps(load_f16(w + i), _mm512_loadu_ps(x + i), a0);
-        a1 = _mm512_fmadd_ps(load_f16(w + i + 16), _mm512_loadu_ps(x + i + 16), a1);
-        a2 = _mm512_fmadd_ps(load_f16(w + i + 32), _mm512_loadu_ps(x + i + 32), a2);
-        a3 = _mm512_fmadd_ps(load_f16(w + i + 48), _mm512_loadu_ps(x + i + 48), a3);
-    }
-    for (; i + 16 <= n; i += 16) a0 = _mm512_fmadd_ps(load_f16(w + i), _mm512_loadu_ps(x + i), a0);
-    if (i < n) {
-        const __mmask16 m = tail_mask(n - i);
-        const __m512 wv = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, w + i));
-        a1 = _mm512_fmadd_ps(wv, _mm512_maskz_loadu_ps(m, x + i), a1);
-    }
-    return hsum(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
-}
+struct F32Load {
+    const float* w;
+    __m512 chunk(size_t c) const { return _mm512_loadu_ps(w + 16 * c); }
+    __m512 tail(size_t c, __mmask16 m) const { return _mm512_maskz_loadu_ps(m, w + 16 * c); }
+};
 
-float dot_bf16(const void* wv, const float* x, size_t n) {
-    const auto* w = static_cast<const uint16_t*>(wv);
-    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
-    size_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        a0 = _mm512_fmadd_ps(load_bf16(w + i), _mm512_loadu_ps(x + i), a0);
-        a1 = _mm512_fmadd_ps(load_bf16(w + i + 16), _mm512_loadu_ps(x + i + 16), a1);
+struct F16Load {
+    const uint16_t* w;
+    __m512 chunk(size_t c) const { return load_f16(w + 16 * c); }
+    __m512 tail(size_t c, __mmask16 m) const { return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, w + 16 * c)); }
+};
+
+struct BF16Load {
+    const uint16_t* w;
+    __m512 chunk(size_t c) const { return load_bf16(w + 16 * c); }
+    __m512 tail(size_t c, __mmask16 m) const {
+        const __m512i v = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, w + 16 * c));
+        return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
     }
-    float s = hsum(_mm512_add_ps(a0, a1));
-    for (; i < n; ++i) s += bf16_to_f32(w[i]) * x[i];
-    return s;
-}
+};
 
 float scale_of(const uint8_t* block) {
     uint16_t h;
     std::memcpy(&h, block, 2);
-    return f16_to_f32(h);
+    return _cvtsh_ss(h);
 }
 
-float dot_q8_0(const void* wv, const float* x, size_t n) {
-    const auto* w = static_cast<const uint8_t*>(wv);
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-    for (size_t b = 0; b < n / 32; ++b, w += 34, x += 32) {
-        const __m512 d = _mm512_set1_ps(scale_of(w));
-        const __m512 q0 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 2))));
-        const __m512 q1 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 18))));
-        acc0 = _mm512_fmadd_ps(_mm512_mul_ps(d, q0), _mm512_loadu_ps(x), acc0);
-        acc1 = _mm512_fmadd_ps(_mm512_mul_ps(d, q1), _mm512_loadu_ps(x + 16), acc1);
+__m512 codes_to_ps(__m128i q) { return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)); }
+
+// Q8_0 blocks: f16 scale + 32 int8 codes.
+struct Q8_0Row {
+    static constexpr int kChunks = 2;
+    static constexpr bool kPlain = false;
+    const uint8_t* w;
+    void block(size_t b, __m512* out) const {
+        const uint8_t* p = w + 34 * b;
+        const __m512 d = _mm512_set1_ps(scale_of(p));
+        out[0] = _mm512_mul_ps(d, codes_to_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2))));
+        out[1] = _mm512_mul_ps(d, codes_to_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 18))));
     }
-    return hsum(_mm512_add_ps(acc0, acc1));
+};
+
+// Group-wise 4-bit (Q4_0 is Q4G with group 32): a group is its header (f16 scale, plus an f16
+// minimum when Asym) and G/2 bytes; byte chunk j holds elements 16j.. in its low nibbles and
+// G/2 + 16j.. in its high nibbles. Symmetric codes are centred on 8; asymmetric values are
+// d * q + m.
+template <bool Asym, int G>
+struct Q4GRow {
+    static constexpr int kChunks = G / 16;
+    static constexpr bool kPlain = false;
+    static constexpr size_t kHdr = Asym ? 4 : 2, kBytes = kHdr + G / 2;
+    const uint8_t* w;
+    void block(size_t b, __m512* out) const {
+        const uint8_t* g = w + kBytes * b;
+        const __m512 d = _mm512_set1_ps(scale_of(g));
+        const __m512 m = Asym ? _mm512_set1_ps(scale_of(g + 2)) : _mm512_setzero_ps();
+        const __m128i mask = _mm_set1_epi8(0x0f), bias = _mm_set1_epi8(Asym ? 0 : 8);
+        for (int j = 0; j < G / 32; ++j) {
+            const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(g + kHdr + 16 * j));
+            const __m512 lo = codes_to_ps(_mm_sub_epi8(_mm_and_si128(raw, mask), bias));
+            const __m512 hi = codes_to_ps(_mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(raw, 4), mask), bias));
+            out[j] = Asym ? _mm512_fmadd_ps(d, lo, m) : _mm512_mul_ps(d, lo);
+            out[G / 32 + j] = Asym ? _mm512_fmadd_ps(d, hi, m) : _mm512_mul_ps(d, hi);
+        }
+    }
+};
+
+template <int NT, class Row>
+void dot_tile(const Row& row, const float* x, size_t ldx, size_t n, float* y, size_t ldy) {
+    constexpr int K = Row::kChunks;
+    constexpr int B = K >= 4 ? 1 : 4 / K;  // blocks per step, so a step fills all four accumulators
+    constexpr int S = K * B;
+    __m512 acc[NT][4];
+    for (int t = 0; t < NT; ++t)
+        for (int j = 0; j < 4; ++j) acc[t][j] = _mm512_setzero_ps();
+    auto fma_chunk = [&](const __m512 w, size_t c, int j) {
+        for (int t = 0; t < NT; ++t) acc[t][j] = _mm512_fmadd_ps(w, _mm512_loadu_ps(x + t * ldx + 16 * c), acc[t][j]);
+    };
+    const size_t chunks = n / 16;
+    __m512 w[S];
+    size_t c = 0;
+    for (; c + S <= chunks; c += S) {
+        for (int b = 0; b < B; ++b) row.block(c / K + b, w + b * K);
+        for (int j = 0; j < S; ++j) fma_chunk(w[j], c + j, j & 3);
+    }
+    if constexpr (B > 1) {
+        for (; c + K <= chunks; c += K) {  // whole blocks left over (fewer than B)
+            row.block(c / K, w);
+            for (int j = 0; j < K; ++j) fma_chunk(w[j], c + j, j & 3);
+        }
+    }
+    if constexpr (Row::kPlain) {
+        if (c < chunks) fma_chunk(row.chunk(c), c, 0), ++c;
+        if (c < chunks) fma_chunk(row.chunk(c), c, 1), ++c;
+        if (c < chunks) fma_chunk(row.chunk(c), c, 2), ++c;
+        if (n % 16 != 0) {
+            const __mmask16 m = tail_mask(n % 16);
+            const __m512 wt = row.tail(c, m);
+            for (int t = 0; t < NT; ++t)
+                acc[t][3] = _mm512_fmadd_ps(wt, _mm512_maskz_loadu_ps(m, x + t * ldx + 16 * c), acc[t][3]);
+        }
+    }
+    for (int t = 0; t < NT; ++t)
+        y[t * ldy] = hsum(_mm512_add_ps(_mm512_add_ps(acc[t][0], acc[t][1]), _mm512_add_ps(acc[t][2], acc[t][3])));
 }
 
-float dot_q4_0(const void* wv, const float* x, size_t n) {
-    const auto* w = static_cast<const uint8_t*>(wv);
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-    const __m128i mask = _mm_set1_epi8(0x0f), eight = _mm_set1_epi8(8);
-    for (size_t b = 0; b < n / 32; ++b, w += 18, x += 32) {
-        const __m512 d = _mm512_set1_ps(scale_of(w));
-        const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 2));
-        const __m128i lo = _mm_sub_epi8(_mm_and_si128(raw, mask), eight);
-        const __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(raw, 4), mask), eight);
-        acc0 = _mm512_fmadd_ps(_mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(lo))), _mm512_loadu_ps(x), acc0);
-        acc1 = _mm512_fmadd_ps(_mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(hi))), _mm512_loadu_ps(x + 16), acc1);
+template <class Row>
+void dot_tokens(const Row& row, const float* x, size_t ldx, size_t n_tok, size_t n, float* y, size_t ldy) {
+    size_t t = 0;
+    for (; t + 4 <= n_tok; t += 4) dot_tile<4>(row, x + t * ldx, ldx, n, y + t * ldy, ldy);
+    switch (n_tok - t) {
+    case 3: dot_tile<3>(row, x + t * ldx, ldx, n, y + t * ldy, ldy); break;
+    case 2: dot_tile<2>(row, x + t * ldx, ldx, n, y + t * ldy, ldy); break;
+    case 1: dot_tile<1>(row, x + t * ldx, ldx, n, y + t * ldy, ldy); break;
+    default: break;
     }
-    return hsum(_mm512_add_ps(acc0, acc1));
+}
+
+void batch_f32(const void* w, const float* x, size_t ldx, size_t n_tok, size_t n, size_t, float* y, size_t ldy) {
+    dot_tokens(PlainRow<F32Load>{{static_cast<const float*>(w)}}, x, ldx, n_tok, n, y, ldy);
+}
+void batch_f16(const void* w, const float* x, size_t ldx, size_t n_tok, size_t n, size_t, float* y, size_t ldy) {
+    dot_tokens(PlainRow<F16Load>{{static_cast<const uint16_t*>(w)}}, x, ldx, n_tok, n, y, ldy);
+}
+void batch_bf16(const void* w, const float* x, size_t ldx, size_t n_tok, size_t n, size_t, float* y, size_t ldy) {
+    dot_tokens(PlainRow<BF16Load>{{static_cast<const uint16_t*>(w)}}, x, ldx, n_tok, n, y, ldy);
+}
+void batch_q8_0(const void* w, const float* x, size_t ldx, size_t n_tok, size_t n, size_t, float* y, size_t ldy) {
+    dot_tokens(Q8_0Row{static_cast<const uint8_t*>(w)}, x, ldx, n_tok, n, y, ldy);
+}
+template <bool Asym>
+void batch_q4g(const void* wv, const float* x, size_t ldx, size_t n_tok, size_t n, size_t group, float* y, size_t ldy) {
+    const auto* w = static_cast<const uint8_t*>(wv);
+    switch (group) {
+    case 32: dot_tokens(Q4GRow<Asym, 32>{w}, x, ldx, n_tok, n, y, ldy); break;
+    case 64: dot_tokens(Q4GRow<Asym, 64>{w}, x, ldx, n_tok, n, y, ldy); break;
+    default: dot_tokens(Q4GRow<Asym, 128>{w}, x, ldx, n_tok, n, y, ldy); break;
+    }
+}
+void batch_q4_0(const void* w, const float* x, size_t ldx, size_t n_tok, size_t n, size_t, float* y, size_t ldy) {
+    batch_q4g<false>(w, x, ldx, n_tok, n, 32, y, ldy);
+}
+
+template <KernelTable::DotBatchFn Batch>
+float single(const void* w, const float* x, size_t n) {
+    float y;
+    Batch(w, x, n, 1, n, 0, &y, 1);
+    return y;
+}
+
+template <bool Asym>
+float single_q4g(const void* w, const float* x, size_t n, size_t group) {
+    float y;
+    batch_q4g<Asym>(w, x, n, 1, n, group, &y, 1);
+    return y;
 }
 
 void to_f32(const uint16_t* src, float* dst, size_t n) {
@@ -146,33 +237,6 @@ void axpy_f32(float a, const void* vv, float* y, size_t n) {
     for (; i < n; ++i) y[i] += a * v[i];
 }
 
-// 16 codes (int8) times 16 floats, accumulated.
-__m512 fma_codes16(__m128i codes, const float* x, __m512 acc) {
-    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(codes)), _mm512_loadu_ps(x), acc);
-}
-
-// Q4G / Q4GA with float activations: 16-byte chunk c of a group holds elements 16c.. (low nibbles)
-// and group/2 + 16c.. (high nibbles).
-template <bool Asym>
-float dot_q4g_t(const void* wv, const float* x, size_t n, size_t group) {
-    const auto* w = static_cast<const uint8_t*>(wv);
-    const size_t h = group / 2, hdr = Asym ? 4 : 2;
-    const __m128i mask = _mm_set1_epi8(0x0f), bias = _mm_set1_epi8(Asym ? 0 : 8);
-    __m512 acc = _mm512_setzero_ps(), accm = _mm512_setzero_ps();
-    for (size_t b = 0; b < n / group; ++b, w += hdr + h, x += group) {
-        __m512 bs = _mm512_setzero_ps(), xs = _mm512_setzero_ps();
-        for (size_t c = 0; c < h / 16; ++c) {
-            const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + hdr + 16 * c));
-            bs = fma_codes16(_mm_sub_epi8(_mm_and_si128(raw, mask), bias), x + 16 * c, bs);
-            bs = fma_codes16(_mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(raw, 4), mask), bias), x + h + 16 * c, bs);
-            if (Asym) xs = _mm512_add_ps(xs, _mm512_add_ps(_mm512_loadu_ps(x + 16 * c), _mm512_loadu_ps(x + h + 16 * c)));
-        }
-        acc = _mm512_fmadd_ps(_mm512_set1_ps(scale_of(w)), bs, acc);
-        if (Asym) accm = _mm512_fmadd_ps(_mm512_set1_ps(scale_of(w + 2)), xs, accm);
-    }
-    return hsum(_mm512_add_ps(acc, accm));
-}
-
 int32_t hsum_i32(__m512i v) {
     const __m256i h = _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
     __m128i s = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
@@ -181,113 +245,201 @@ int32_t hsum_i32(__m512i v) {
     return _mm_cvtsi128_si32(s);
 }
 
-// VNNI vpdpbusd multiplies unsigned by signed bytes. x + 128 (x XOR 0x80) is unsigned, so
-// sum (x + 128) w - 128 sum w = sum x w exactly (at most 255 * 127 * 4 per lane and step).
-int32_t dot_i8_vnni(const int8_t* w, const int8_t* x, size_t n, int32_t w_sum) {
-    const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
-    __m512i a0 = _mm512_setzero_si512(), a1 = _mm512_setzero_si512();
-    size_t i = 0;
-    for (; i + 128 <= n; i += 128) {
-        a0 = _mm512_dpbusd_epi32(a0, _mm512_xor_si512(_mm512_loadu_si512(x + i), flip), _mm512_loadu_si512(w + i));
-        a1 = _mm512_dpbusd_epi32(a1, _mm512_xor_si512(_mm512_loadu_si512(x + i + 64), flip), _mm512_loadu_si512(w + i + 64));
+// Calls tile.template operator()<NT>(t) for token tiles of four, then the remainder.
+template <class Tile>
+void for_token_tiles(size_t n_tok, const Tile& tile) {
+    size_t t = 0;
+    for (; t + 4 <= n_tok; t += 4) tile.template operator()<4>(t);
+    switch (n_tok - t) {
+    case 3: tile.template operator()<3>(t); break;
+    case 2: tile.template operator()<2>(t); break;
+    case 1: tile.template operator()<1>(t); break;
+    default: break;
     }
-    for (; i < n; i += 64) {
-        const __mmask64 m = n - i >= 64 ? ~__mmask64{0} : ((__mmask64{1} << (n - i)) - 1);
-        // Masked-off weights load as 0, so their (0x80-flipped) activations contribute nothing.
-        a0 = _mm512_dpbusd_epi32(a0, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, x + i), flip), _mm512_maskz_loadu_epi8(m, w + i));
-    }
-    return hsum_i32(_mm512_add_epi32(a0, a1)) - 128 * w_sum;
 }
 
-// Nibble codes (unsigned) times int8 activations with 256-bit vpdpbusd; the activations' sums come
-// from a second vpdpbusd against ones. Integer lanes are exact per group.
-// Group 32: two groups per 512-bit step. Their 64 codes [lo0 | hi0 | lo1 | hi1] line up with 64
-// contiguous activations; lanes 0-7 sum group b, lanes 8-15 group b + 1.
-template <bool Asym>
-float dot_q4_a8_vnni_g32(const uint8_t* w, const int8_t* x, size_t n_groups, __m256 acc256) {
-    constexpr size_t bb = Asym ? 20 : 18, hdr = Asym ? 4 : 2;
-    const __m128i mask = _mm_set1_epi8(0x0f);
-    const __m512i ones = _mm512_set1_epi8(1);
-    __m512 acc = _mm512_setzero_ps();
-    size_t b = 0;
-    for (; b + 2 <= n_groups; b += 2, w += 2 * bb, x += 64) {
-        const __m128i r0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + hdr));
-        const __m128i r1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + bb + hdr));
-        const __m256i q0 = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(r0, 4), mask), _mm_and_si128(r0, mask));
-        const __m256i q1 = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(r1, 4), mask), _mm_and_si128(r1, mask));
-        const __m512i q = _mm512_inserti64x4(_mm512_castsi256_si512(q0), q1, 1);
-        const __m512i xv = _mm512_loadu_si512(x);
-        const __m512i qx = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q, xv);
-        const __m512i sx = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, xv);
-        const __m512 d = _mm512_insertf32x8(_mm512_set1_ps(scale_of(w)), _mm256_set1_ps(scale_of(w + bb)), 1);
-        if (Asym) {
-            const __m512 m = _mm512_insertf32x8(_mm512_set1_ps(scale_of(w + 2)), _mm256_set1_ps(scale_of(w + bb + 2)), 1);
-            acc = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(qx), acc);
-            acc = _mm512_fmadd_ps(m, _mm512_cvtepi32_ps(sx), acc);
-        } else {
-            acc = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(_mm512_sub_epi32(qx, _mm512_slli_epi32(sx, 3))), acc);
-        }
-    }
-    if (b < n_groups) {  // one group left: the 256-bit form
-        const __m128i r0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + hdr));
-        const __m256i q = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(r0, 4), mask), _mm_and_si128(r0, mask));
-        const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
-        const __m256i qx = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q, xv);
-        const __m256i sx = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(1), xv);
-        if (Asym) {
-            acc256 = _mm256_fmadd_ps(_mm256_set1_ps(scale_of(w)), _mm256_cvtepi32_ps(qx), acc256);
-            acc256 = _mm256_fmadd_ps(_mm256_set1_ps(scale_of(w + 2)), _mm256_cvtepi32_ps(sx), acc256);
-        } else {
-            acc256 = _mm256_fmadd_ps(_mm256_set1_ps(scale_of(w)), _mm256_cvtepi32_ps(_mm256_sub_epi32(qx, _mm256_slli_epi32(sx, 3))), acc256);
-        }
-    }
-    return hsum(acc) + [&] {
-        __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc256), _mm256_extractf128_ps(acc256, 1));
-        s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-        s = _mm_add_ss(s, _mm_movehdup_ps(s));
-        return _mm_cvtss_f32(s);
-    }();
-}
-
-template <bool Asym>
-float dot_q4_a8_vnni(const void* wv, const int8_t* x, size_t n, size_t group) {
-    const auto* w = static_cast<const uint8_t*>(wv);
-    if (group == 32) return dot_q4_a8_vnni_g32<Asym>(w, x, n / 32, _mm256_setzero_ps());
-    const size_t h = group / 2, hdr = Asym ? 4 : 2;
-    const __m128i mask = _mm_set1_epi8(0x0f);
-    const __m256i ones = _mm256_set1_epi8(1);
-    __m256 acc = _mm256_setzero_ps();
-    for (size_t b = 0; b < n / group; ++b, w += hdr + h, x += group) {
-        __m256i qx = _mm256_setzero_si256(), sx = _mm256_setzero_si256();
-        for (size_t c = 0; c < h / 16; ++c) {
-            const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + hdr + 16 * c));
-            const __m256i q = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(raw, 4), mask), _mm_and_si128(raw, mask));
-            const __m256i xv = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + h + 16 * c)),
-                                                _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + 16 * c)));
-            qx = _mm256_dpbusd_epi32(qx, q, xv);
-            sx = _mm256_dpbusd_epi32(sx, ones, xv);
-        }
-        const __m256 d = _mm256_set1_ps(scale_of(w));
-        if (Asym) {
-            acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(qx), acc);
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(scale_of(w + 2)), _mm256_cvtepi32_ps(sx), acc);
-        } else {
-            acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(_mm256_sub_epi32(qx, _mm256_slli_epi32(sx, 3))), acc);
-        }
-    }
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+float hsum256(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
 }
 
+// VNNI vpdpbusd multiplies unsigned by signed bytes. x + 128 (x XOR 0x80) is unsigned, so
+// sum (x + 128) w - 128 sum w = sum x w exactly (at most 255 * 127 * 4 per lane and step).
+template <int NT>
+void i8_tile(const int8_t* w, const int8_t* x, size_t ldx, size_t n, int32_t w_sum, int32_t* out) {
+    const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+    __m512i a[NT][2];
+    for (int t = 0; t < NT; ++t) a[t][0] = a[t][1] = _mm512_setzero_si512();
+    size_t i = 0;
+    for (; i + 128 <= n; i += 128) {
+        const __m512i w0 = _mm512_loadu_si512(w + i), w1 = _mm512_loadu_si512(w + i + 64);
+        for (int t = 0; t < NT; ++t) {
+            const int8_t* xt = x + t * ldx + i;
+            a[t][0] = _mm512_dpbusd_epi32(a[t][0], _mm512_xor_si512(_mm512_loadu_si512(xt), flip), w0);
+            a[t][1] = _mm512_dpbusd_epi32(a[t][1], _mm512_xor_si512(_mm512_loadu_si512(xt + 64), flip), w1);
+        }
+    }
+    for (; i < n; i += 64) {
+        const __mmask64 m = n - i >= 64 ? ~__mmask64{0} : ((__mmask64{1} << (n - i)) - 1);
+        // Masked-off weights load as 0, so their (0x80-flipped) activations contribute nothing.
+        const __m512i wm = _mm512_maskz_loadu_epi8(m, w + i);
+        for (int t = 0; t < NT; ++t)
+            a[t][0] = _mm512_dpbusd_epi32(a[t][0], _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, x + t * ldx + i), flip), wm);
+    }
+    for (int t = 0; t < NT; ++t) out[t] = hsum_i32(_mm512_add_epi32(a[t][0], a[t][1])) - 128 * w_sum;
+}
+
+void batch_i8(const void* wv, const int8_t* x, size_t ldx, size_t n_tok, size_t n, size_t, int32_t w_sum, float* y,
+              size_t ldy) {
+    const auto* w = static_cast<const int8_t*>(wv);
+    for_token_tiles(n_tok, [&]<int NT>(size_t t) {
+        int32_t out[NT];
+        i8_tile<NT>(w, x + t * ldx, ldx, n, w_sum, out);
+        for (int j = 0; j < NT; ++j) y[(t + j) * ldy] = static_cast<float>(out[j]);
+    });
+}
+
+int32_t dot_i8_vnni(const int8_t* w, const int8_t* x, size_t n, int32_t w_sum) {
+    int32_t out[1];
+    i8_tile<1>(w, x, n, n, w_sum, out);
+    return out[0];
+}
+
+// Nibble codes (unsigned) times int8 activations with vpdpbusd; the activations' sums come from a
+// second vpdpbusd against ones. Integer lanes are exact per group.
+// Group 32: two groups per 512-bit step. Their 64 codes [lo0 | hi0 | lo1 | hi1] line up with 64
+// contiguous activations; lanes 0-7 sum group b, lanes 8-15 group b + 1.
+template <bool Asym, int NT>
+void q4_a8_g32_tile(const uint8_t* w, const int8_t* x, size_t ldx, size_t n_groups, float* y, size_t ldy) {
+    constexpr size_t bb = Asym ? 20 : 18, hdr = Asym ? 4 : 2;
+    const __m128i mask = _mm_set1_epi8(0x0f);
+    const __m512i ones = _mm512_set1_epi8(1);
+    __m512 acc[NT];
+    __m256 acc256[NT];
+    for (int t = 0; t < NT; ++t) {
+        acc[t] = _mm512_setzero_ps();
+        acc256[t] = _mm256_setzero_ps();
+    }
+    size_t b = 0;
+    for (; b + 2 <= n_groups; b += 2, w += 2 * bb) {
+        const __m128i r0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + hdr));
+        const __m128i r1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + bb + hdr));
+        const __m256i q0 = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(r0, 4), mask), _mm_and_si128(r0, mask));
+        const __m256i q1 = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(r1, 4), mask), _mm_and_si128(r1, mask));
+        const __m512i q = _mm512_inserti64x4(_mm512_castsi256_si512(q0), q1, 1);
+        const __m512 d = _mm512_insertf32x8(_mm512_set1_ps(scale_of(w)), _mm256_set1_ps(scale_of(w + bb)), 1);
+        const __m512 m = Asym ? _mm512_insertf32x8(_mm512_set1_ps(scale_of(w + 2)), _mm256_set1_ps(scale_of(w + bb + 2)), 1)
+                              : _mm512_setzero_ps();
+        for (int t = 0; t < NT; ++t) {
+            const __m512i xv = _mm512_loadu_si512(x + t * ldx + 32 * b);
+            const __m512i qx = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q, xv);
+            const __m512i sx = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, xv);
+            if (Asym) {
+                acc[t] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(qx), acc[t]);
+                acc[t] = _mm512_fmadd_ps(m, _mm512_cvtepi32_ps(sx), acc[t]);
+            } else {
+                acc[t] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(_mm512_sub_epi32(qx, _mm512_slli_epi32(sx, 3))), acc[t]);
+            }
+        }
+    }
+    if (b < n_groups) {  // one group left: the 256-bit form
+        const __m128i r0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + hdr));
+        const __m256i q = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(r0, 4), mask), _mm_and_si128(r0, mask));
+        for (int t = 0; t < NT; ++t) {
+            const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + t * ldx + 32 * b));
+            const __m256i qx = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q, xv);
+            const __m256i sx = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(1), xv);
+            if (Asym) {
+                acc256[t] = _mm256_fmadd_ps(_mm256_set1_ps(scale_of(w)), _mm256_cvtepi32_ps(qx), acc256[t]);
+                acc256[t] = _mm256_fmadd_ps(_mm256_set1_ps(scale_of(w + 2)), _mm256_cvtepi32_ps(sx), acc256[t]);
+            } else {
+                acc256[t] = _mm256_fmadd_ps(_mm256_set1_ps(scale_of(w)),
+                                            _mm256_cvtepi32_ps(_mm256_sub_epi32(qx, _mm256_slli_epi32(sx, 3))), acc256[t]);
+            }
+        }
+    }
+    for (int t = 0; t < NT; ++t) y[t * ldy] = hsum(acc[t]) + hsum256(acc256[t]);
+}
+
+// Groups of 64 or 128: 16-byte code chunks against the matching 32 activations (256-bit).
+template <bool Asym, int NT>
+void q4_a8_tile(const uint8_t* w, const int8_t* x, size_t ldx, size_t n, size_t group, float* y, size_t ldy) {
+    const size_t h = group / 2, hdr = Asym ? 4 : 2;
+    const __m128i mask = _mm_set1_epi8(0x0f);
+    const __m256i ones = _mm256_set1_epi8(1);
+    __m256 acc[NT];
+    for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+    for (size_t b = 0; b < n / group; ++b, w += hdr + h) {
+        __m256i qx[NT], sx[NT];
+        for (int t = 0; t < NT; ++t) qx[t] = sx[t] = _mm256_setzero_si256();
+        for (size_t c = 0; c < h / 16; ++c) {
+            const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + hdr + 16 * c));
+            const __m256i q = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(raw, 4), mask), _mm_and_si128(raw, mask));
+            for (int t = 0; t < NT; ++t) {
+                const int8_t* xg = x + t * ldx + b * group;
+                const __m256i xv = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(xg + h + 16 * c)),
+                                                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(xg + 16 * c)));
+                qx[t] = _mm256_dpbusd_epi32(qx[t], q, xv);
+                sx[t] = _mm256_dpbusd_epi32(sx[t], ones, xv);
+            }
+        }
+        const __m256 d = _mm256_set1_ps(scale_of(w));
+        for (int t = 0; t < NT; ++t) {
+            if (Asym) {
+                acc[t] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(qx[t]), acc[t]);
+                acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(scale_of(w + 2)), _mm256_cvtepi32_ps(sx[t]), acc[t]);
+            } else {
+                acc[t] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(_mm256_sub_epi32(qx[t], _mm256_slli_epi32(sx[t], 3))), acc[t]);
+            }
+        }
+    }
+    for (int t = 0; t < NT; ++t) y[t * ldy] = hsum256(acc[t]);
+}
+
+template <bool Asym>
+void batch_q4_a8(const void* wv, const int8_t* x, size_t ldx, size_t n_tok, size_t n, size_t group, int32_t, float* y,
+                 size_t ldy) {
+    const auto* w = static_cast<const uint8_t*>(wv);
+    for_token_tiles(n_tok, [&]<int NT>(size_t t) {
+        if (group == 32) {
+            q4_a8_g32_tile<Asym, NT>(w, x + t * ldx, ldx, n / 32, y + t * ldy, ldy);
+        } else {
+            q4_a8_tile<Asym, NT>(w, x + t * ldx, ldx, n, group, y + t * ldy, ldy);
+        }
+    });
+}
+
+template <bool Asym>
+float dot_q4_a8_vnni(const void* w, const int8_t* x, size_t n, size_t group) {
+    float y;
+    batch_q4_a8<Asym>(w, x, n, 1, n, group, 0, &y, 1);
+    return y;
+}
+
 KernelTable make_table() {
-    KernelTable t{Isa::Avx512, dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, to_f32, to_f16, axpy_f16, axpy_f32,
-                  dot_q4g_t<false>, dot_q4g_t<true>, dot_i8_vnni, dot_q4_a8_vnni<false>, dot_q4_a8_vnni<true>};
+    KernelTable t{Isa::Avx512, single<batch_f32>, single<batch_f16>, single<batch_bf16>, single<batch_q8_0>,
+                  single<batch_q4_0>, to_f32, to_f16, axpy_f16, axpy_f32, single_q4g<false>, single_q4g<true>,
+                  dot_i8_vnni, dot_q4_a8_vnni<false>, dot_q4_a8_vnni<true>};
+    t.batch_f32 = batch_f32;
+    t.batch_f16 = batch_f16;
+    t.batch_bf16 = batch_bf16;
+    t.batch_q8_0 = batch_q8_0;
+    t.batch_q4_0 = batch_q4_0;
+    t.batch_q4g = batch_q4g<false>;
+    t.batch_q4ga = batch_q4g<true>;
+    t.batch_i8 = batch_i8;
+    t.batch_q4g_a8 = batch_q4_a8<false>;
+    t.batch_q4ga_a8 = batch_q4_a8<true>;
     if (!cpu_features().avx512_vnni) {  // AVX-512 without VNNI: the AVX2 integer kernels
-        t.dot_i8 = avx2_kernels().dot_i8;
-        t.dot_q4g_a8 = avx2_kernels().dot_q4g_a8;
-        t.dot_q4ga_a8 = avx2_kernels().dot_q4ga_a8;
+        const KernelTable& a = avx2_kernels();
+        t.dot_i8 = a.dot_i8;
+        t.dot_q4g_a8 = a.dot_q4g_a8;
+        t.dot_q4ga_a8 = a.dot_q4ga_a8;
+        t.batch_i8 = a.batch_i8;
+        t.batch_q4g_a8 = a.batch_q4g_a8;
+        t.batch_q4ga_a8 = a.batch_q4ga_a8;
     }
     return t;
 }

@@ -4,6 +4,7 @@
 
 #include "half.h"
 #include "kernels.h"
+#include "kernels_batch_loop.h"
 
 namespace q8 {
 
@@ -148,11 +149,18 @@ float dot_q4_a8(const void* wv, const int8_t* x, size_t n, size_t group) {
     return s;
 }
 
+KernelTable make_table() {
+    KernelTable t{Isa::Scalar, dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, to_f32, to_f16, axpy_f16, axpy_f32,
+                  dot_q4g, dot_q4ga, dot_i8, dot_q4_a8<false>, dot_q4_a8<true>};
+    batch_loop::fill<dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, dot_q4g, dot_q4ga, dot_i8, dot_q4_a8<false>,
+                     dot_q4_a8<true>>(t);
+    return t;
+}
+
 }  // namespace
 
 const KernelTable& scalar_kernels() {
-    static const KernelTable t{Isa::Scalar, dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, to_f32, to_f16, axpy_f16, axpy_f32,
-                               dot_q4g, dot_q4ga, dot_i8, dot_q4_a8<false>, dot_q4_a8<true>};
+    static const KernelTable t = make_table();
     return t;
 }
 

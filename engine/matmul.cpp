@@ -11,20 +11,23 @@ namespace q8 {
 
 namespace {
 
-KernelTable::DotFn dot_for(const KernelTable& k, GgmlType t) {
-    switch (t) {
-    case GgmlType::F32: return k.dot_f32;
-    case GgmlType::F16: return k.dot_f16;
-    case GgmlType::BF16: return k.dot_bf16;
-    case GgmlType::Q8_0: return k.dot_q8_0;
-    case GgmlType::Q4_0: return k.dot_q4_0;
+// The batched kernel that reads `w` in place, or nullptr when its rows must be decoded first.
+KernelTable::DotBatchFn batch_for(const KernelTable& k, const WeightMatrix& w) {
+    switch (w.layout) {
+    case WeightLayout::Q4Group: return k.batch_q4g;
+    case WeightLayout::Q4GroupAsym: return k.batch_q4ga;
+    case WeightLayout::I8Row: return nullptr;
+    case WeightLayout::Ggml: break;
+    }
+    switch (w.type) {
+    case GgmlType::F32: return k.batch_f32;
+    case GgmlType::F16: return k.batch_f16;
+    case GgmlType::BF16: return k.batch_bf16;
+    case GgmlType::Q8_0: return k.batch_q8_0;
+    case GgmlType::Q4_0: return k.batch_q4_0;
     default: return nullptr;
     }
 }
-
-// Below this many tokens each row is dotted in its stored format; above it, the row is decoded to
-// floats once and reused for every token.
-constexpr size_t kDecodeRowThreshold = 3;
 
 thread_local const MatmulObserver* t_observer = nullptr;
 
@@ -45,26 +48,22 @@ void quantize_input(const float* x, size_t n, size_t cols, float static_scale, I
     }
 }
 
+// Every product, whatever n, runs each (row, token) pair through the same kernel arithmetic, so
+// a token's outputs do not depend on which other tokens share the call (speculative verification
+// relies on this). Rows are split across the pool; each row is read once for all n tokens.
 void matmul_int8(const WeightMatrix& w, const Int8Input& in, size_t n, float* y, ThreadPool& pool) {
     const KernelTable& k = active_kernels();
     const auto cols = static_cast<size_t>(w.cols);
     const auto rows = static_cast<size_t>(w.rows);
+    const KernelTable::DotBatchA8Fn dot = w.layout == WeightLayout::I8Row       ? k.batch_i8
+                                          : w.layout == WeightLayout::Q4Group ? k.batch_q4g_a8
+                                                                              : k.batch_q4ga_a8;
     pool.parallel_for(rows, [&](size_t r0, size_t r1) {
         for (size_t r = r0; r < r1; ++r) {
-            const uint8_t* wr = w.row(static_cast<int64_t>(r));
-            for (size_t t = 0; t < n; ++t) {
-                const int8_t* xq = in.q.data() + t * cols;
-                float v;
-                switch (w.layout) {
-                case WeightLayout::I8Row:
-                    v = w.row_scale[r] * static_cast<float>(k.dot_i8(reinterpret_cast<const int8_t*>(wr), xq, cols, w.row_sum[r]));
-                    break;
-                case WeightLayout::Q4Group: v = k.dot_q4g_a8(wr, xq, cols, w.group); break;
-                case WeightLayout::Q4GroupAsym: v = k.dot_q4ga_a8(wr, xq, cols, w.group); break;
-                default: v = 0.f; break;
-                }
-                y[t * rows + r] = v * in.scale[t];
-            }
+            const bool i8 = w.layout == WeightLayout::I8Row;
+            dot(w.row(static_cast<int64_t>(r)), in.q.data(), cols, n, cols, w.group, i8 ? w.row_sum[r] : 0, y + r, rows);
+            const float rs = i8 ? w.row_scale[r] : 1.f;
+            for (size_t t = 0; t < n; ++t) y[t * rows + r] = rs * y[t * rows + r] * in.scale[t];
         }
     });
 }
@@ -78,25 +77,9 @@ void matmul_float(const WeightMatrix& w, const float* x, size_t n, float* y, Thr
     const KernelTable& k = active_kernels();
     const size_t cols = static_cast<size_t>(w.cols);
     const size_t rows = static_cast<size_t>(w.rows);
-    const bool group_layout = w.layout == WeightLayout::Q4Group || w.layout == WeightLayout::Q4GroupAsym;
-    const bool direct = w.layout == WeightLayout::Ggml || group_layout;
-    if (direct && (n < kDecodeRowThreshold || (w.layout == WeightLayout::Ggml && w.type == GgmlType::F32))) {
-        if (group_layout) {
-            const KernelTable::GroupDotFn dot = w.layout == WeightLayout::Q4Group ? k.dot_q4g : k.dot_q4ga;
-            pool.parallel_for(rows, [&](size_t r0, size_t r1) {
-                for (size_t r = r0; r < r1; ++r) {
-                    const uint8_t* wr = w.row(static_cast<int64_t>(r));
-                    for (size_t t = 0; t < n; ++t) y[t * rows + r] = dot(wr, x + t * cols, cols, w.group);
-                }
-            });
-            return;
-        }
-        const KernelTable::DotFn dot = dot_for(k, w.type);
+    if (const KernelTable::DotBatchFn dot = batch_for(k, w)) {
         pool.parallel_for(rows, [&](size_t r0, size_t r1) {
-            for (size_t r = r0; r < r1; ++r) {
-                const uint8_t* wr = w.row(static_cast<int64_t>(r));
-                for (size_t t = 0; t < n; ++t) y[t * rows + r] = dot(wr, x + t * cols, cols);
-            }
+            for (size_t r = r0; r < r1; ++r) dot(w.row(static_cast<int64_t>(r)), x, cols, n, cols, w.group, y + r, rows);
         });
         return;
     }
@@ -104,12 +87,8 @@ void matmul_float(const WeightMatrix& w, const float* x, size_t n, float* y, Thr
         thread_local std::vector<float> row;
         row.resize(cols);
         for (size_t r = r0; r < r1; ++r) {
-            if (w.layout == WeightLayout::Ggml && w.type == GgmlType::F16) {
-                k.f16_to_f32(reinterpret_cast<const uint16_t*>(w.row(static_cast<int64_t>(r))), row.data(), cols);
-            } else {
-                decode_weight_row(w, static_cast<int64_t>(r), row.data());
-            }
-            for (size_t t = 0; t < n; ++t) y[t * rows + r] = k.dot_f32(row.data(), x + t * cols, cols);
+            decode_weight_row(w, static_cast<int64_t>(r), row.data());
+            k.batch_f32(row.data(), x, cols, n, cols, 0, y + r, rows);
         }
     });
 }

@@ -1,0 +1,49 @@
+#pragma once
+// Batched kernels for the paths without a dedicated one (scalar, AVX2): one single-token call per
+// token. The row stays in L1 between calls, so memory is still read once; only the decoding is
+// repeated. Bit-identical to the single-token kernels by construction.
+#include "kernels.h"
+
+namespace q8::batch_loop {
+
+template <KernelTable::DotFn Dot>
+void plain(const void* w, const float* x, size_t ldx, size_t n_tok, size_t n, size_t, float* y, size_t ldy) {
+    for (size_t t = 0; t < n_tok; ++t) y[t * ldy] = Dot(w, x + t * ldx, n);
+}
+
+template <KernelTable::GroupDotFn Dot>
+void group(const void* w, const float* x, size_t ldx, size_t n_tok, size_t n, size_t g, float* y, size_t ldy) {
+    for (size_t t = 0; t < n_tok; ++t) y[t * ldy] = Dot(w, x + t * ldx, n, g);
+}
+
+template <int32_t (*Dot)(const int8_t*, const int8_t*, size_t, int32_t)>
+void i8(const void* w, const int8_t* x, size_t ldx, size_t n_tok, size_t n, size_t, int32_t w_sum, float* y,
+        size_t ldy) {
+    for (size_t t = 0; t < n_tok; ++t) y[t * ldy] = static_cast<float>(Dot(static_cast<const int8_t*>(w), x + t * ldx, n, w_sum));
+}
+
+template <KernelTable::GroupDotA8Fn Dot>
+void group_a8(const void* w, const int8_t* x, size_t ldx, size_t n_tok, size_t n, size_t g, int32_t, float* y,
+              size_t ldy) {
+    for (size_t t = 0; t < n_tok; ++t) y[t * ldy] = Dot(w, x + t * ldx, n, g);
+}
+
+// Fills every batched entry of `t` from its single-token entries.
+template <KernelTable::DotFn F32, KernelTable::DotFn F16, KernelTable::DotFn BF16, KernelTable::DotFn Q8,
+          KernelTable::DotFn Q4, KernelTable::GroupDotFn Q4G, KernelTable::GroupDotFn Q4GA,
+          int32_t (*I8)(const int8_t*, const int8_t*, size_t, int32_t), KernelTable::GroupDotA8Fn Q4GA8,
+          KernelTable::GroupDotA8Fn Q4GAA8>
+void fill(KernelTable& t) {
+    t.batch_f32 = plain<F32>;
+    t.batch_f16 = plain<F16>;
+    t.batch_bf16 = plain<BF16>;
+    t.batch_q8_0 = plain<Q8>;
+    t.batch_q4_0 = plain<Q4>;
+    t.batch_q4g = group<Q4G>;
+    t.batch_q4ga = group<Q4GA>;
+    t.batch_i8 = i8<I8>;
+    t.batch_q4g_a8 = group_a8<Q4GA8>;
+    t.batch_q4ga_a8 = group_a8<Q4GAA8>;
+}
+
+}  // namespace q8::batch_loop
