@@ -13,6 +13,7 @@
 #include "gguf_reader.h"
 #include "model_config.h"
 #include "tokenizer.h"
+#include "weight_arena.h"
 
 namespace q8 {
 
@@ -66,6 +67,8 @@ struct Model {
     WeightMatrix output{};  // empty (rows == 0) when the embeddings are tied
     std::vector<float> rope_freq_factors{};  // Llama 3 long-context factors, one per rotated pair
     std::vector<LayerWeights> layers{};
+
+    HugePageBuffer weight_arena{};  // the weight matrices' bytes (see weight_arena.h)
 
     std::string precision{};  // what the weights run as, e.g. "native", "q8 (W8A8)", "q4 g32 (W4A16)"
     bool weights_from_cache = false;  // converted weights came from LoadOptions::cache_dir

@@ -472,6 +472,7 @@ std::shared_ptr<const Model> load_model(const std::string& path, const LoadOptio
                      path, ld.float_act_fallbacks());
     }
     model->file = std::move(file);
+    move_weights_to_arena(*model);
     spdlog::info("loaded {} ({}, {} layers, {} embd, {} heads / {} kv, vocab {}): {:.1f} MiB of weights as {}", path,
                  cfg.arch_name, cfg.n_layer, cfg.n_embd, cfg.n_head, cfg.n_head_kv, cfg.n_vocab,
                  double(model->weight_bytes()) / (1 << 20), model->precision);
