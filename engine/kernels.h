@@ -61,7 +61,23 @@ struct KernelTable {
     DotBatchA8Fn batch_i8 = nullptr;
     DotBatchA8Fn batch_q4g_a8 = nullptr;
     DotBatchA8Fn batch_q4ga_a8 = nullptr;
+
+    // Q4 split rows (quant/formats.h) against activations in split order (xp, ldx apart per
+    // token) and their group sums (ld_sums apart); per token bit-identical whatever n_tok. The a8
+    // form takes int8 activations (the caller multiplies by their scale).
+    using Q4SplitFn = void (*)(const void* w, const float* xp, const float* sums, size_t ldx, size_t ld_sums,
+                               size_t n_tok, size_t n, size_t group, bool asym, float* y, size_t ldy);
+    using Q4SplitA8Fn = void (*)(const void* w, const int8_t* xp, const float* sums, size_t ldx, size_t ld_sums,
+                                 size_t n_tok, size_t n, size_t group, bool asym, float* y, size_t ldy);
+    Q4SplitFn batch_q4s = nullptr;
+    Q4SplitA8Fn batch_q4s_a8 = nullptr;
 };
+
+// The portable Q4 split kernels (the scalar and AVX2 tables use them).
+void q4s_portable(const void* w, const float* xp, const float* sums, size_t ldx, size_t ld_sums, size_t n_tok,
+                  size_t n, size_t group, bool asym, float* y, size_t ldy);
+void q4s_a8_portable(const void* w, const int8_t* xp, const float* sums, size_t ldx, size_t ld_sums, size_t n_tok,
+                     size_t n, size_t group, bool asym, float* y, size_t ldy);
 
 const KernelTable& kernels_for(Isa isa);  // clamps to a table this build and CPU can run
 const KernelTable& active_kernels();      // for active_isa()

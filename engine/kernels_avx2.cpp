@@ -234,6 +234,8 @@ KernelTable make_table() {
                   dot_q4g_t<false>, dot_q4g_t<true>, dot_i8, dot_q4_a8<false>, dot_q4_a8<true>};
     batch_loop::fill<dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, dot_q4g_t<false>, dot_q4g_t<true>, dot_i8,
                      dot_q4_a8<false>, dot_q4_a8<true>>(t);
+    t.batch_q4s = q4s_portable;
+    t.batch_q4s_a8 = q4s_a8_portable;
     return t;
 }
 

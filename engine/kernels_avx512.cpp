@@ -418,6 +418,146 @@ float dot_q4_a8_vnni(const void* w, const int8_t* x, size_t n, size_t group) {
     return y;
 }
 
+// Q4 split rows (quant/formats.h): one 64-byte load gives the 128 codes of a span, low nibbles
+// against the first 64 split-ordered activations, high nibbles against the next 64. Codes are
+// used unsigned; the symmetric -8 offset and the asymmetric minimum enter through the group sums
+// at the end (q4s_correction).
+
+// Per-lane index of the group (within a span) a 32-bit lane of a span's dot product belongs to.
+template <int G>
+__m512i span_lane_groups() {
+    return _mm512_srli_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), G == 32 ? 2 : G == 64 ? 3 : 4);
+}
+
+// The scales of span s's groups, one per 32-bit lane of its dot product.
+template <int G>
+__m512 span_lane_scales(const uint8_t* scales, size_t s, __m512i lane_groups) {
+    constexpr size_t per_span = 128 / G;
+    const uint8_t* p = scales + 2 * per_span * s;
+    if constexpr (G == 128) {
+        return _mm512_set1_ps(scale_of(p));
+    } else {
+        __m128i h;
+        if constexpr (G == 32) {
+            h = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p));
+        } else {
+            uint32_t two;
+            std::memcpy(&two, p, 4);
+            h = _mm_cvtsi32_si128(static_cast<int>(two));
+        }
+        return _mm512_permutexvar_ps(lane_groups, _mm512_castps128_ps512(_mm_cvtph_ps(h)));
+    }
+}
+
+// sum over groups of c_g * sums[g], with c the row's scales (times -8 by the caller) or minimums.
+float q4s_correction(const uint8_t* c, const float* sums, size_t n_groups) {
+    __m512 acc = _mm512_setzero_ps();
+    size_t g = 0;
+    for (; g + 16 <= n_groups; g += 16) acc = _mm512_fmadd_ps(load_f16(reinterpret_cast<const uint16_t*>(c) + g), _mm512_loadu_ps(sums + g), acc);
+    if (g < n_groups) {
+        const __mmask16 m = tail_mask(n_groups - g);
+        const __m512 cv = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, reinterpret_cast<const uint16_t*>(c) + g));
+        acc = _mm512_fmadd_ps(cv, _mm512_maskz_loadu_ps(m, sums + g), acc);
+    }
+    return hsum(acc);
+}
+
+template <int G, int NT>
+void q4s_a8_tile(const uint8_t* w, const int8_t* xp, const float* sums, size_t ldx, size_t ld_sums, size_t n, bool asym,
+                 float* y, size_t ldy) {
+    const size_t n_groups = n / G;
+    const uint8_t* scales = w + n / 2;
+    const __m512i mask = _mm512_set1_epi8(0x0f);
+    const __m512i lane_groups = span_lane_groups<G>();
+    __m512 acc[NT];
+    for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+    for (size_t s = 0; s < n / 128; ++s) {
+        const __m512i v = _mm512_loadu_si512(w + 64 * s);
+        const __m512i lo = _mm512_and_si512(v, mask), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), mask);
+        const __m512 d = span_lane_scales<G>(scales, s, lane_groups);
+        for (int t = 0; t < NT; ++t) {
+            const int8_t* x = xp + t * ldx + 128 * s;
+            __m512i qx = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, _mm512_loadu_si512(x));
+            qx = _mm512_dpbusd_epi32(qx, hi, _mm512_loadu_si512(x + 64));
+            acc[t] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(qx), acc[t]);
+        }
+    }
+    const uint8_t* c = asym ? scales + 2 * n_groups : scales;
+    const float k = asym ? 1.f : -8.f;
+    for (int t = 0; t < NT; ++t) y[t * ldy] = hsum(acc[t]) + k * q4s_correction(c, sums + t * ld_sums, n_groups);
+}
+
+// Float activations: 16 packed bytes of a span widen to 16 dwords; their low nibbles are chunk k of
+// the span's first half and their high nibbles chunk k of its second half, both in group
+// k / (G / 32) of the span.
+template <int G, int NT>
+void q4s_f32_tile(const uint8_t* w, const float* xp, const float* sums, size_t ldx, size_t ld_sums, size_t n, bool asym,
+                  float* y, size_t ldy) {
+    const size_t n_groups = n / G;
+    const uint8_t* scales = w + n / 2;
+    const __m128i mask = _mm_set1_epi8(0x0f);
+    __m512 acc[NT][4];
+    for (int t = 0; t < NT; ++t)
+        for (int j = 0; j < 4; ++j) acc[t][j] = _mm512_setzero_ps();
+    for (size_t s = 0; s < n / 128; ++s) {
+        const uint8_t* sc = scales + 2 * (128 / G) * s;
+        __m512 d[4];
+        if constexpr (G == 32) {
+            const __m512 d4 = _mm512_castps128_ps512(_mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc))));
+            for (int k = 0; k < 4; ++k) d[k] = _mm512_permutexvar_ps(_mm512_set1_epi32(k), d4);
+        } else {
+            for (int k = 0; k < 4; ++k) d[k] = _mm512_set1_ps(scale_of(sc + 2 * (k / (G / 32))));
+        }
+        for (int k = 0; k < 4; ++k) {
+            const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 64 * s + 16 * k));
+            const __m128i qlo = _mm_and_si128(raw, mask), qhi = _mm_and_si128(_mm_srli_epi16(raw, 4), mask);
+            const __m512 wlo = _mm512_mul_ps(d[k], _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(qlo)));
+            const __m512 whi = _mm512_mul_ps(d[k], _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(qhi)));
+            for (int t = 0; t < NT; ++t) {
+                const float* x = xp + t * ldx + 128 * s + 16 * k;
+                acc[t][k & 1] = _mm512_fmadd_ps(wlo, _mm512_loadu_ps(x), acc[t][k & 1]);
+                acc[t][2 + (k & 1)] = _mm512_fmadd_ps(whi, _mm512_loadu_ps(x + 64), acc[t][2 + (k & 1)]);
+            }
+        }
+    }
+    const uint8_t* c = asym ? scales + 2 * n_groups : scales;
+    const float kc = asym ? 1.f : -8.f;
+    for (int t = 0; t < NT; ++t) {
+        const float main = hsum(_mm512_add_ps(_mm512_add_ps(acc[t][0], acc[t][1]), _mm512_add_ps(acc[t][2], acc[t][3])));
+        y[t * ldy] = main + kc * q4s_correction(c, sums + t * ld_sums, n_groups);
+    }
+}
+
+void batch_q4s(const void* wv, const float* xp, const float* sums, size_t ldx, size_t ld_sums, size_t n_tok, size_t n,
+               size_t group, bool asym, float* y, size_t ldy) {
+    const auto* w = static_cast<const uint8_t*>(wv);
+    for_token_tiles(n_tok, [&]<int NT>(size_t t) {
+        const float* x = xp + t * ldx;
+        const float* sm = sums + t * ld_sums;
+        float* yt = y + t * ldy;
+        switch (group) {
+        case 32: q4s_f32_tile<32, NT>(w, x, sm, ldx, ld_sums, n, asym, yt, ldy); break;
+        case 64: q4s_f32_tile<64, NT>(w, x, sm, ldx, ld_sums, n, asym, yt, ldy); break;
+        default: q4s_f32_tile<128, NT>(w, x, sm, ldx, ld_sums, n, asym, yt, ldy); break;
+        }
+    });
+}
+
+void batch_q4s_a8(const void* wv, const int8_t* xp, const float* sums, size_t ldx, size_t ld_sums, size_t n_tok,
+                  size_t n, size_t group, bool asym, float* y, size_t ldy) {
+    const auto* w = static_cast<const uint8_t*>(wv);
+    for_token_tiles(n_tok, [&]<int NT>(size_t t) {
+        const int8_t* x = xp + t * ldx;
+        const float* sm = sums + t * ld_sums;
+        float* yt = y + t * ldy;
+        switch (group) {
+        case 32: q4s_a8_tile<32, NT>(w, x, sm, ldx, ld_sums, n, asym, yt, ldy); break;
+        case 64: q4s_a8_tile<64, NT>(w, x, sm, ldx, ld_sums, n, asym, yt, ldy); break;
+        default: q4s_a8_tile<128, NT>(w, x, sm, ldx, ld_sums, n, asym, yt, ldy); break;
+        }
+    });
+}
+
 KernelTable make_table() {
     KernelTable t{Isa::Avx512, single<batch_f32>, single<batch_f16>, single<batch_bf16>, single<batch_q8_0>,
                   single<batch_q4_0>, to_f32, to_f16, axpy_f16, axpy_f32, single_q4g<false>, single_q4g<true>,
@@ -432,6 +572,8 @@ KernelTable make_table() {
     t.batch_i8 = batch_i8;
     t.batch_q4g_a8 = batch_q4_a8<false>;
     t.batch_q4ga_a8 = batch_q4_a8<true>;
+    t.batch_q4s = batch_q4s;
+    t.batch_q4s_a8 = batch_q4s_a8;
     if (!cpu_features().avx512_vnni) {  // AVX-512 without VNNI: the AVX2 integer kernels
         const KernelTable& a = avx2_kernels();
         t.dot_i8 = a.dot_i8;
@@ -440,6 +582,7 @@ KernelTable make_table() {
         t.batch_i8 = a.batch_i8;
         t.batch_q4g_a8 = a.batch_q4g_a8;
         t.batch_q4ga_a8 = a.batch_q4ga_a8;
+        t.batch_q4s_a8 = a.batch_q4s_a8;
     }
     return t;
 }

@@ -5,6 +5,7 @@
 #include "half.h"
 #include "kernels.h"
 #include "kernels_batch_loop.h"
+#include "formats.h"
 
 namespace q8 {
 
@@ -154,6 +155,8 @@ KernelTable make_table() {
                   dot_q4g, dot_q4ga, dot_i8, dot_q4_a8<false>, dot_q4_a8<true>};
     batch_loop::fill<dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, dot_q4g, dot_q4ga, dot_i8, dot_q4_a8<false>,
                      dot_q4_a8<true>>(t);
+    t.batch_q4s = q4s_portable;
+    t.batch_q4s_a8 = q4s_a8_portable;
     return t;
 }
 
@@ -162,6 +165,48 @@ KernelTable make_table() {
 const KernelTable& scalar_kernels() {
     static const KernelTable t = make_table();
     return t;
+}
+
+}  // namespace q8
+
+namespace q8 {
+
+namespace {
+
+// One token against one split row: per group, the codes' dot product with the split-ordered
+// activations (exact in int32 for int8 activations), times the group scale, plus the group's
+// correction term (minimum, or -8 * scale for symmetric codes) times the group sum.
+template <class T, class Acc>
+float q4s_row(const uint8_t* w, const T* xp, const float* sums, size_t n, size_t group, bool asym) {
+    const size_t h = group / 2, n_groups = n / group, per_span = quant::kQ4SplitSpan / group;
+    const uint8_t* scales = w + n / 2;
+    const uint8_t* mins = scales + 2 * n_groups;
+    float acc = 0.f;
+    for (size_t g = 0; g < n_groups; ++g) {
+        const T* lo = xp + g / per_span * quant::kQ4SplitSpan + g % per_span * h;
+        const T* hi = lo + quant::kQ4SplitSpan / 2;
+        const uint8_t* q = w + g * h;
+        Acc s{};
+        for (size_t j = 0; j < h; ++j) s += static_cast<Acc>(q[j] & 0x0f) * lo[j] + static_cast<Acc>(q[j] >> 4) * hi[j];
+        const float d = f16_to_f32(load_u16(scales + 2 * g));
+        const float c = asym ? f16_to_f32(load_u16(mins + 2 * g)) : -8.f * d;
+        acc += d * static_cast<float>(s) + c * sums[g];
+    }
+    return acc;
+}
+
+}  // namespace
+
+void q4s_portable(const void* w, const float* xp, const float* sums, size_t ldx, size_t ld_sums, size_t n_tok,
+                  size_t n, size_t group, bool asym, float* y, size_t ldy) {
+    for (size_t t = 0; t < n_tok; ++t)
+        y[t * ldy] = q4s_row<float, float>(static_cast<const uint8_t*>(w), xp + t * ldx, sums + t * ld_sums, n, group, asym);
+}
+
+void q4s_a8_portable(const void* w, const int8_t* xp, const float* sums, size_t ldx, size_t ld_sums, size_t n_tok,
+                     size_t n, size_t group, bool asym, float* y, size_t ldy) {
+    for (size_t t = 0; t < n_tok; ++t)
+        y[t * ldy] = q4s_row<int8_t, int32_t>(static_cast<const uint8_t*>(w), xp + t * ldx, sums + t * ld_sums, n, group, asym);
 }
 
 }  // namespace q8

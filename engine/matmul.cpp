@@ -1,5 +1,6 @@
 #include "matmul.h"
 
+#include <type_traits>
 #include <vector>
 
 #include "dequantize.h"
@@ -16,7 +17,9 @@ KernelTable::DotBatchFn batch_for(const KernelTable& k, const WeightMatrix& w) {
     switch (w.layout) {
     case WeightLayout::Q4Group: return k.batch_q4g;
     case WeightLayout::Q4GroupAsym: return k.batch_q4ga;
-    case WeightLayout::I8Row: return nullptr;
+    case WeightLayout::I8Row:
+    case WeightLayout::Q4Split:
+    case WeightLayout::Q4SplitAsym: return nullptr;
     case WeightLayout::Ggml: break;
     }
     switch (w.type) {
@@ -48,10 +51,67 @@ void quantize_input(const float* x, size_t n, size_t cols, float static_scale, I
     }
 }
 
+bool split_layout(const WeightMatrix& w) {
+    return w.layout == WeightLayout::Q4Split || w.layout == WeightLayout::Q4SplitAsym;
+}
+
+// Activations of n tokens in the order split rows read them, with their group sums.
+template <class T>
+struct SplitInput {
+    std::vector<T> x;
+    std::vector<float> sums;
+    void prepare(const T* src, size_t n, size_t cols, size_t group) {
+        x.resize(n * cols);
+        sums.resize(n * (cols / group));
+        for (size_t t = 0; t < n; ++t) {
+            if constexpr (std::is_same_v<T, float>) {
+                quant::q4split_order_f32(src + t * cols, x.data() + t * cols, sums.data() + t * (cols / group), cols, group);
+            } else {
+                quant::q4split_order_i8(src + t * cols, x.data() + t * cols, sums.data() + t * (cols / group), cols, group);
+            }
+        }
+    }
+};
+
+void matmul_q4_split_int8(const WeightMatrix& w, const Int8Input& in, size_t n, float* y, ThreadPool& pool) {
+    const KernelTable& k = active_kernels();
+    const auto cols = static_cast<size_t>(w.cols), rows = static_cast<size_t>(w.rows);
+    thread_local SplitInput<int8_t> prepared;
+    SplitInput<int8_t>& s = prepared;  // the workers read the caller's copy, not their own thread_local
+    s.prepare(in.q.data(), n, cols, w.group);
+    const bool asym = w.layout == WeightLayout::Q4SplitAsym;
+    pool.parallel_for(rows, [&](size_t r0, size_t r1) {
+        for (size_t r = r0; r < r1; ++r) {
+            k.batch_q4s_a8(w.row(static_cast<int64_t>(r)), s.x.data(), s.sums.data(), cols, cols / w.group, n, cols, w.group,
+                           asym, y + r, rows);
+            for (size_t t = 0; t < n; ++t) y[t * rows + r] *= in.scale[t];
+        }
+    });
+}
+
+void matmul_q4_split_float(const WeightMatrix& w, const float* x, size_t n, float* y, ThreadPool& pool) {
+    const KernelTable& k = active_kernels();
+    const auto cols = static_cast<size_t>(w.cols), rows = static_cast<size_t>(w.rows);
+    thread_local SplitInput<float> prepared;
+    SplitInput<float>& s = prepared;  // the workers read the caller's copy, not their own thread_local
+    s.prepare(x, n, cols, w.group);
+    const bool asym = w.layout == WeightLayout::Q4SplitAsym;
+    pool.parallel_for(rows, [&](size_t r0, size_t r1) {
+        for (size_t r = r0; r < r1; ++r) {
+            k.batch_q4s(w.row(static_cast<int64_t>(r)), s.x.data(), s.sums.data(), cols, cols / w.group, n, cols, w.group,
+                        asym, y + r, rows);
+        }
+    });
+}
+
 // Every product, whatever n, runs each (row, token) pair through the same kernel arithmetic, so
 // a token's outputs do not depend on which other tokens share the call (speculative verification
 // relies on this). Rows are split across the pool; each row is read once for all n tokens.
 void matmul_int8(const WeightMatrix& w, const Int8Input& in, size_t n, float* y, ThreadPool& pool) {
+    if (split_layout(w)) {
+        matmul_q4_split_int8(w, in, n, y, pool);
+        return;
+    }
     const KernelTable& k = active_kernels();
     const auto cols = static_cast<size_t>(w.cols);
     const auto rows = static_cast<size_t>(w.rows);
@@ -69,14 +129,17 @@ void matmul_int8(const WeightMatrix& w, const Int8Input& in, size_t n, float* y,
 }
 
 bool int8_path(const WeightMatrix& w) {
-    return w.int8_activations && (w.layout == WeightLayout::I8Row || w.layout == WeightLayout::Q4Group ||
-                                  w.layout == WeightLayout::Q4GroupAsym);
+    return w.int8_activations && w.layout != WeightLayout::Ggml;
 }
 
 void matmul_float(const WeightMatrix& w, const float* x, size_t n, float* y, ThreadPool& pool) {
     const KernelTable& k = active_kernels();
     const size_t cols = static_cast<size_t>(w.cols);
     const size_t rows = static_cast<size_t>(w.rows);
+    if (split_layout(w)) {
+        matmul_q4_split_float(w, x, n, y, pool);
+        return;
+    }
     if (const KernelTable::DotBatchFn dot = batch_for(k, w)) {
         pool.parallel_for(rows, [&](size_t r0, size_t r1) {
             for (size_t r = r0; r < r1; ++r) dot(w.row(static_cast<int64_t>(r)), x, cols, n, cols, w.group, y + r, rows);

@@ -19,8 +19,10 @@ namespace q8 {
 
 // How the rows of a WeightMatrix are laid out. Ggml: blocks of `type` exactly as in GGUF. The
 // others are defined in quant/formats.h: Q4Group / Q4GroupAsym are group-wise 4-bit (group 32 is
-// byte-for-byte Q4_0 / Q4_1), I8Row is int8 with one scale per row (W8A8 weights).
-enum class WeightLayout : uint8_t { Ggml, Q4Group, Q4GroupAsym, I8Row };
+// byte-for-byte Q4_0 / Q4_1), I8Row is int8 with one scale per row (W8A8 weights). Q4Split /
+// Q4SplitAsym hold the same groups with codes and scales apart (quant/formats.h "split"): the
+// arrangement Q4 matrices are repacked into at load when their rows allow it.
+enum class WeightLayout : uint8_t { Ggml, Q4Group, Q4GroupAsym, I8Row, Q4Split, Q4SplitAsym };
 
 // One weight matrix y = W x with `rows` outputs and `cols` inputs; each row is `row_bytes` of
 // blocks in `type` (or in `layout`). Move-only, because `data` may point into `storage`.

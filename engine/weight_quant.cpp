@@ -148,6 +148,8 @@ void decode_weight_row(const WeightMatrix& w, int64_t r, float* dst) {
     case WeightLayout::Ggml: dequantize_row(w.type, w.row(r), dst, c); return;
     case WeightLayout::Q4Group: quant::dequantize_row_q4g(w.row(r), dst, c, w.group, false); return;
     case WeightLayout::Q4GroupAsym: quant::dequantize_row_q4g(w.row(r), dst, c, w.group, true); return;
+    case WeightLayout::Q4Split: quant::dequantize_row_q4split(w.row(r), dst, c, w.group, false); return;
+    case WeightLayout::Q4SplitAsym: quant::dequantize_row_q4split(w.row(r), dst, c, w.group, true); return;
     case WeightLayout::I8Row:
         quant::dequantize_row_i8(reinterpret_cast<const int8_t*>(w.row(r)), w.row_scale[static_cast<size_t>(r)], dst, c);
         return;

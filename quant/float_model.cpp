@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "matmul.h"
+#include "weight_arena.h"
 
 namespace q8::quant {
 
@@ -93,6 +94,7 @@ std::shared_ptr<const Model> assemble_model(const Model& base, const FloatLayers
         }
         m->layers.push_back(std::move(L));
     }
+    move_weights_to_arena(*m);  // arranged exactly as a loaded model's weights
     return m;
 }
 

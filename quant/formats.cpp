@@ -134,6 +134,63 @@ void dequantize_row_q4g(const uint8_t* src, float* dst, size_t n, size_t group, 
     }
 }
 
+void q4g_to_split(const uint8_t* blocks, uint8_t* dst, size_t n, size_t group, bool asym) {
+    const size_t bb = q4g_block_bytes(group, asym), hdr = asym ? 4 : 2, n_groups = n / group;
+    uint8_t* codes = dst;
+    uint8_t* scales = dst + n / 2;
+    uint8_t* mins = scales + 2 * n_groups;
+    for (size_t g = 0; g < n_groups; ++g, blocks += bb) {
+        std::memcpy(codes + g * (group / 2), blocks + hdr, group / 2);
+        std::memcpy(scales + 2 * g, blocks, 2);
+        if (asym) std::memcpy(mins + 2 * g, blocks + 2, 2);
+    }
+}
+
+void dequantize_row_q4split(const uint8_t* src, float* dst, size_t n, size_t group, bool asym) {
+    const size_t h = group / 2, n_groups = n / group;
+    const uint8_t* scales = src + n / 2;
+    for (size_t g = 0; g < n_groups; ++g, dst += group) {
+        const float d = load_f16(scales + 2 * g);
+        const float m = asym ? load_f16(scales + 2 * n_groups + 2 * g) : 0.f;
+        const uint8_t* qs = src + g * h;
+        for (size_t j = 0; j < h; ++j) {
+            const int q0 = qs[j] & 0x0f, q1 = qs[j] >> 4;
+            dst[j] = asym ? static_cast<float>(q0) * d + m : static_cast<float>(q0 - 8) * d;
+            dst[j + h] = asym ? static_cast<float>(q1) * d + m : static_cast<float>(q1 - 8) * d;
+        }
+    }
+}
+
+namespace {
+// Split order: in each span, the first half of every group, then the second half of every group.
+template <class T>
+void q4split_order(const T* x, T* xp, float* group_sums, size_t n, size_t group) {
+    const size_t h = group / 2, per_span = kQ4SplitSpan / group;
+    for (size_t s = 0; s < n / kQ4SplitSpan; ++s) {
+        const T* xs = x + s * kQ4SplitSpan;
+        T* lo = xp + s * kQ4SplitSpan;
+        T* hi = lo + kQ4SplitSpan / 2;
+        for (size_t g = 0; g < per_span; ++g) {
+            std::memcpy(lo + g * h, xs + g * group, h * sizeof(T));
+            std::memcpy(hi + g * h, xs + g * group + h, h * sizeof(T));
+        }
+    }
+    for (size_t g = 0; g < n / group; ++g) {
+        float sum = 0.f;
+        for (size_t j = 0; j < group; ++j) sum += static_cast<float>(x[g * group + j]);
+        group_sums[g] = sum;
+    }
+}
+}  // namespace
+
+void q4split_order_f32(const float* x, float* xp, float* group_sums, size_t n, size_t group) {
+    q4split_order(x, xp, group_sums, n, group);
+}
+
+void q4split_order_i8(const int8_t* x, int8_t* xp, float* group_sums, size_t n, size_t group) {
+    q4split_order(x, xp, group_sums, n, group);
+}
+
 float quantize_row_i8(const float* x, int8_t* q, size_t n) {
     float amax = 0.f;
     for (size_t j = 0; j < n; ++j) amax = std::max(amax, std::fabs(x[j]));

@@ -11,6 +11,11 @@
 //   Q4G(g)  group-wise 4-bit, g in {32, 64, 128}: f16 d, g/2 bytes; byte j holds q[j] low and
 //                         q[j + g/2] high.  x = (q - 8) * d.   Q4G(32) is byte-for-byte Q4_0.
 //   Q4GA(g) asymmetric:    f16 d, f16 m, g/2 bytes as Q4G.      x = q * d + m. Q4GA(32) is Q4_1.
+//   Q4G(g) / Q4GA(g) split ("repacked" for the kernels; rows whose length is a multiple of 128):
+//                         the code bytes of all groups back to back, then the n/g f16 scales,
+//                         then (asymmetric) the n/g f16 minimums. Same bytes per row as blocks.
+//                         Read 64 bytes at a time, a span of 128 values: its low nibbles hold the
+//                         first halves of the span's groups, its high nibbles the second halves.
 //   I8 row   one int8 per value (clamped to [-127, 127]) and one f16-representable scale per row
 //                         (W8A8 weights, per output channel).               x = q * scale
 //   int8 activations: one row (token) of int8 in [-127, 127] with a float scale amax / 127.
@@ -57,6 +62,17 @@ float quantize_activations_i8(const float* x, int8_t* q, size_t n);
 // Static (per-tensor) mode: a fixed scale from calibration; q = round(x / scale) clamped to
 // [-127, 127]. Returns `scale`.
 float quantize_activations_i8_static(const float* x, int8_t* q, size_t n, float scale);
+
+// The split arrangement of Q4G / Q4GA rows (see above); n a multiple of kQ4SplitSpan.
+inline constexpr size_t kQ4SplitSpan = 128;
+constexpr bool q4_split_fits(size_t n, size_t group) { return valid_q4_group(group) && n % kQ4SplitSpan == 0; }
+void q4g_to_split(const uint8_t* blocks, uint8_t* dst, size_t n, size_t group, bool asym);
+void dequantize_row_q4split(const uint8_t* src, float* dst, size_t n, size_t group, bool asym);
+// Activations in the order a split row's nibbles come in (per span: the first halves of its
+// groups, then the second halves), and the sum of each group of x. A split row's dot product is
+// then sum over codes of q * xp, scaled per group, plus (minimum or -8 * scale) * group sum.
+void q4split_order_f32(const float* x, float* xp, float* group_sums, size_t n, size_t group);
+void q4split_order_i8(const int8_t* x, int8_t* xp, float* group_sums, size_t n, size_t group);
 
 // Q4G(g > 32) <-> Q4_0 blocks with the group's scale repeated (identical values), and the asymmetric
 // pair with Q4_1; for storing group-wise rows in standard GGUF types. `to_ggml` writes n/32 blocks.

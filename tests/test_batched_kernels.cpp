@@ -7,6 +7,7 @@
 #include <QtTest>
 
 #include <bit>
+#include <cmath>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -223,6 +224,82 @@ private slots:
         }
     }
 
+    // Split (repacked) Q4 rows: every ISA against a double-precision reference built from the
+    // decoded row, and batched calls bit-identical to one-token calls.
+    void q4_split_data() {
+        QTest::addColumn<int>("isa");
+        QTest::addColumn<int>("n");
+        QTest::addColumn<int>("group");
+        QTest::addColumn<bool>("asym");
+        QTest::addColumn<bool>("a8");
+        for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
+            if (isa > q8::best_supported_isa()) continue;
+            for (int g : {32, 64, 128})
+                for (bool asym : {false, true})
+                    for (bool a8 : {false, true})
+                        for (int n : {128, 384, 2048})
+                            QTest::addRow("%s/g%d%s/%s/n%d", name_of(isa), g, asym ? "a" : "", a8 ? "a8" : "f32", n)
+                                << static_cast<int>(isa) << n << g << asym << a8;
+        }
+    }
+
+    void q4_split() {
+        QFETCH(int, isa);
+        QFETCH(int, n);
+        QFETCH(int, group);
+        QFETCH(bool, asym);
+        QFETCH(bool, a8);
+        const KernelTable& k = table_of(static_cast<Isa>(isa));
+        const auto un = static_cast<size_t>(n), g = static_cast<size_t>(group);
+        std::mt19937 rng(static_cast<uint32_t>(n + group * 3 + asym * 5 + a8 * 7 + isa * 11));
+        const std::vector<uint8_t> blocks = make_row(asym ? Fmt::Q4GA : Fmt::Q4G, un, g, rng);
+        std::vector<uint8_t> split(blocks.size());
+        q8::quant::q4g_to_split(blocks.data(), split.data(), un, g, asym);
+        std::vector<float> wf(un), back(un);
+        q8::quant::dequantize_row_q4g(blocks.data(), wf.data(), un, g, asym);
+        q8::quant::dequantize_row_q4split(split.data(), back.data(), un, g, asym);
+        QVERIFY(back == wf);  // the split arrangement holds the same values
+        for (size_t n_tok : {size_t{1}, size_t{3}, size_t{4}, size_t{6}}) {
+            std::vector<float> xf(un * n_tok);
+            std::vector<int8_t> xi(un * n_tok);
+            if (a8) {
+                xi = random_i8(un * n_tok, rng);
+                for (size_t i = 0; i < xi.size(); ++i) xf[i] = xi[i];
+            } else {
+                xf = random_floats(un * n_tok, rng);
+            }
+            const size_t ng = un / g;
+            std::vector<float> xpf(un * n_tok), sums(ng * n_tok), y(n_tok), one(1);
+            std::vector<int8_t> xpi(un * n_tok);
+            for (size_t t = 0; t < n_tok; ++t) {
+                if (a8) {
+                    q8::quant::q4split_order_i8(xi.data() + t * un, xpi.data() + t * un, sums.data() + t * ng, un, g);
+                } else {
+                    q8::quant::q4split_order_f32(xf.data() + t * un, xpf.data() + t * un, sums.data() + t * ng, un, g);
+                }
+            }
+            auto call = [&](size_t t0, size_t nt, float* out) {
+                if (a8) {
+                    k.batch_q4s_a8(split.data(), xpi.data() + t0 * un, sums.data() + t0 * ng, un, ng, nt, un, g, asym, out, 1);
+                } else {
+                    k.batch_q4s(split.data(), xpf.data() + t0 * un, sums.data() + t0 * ng, un, ng, nt, un, g, asym, out, 1);
+                }
+            };
+            call(0, n_tok, y.data());
+            for (size_t t = 0; t < n_tok; ++t) {
+                double want = 0, mag = 0;
+                for (size_t i = 0; i < un; ++i) {
+                    want += double(wf[i]) * xf[t * un + i];
+                    mag += std::abs(double(wf[i]) * xf[t * un + i]);
+                }
+                QVERIFY2(std::abs(y[t] - want) <= 1e-5 * mag + 1e-6,
+                         qPrintable(QStringLiteral("token %1: got %2, want %3").arg(t).arg(y[t], 0, 'g', 9).arg(want, 0, 'g', 9)));
+                call(t, 1, one.data());
+                QVERIFY2(same_bits(one[0], y[t]), qPrintable(QStringLiteral("n_tok %1, token %2: batched differs from alone").arg(n_tok).arg(t)));
+            }
+        }
+    }
+
     // matmul over n tokens == n one-token matmuls, bit for bit, for every layout the loader makes.
     void matmul_independent_of_batch_data() {
         QTest::addColumn<int>("layout");
@@ -230,6 +307,7 @@ private slots:
         QTest::addColumn<int>("group");
         QTest::addColumn<bool>("int8_act");
         QTest::addColumn<int>("threads");
+        QTest::addColumn<bool>("split");
         using L = q8::WeightLayout;
         using T = q8::GgmlType;
         struct Target {
@@ -238,17 +316,20 @@ private slots:
             T type;
             int group;
             bool a8;
+            bool split = false;
         };
         const Target targets[] = {
             {"f16", L::Ggml, T::F16, 0, false},       {"q8_0", L::Ggml, T::Q8_0, 0, false},
             {"q4_0", L::Ggml, T::Q4_0, 0, false},     {"q4g64", L::Q4Group, T::F32, 64, false},
             {"q4ga32", L::Q4GroupAsym, T::F32, 32, false}, {"i8/a8", L::I8Row, T::F32, 0, true},
             {"q4g32/a8", L::Q4Group, T::F32, 32, true},    {"q4ga128/a8", L::Q4GroupAsym, T::F32, 128, true},
+            {"q4g32/split", L::Q4Group, T::F32, 32, false, true}, {"q4ga64/split", L::Q4GroupAsym, T::F32, 64, false, true},
+            {"q4g32/split/a8", L::Q4Group, T::F32, 32, true, true}, {"q4ga128/split/a8", L::Q4GroupAsym, T::F32, 128, true, true},
         };
         for (const Target& t : targets)
             for (int threads : {1, 2})
                 QTest::addRow("%s/t%d", t.name, threads)
-                    << static_cast<int>(t.layout) << static_cast<int>(t.type) << t.group << t.a8 << threads;
+                    << static_cast<int>(t.layout) << static_cast<int>(t.type) << t.group << t.a8 << threads << t.split;
     }
 
     void matmul_independent_of_batch() {
@@ -257,6 +338,7 @@ private slots:
         QFETCH(int, group);
         QFETCH(bool, int8_act);
         QFETCH(int, threads);
+        QFETCH(bool, split);
         constexpr int64_t rows = 48, cols = 256;
         std::mt19937 rng(99);
         const std::vector<float> dense = random_floats(static_cast<size_t>(rows * cols), rng, 0.05f);
@@ -268,6 +350,15 @@ private slots:
         q8::WeightMatrix w;
         QVERIFY(q8::quantize_matrix(
             rows, cols, [&](int64_t r, float* dst) { std::memcpy(dst, dense.data() + r * cols, cols * sizeof(float)); }, target, w));
+        if (split) {  // as the loader repacks it (weight_arena.cpp)
+            const bool asym = w.layout == q8::WeightLayout::Q4GroupAsym;
+            std::vector<uint8_t> packed(static_cast<size_t>(rows) * w.row_bytes);
+            for (int64_t r = 0; r < rows; ++r)
+                q8::quant::q4g_to_split(w.row(r), packed.data() + static_cast<size_t>(r) * w.row_bytes, cols, w.group, asym);
+            w.storage = std::move(packed);
+            w.data = w.storage.data();
+            w.layout = asym ? q8::WeightLayout::Q4SplitAsym : q8::WeightLayout::Q4Split;
+        }
         q8::ThreadPool pool(threads);
         for (size_t n : {size_t{2}, size_t{5}, size_t{9}, size_t{17}}) {
             const std::vector<float> x = random_floats(n * cols, rng);
