@@ -46,8 +46,11 @@ BandwidthResult measure_read_bandwidth(ThreadPool& pool, size_t bytes, int repet
     ::madvise(raw, bytes, MADV_HUGEPAGE);  // as the weights will be: fewer TLB misses, longer prefetch
     auto* data = static_cast<float*>(raw);
     const size_t n = bytes / sizeof(float);
-    pool.parallel_for(n, [&](size_t b, size_t e) {  // first touch by the thread that will read it
-        for (size_t i = b; i < e; ++i) data[i] = 1.0f;
+    // First touch by the thread that will read it. Every page gets different contents: identical
+    // pages (all 1.0f) can be merged by the host (KSM/dedup on a VM), and then the "DRAM" reads hit
+    // a handful of cached pages and report impossible bandwidth.
+    pool.parallel_for(n, [&](size_t b, size_t e) {
+        for (size_t i = b; i < e; ++i) data[i] = static_cast<float>((static_cast<uint32_t>(i) * 2654435761u) >> 12);
     });
 
     BandwidthResult r;

@@ -1,6 +1,7 @@
 // `q8bench bench`: a llama-bench-style table. For each configuration, prompt evaluation (ppN) and
 // greedy generation (tgN) in tokens/s over repetitions, and for generation the weight bandwidth it
 // achieved against DRAM read bandwidth measured in the same run (the decode roofline).
+#include <algorithm>
 #include <cmath>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -28,6 +29,7 @@ struct BenchOptions {
     int n_gen = 64;
     int threads = 0;
     int reps = 3;
+    size_t bandwidth_mib = 4096;
     bool json = false;
     DraftCliOptions draft;
     std::string prompt = "def fibonacci(n):\n";
@@ -62,7 +64,11 @@ void run(BenchOptions o) {
     use_builtin_when_unnamed(o.model, o.draft, any_spec);
     if (o.reps < 1 || o.n_prompt < 0 || o.n_gen < 0) throw q8::EngineError("repetitions must be >= 1 and token counts >= 0");
     q8::ThreadPool probe_pool(o.threads > 0 ? o.threads : q8::default_thread_count());
-    const q8::BandwidthResult bw = q8::measure_read_bandwidth(probe_pool);
+    // The roofline probe must not crowd out the model: at most a third of the available memory.
+    const uint64_t avail = q8::available_memory_bytes();
+    size_t probe_bytes = o.bandwidth_mib << 20;
+    if (avail > 0) probe_bytes = std::min<size_t>(probe_bytes, avail / 3);
+    const q8::BandwidthResult bw = q8::measure_read_bandwidth(probe_pool, probe_bytes);
     const int threads = probe_pool.size();
 
     nlohmann::json rows = nlohmann::json::array();
@@ -176,6 +182,8 @@ void add_bench_command(CLI::App& app) {
     cmd->add_option("-r,--repetitions", o->reps, "Repetitions of each test")->capture_default_str();
     cmd->add_option("--prompt", o->prompt, "Prompt text the tgN test continues")->capture_default_str();
     o->draft.add_to(cmd);
+    cmd->add_option("--bandwidth-mib", o->bandwidth_mib, "Buffer of the same-run bandwidth probe (the roofline), MiB")
+        ->capture_default_str();
     cmd->add_flag("--json", o->json, "Print a JSON list of rows");
     o->quant.add_to(cmd, false);
     cmd->callback([o] { run(*o); });
@@ -184,7 +192,7 @@ void add_bench_command(CLI::App& app) {
 void add_bandwidth_command(CLI::App& app) {
     auto* cmd = app.add_subcommand("bandwidth", "DRAM read bandwidth with all threads (the decode roofline)");
     auto threads = std::make_shared<int>(0);
-    auto mib = std::make_shared<size_t>(1024);
+    auto mib = std::make_shared<size_t>(4096);
     auto json = std::make_shared<bool>(false);
     cmd->add_option("-t,--threads", *threads, "Threads (0 = all cores)")->capture_default_str();
     cmd->add_option("--mib", *mib, "Buffer size in MiB (far above the last-level cache)")->capture_default_str();
