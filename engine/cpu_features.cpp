@@ -1,11 +1,16 @@
 #include "cpu_features.h"
 
+#include <asm/prctl.h>
 #include <cpuid.h>
 #include <spdlog/spdlog.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 
 #include "engine_error.h"
 
@@ -13,10 +18,52 @@ namespace q8 {
 
 namespace {
 
+// XSAVE state components of AMX (Intel SDM vol. 1, 13.1): tile configuration and tile data.
+constexpr unsigned kXtileCfg = 17;
+constexpr unsigned kXtileData = 18;
+
 uint64_t xgetbv0() {
     uint32_t eax = 0, edx = 0;
     __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
     return (static_cast<uint64_t>(edx) << 32) | eax;
+}
+
+bool tile_data_permitted() {
+    uint64_t perm = 0;
+    return syscall(SYS_arch_prctl, ARCH_GET_XCOMP_PERM, &perm) == 0 && ((perm >> kXtileData) & 1) != 0;
+}
+
+// Linux (5.16+) enables AMX in XCR0 but allocates the 8 KiB tile-data save area only for processes
+// that ask; the first AMX instruction of any other process is killed with SIGILL. The permission
+// is process-wide and inherited by threads, so asking once before any kernel runs is enough.
+bool request_amx_permission() {
+    if (tile_data_permitted()) {
+        spdlog::info("AMX: tile data already permitted for this process");
+        return true;
+    }
+    if (syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, kXtileData) != 0) {
+        const int err = errno;
+        spdlog::info("AMX: the kernel denied tile data permission (arch_prctl ARCH_REQ_XCOMP_PERM: {})", std::strerror(err));
+        return false;
+    }
+    if (!tile_data_permitted()) {
+        spdlog::info("AMX: the kernel accepted the tile data request but does not report the permission; not using AMX");
+        return false;
+    }
+    spdlog::info("AMX: tile data permission granted");
+    return true;
+}
+
+void detect_amx(CpuFeatures& f) {
+    if (!f.amx_tile) {
+        spdlog::info("AMX: not present");
+        return;
+    }
+    if (!f.os_amx) {
+        spdlog::info("AMX: the CPU has it but the OS has not enabled tile state (XCR0 bits {} and {})", kXtileCfg, kXtileData);
+        return;
+    }
+    f.amx_permitted = request_amx_permission();
 }
 
 CpuFeatures detect() {
@@ -30,6 +77,8 @@ CpuFeatures detect() {
         const uint64_t xcr0 = xgetbv0();
         f.os_avx = (xcr0 & 0x6) == 0x6;
         f.os_avx512 = f.os_avx && (xcr0 & 0xe0) == 0xe0;
+        const uint64_t tiles = (uint64_t{1} << kXtileCfg) | (uint64_t{1} << kXtileData);
+        f.os_amx = (xcr0 & tiles) == tiles;
     }
     if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
         f.avx2 = (b >> 5) & 1;
@@ -51,6 +100,7 @@ CpuFeatures detect() {
         f.avx512f = f.avx512bw = f.avx512vl = f.avx512dq = false;
         f.avx512_vnni = f.avx512_bf16 = f.avx512_fp16 = false;
     }
+    detect_amx(f);
     return f;
 }
 
@@ -128,6 +178,26 @@ std::string cpu_feature_summary() {
     add(f.amx_int8, "amx-int8");
     add(f.amx_bf16, "amx-bf16");
     return s.empty() ? "none" : s;
+}
+
+std::string kernel_path_description() {
+    const Isa isa = active_isa();
+    std::string s(isa_name(isa));
+    if (isa != Isa::Avx512) return s;
+    const CpuFeatures& f = cpu_features();
+    std::string ext;
+    for (const auto& [on, name] : {std::pair{f.avx512_vnni, "vnni"}, {f.avx512_bf16, "bf16"}, {f.avx512_fp16, "fp16"}}) {
+        if (on) ext += (ext.empty() ? "" : ", ") + std::string(name);
+    }
+    return ext.empty() ? s : s + " (" + ext + ")";
+}
+
+std::string amx_description() {
+    const CpuFeatures& f = cpu_features();
+    if (!f.amx_tile) return "not present";
+    const std::string kinds = f.amx_int8 && f.amx_bf16 ? "int8+bf16" : f.amx_int8 ? "int8" : f.amx_bf16 ? "bf16" : "tiles only";
+    if (!f.os_amx) return kinds + " (not enabled by the OS)";
+    return kinds + (f.amx_permitted ? " (permitted)" : " (permission denied)");
 }
 
 }  // namespace q8

@@ -124,6 +124,14 @@ void GgufWriter::set_f32_array(const std::string& key, const std::vector<float>&
     for (float f : v) put<float>(b, f);
     set_raw(key, std::move(b));
 }
+void GgufWriter::set_i32_array(const std::string& key, const std::vector<int32_t>& v) {
+    std::vector<uint8_t> b;
+    put<uint32_t>(b, static_cast<uint32_t>(GgufValueType::ARRAY));
+    put<uint32_t>(b, static_cast<uint32_t>(GgufValueType::INT32));
+    put<uint64_t>(b, v.size());
+    for (int32_t i : v) put<int32_t>(b, i);
+    set_raw(key, std::move(b));
+}
 void GgufWriter::set_string_array(const std::string& key, const std::vector<std::string>& v) {
     std::vector<uint8_t> b;
     put<uint32_t>(b, static_cast<uint32_t>(GgufValueType::ARRAY));

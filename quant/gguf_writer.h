@@ -25,6 +25,7 @@ public:
     void set_f32(const std::string& key, float v);
     void set_bool(const std::string& key, bool v);
     void set_f32_array(const std::string& key, const std::vector<float>& v);
+    void set_i32_array(const std::string& key, const std::vector<int32_t>& v);
     void set_string_array(const std::string& key, const std::vector<std::string>& v);
     bool has(const std::string& key) const;
 

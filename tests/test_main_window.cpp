@@ -1,14 +1,16 @@
 // The window as a user drives it (offscreen): load a model, send a prompt, watch tokens stream in
 // while the GUI thread stays responsive, stop, and get a clear message for an empty prompt or a
-// bad model file.
+// bad model file; the status bar always says which kernel path runs.
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSettings>
+#include <QStatusBar>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <spdlog/spdlog.h>
 
+#include "cpu_features.h"
 #include "main_window.h"
 #include "reference_scripts.h"
 
@@ -45,6 +47,17 @@ private slots:
         QVERIFY2(t.elapsed() < 1000, "Stop should end generation promptly");
         QVERIFY(w.transcript()->toPlainText().startsWith("def main():"));
         QVERIFY(w.promptBox()->toPlainText() == "def main():");  // what the user typed is kept
+    }
+
+    void status_bar_names_the_kernel_path() {
+        q8ui::MainWindow w(model_);
+        w.show();
+        QVERIFY(w.statusBar()->isAncestorOf(w.kernelLabel()));
+        QVERIFY(w.kernelLabel()->isVisible());
+        const QString text = w.kernelLabel()->text();
+        QVERIFY2(text.contains(QString::fromStdString(q8::kernel_path_description())), qPrintable(text));
+        QVERIFY2(text.contains(QString::fromStdString(q8::amx_description())), qPrintable(text));
+        QTRY_VERIFY_WITH_TIMEOUT(w.sendButton()->isEnabled(), 10000);
     }
 
     void empty_prompt_is_explained() {

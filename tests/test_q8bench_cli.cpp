@@ -1,6 +1,9 @@
 // q8bench as scripts use it: exit codes, JSON shapes, the tokenize contract (one line of ids, no
-// BOS/EOS, a file's whole content as one text) and clear errors on bad input.
+// BOS/EOS, a file's whole content as one text), synthetic models that info loads with the shape's
+// numbers, and clear errors on bad input.
 #include <QDir>
+#include <QElapsedTimer>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -17,8 +20,9 @@ struct Run {
     QByteArray out, err;
 };
 
-Run q8bench(const QStringList& args) {
+Run q8bench(const QStringList& args, const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment()) {
     QProcess p;
+    p.setProcessEnvironment(env);
     p.start(Q8BENCH_PATH, args);
     Run r;
     if (!p.waitForFinished(120000)) return r;
@@ -27,6 +31,13 @@ Run q8bench(const QStringList& args) {
     r.err = p.readAllStandardError();
     return r;
 }
+
+QString shared_vocab(const char* name) {
+    return QString(Q8_SHARED_DIR) + "/fixtures/tokenizers/ggml-vocab-" + name + ".gguf";
+}
+
+// synth's one JSON line on stdout (progress goes to stderr).
+QJsonObject synth_json(const Run& r) { return QJsonDocument::fromJson(r.out.trimmed()).object(); }
 
 }  // namespace
 
@@ -55,6 +66,134 @@ private slots:
         QVERIFY(o["parameters"].toInteger() > 0);
         QVERIFY(o["tensor_types"].toString().contains("F16"));
         QVERIFY(!o["kernel_path"].toString().isEmpty());
+    }
+
+    void info_names_the_kernel_path_and_amx() {
+        // "key: value" lines; a newline in front makes every key start one.
+        const Run r = q8bench({"info", "-m", model_});
+        QCOMPARE(r.code, 0);
+        const QByteArray lines = "\n" + r.out;
+        QVERIFY2(lines.contains("\namx: "), r.out.constData());
+        QVERIFY2(lines.contains("\nkernel_path: "), r.out.constData());
+        // Q8_ISA is read once per process, so the lowered path is checked in a child process.
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("Q8_ISA", "scalar");
+        const Run scalar = q8bench({"info", "-m", model_}, env);
+        QCOMPARE(scalar.code, 0);
+        QVERIFY2(("\n" + scalar.out).contains("\nkernel_path: scalar\n"), scalar.out.constData());
+    }
+
+    void synth_writes_a_model_that_info_loads() {
+        const QString file = dir_.filePath("tiny-llama.gguf");
+        const Run r = q8bench({"synth", "--shape", "tiny-llama-test", "-o", file, "--seed", "3"});
+        QCOMPARE(r.code, 0);
+        const QJsonObject s = synth_json(r);
+        QCOMPARE(s["shape"].toString(), QString("tiny-llama-test"));
+        QCOMPARE(s["file"].toString(), file);
+        QCOMPARE(s["bytes"].toInteger(), QFileInfo(file).size());
+        // 2 x 32000x64 (embedding, output) + 2 layers x (4096 + 2 x 2048 + 4096 + 3 x 8192 + 2 x 64) + 64.
+        QCOMPARE(s["parameters"].toInteger(), 4170048);
+        QCOMPARE(s["vocabulary"].toString(), QString("built-in"));
+        QCOMPARE(s["padding_tokens"].toInt(), 32000 - 259);
+
+        const Run info = q8bench({"info", "-m", file, "--json"});
+        QCOMPARE(info.code, 0);
+        const QJsonObject o = QJsonDocument::fromJson(info.out).object();
+        QCOMPARE(o["architecture"].toString(), QString("llama"));
+        QCOMPARE(o["parameters"].toInteger(), 4170048);
+        QCOMPARE(o["file_bytes"].toInteger(), s["bytes"].toInteger());
+        QCOMPARE(o["embedding"].toInt(), 64);
+        QCOMPARE(o["layers"].toInt(), 2);
+        QCOMPARE(o["heads"].toInt(), 4);
+        QCOMPARE(o["kv_heads"].toInt(), 2);
+        QCOMPARE(o["feed_forward"].toInt(), 128);
+        QCOMPARE(o["context_length"].toInt(), 512);
+        QCOMPARE(o["tied_embeddings"].toBool(), false);
+        QCOMPARE(o["vocabulary"].toObject()["size"].toInt(), 32000);
+        QCOMPARE(o["tensor_types"].toString(), QString("F16 x 16, F32 x 5"));
+
+        const Run gen = q8bench({"generate", "-m", file, "-p", "hello", "-n", "4", "--temp", "0", "--json", "-t", "1"});
+        QCOMPARE(gen.code, 0);
+
+        // The same seed writes the same bytes; another seed other weights.
+        const QString same = dir_.filePath("tiny-llama-same.gguf"), other = dir_.filePath("tiny-llama-other.gguf");
+        QCOMPARE(q8bench({"synth", "--shape", "tiny-llama-test", "-o", same, "--seed", "3"}).code, 0);
+        QCOMPARE(q8bench({"synth", "--shape", "tiny-llama-test", "-o", other, "--seed", "4"}).code, 0);
+        QFile a(file), b(same), c(other);
+        QVERIFY(a.open(QIODevice::ReadOnly) && b.open(QIODevice::ReadOnly) && c.open(QIODevice::ReadOnly));
+        const QByteArray bytes = a.readAll();
+        QVERIFY(bytes == b.readAll());
+        const QByteArray other_bytes = c.readAll();
+        QCOMPARE(other_bytes.size(), bytes.size());
+        // The last MiB is output.weight data (the metadata differs anyway: it names the seed).
+        QVERIFY(other_bytes.right(1 << 20) != bytes.right(1 << 20));
+    }
+
+    void synth_qwen2_has_biases_and_tied_embeddings() {
+        const QString file = dir_.filePath("tiny-qwen2.gguf");
+        const Run r = q8bench({"synth", "--shape", "tiny-qwen2-test", "-o", file});
+        QCOMPARE(r.code, 0);
+        // 151936x64 (tied) + 2 layers x (36992 + 64 + 2 x 32 biases) + 64.
+        QCOMPARE(synth_json(r)["parameters"].toInteger(), 9798208);
+        const Run info = q8bench({"info", "-m", file, "--json"});
+        QCOMPARE(info.code, 0);
+        const QJsonObject o = QJsonDocument::fromJson(info.out).object();
+        QCOMPARE(o["architecture"].toString(), QString("qwen2"));
+        QCOMPARE(o["tied_embeddings"].toBool(), true);
+        QCOMPARE(o["rope"].toObject()["style"].toString(), QString("neox"));
+        QCOMPARE(o["rope"].toObject()["base"].toDouble(), 1e6);
+        QCOMPARE(o["vocabulary"].toObject()["size"].toInt(), 151936);
+        QCOMPARE(o["tensor_types"].toString(), QString("F16 x 15, F32 x 11"));
+    }
+
+    void synth_copies_a_vocabulary() {
+        if (!QFile::exists(shared_vocab("llama-spm"))) QSKIP("../shared is absent (a user's clone): the vocabularies live there");
+        // Same size: copied as is, so the synthetic model tokenizes exactly as the vocabulary does.
+        const QString spm = dir_.filePath("tiny-spm.gguf");
+        const Run r = q8bench({"synth", "--shape", "tiny-llama-test", "-o", spm, "--vocab", shared_vocab("llama-spm")});
+        QCOMPARE(r.code, 0);
+        QCOMPARE(synth_json(r)["padding_tokens"].toInt(), 0);
+        const QString text = "Hello world, this is a synthetic model.";
+        const Run want = q8bench({"tokenize", "-m", shared_vocab("llama-spm"), "-p", text});
+        const Run got = q8bench({"tokenize", "-m", spm, "-p", text});
+        QCOMPARE(got.code, 0);
+        QCOMPARE(got.out, want.out);
+
+        // Smaller than the embedding table: padded with unused tokens, which text never produces.
+        const QString bpe = dir_.filePath("tiny-gpt2.gguf");
+        const Run padded = q8bench({"synth", "--shape", "tiny-qwen2-test", "-o", bpe, "--vocab", shared_vocab("gpt-2")});
+        QCOMPARE(padded.code, 0);
+        QCOMPARE(synth_json(padded)["padding_tokens"].toInt(), 151936 - 50257);
+        const Run info = q8bench({"info", "-m", bpe, "--json"});
+        QCOMPARE(info.code, 0);
+        const QJsonObject v = QJsonDocument::fromJson(info.out).object()["vocabulary"].toObject();
+        QCOMPARE(v["size"].toInt(), 151936);
+        QCOMPARE(v["pre_tokenizer"].toString(), QString("gpt-2"));
+        QCOMPARE(q8bench({"tokenize", "-m", bpe, "-p", text}).out,
+                 q8bench({"tokenize", "-m", shared_vocab("gpt-2"), "-p", text}).out);
+
+        // Larger than the embedding table: refused before anything is written.
+        const QString big = dir_.filePath("too-big.gguf");
+        const Run refused = q8bench({"synth", "--shape", "tiny-llama-test", "-o", big, "--vocab", shared_vocab("gpt-2")});
+        QCOMPARE(refused.code, 1);
+        QVERIFY2(refused.err.contains("has 50257 tokens") && refused.err.contains("32000"), refused.err.constData());
+        QVERIFY(!QFile::exists(big));
+        QVERIFY(QDir(dir_.path()).entryList({"*.tmp.*"}, QDir::Files).isEmpty());  // nor a probe left behind
+    }
+
+    void synth_errors_come_before_any_work() {
+        const Run unknown = q8bench({"synth", "--shape", "gpt-5", "-o", dir_.filePath("x.gguf")});
+        QCOMPARE(unknown.code, 1);
+        QVERIFY2(unknown.err.contains("unknown shape 'gpt-5'"), unknown.err.constData());
+        for (const char* known : {"tinyllama-1.1b", "llama-3.2-1b", "qwen2.5-0.5b", "qwen2.5-1.5b"}) {
+            QVERIFY2(unknown.err.contains(known), known);
+        }
+        QElapsedTimer t;
+        t.start();
+        const Run unwritable = q8bench({"synth", "--shape", "tinyllama-1.1b", "-o", dir_.filePath("no/such/dir/x.gguf")});
+        QCOMPARE(unwritable.code, 1);
+        QVERIFY2(unwritable.err.contains("cannot write there"), unwritable.err.constData());
+        QVERIFY2(t.elapsed() < 5000, "an unwritable destination must fail before 2 GB of weights are generated");
     }
 
     void tokenize_matches_the_fixture_vectors() {
@@ -118,7 +257,7 @@ private slots:
 
     void bench_json_rows() {
         const Run r = q8bench({"bench", "-m", model_, "--config", "native,native+spec", "--draft-self", "layers:1",
-                               "-p", "16", "-n", "8", "-r", "2", "-t", "1", "--json"});
+                               "-p", "16", "-n", "8", "-r", "2", "-t", "1", "--bandwidth-mib", "64", "--json"});
         QCOMPARE(r.code, 0);
         const QJsonArray rows = QJsonDocument::fromJson(r.out).array();
         QCOMPARE(rows.size(), 4);

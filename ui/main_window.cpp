@@ -10,6 +10,7 @@
 #include <QStatusBar>
 #include <QVBoxLayout>
 
+#include "cpu_features.h"
 #include "generation_worker.h"
 
 namespace q8ui {
@@ -47,6 +48,11 @@ MainWindow::MainWindow(const QString& modelPath, QWidget* parent)
     central->setLayout(layout);
     setCentralWidget(central);
     statusBar()->addWidget(status_, 1);
+    kernels_.setText(tr("Kernels: %1 · AMX: %2")
+                         .arg(QString::fromStdString(q8::kernel_path_description()),
+                              QString::fromStdString(q8::amx_description())));
+    kernels_.setToolTip(tr("CPU features: %1").arg(QString::fromStdString(q8::cpu_feature_summary())));
+    statusBar()->addPermanentWidget(&kernels_);
     resize(900, 650);
 
     worker_->moveToThread(&workerThread_);

@@ -1,9 +1,9 @@
 #pragma once
 // The chat window: transcript, prompt box, Send and Stop. Generation runs on a worker thread.
+#include <QLabel>
 #include <QMainWindow>
 #include <QThread>
 
-class QLabel;
 class QPlainTextEdit;
 class QPushButton;
 
@@ -21,6 +21,8 @@ public:
     void openModel(const QString& path);
 
     QLabel* statusLabel() const { return status_; }
+    // Which kernel path and AMX state this process runs with, always shown in the status bar.
+    const QLabel* kernelLabel() const { return &kernels_; }
     // For tests: the widgets a user acts on.
     QPlainTextEdit* transcript() const { return transcript_; }
     QPlainTextEdit* promptBox() const { return prompt_; }
@@ -42,6 +44,9 @@ private:
     QPushButton* send_;
     QPushButton* stop_;
     QLabel* status_;
+    // A member, not heap-allocated: destroyed (and so removed from the status bar) before the
+    // window's own children are.
+    QLabel kernels_;
 };
 
 }  // namespace q8ui

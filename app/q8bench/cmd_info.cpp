@@ -50,7 +50,8 @@ void add_info_command(CLI::App& app) {
                             {"pre_tokenizer", v.pre},
                             {"bos", v.bos},
                             {"eos", v.eos}}},
-            {"kernel_path", std::string(q8::isa_name(q8::active_isa()))},
+            {"kernel_path", q8::kernel_path_description()},
+            {"amx", q8::amx_description()},
             {"cpu_features", q8::cpu_feature_summary()},
         };
         if (*as_json) {

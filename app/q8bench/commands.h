@@ -12,5 +12,6 @@ void add_fidelity_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_bandwidth_command(CLI::App& app);
 void add_agreement_command(CLI::App& app);
+void add_synth_command(CLI::App& app);
 
 }  // namespace q8bench
