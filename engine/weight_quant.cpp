@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "dequantize.h"
+#include "engine_error.h"
 #include "formats.h"
 #include "half.h"
 
@@ -26,6 +27,8 @@ size_t row_bytes_for(const WeightTarget& t, int64_t cols) {
     case WeightLayout::Q4Group: return c / t.group * quant::q4g_block_bytes(t.group, false);
     case WeightLayout::Q4GroupAsym: return c / t.group * quant::q4g_block_bytes(t.group, true);
     case WeightLayout::I8Row: return c;
+    case WeightLayout::Q4Split:
+    case WeightLayout::Q4SplitAsym: break;  // made by repacking at load, never quantized into
     }
     return 0;
 }
@@ -42,12 +45,17 @@ bool target_fits(const WeightTarget& t, int64_t cols) {
     case WeightLayout::Q4Group:
     case WeightLayout::Q4GroupAsym: return quant::valid_q4_group(t.group) && cols % t.group == 0;
     case WeightLayout::I8Row: return cols <= 65536;
+    case WeightLayout::Q4Split:
+    case WeightLayout::Q4SplitAsym: break;
     }
     return false;
 }
 
 bool quantize_matrix(int64_t rows, int64_t cols, const std::function<void(int64_t, float*)>& get_row,
                      const WeightTarget& t, WeightMatrix& w, const RowProgress& progress) {
+    if (!target_fits(t, cols)) {
+        throw EngineError("cannot quantize a matrix of " + std::to_string(cols) + " columns into this layout");
+    }
     w = WeightMatrix{};
     w.rows = rows;
     w.cols = cols;
@@ -90,6 +98,8 @@ bool quantize_matrix(int64_t rows, int64_t cols, const std::function<void(int64_
             w.row_sum[static_cast<size_t>(r)] = s;
             break;
         }
+        case WeightLayout::Q4Split:
+        case WeightLayout::Q4SplitAsym: break;  // refused above
         }
         if (progress && ((r + 1) % every == 0 || r + 1 == rows) && !progress(r + 1)) return false;
     }
