@@ -51,6 +51,9 @@ nlohmann::json metrics_json(const q8::GenerationResult& r) {
         {"drafted", m.speculative.drafted},
         {"acceptance_rate", m.speculative.acceptance_rate()},
         {"mean_accepted", m.speculative.mean_accepted()},
+        {"speculative_steps", m.speculative.steps},
+        {"draft_s", m.speculative.draft_s},
+        {"verify_s", m.speculative.verify_s},
     };
 }
 
