@@ -6,6 +6,7 @@
 #include "dequantize.h"
 #include "formats.h"
 #include "kernels.h"
+#include "onednn_gemm.h"
 #include "weight_quant.h"
 
 namespace q8 {
@@ -73,6 +74,22 @@ struct SplitInput {
     }
 };
 
+// Same arithmetic as the row kernels (exact int32 sums, then row scale, then token scale), so the
+// result does not depend on which path ran.
+void matmul_i8_onednn(const WeightMatrix& w, const Int8Input& in, size_t n, float* y, ThreadPool& pool) {
+    const auto cols = static_cast<size_t>(w.cols), rows = static_cast<size_t>(w.rows);
+    thread_local std::vector<int32_t> acc_buffer;
+    std::vector<int32_t>& acc = acc_buffer;  // the workers write the caller's buffer
+    acc.resize(n * rows);
+    pool.parallel_for(rows, [&](size_t r0, size_t r1) {
+        const auto* wr = reinterpret_cast<const int8_t*>(w.row(static_cast<int64_t>(r0)));
+        onednn_gemm_s8s8s32(in.q.data(), n, wr, r1 - r0, cols, acc.data() + r0, rows);
+        for (size_t t = 0; t < n; ++t) {
+            for (size_t r = r0; r < r1; ++r) y[t * rows + r] = w.row_scale[r] * static_cast<float>(acc[t * rows + r]) * in.scale[t];
+        }
+    });
+}
+
 void matmul_q4_split_int8(const WeightMatrix& w, const Int8Input& in, size_t n, float* y, ThreadPool& pool) {
     const KernelTable& k = active_kernels();
     const auto cols = static_cast<size_t>(w.cols), rows = static_cast<size_t>(w.rows);
@@ -110,6 +127,11 @@ void matmul_q4_split_float(const WeightMatrix& w, const float* x, size_t n, floa
 void matmul_int8(const WeightMatrix& w, const Int8Input& in, size_t n, float* y, ThreadPool& pool) {
     if (split_layout(w)) {
         matmul_q4_split_int8(w, in, n, y, pool);
+        return;
+    }
+    const auto min_tokens = onednn_min_tokens();
+    if (w.layout == WeightLayout::I8Row && min_tokens > 0 && n >= min_tokens) {
+        matmul_i8_onednn(w, in, n, y, pool);
         return;
     }
     const KernelTable& k = active_kernels();

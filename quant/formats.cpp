@@ -227,18 +227,28 @@ bool q8_0_row_to_i8(const uint8_t* src, int8_t* q, float* scale, size_t n) {
     return true;
 }
 
+namespace {
+// std::round (half away from zero) of v clamped to [-127, 127], without a libm call: activations
+// are quantized for every token of every product, and the call dominated prompt evaluation. The
+// double addition is exact for these magnitudes, so the result equals std::round's.
+int8_t round_to_i8(float v) {
+    const double d = static_cast<double>(std::clamp(v, -127.f, 127.f));
+    return static_cast<int8_t>(static_cast<int>(d + (d < 0 ? -0.5 : 0.5)));
+}
+}  // namespace
+
 float quantize_activations_i8(const float* x, int8_t* q, size_t n) {
     float amax = 0.f;
     for (size_t j = 0; j < n; ++j) amax = std::max(amax, std::fabs(x[j]));
     const float d = amax / 127.f;
     const float id = d != 0.f ? 1.f / d : 0.f;
-    for (size_t j = 0; j < n; ++j) q[j] = static_cast<int8_t>(std::clamp(std::round(x[j] * id), -127.f, 127.f));
+    for (size_t j = 0; j < n; ++j) q[j] = round_to_i8(x[j] * id);
     return d;
 }
 
 float quantize_activations_i8_static(const float* x, int8_t* q, size_t n, float scale) {
     const float id = scale != 0.f ? 1.f / scale : 0.f;
-    for (size_t j = 0; j < n; ++j) q[j] = static_cast<int8_t>(std::clamp(std::round(x[j] * id), -127.f, 127.f));
+    for (size_t j = 0; j < n; ++j) q[j] = round_to_i8(x[j] * id);
     return scale;
 }
 
