@@ -42,13 +42,21 @@ struct Int8Input {
 };
 
 // static_scale > 0: one calibrated scale for every token (static per-tensor mode).
-void quantize_input(const float* x, size_t n, size_t cols, float static_scale, Int8Input& out) {
+// A prompt's tokens are quantized in parallel (n rows of work per product); a few tokens inline.
+void quantize_input(const float* x, size_t n, size_t cols, float static_scale, Int8Input& out, ThreadPool& pool) {
     out.q.resize(n * cols);
     out.scale.resize(n);
-    for (size_t t = 0; t < n; ++t) {
-        out.scale[t] = static_scale > 0.f
-                           ? quant::quantize_activations_i8_static(x + t * cols, out.q.data() + t * cols, cols, static_scale)
-                           : quant::quantize_activations_i8(x + t * cols, out.q.data() + t * cols, cols);
+    auto rows = [&](size_t t0, size_t t1) {
+        for (size_t t = t0; t < t1; ++t) {
+            out.scale[t] = static_scale > 0.f
+                               ? quant::quantize_activations_i8_static(x + t * cols, out.q.data() + t * cols, cols, static_scale)
+                               : quant::quantize_activations_i8(x + t * cols, out.q.data() + t * cols, cols);
+        }
+    };
+    if (n < 8) {
+        rows(0, n);
+    } else {
+        pool.parallel_for(n, rows);
     }
 }
 
@@ -101,7 +109,9 @@ void matmul_q4_split_int8(const WeightMatrix& w, const Int8Input& in, size_t n, 
         for (size_t r = r0; r < r1; ++r) {
             k.batch_q4s_a8(w.row(static_cast<int64_t>(r)), s.x.data(), s.sums.data(), cols, cols / w.group, n, cols, w.group,
                            asym, y + r, rows);
-            for (size_t t = 0; t < n; ++t) y[t * rows + r] *= in.scale[t];
+        }
+        for (size_t t = 0; t < n; ++t) {  // each token's scale, over this thread's rows
+            for (size_t r = r0; r < r1; ++r) y[t * rows + r] *= in.scale[t];
         }
     });
 }
@@ -188,7 +198,7 @@ void matmul(const WeightMatrix& w, const float* x, size_t n, float* y, ThreadPoo
     if (t_observer != nullptr) (*t_observer)(w, x, n);
     if (int8_path(w)) {
         thread_local Int8Input in;
-        quantize_input(x, n, static_cast<size_t>(w.cols), w.act_scale, in);
+        quantize_input(x, n, static_cast<size_t>(w.cols), w.act_scale, in, pool);
         matmul_int8(w, in, n, y, pool);
         return;
     }
@@ -204,7 +214,7 @@ void matmul_shared_input(std::initializer_list<std::pair<const WeightMatrix*, fl
         if (t_observer != nullptr) (*t_observer)(*w, x, n);
         if (int8_path(*w)) {
             // Shared while the matrices agree on the activation mode (they do for one input).
-            if (!quantized || scale_used != w->act_scale) quantize_input(x, n, static_cast<size_t>(w->cols), w->act_scale, in);
+            if (!quantized || scale_used != w->act_scale) quantize_input(x, n, static_cast<size_t>(w->cols), w->act_scale, in, pool);
             quantized = true;
             scale_used = w->act_scale;
             matmul_int8(*w, in, n, y, pool);
