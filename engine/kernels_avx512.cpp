@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include <cstring>
+#include <type_traits>
 
 #include "half.h"
 #include "kernels.h"
@@ -528,32 +529,26 @@ void q4s_f32_tile(const uint8_t* w, const float* xp, const float* sums, size_t l
     }
 }
 
-void batch_q4s(const void* wv, const float* xp, const float* sums, size_t ldx, size_t ld_sums, size_t n_tok, size_t n,
+// Float (W4A16) or int8 (W4A8) activations, per the element type.
+template <class T>
+void batch_q4s(const void* wv, const T* xp, const float* sums, size_t ldx, size_t ld_sums, size_t n_tok, size_t n,
                size_t group, bool asym, float* y, size_t ldy) {
     const auto* w = static_cast<const uint8_t*>(wv);
     for_token_tiles(n_tok, [&]<int NT>(size_t t) {
-        const float* x = xp + t * ldx;
+        const T* x = xp + t * ldx;
         const float* sm = sums + t * ld_sums;
         float* yt = y + t * ldy;
+        auto tile = [&]<int G>() {
+            if constexpr (std::is_same_v<T, float>) {
+                q4s_f32_tile<G, NT>(w, x, sm, ldx, ld_sums, n, asym, yt, ldy);
+            } else {
+                q4s_a8_tile<G, NT>(w, x, sm, ldx, ld_sums, n, asym, yt, ldy);
+            }
+        };
         switch (group) {
-        case 32: q4s_f32_tile<32, NT>(w, x, sm, ldx, ld_sums, n, asym, yt, ldy); break;
-        case 64: q4s_f32_tile<64, NT>(w, x, sm, ldx, ld_sums, n, asym, yt, ldy); break;
-        default: q4s_f32_tile<128, NT>(w, x, sm, ldx, ld_sums, n, asym, yt, ldy); break;
-        }
-    });
-}
-
-void batch_q4s_a8(const void* wv, const int8_t* xp, const float* sums, size_t ldx, size_t ld_sums, size_t n_tok,
-                  size_t n, size_t group, bool asym, float* y, size_t ldy) {
-    const auto* w = static_cast<const uint8_t*>(wv);
-    for_token_tiles(n_tok, [&]<int NT>(size_t t) {
-        const int8_t* x = xp + t * ldx;
-        const float* sm = sums + t * ld_sums;
-        float* yt = y + t * ldy;
-        switch (group) {
-        case 32: q4s_a8_tile<32, NT>(w, x, sm, ldx, ld_sums, n, asym, yt, ldy); break;
-        case 64: q4s_a8_tile<64, NT>(w, x, sm, ldx, ld_sums, n, asym, yt, ldy); break;
-        default: q4s_a8_tile<128, NT>(w, x, sm, ldx, ld_sums, n, asym, yt, ldy); break;
+        case 32: tile.template operator()<32>(); break;
+        case 64: tile.template operator()<64>(); break;
+        default: tile.template operator()<128>(); break;
         }
     });
 }
@@ -572,8 +567,8 @@ KernelTable make_table() {
     t.batch_i8 = batch_i8;
     t.batch_q4g_a8 = batch_q4_a8<false>;
     t.batch_q4ga_a8 = batch_q4_a8<true>;
-    t.batch_q4s = batch_q4s;
-    t.batch_q4s_a8 = batch_q4s_a8;
+    t.batch_q4s = batch_q4s<float>;
+    t.batch_q4s_a8 = batch_q4s<int8_t>;
     if (!cpu_features().avx512_vnni) {  // AVX-512 without VNNI: the AVX2 integer kernels
         const KernelTable& a = avx2_kernels();
         t.dot_i8 = a.dot_i8;

@@ -17,6 +17,7 @@
 #include "engine_error.h"
 #include "half.h"
 #include "kernels.h"
+#include "kernel_tables.h"
 
 using q8::Isa;
 using q8::KernelTable;
@@ -36,16 +37,6 @@ const char* name_of(Isa isa) {
     case Isa::Avx512: return "avx512";
     }
     return "?";
-}
-
-// The table for exactly this ISA (not clamped), so each row tests the code it names.
-const KernelTable& table_of(Isa isa) {
-    switch (isa) {
-    case Isa::Avx512: return q8::avx512_kernels();
-    case Isa::Avx2: return q8::avx2_kernels();
-    case Isa::Scalar: break;
-    }
-    return q8::scalar_kernels();
 }
 
 // QSKIPs the row, with the reason, when the CPU cannot run isa.

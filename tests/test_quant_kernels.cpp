@@ -15,6 +15,7 @@
 #include "formats.h"
 #include "half.h"
 #include "kernels.h"
+#include "kernel_tables.h"
 #include "matmul.h"
 #include "thread_pool.h"
 #include "weight_quant.h"
@@ -23,15 +24,6 @@ using q8::Isa;
 using q8::KernelTable;
 
 namespace {
-
-const KernelTable& table_of(Isa isa) {
-    switch (isa) {
-    case Isa::Avx512: return q8::avx512_kernels();
-    case Isa::Avx2: return q8::avx2_kernels();
-    case Isa::Scalar: break;
-    }
-    return q8::scalar_kernels();
-}
 
 #define FETCH_ISA() \
     QFETCH(int, isa_i);                                                                         \
