@@ -71,6 +71,19 @@ struct KernelTable {
                                  size_t n_tok, size_t n, size_t group, bool asym, float* y, size_t ldy);
     Q4SplitFn batch_q4s = nullptr;
     Q4SplitA8Fn batch_q4s_a8 = nullptr;
+
+    // Prompt evaluation with float activations: rows decoded to f32 once (decode_rows, nullptr
+    // when this ISA has no fast decoder for the layout), then a register-blocked product
+    // y[t * ldy + r] = w[r * ldw ..] . x[t * ldx ..] over a block of rows and all tokens. Its
+    // summation order differs from the row kernels', so it serves prompts, never verification.
+    // decode: rows [0, n_rows) of n values each, from `w` laid out as `layout_format` (see below).
+    using DecodeRowsFn = void (*)(const uint8_t* w, size_t row_bytes, size_t n_rows, size_t n, size_t group, float* dst);
+    DecodeRowsFn decode_f16_rows = nullptr;
+    DecodeRowsFn decode_q8_0_rows = nullptr;
+    DecodeRowsFn decode_q4s_rows = nullptr;   // Q4Split (symmetric)
+    DecodeRowsFn decode_q4sa_rows = nullptr;  // Q4SplitAsym
+    void (*gemm_f32)(const float* w, size_t ldw, size_t n_rows, const float* x, size_t ldx, size_t n_tok, size_t n,
+                     float* y, size_t ldy) = nullptr;
 };
 
 // The portable Q4 split kernels (the scalar and AVX2 tables use them).

@@ -553,6 +553,100 @@ void batch_q4s(const void* wv, const T* xp, const float* sums, size_t ldx, size_
     });
 }
 
+// ---- Prompt evaluation: decode a block of rows to f32, then a 4 x 4 register-blocked product.
+
+void decode_f16_rows(const uint8_t* w, size_t row_bytes, size_t n_rows, size_t n, size_t, float* dst) {
+    for (size_t r = 0; r < n_rows; ++r) to_f32(reinterpret_cast<const uint16_t*>(w + r * row_bytes), dst + r * n, n);
+}
+
+template <class Row>
+void decode_blocks(const Row& row, size_t n, float* dst) {
+    __m512 c[Row::kChunks];
+    for (size_t b = 0; b < n / (16 * Row::kChunks); ++b) {
+        row.block(b, c);
+        for (int j = 0; j < Row::kChunks; ++j) _mm512_storeu_ps(dst + 16 * (b * Row::kChunks + static_cast<size_t>(j)), c[j]);
+    }
+}
+
+void decode_q8_0_rows(const uint8_t* w, size_t row_bytes, size_t n_rows, size_t n, size_t, float* dst) {
+    for (size_t r = 0; r < n_rows; ++r) decode_blocks(Q8_0Row{w + r * row_bytes}, n, dst + r * n);
+}
+
+// Split rows: per span, low nibbles are the first halves of its groups, high nibbles the second.
+template <bool Asym>
+void decode_q4s_rows(const uint8_t* w, size_t row_bytes, size_t n_rows, size_t n, size_t group, float* dst) {
+    const size_t n_groups = n / group, h = group / 2;
+    const __m128i mask = _mm_set1_epi8(0x0f);
+    for (size_t r = 0; r < n_rows; ++r) {
+        const uint8_t* codes = w + r * row_bytes;
+        const uint8_t* scales = codes + n / 2;
+        float* out = dst + r * n;
+        for (size_t g = 0; g < n_groups; ++g) {
+            const __m512 d = _mm512_set1_ps(scale_of(scales + 2 * g));
+            const __m512 m = Asym ? _mm512_set1_ps(scale_of(scales + 2 * n_groups + 2 * g)) : _mm512_set1_ps(-8.f * scale_of(scales + 2 * g));
+            for (size_t j = 0; j < h; j += 16) {
+                const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + g * h + j));
+                const __m512 lo = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(raw, mask)));
+                const __m512 hi = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(_mm_srli_epi16(raw, 4), mask)));
+                _mm512_storeu_ps(out + g * group + j, _mm512_fmadd_ps(d, lo, m));
+                _mm512_storeu_ps(out + g * group + h + j, _mm512_fmadd_ps(d, hi, m));
+            }
+        }
+    }
+}
+
+// R rows x T tokens, one accumulator per pair; n a multiple of 16 or not (masked tail).
+template <int R, int T>
+void gemm_tile(const float* w, size_t ldw, const float* x, size_t ldx, size_t n, float* y, size_t ldy) {
+    __m512 acc[R][T];
+    for (int r = 0; r < R; ++r)
+        for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+    size_t c = 0;
+    for (; c + 16 <= n; c += 16) {
+        __m512 xv[T];
+        for (int t = 0; t < T; ++t) xv[t] = _mm512_loadu_ps(x + t * ldx + c);
+        for (int r = 0; r < R; ++r) {
+            const __m512 wv = _mm512_loadu_ps(w + r * ldw + c);
+            for (int t = 0; t < T; ++t) acc[r][t] = _mm512_fmadd_ps(wv, xv[t], acc[r][t]);
+        }
+    }
+    if (c < n) {
+        const __mmask16 m = tail_mask(n - c);
+        __m512 xv[T];
+        for (int t = 0; t < T; ++t) xv[t] = _mm512_maskz_loadu_ps(m, x + t * ldx + c);
+        for (int r = 0; r < R; ++r) {
+            const __m512 wv = _mm512_maskz_loadu_ps(m, w + r * ldw + c);
+            for (int t = 0; t < T; ++t) acc[r][t] = _mm512_fmadd_ps(wv, xv[t], acc[r][t]);
+        }
+    }
+    for (int r = 0; r < R; ++r)
+        for (int t = 0; t < T; ++t) y[t * ldy + r] = hsum(acc[r][t]);
+}
+
+template <int R>
+void gemm_rows(const float* w, size_t ldw, const float* x, size_t ldx, size_t n_tok, size_t n, float* y, size_t ldy) {
+    size_t t = 0;
+    for (; t + 4 <= n_tok; t += 4) gemm_tile<R, 4>(w, ldw, x + t * ldx, ldx, n, y + t * ldy, ldy);
+    switch (n_tok - t) {
+    case 3: gemm_tile<R, 3>(w, ldw, x + t * ldx, ldx, n, y + t * ldy, ldy); break;
+    case 2: gemm_tile<R, 2>(w, ldw, x + t * ldx, ldx, n, y + t * ldy, ldy); break;
+    case 1: gemm_tile<R, 1>(w, ldw, x + t * ldx, ldx, n, y + t * ldy, ldy); break;
+    default: break;
+    }
+}
+
+void gemm_f32(const float* w, size_t ldw, size_t n_rows, const float* x, size_t ldx, size_t n_tok, size_t n, float* y,
+              size_t ldy) {
+    size_t r = 0;
+    for (; r + 4 <= n_rows; r += 4) gemm_rows<4>(w + r * ldw, ldw, x, ldx, n_tok, n, y + r, ldy);
+    switch (n_rows - r) {
+    case 3: gemm_rows<3>(w + r * ldw, ldw, x, ldx, n_tok, n, y + r, ldy); break;
+    case 2: gemm_rows<2>(w + r * ldw, ldw, x, ldx, n_tok, n, y + r, ldy); break;
+    case 1: gemm_rows<1>(w + r * ldw, ldw, x, ldx, n_tok, n, y + r, ldy); break;
+    default: break;
+    }
+}
+
 KernelTable make_table() {
     KernelTable t{Isa::Avx512, single<batch_f32>, single<batch_f16>, single<batch_bf16>, single<batch_q8_0>,
                   single<batch_q4_0>, to_f32, to_f16, axpy_f16, axpy_f32, single_q4g<false>, single_q4g<true>,
@@ -569,6 +663,11 @@ KernelTable make_table() {
     t.batch_q4ga_a8 = batch_q4_a8<true>;
     t.batch_q4s = batch_q4s<float>;
     t.batch_q4s_a8 = batch_q4s<int8_t>;
+    t.decode_f16_rows = decode_f16_rows;
+    t.decode_q8_0_rows = decode_q8_0_rows;
+    t.decode_q4s_rows = decode_q4s_rows<false>;
+    t.decode_q4sa_rows = decode_q4s_rows<true>;
+    t.gemm_f32 = gemm_f32;
     if (!cpu_features().avx512_vnni) {  // AVX-512 without VNNI: the AVX2 integer kernels
         const KernelTable& a = avx2_kernels();
         t.dot_i8 = a.dot_i8;

@@ -1,5 +1,6 @@
 #include "matmul.h"
 
+#include <algorithm>
 #include <type_traits>
 #include <vector>
 
@@ -34,6 +35,40 @@ KernelTable::DotBatchFn batch_for(const KernelTable& k, const WeightMatrix& w) {
 }
 
 thread_local const MatmulObserver* t_observer = nullptr;
+thread_local bool t_exact_batches = false;
+
+// Prompt products from this many tokens on decode each block of rows to f32 once and run the
+// register-blocked kernel (below it the row kernels are as fast).
+constexpr size_t kGemmMinTokens = 8;
+constexpr size_t kGemmRowBlock = 16;
+
+KernelTable::DecodeRowsFn decoder_for(const KernelTable& k, const WeightMatrix& w) {
+    switch (w.layout) {
+    case WeightLayout::Q4Split: return k.decode_q4s_rows;
+    case WeightLayout::Q4SplitAsym: return k.decode_q4sa_rows;
+    case WeightLayout::Ggml: return w.type == GgmlType::F16 ? k.decode_f16_rows : w.type == GgmlType::Q8_0 ? k.decode_q8_0_rows : nullptr;
+    default: return nullptr;
+    }
+}
+
+// Returns false when this matrix or ISA has no prompt path (the caller then uses the row kernels).
+bool matmul_prompt(const WeightMatrix& w, const float* x, size_t n, float* y, ThreadPool& pool) {
+    const KernelTable& k = active_kernels();
+    if (t_exact_batches || n < kGemmMinTokens || k.gemm_f32 == nullptr || w.int8_activations) return false;
+    const KernelTable::DecodeRowsFn decode = decoder_for(k, w);
+    if (decode == nullptr) return false;
+    const auto cols = static_cast<size_t>(w.cols), rows = static_cast<size_t>(w.rows);
+    pool.parallel_for(rows, [&](size_t r0, size_t r1) {
+        thread_local std::vector<float> block;  // this thread's decoded rows
+        block.resize(kGemmRowBlock * cols);
+        for (size_t r = r0; r < r1; r += kGemmRowBlock) {
+            const size_t nr = std::min(kGemmRowBlock, r1 - r);
+            decode(w.row(static_cast<int64_t>(r)), w.row_bytes, nr, cols, w.group, block.data());
+            k.gemm_f32(block.data(), cols, nr, x, cols, n, cols, y + r, rows);
+        }
+    });
+    return true;
+}
 
 // One input quantized to int8 per token.
 struct Int8Input {
@@ -165,6 +200,7 @@ bool int8_path(const WeightMatrix& w) {
 }
 
 void matmul_float(const WeightMatrix& w, const float* x, size_t n, float* y, ThreadPool& pool) {
+    if (matmul_prompt(w, x, n, y, pool)) return;
     const KernelTable& k = active_kernels();
     const size_t cols = static_cast<size_t>(w.cols);
     const size_t rows = static_cast<size_t>(w.rows);
@@ -191,6 +227,9 @@ void matmul_float(const WeightMatrix& w, const float* x, size_t n, float* y, Thr
 }  // namespace
 
 void set_matmul_observer(const MatmulObserver* observer) { t_observer = observer; }
+
+ExactBatchScope::ExactBatchScope() : previous_(t_exact_batches) { t_exact_batches = true; }
+ExactBatchScope::~ExactBatchScope() { t_exact_batches = previous_; }
 
 void weight_row_to_f32(const WeightMatrix& w, int64_t r, float* dst) { decode_weight_row(w, r, dst); }
 

@@ -18,6 +18,21 @@ void matmul(const WeightMatrix& w, const float* x, size_t n, float* y, ThreadPoo
 void matmul_shared_input(std::initializer_list<std::pair<const WeightMatrix*, float*>> products, const float* x,
                          size_t n, ThreadPool& pool);
 
+// Within this scope (on this thread) every product runs the row kernels whatever the number of
+// tokens, so n tokens give bit-identical outputs to n one-token products. Speculative
+// verification needs that; prompt evaluation does not, and from a few tokens on it uses a
+// register-blocked product that sums in another order (and is about twice as fast).
+class ExactBatchScope {
+public:
+    ExactBatchScope();
+    ~ExactBatchScope();
+    ExactBatchScope(const ExactBatchScope&) = delete;
+    ExactBatchScope& operator=(const ExactBatchScope&) = delete;
+
+private:
+    bool previous_;
+};
+
 // Copies row `r` of W (any loadable type or layout) into dst as floats (embedding lookup).
 void weight_row_to_f32(const WeightMatrix& w, int64_t r, float* dst);
 

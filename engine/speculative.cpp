@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "engine_error.h"
+#include "matmul.h"
 
 namespace q8 {
 
@@ -81,7 +82,12 @@ bool SpeculativeDecoder::step(const std::vector<int32_t>& history, std::vector<i
     std::vector<int32_t> batch{last};
     batch.insert(batch.end(), drafted.begin(), drafted.end());
     const int64_t base = target_.n_past();
-    if (!target_.eval(batch, true, cancel)) {
+    bool evaluated;
+    {
+        const ExactBatchScope exact;  // each drafted token scores exactly as in plain decoding
+        evaluated = target_.eval(batch, true, cancel);
+    }
+    if (!evaluated) {
         target_.truncate(base);
         return false;
     }

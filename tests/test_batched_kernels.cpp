@@ -292,6 +292,9 @@ private slots:
         }
     }
 
+    void prompt_path_matches_row_kernels_data();
+    void prompt_path_matches_row_kernels();
+
     // matmul over n tokens == n one-token matmuls, bit for bit, for every layout the loader makes.
     void matmul_independent_of_batch_data() {
         QTest::addColumn<int>("layout");
@@ -352,6 +355,7 @@ private slots:
             w.layout = asym ? q8::WeightLayout::Q4SplitAsym : q8::WeightLayout::Q4Split;
         }
         q8::ThreadPool pool(threads);
+        const q8::ExactBatchScope exact;  // what speculative verification runs under
         for (size_t n : {size_t{2}, size_t{5}, size_t{9}, size_t{17}}) {
             const std::vector<float> x = random_floats(n * cols, rng);
             std::vector<float> batched(n * rows);
@@ -368,6 +372,65 @@ private slots:
         }
     }
 };
+
+// Outside ExactBatchScope, prompts of 8+ tokens take the register-blocked path: same values up to
+// summation order, for every layout it serves (and odd row and column counts for the tails).
+void TestBatchedKernels::prompt_path_matches_row_kernels_data() {
+    QTest::addColumn<int>("layout");
+    QTest::addColumn<int>("type");
+    QTest::addColumn<int>("group");
+    QTest::addColumn<int>("cols");
+    QTest::addColumn<bool>("split");
+    using L = q8::WeightLayout;
+    using T = q8::GgmlType;
+    QTest::addRow("f16/odd") << int(L::Ggml) << int(T::F16) << 0 << 200 << false;
+    QTest::addRow("q8_0") << int(L::Ggml) << int(T::Q8_0) << 0 << 256 << false;
+    QTest::addRow("q4g32/split") << int(L::Q4Group) << int(T::F32) << 32 << 256 << true;
+    QTest::addRow("q4ga64/split") << int(L::Q4GroupAsym) << int(T::F32) << 64 << 384 << true;
+}
+
+void TestBatchedKernels::prompt_path_matches_row_kernels() {
+    QFETCH(int, layout);
+    QFETCH(int, type);
+    QFETCH(int, group);
+    QFETCH(int, cols);
+    QFETCH(bool, split);
+    constexpr int64_t rows = 50;  // not a multiple of the 16-row blocks or the 4-row tiles
+    std::mt19937 rng(5);
+    const std::vector<float> dense = random_floats(static_cast<size_t>(rows * cols), rng, 0.05f);
+    q8::WeightTarget target;
+    target.layout = static_cast<q8::WeightLayout>(layout);
+    target.type = static_cast<q8::GgmlType>(type);
+    target.group = static_cast<uint32_t>(group == 0 ? 32 : group);
+    q8::WeightMatrix w;
+    QVERIFY(q8::quantize_matrix(
+        rows, cols, [&](int64_t r, float* dst) { std::memcpy(dst, dense.data() + r * cols, size_t(cols) * sizeof(float)); }, target, w));
+    if (split) {
+        const bool asym = w.layout == q8::WeightLayout::Q4GroupAsym;
+        std::vector<uint8_t> packed(static_cast<size_t>(rows) * w.row_bytes);
+        for (int64_t r = 0; r < rows; ++r)
+            q8::quant::q4g_to_split(w.row(r), packed.data() + static_cast<size_t>(r) * w.row_bytes, size_t(cols), w.group, asym);
+        w.storage = std::move(packed);
+        w.data = w.storage.data();
+        w.layout = asym ? q8::WeightLayout::Q4SplitAsym : q8::WeightLayout::Q4Split;
+    }
+    for (int threads : {1, 2}) {
+        q8::ThreadPool pool(threads);
+        for (size_t n : {size_t{8}, size_t{13}, size_t{33}}) {
+            const std::vector<float> x = random_floats(n * size_t(cols), rng);
+            std::vector<float> fast(n * rows), exact(n * rows);
+            q8::matmul(w, x.data(), n, fast.data(), pool);
+            {
+                const q8::ExactBatchScope scope;
+                q8::matmul(w, x.data(), n, exact.data(), pool);
+            }
+            for (size_t i = 0; i < fast.size(); ++i) {
+                QVERIFY2(std::abs(fast[i] - exact[i]) <= 1e-5f * (1.f + std::abs(exact[i])),
+                         qPrintable(QStringLiteral("n %1, output %2: prompt path %3, row kernels %4").arg(n).arg(i).arg(fast[i]).arg(exact[i])));
+            }
+        }
+    }
+}
 
 QTEST_GUILESS_MAIN(TestBatchedKernels)
 #include "test_batched_kernels.moc"
