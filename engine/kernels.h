@@ -86,12 +86,6 @@ struct KernelTable {
                      float* y, size_t ldy) = nullptr;
 };
 
-// The portable Q4 split kernels (the scalar and AVX2 tables use them).
-void q4s_portable(const void* w, const float* xp, const float* sums, size_t ldx, size_t ld_sums, size_t n_tok,
-                  size_t n, size_t group, bool asym, float* y, size_t ldy);
-void q4s_a8_portable(const void* w, const int8_t* xp, const float* sums, size_t ldx, size_t ld_sums, size_t n_tok,
-                     size_t n, size_t group, bool asym, float* y, size_t ldy);
-
 const KernelTable& kernels_for(Isa isa);  // clamps to a table this build and CPU can run
 const KernelTable& active_kernels();      // for active_isa()
 

@@ -6,6 +6,7 @@
 #include "half.h"
 #include "kernels.h"
 #include "kernels_batch_loop.h"
+#include "formats.h"
 
 namespace q8 {
 
@@ -229,13 +230,87 @@ float dot_q4_a8(const void* wv, const int8_t* x, size_t n, size_t group) {
     return hsum(acc);
 }
 
+// ---- Q4 split rows (quant/formats.h), one token at a time; batches loop over tokens.
+
+// sum over groups of c_g * sums[g] (c: the row's f16 scales or minimums).
+float q4s_correction(const uint8_t* c, const float* sums, size_t n_groups) {
+    __m256 acc = _mm256_setzero_ps();
+    size_t g = 0;
+    for (; g + 8 <= n_groups; g += 8) acc = _mm256_fmadd_ps(load_f16(reinterpret_cast<const uint16_t*>(c) + g), _mm256_loadu_ps(sums + g), acc);
+    float s = hsum(acc);
+    for (; g < n_groups; ++g) s += f16_at(c + 2 * g) * sums[g];
+    return s;
+}
+
+// Where group g's first-half activations start in split order (the second half is 64 further).
+size_t q4s_group_offset(size_t g, size_t group) {
+    const size_t per_span = quant::kQ4SplitSpan / group;
+    return g / per_span * quant::kQ4SplitSpan + g % per_span * (group / 2);
+}
+
+// Codes are unsigned: the symmetric -8 and the asymmetric minimum enter through the group sums.
+float q4s_row_a8(const uint8_t* w, const int8_t* xp, const float* sums, size_t n, size_t group, bool asym) {
+    const size_t h = group / 2, n_groups = n / group;
+    const uint8_t* scales = w + n / 2;
+    const __m128i mask = _mm_set1_epi8(0x0f);
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc = _mm256_setzero_ps();
+    for (size_t g = 0; g < n_groups; ++g) {
+        const int8_t* lo = xp + q4s_group_offset(g, group);
+        __m256i isum = _mm256_setzero_si256();
+        for (size_t j = 0; j < h; j += 16) {
+            const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + g * h + j));
+            const __m256i q = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(raw, 4), mask), _mm_and_si128(raw, mask));
+            const __m256i xv = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(lo + 64 + j)),
+                                                _mm_loadu_si128(reinterpret_cast<const __m128i*>(lo + j)));
+            // codes (0..15) times int8: each pair sum is at most 2 * 15 * 127, exact in int16.
+            isum = _mm256_add_epi32(isum, _mm256_madd_epi16(_mm256_maddubs_epi16(q, xv), ones));
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(f16_at(scales + 2 * g)), _mm256_cvtepi32_ps(isum), acc);
+    }
+    const float corr = q4s_correction(asym ? scales + 2 * n_groups : scales, sums, n_groups);
+    return hsum(acc) + (asym ? 1.f : -8.f) * corr;
+}
+
+float q4s_row_f32(const uint8_t* w, const float* xp, const float* sums, size_t n, size_t group, bool asym) {
+    const size_t h = group / 2, n_groups = n / group;
+    const uint8_t* scales = w + n / 2;
+    const __m128i mask = _mm_set1_epi8(0x0f);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    for (size_t g = 0; g < n_groups; ++g) {
+        const float* lo = xp + q4s_group_offset(g, group);
+        const __m256 d = _mm256_set1_ps(f16_at(scales + 2 * g));
+        for (size_t j = 0; j < h; j += 16) {
+            const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + g * h + j));
+            const __m128i ql = _mm_and_si128(raw, mask), qh = _mm_and_si128(_mm_srli_epi16(raw, 4), mask);
+            const __m256 w0 = _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(ql)));
+            const __m256 w1 = _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(ql, 8))));
+            const __m256 w2 = _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(qh)));
+            const __m256 w3 = _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(qh, 8))));
+            acc0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(lo + j), acc0);
+            acc1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(lo + j + 8), acc1);
+            acc0 = _mm256_fmadd_ps(w2, _mm256_loadu_ps(lo + 64 + j), acc0);
+            acc1 = _mm256_fmadd_ps(w3, _mm256_loadu_ps(lo + 64 + j + 8), acc1);
+        }
+    }
+    const float corr = q4s_correction(asym ? scales + 2 * n_groups : scales, sums, n_groups);
+    return hsum(_mm256_add_ps(acc0, acc1)) + (asym ? 1.f : -8.f) * corr;
+}
+
+template <class T, float (*Row)(const uint8_t*, const T*, const float*, size_t, size_t, bool)>
+void q4s_batch(const void* w, const T* xp, const float* sums, size_t ldx, size_t ld_sums, size_t n_tok, size_t n,
+               size_t group, bool asym, float* y, size_t ldy) {
+    for (size_t t = 0; t < n_tok; ++t)
+        y[t * ldy] = Row(static_cast<const uint8_t*>(w), xp + t * ldx, sums + t * ld_sums, n, group, asym);
+}
+
 KernelTable make_table() {
     KernelTable t{Isa::Avx2, dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, to_f32, to_f16, axpy_f16, axpy_f32,
                   dot_q4g_t<false>, dot_q4g_t<true>, dot_i8, dot_q4_a8<false>, dot_q4_a8<true>};
     batch_loop::fill<dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, dot_q4g_t<false>, dot_q4g_t<true>, dot_i8,
                      dot_q4_a8<false>, dot_q4_a8<true>>(t);
-    t.batch_q4s = q4s_portable;
-    t.batch_q4s_a8 = q4s_a8_portable;
+    t.batch_q4s = q4s_batch<float, q4s_row_f32>;
+    t.batch_q4s_a8 = q4s_batch<int8_t, q4s_row_a8>;
     return t;
 }
 

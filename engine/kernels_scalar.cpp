@@ -150,29 +150,6 @@ float dot_q4_a8(const void* wv, const int8_t* x, size_t n, size_t group) {
     return s;
 }
 
-KernelTable make_table() {
-    KernelTable t{Isa::Scalar, dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, to_f32, to_f16, axpy_f16, axpy_f32,
-                  dot_q4g, dot_q4ga, dot_i8, dot_q4_a8<false>, dot_q4_a8<true>};
-    batch_loop::fill<dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, dot_q4g, dot_q4ga, dot_i8, dot_q4_a8<false>,
-                     dot_q4_a8<true>>(t);
-    t.batch_q4s = q4s_portable;
-    t.batch_q4s_a8 = q4s_a8_portable;
-    return t;
-}
-
-}  // namespace
-
-const KernelTable& scalar_kernels() {
-    static const KernelTable t = make_table();
-    return t;
-}
-
-}  // namespace q8
-
-namespace q8 {
-
-namespace {
-
 // One token against one split row: per group, the codes' dot product with the split-ordered
 // activations (exact in int32 for int8 activations), times the group scale, plus the group's
 // correction term (minimum, or -8 * scale for symmetric codes) times the group sum.
@@ -195,8 +172,6 @@ float q4s_row(const uint8_t* w, const T* xp, const float* sums, size_t n, size_t
     return acc;
 }
 
-}  // namespace
-
 void q4s_portable(const void* w, const float* xp, const float* sums, size_t ldx, size_t ld_sums, size_t n_tok,
                   size_t n, size_t group, bool asym, float* y, size_t ldy) {
     for (size_t t = 0; t < n_tok; ++t)
@@ -207,6 +182,23 @@ void q4s_a8_portable(const void* w, const int8_t* xp, const float* sums, size_t 
                      size_t n, size_t group, bool asym, float* y, size_t ldy) {
     for (size_t t = 0; t < n_tok; ++t)
         y[t * ldy] = q4s_row<int8_t, int32_t>(static_cast<const uint8_t*>(w), xp + t * ldx, sums + t * ld_sums, n, group, asym);
+}
+
+KernelTable make_table() {
+    KernelTable t{Isa::Scalar, dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, to_f32, to_f16, axpy_f16, axpy_f32,
+                  dot_q4g, dot_q4ga, dot_i8, dot_q4_a8<false>, dot_q4_a8<true>};
+    batch_loop::fill<dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, dot_q4g, dot_q4ga, dot_i8, dot_q4_a8<false>,
+                     dot_q4_a8<true>>(t);
+    t.batch_q4s = q4s_portable;
+    t.batch_q4s_a8 = q4s_a8_portable;
+    return t;
+}
+
+}  // namespace
+
+const KernelTable& scalar_kernels() {
+    static const KernelTable t = make_table();
+    return t;
 }
 
 }  // namespace q8
