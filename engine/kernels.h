@@ -84,6 +84,10 @@ struct KernelTable {
     DecodeRowsFn decode_q4sa_rows = nullptr;  // Q4SplitAsym
     void (*gemm_f32)(const float* w, size_t ldw, size_t n_rows, const float* x, size_t ldx, size_t n_tok, size_t n,
                      float* y, size_t ldy) = nullptr;
+
+    // One token's int8 activations, bit-identical to quant::quantize_activations_i8 (scale 0:
+    // per token, amax / 127) or quantize_activations_i8_static (scale > 0). Returns the scale.
+    float (*quantize_act_i8)(const float* x, int8_t* q, size_t n, float static_scale) = nullptr;
 };
 
 const KernelTable& kernels_for(Isa isa);  // clamps to a table this build and CPU can run

@@ -647,6 +647,38 @@ void gemm_f32(const float* w, size_t ldw, size_t n_rows, const float* x, size_t 
     }
 }
 
+// Same arithmetic as quant::quantize_activations_i8: the scale from the same float division, each
+// value multiplied by the same reciprocal, clamped to [-127, 127] and rounded half away from zero
+// (trunc plus one step when the exact remainder is at least a half).
+float quantize_act_i8(const float* x, int8_t* q, size_t n, float static_scale) {
+    float d = static_scale;
+    if (d <= 0.f) {
+        __m512 m = _mm512_setzero_ps();
+        size_t i = 0;
+        for (; i + 16 <= n; i += 16) m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_loadu_ps(x + i)));
+        if (i < n) m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_maskz_loadu_ps(tail_mask(n - i), x + i)));
+        d = _mm512_reduce_max_ps(m) / 127.f;
+    }
+    const float id = d != 0.f ? 1.f / d : 0.f;
+    const __m512 vid = _mm512_set1_ps(id), lo = _mm512_set1_ps(-127.f), hi = _mm512_set1_ps(127.f);
+    const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.f);
+    auto round16 = [&](__m512 v) {
+        v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+        const __m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+        const __mmask16 up = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_sub_ps(v, t)), half, _CMP_GE_OQ);
+        const __m512 step = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(one),
+                                                                _mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32(INT32_MIN))));
+        return _mm512_cvttps_epi32(_mm512_mask_add_ps(t, up, t, step));
+    };
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm_storeu_si128(reinterpret_cast<__m128i*>(q + i), _mm512_cvtsepi32_epi8(round16(_mm512_mul_ps(_mm512_loadu_ps(x + i), vid))));
+    if (i < n) {
+        const __mmask16 m = tail_mask(n - i);
+        _mm_mask_storeu_epi8(q + i, m, _mm512_cvtsepi32_epi8(round16(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), vid))));
+    }
+    return d;
+}
+
 KernelTable make_table() {
     KernelTable t{Isa::Avx512, single<batch_f32>, single<batch_f16>, single<batch_bf16>, single<batch_q8_0>,
                   single<batch_q4_0>, to_f32, to_f16, axpy_f16, axpy_f32, single_q4g<false>, single_q4g<true>,
@@ -668,6 +700,7 @@ KernelTable make_table() {
     t.decode_q4s_rows = decode_q4s_rows<false>;
     t.decode_q4sa_rows = decode_q4s_rows<true>;
     t.gemm_f32 = gemm_f32;
+    t.quantize_act_i8 = quantize_act_i8;
     if (!cpu_features().avx512_vnni) {  // AVX-512 without VNNI: the AVX2 integer kernels
         const KernelTable& a = avx2_kernels();
         t.dot_i8 = a.dot_i8;

@@ -28,6 +28,9 @@ void group_a8(const void* w, const int8_t* x, size_t ldx, size_t n_tok, size_t n
     for (size_t t = 0; t < n_tok; ++t) y[t * ldy] = Dot(w, x + t * ldx, n, g);
 }
 
+// The portable activation quantizer (quant/formats.h) in the table's signature.
+float quantize_act_i8(const float* x, int8_t* q, size_t n, float static_scale);
+
 // Fills every batched entry of `t` from its single-token entries.
 template <KernelTable::DotFn F32, KernelTable::DotFn F16, KernelTable::DotFn BF16, KernelTable::DotFn Q8,
           KernelTable::DotFn Q4, KernelTable::GroupDotFn Q4G, KernelTable::GroupDotFn Q4GA,
@@ -44,6 +47,7 @@ void fill(KernelTable& t) {
     t.batch_i8 = i8<I8>;
     t.batch_q4g_a8 = group_a8<Q4GA8>;
     t.batch_q4ga_a8 = group_a8<Q4GAA8>;
+    t.quantize_act_i8 = quantize_act_i8;
 }
 
 }  // namespace q8::batch_loop

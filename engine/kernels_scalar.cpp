@@ -184,6 +184,15 @@ void q4s_a8_portable(const void* w, const int8_t* xp, const float* sums, size_t 
         y[t * ldy] = q4s_row<int8_t, int32_t>(static_cast<const uint8_t*>(w), xp + t * ldx, sums + t * ld_sums, n, group, asym);
 }
 
+}  // namespace
+
+float batch_loop::quantize_act_i8(const float* x, int8_t* q, size_t n, float static_scale) {
+    return static_scale > 0.f ? quant::quantize_activations_i8_static(x, q, n, static_scale)
+                              : quant::quantize_activations_i8(x, q, n);
+}
+
+namespace {
+
 KernelTable make_table() {
     KernelTable t{Isa::Scalar, dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, to_f32, to_f16, axpy_f16, axpy_f32,
                   dot_q4g, dot_q4ga, dot_i8, dot_q4_a8<false>, dot_q4_a8<true>};

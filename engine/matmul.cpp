@@ -81,12 +81,9 @@ struct Int8Input {
 void quantize_input(const float* x, size_t n, size_t cols, float static_scale, Int8Input& out, ThreadPool& pool) {
     out.q.resize(n * cols);
     out.scale.resize(n);
+    const KernelTable& k = active_kernels();
     auto rows = [&](size_t t0, size_t t1) {
-        for (size_t t = t0; t < t1; ++t) {
-            out.scale[t] = static_scale > 0.f
-                               ? quant::quantize_activations_i8_static(x + t * cols, out.q.data() + t * cols, cols, static_scale)
-                               : quant::quantize_activations_i8(x + t * cols, out.q.data() + t * cols, cols);
-        }
+        for (size_t t = t0; t < t1; ++t) out.scale[t] = k.quantize_act_i8(x + t * cols, out.q.data() + t * cols, cols, static_scale);
     };
     if (n < 8) {
         rows(0, n);

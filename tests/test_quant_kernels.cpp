@@ -99,6 +99,31 @@ class TestQuantKernels : public QObject {
     Q_OBJECT
 
 private slots:
+    // Every ISA's activation quantizer equals the portable one (quant/formats.h) byte for byte and
+    // scale for scale: dynamic and static modes, lengths with vector tails, exact .5 ties,
+    // values beyond the clamp, an all-zero row.
+    void activation_quantizer_matches_portable() {
+        std::mt19937 rng(11);
+        std::normal_distribution<float> nd(0.f, 3.f);
+        for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
+            if (isa > q8::best_supported_isa()) continue;
+            const KernelTable& k = table_of(isa);
+            for (size_t n : {size_t{1}, size_t{15}, size_t{16}, size_t{33}, size_t{2048}, size_t{2051}}) {
+                for (float scale : {0.f, 1.f, 0.37f}) {
+                    std::vector<float> x(n);
+                    for (size_t i = 0; i < n; ++i) x[i] = i % 7 == 3 ? float(int(i % 301) - 150) + 0.5f : nd(rng);
+                    if (n == 33) std::fill(x.begin(), x.end(), 0.f);
+                    std::vector<int8_t> got(n), want(n);
+                    const float gs = k.quantize_act_i8(x.data(), got.data(), n, scale);
+                    const float ws = scale > 0.f ? q8::quant::quantize_activations_i8_static(x.data(), want.data(), n, scale)
+                                                 : q8::quant::quantize_activations_i8(x.data(), want.data(), n);
+                    QCOMPARE(gs, ws);
+                    QVERIFY2(got == want, qPrintable(QStringLiteral("isa %1, n %2, scale %3").arg(int(isa)).arg(n).arg(scale)));
+                }
+            }
+        }
+    }
+
     void group_dot_float_activations_data() {
         QTest::addColumn<int>("isa_i");
         for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
