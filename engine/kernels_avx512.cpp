@@ -488,32 +488,34 @@ void q4s_a8_tile(const uint8_t* w, const int8_t* xp, const float* sums, size_t l
     for (int t = 0; t < NT; ++t) y[t * ldy] = hsum(acc[t]) + k * q4s_correction(c, sums + t * ld_sums, n_groups);
 }
 
-// Float activations: 16 packed bytes of a span widen to 16 dwords; their low nibbles are chunk k of
-// the span's first half and their high nibbles chunk k of its second half, both in group
-// k / (G / 32) of the span.
+// Float activations: 16 packed bytes of a span widen to 16 dwords, and vpermps looks each nibble
+// up in a 16-entry table of the group's values (d * (q - 8), or d * q + m), since it reads only
+// the low four bits of each index: the low nibble directly, the high one after a shift. That
+// replaces mask, convert and scale per value. Low nibbles are chunk k of the span's first half,
+// high nibbles chunk k of its second half, both in group k / (G / 32) of the span.
 template <int G, int NT>
-void q4s_f32_tile(const uint8_t* w, const float* xp, const float* sums, size_t ldx, size_t ld_sums, size_t n, bool asym,
-                  float* y, size_t ldy) {
+void q4s_f32_tile(const uint8_t* w, const float* xp, size_t ldx, size_t n, bool asym, float* y, size_t ldy) {
+    constexpr int kGroups = 128 / G;  // per span
     const size_t n_groups = n / G;
     const uint8_t* scales = w + n / 2;
-    const __m128i mask = _mm_set1_epi8(0x0f);
+    const uint8_t* mins = scales + 2 * n_groups;
+    const __m512 codes = _mm512_set_ps(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    const __m512 centred = _mm512_sub_ps(codes, _mm512_set1_ps(8.f));
     __m512 acc[NT][4];
     for (int t = 0; t < NT; ++t)
         for (int j = 0; j < 4; ++j) acc[t][j] = _mm512_setzero_ps();
     for (size_t s = 0; s < n / 128; ++s) {
-        const uint8_t* sc = scales + 2 * (128 / G) * s;
-        __m512 d[4];
-        if constexpr (G == 32) {
-            const __m512 d4 = _mm512_castps128_ps512(_mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc))));
-            for (int k = 0; k < 4; ++k) d[k] = _mm512_permutexvar_ps(_mm512_set1_epi32(k), d4);
-        } else {
-            for (int k = 0; k < 4; ++k) d[k] = _mm512_set1_ps(scale_of(sc + 2 * (k / (G / 32))));
+        __m512 lut[kGroups];
+        for (int g = 0; g < kGroups; ++g) {
+            const size_t gi = kGroups * s + static_cast<size_t>(g);
+            const __m512 d = _mm512_set1_ps(scale_of(scales + 2 * gi));
+            lut[g] = asym ? _mm512_fmadd_ps(d, codes, _mm512_set1_ps(scale_of(mins + 2 * gi))) : _mm512_mul_ps(d, centred);
         }
         for (int k = 0; k < 4; ++k) {
-            const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 64 * s + 16 * k));
-            const __m128i qlo = _mm_and_si128(raw, mask), qhi = _mm_and_si128(_mm_srli_epi16(raw, 4), mask);
-            const __m512 wlo = _mm512_mul_ps(d[k], _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(qlo)));
-            const __m512 whi = _mm512_mul_ps(d[k], _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(qhi)));
+            const __m512i dw = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 64 * s + 16 * k)));
+            const __m512 table = lut[k / (4 / kGroups)];
+            const __m512 wlo = _mm512_permutexvar_ps(dw, table);
+            const __m512 whi = _mm512_permutexvar_ps(_mm512_srli_epi32(dw, 4), table);
             for (int t = 0; t < NT; ++t) {
                 const float* x = xp + t * ldx + 128 * s + 16 * k;
                 acc[t][k & 1] = _mm512_fmadd_ps(wlo, _mm512_loadu_ps(x), acc[t][k & 1]);
@@ -521,12 +523,8 @@ void q4s_f32_tile(const uint8_t* w, const float* xp, const float* sums, size_t l
             }
         }
     }
-    const uint8_t* c = asym ? scales + 2 * n_groups : scales;
-    const float kc = asym ? 1.f : -8.f;
-    for (int t = 0; t < NT; ++t) {
-        const float main = hsum(_mm512_add_ps(_mm512_add_ps(acc[t][0], acc[t][1]), _mm512_add_ps(acc[t][2], acc[t][3])));
-        y[t * ldy] = main + kc * q4s_correction(c, sums + t * ld_sums, n_groups);
-    }
+    for (int t = 0; t < NT; ++t)
+        y[t * ldy] = hsum(_mm512_add_ps(_mm512_add_ps(acc[t][0], acc[t][1]), _mm512_add_ps(acc[t][2], acc[t][3])));
 }
 
 // Float (W4A16) or int8 (W4A8) activations, per the element type.
@@ -540,7 +538,7 @@ void batch_q4s(const void* wv, const T* xp, const float* sums, size_t ldx, size_
         float* yt = y + t * ldy;
         auto tile = [&]<int G>() {
             if constexpr (std::is_same_v<T, float>) {
-                q4s_f32_tile<G, NT>(w, x, sm, ldx, ld_sums, n, asym, yt, ldy);
+                q4s_f32_tile<G, NT>(w, x, ldx, n, asym, yt, ldy);
             } else {
                 q4s_a8_tile<G, NT>(w, x, sm, ldx, ld_sums, n, asym, yt, ldy);
             }
