@@ -114,8 +114,21 @@ struct SplitInput {
     }
 };
 
+// Rows [r0, r1) of an int8-activation product with the row kernels.
+void int8_rows(const WeightMatrix& w, const Int8Input& in, size_t n, float* y, size_t r0, size_t r1) {
+    const KernelTable& k = active_kernels();
+    const auto cols = static_cast<size_t>(w.cols), rows = static_cast<size_t>(w.rows);
+    const bool i8 = w.layout == WeightLayout::I8Row;
+    const KernelTable::DotBatchA8Fn dot = i8 ? k.batch_i8 : w.layout == WeightLayout::Q4Group ? k.batch_q4g_a8 : k.batch_q4ga_a8;
+    for (size_t r = r0; r < r1; ++r) {
+        dot(w.row(static_cast<int64_t>(r)), in.q.data(), cols, n, cols, w.group, i8 ? w.row_sum[r] : 0, y + r, rows);
+        const float rs = i8 ? w.row_scale[r] : 1.f;
+        for (size_t t = 0; t < n; ++t) y[t * rows + r] = rs * y[t * rows + r] * in.scale[t];
+    }
+}
+
 // Same arithmetic as the row kernels (exact int32 sums, then row scale, then token scale), so the
-// result does not depend on which path ran.
+// result does not depend on which path ran; a range oneDNN refuses falls back to them.
 void matmul_i8_onednn(const WeightMatrix& w, const Int8Input& in, size_t n, float* y, ThreadPool& pool) {
     const auto cols = static_cast<size_t>(w.cols), rows = static_cast<size_t>(w.rows);
     thread_local std::vector<int32_t> acc_buffer;
@@ -123,7 +136,10 @@ void matmul_i8_onednn(const WeightMatrix& w, const Int8Input& in, size_t n, floa
     acc.resize(n * rows);
     pool.parallel_for(rows, [&](size_t r0, size_t r1) {
         const auto* wr = reinterpret_cast<const int8_t*>(w.row(static_cast<int64_t>(r0)));
-        onednn_gemm_s8s8s32(in.q.data(), n, wr, r1 - r0, cols, acc.data() + r0, rows);
+        if (!onednn_gemm_s8s8s32(in.q.data(), n, wr, r1 - r0, cols, acc.data() + r0, rows)) {
+            int8_rows(w, in, n, y, r0, r1);
+            return;
+        }
         for (size_t t = 0; t < n; ++t) {
             for (size_t r = r0; r < r1; ++r) y[t * rows + r] = w.row_scale[r] * static_cast<float>(acc[t * rows + r]) * in.scale[t];
         }
@@ -176,20 +192,7 @@ void matmul_int8(const WeightMatrix& w, const Int8Input& in, size_t n, float* y,
         matmul_i8_onednn(w, in, n, y, pool);
         return;
     }
-    const KernelTable& k = active_kernels();
-    const auto cols = static_cast<size_t>(w.cols);
-    const auto rows = static_cast<size_t>(w.rows);
-    const KernelTable::DotBatchA8Fn dot = w.layout == WeightLayout::I8Row       ? k.batch_i8
-                                          : w.layout == WeightLayout::Q4Group ? k.batch_q4g_a8
-                                                                              : k.batch_q4ga_a8;
-    pool.parallel_for(rows, [&](size_t r0, size_t r1) {
-        for (size_t r = r0; r < r1; ++r) {
-            const bool i8 = w.layout == WeightLayout::I8Row;
-            dot(w.row(static_cast<int64_t>(r)), in.q.data(), cols, n, cols, w.group, i8 ? w.row_sum[r] : 0, y + r, rows);
-            const float rs = i8 ? w.row_scale[r] : 1.f;
-            for (size_t t = 0; t < n; ++t) y[t * rows + r] = rs * y[t * rows + r] * in.scale[t];
-        }
-    });
+    pool.parallel_for(static_cast<size_t>(w.rows), [&](size_t r0, size_t r1) { int8_rows(w, in, n, y, r0, r1); });
 }
 
 bool int8_path(const WeightMatrix& w) {
