@@ -20,6 +20,7 @@ InferenceSession::InferenceSession(std::shared_ptr<const Model> model, const Ses
       n_ctx_(o.n_ctx > 0 ? o.n_ctx : std::min(model_->config.n_ctx_train, kDefaultMaxCtx)),
       n_batch_(std::max<int64_t>(1, o.n_batch)),
       n_layers_(o.n_layers > 0 ? std::min(o.n_layers, model_->config.n_layer) : model_->config.n_layer),
+      arithmetic_(o.prompt_arithmetic),
       pool_(o.n_threads > 0 ? o.n_threads : default_thread_count()),
       kv_(n_layers_, n_ctx_, model_->config.n_embd_kv(), o.kv_type),
       inv_freq_(rope_inv_freq(model_->config, model_->rope_freq_factors)) {
@@ -47,6 +48,7 @@ void InferenceSession::truncate(int64_t n) {
 }
 
 bool InferenceSession::eval(std::span<const int32_t> tokens, bool all_logits, const std::atomic<bool>* cancel) {
+    const BatchArithmeticScope arithmetic(arithmetic_);
     const ModelConfig& c = model_->config;
     if (tokens.empty()) throw EngineError("nothing to evaluate: the token list is empty");
     if (n_past() + static_cast<int64_t>(tokens.size()) > n_ctx_) {

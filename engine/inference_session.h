@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kv_cache.h"
+#include "matmul.h"
 #include "model.h"
 #include "thread_pool.h"
 
@@ -22,6 +23,9 @@ struct SessionOptions {
     // Run only the first n layers, then the final norm and head (0: all). A session over the same
     // model with fewer layers is a draft model that costs no extra memory (layer-skip drafting).
     int64_t n_layers = 0;
+    // Arithmetic of products over several tokens (matmul.h). F32 keeps prompt logits within float
+    // rounding of the reference; interactive generation asks for BF16, which is faster.
+    BatchArithmetic prompt_arithmetic = BatchArithmetic::F32;
 };
 
 class InferenceSession {
@@ -60,6 +64,7 @@ private:
     int64_t n_ctx_;
     int64_t n_batch_;
     int64_t n_layers_;
+    BatchArithmetic arithmetic_;
     ThreadPool pool_;
     KvCache kv_;
     std::vector<float> inv_freq_;

@@ -84,6 +84,9 @@ struct KernelTable {
     DecodeRowsFn decode_q4sa_rows = nullptr;  // Q4SplitAsym
     void (*gemm_f32)(const float* w, size_t ldw, size_t n_rows, const float* x, size_t ldx, size_t n_tok, size_t n,
                      float* y, size_t ldy) = nullptr;
+    // Round to nearest even, as half.h's f32_to_bf16 (the AVX512-BF16 instruction may flush
+    // denormal inputs to zero). Operands of the bf16 prompt path.
+    void (*f32_to_bf16)(const float* src, uint16_t* dst, size_t n) = nullptr;
 
     // One token's int8 activations, bit-identical to quant::quantize_activations_i8 (scale 0:
     // per token, amax / 127) or quantize_activations_i8_static (scale > 0). Returns the scale.

@@ -7,6 +7,7 @@
 
 #include "half.h"
 #include "kernels.h"
+#include "kernels_batch_loop.h"
 
 namespace q8 {
 
@@ -677,6 +678,15 @@ float quantize_act_i8(const float* x, int8_t* q, size_t n, float static_scale) {
     return d;
 }
 
+void f32_to_bf16_avx512(const float* src, uint16_t* dst, size_t n) {
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        const __m512bh v = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(src + i + 16), _mm512_loadu_ps(src + i));
+        _mm512_storeu_si512(dst + i, reinterpret_cast<const __m512i&>(v));
+    }
+    for (; i < n; ++i) dst[i] = f32_to_bf16(src[i]);
+}
+
 KernelTable make_table() {
     KernelTable t{Isa::Avx512, single<batch_f32>, single<batch_f16>, single<batch_bf16>, single<batch_q8_0>,
                   single<batch_q4_0>, to_f32, to_f16, axpy_f16, axpy_f32, single_q4g<false>, single_q4g<true>,
@@ -699,6 +709,7 @@ KernelTable make_table() {
     t.decode_q4sa_rows = decode_q4s_rows<true>;
     t.gemm_f32 = gemm_f32;
     t.quantize_act_i8 = quantize_act_i8;
+    t.f32_to_bf16 = cpu_features().avx512_bf16 ? f32_to_bf16_avx512 : batch_loop::f32_to_bf16_rows;
     if (!cpu_features().avx512_vnni) {  // AVX-512 without VNNI: the AVX2 integer kernels
         const KernelTable& a = avx2_kernels();
         t.dot_i8 = a.dot_i8;

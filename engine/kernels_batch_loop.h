@@ -2,6 +2,7 @@
 // Batched kernels for the paths without a dedicated one (scalar, AVX2): one single-token call per
 // token. The row stays in L1 between calls, so memory is still read once; only the decoding is
 // repeated. Bit-identical to the single-token kernels by construction.
+#include "half.h"
 #include "kernels.h"
 
 namespace q8::batch_loop {
@@ -31,6 +32,10 @@ void group_a8(const void* w, const int8_t* x, size_t ldx, size_t n_tok, size_t n
 // The portable activation quantizer (quant/formats.h) in the table's signature.
 float quantize_act_i8(const float* x, int8_t* q, size_t n, float static_scale);
 
+inline void f32_to_bf16_rows(const float* src, uint16_t* dst, size_t n) {
+    for (size_t i = 0; i < n; ++i) dst[i] = f32_to_bf16(src[i]);
+}
+
 // Fills every batched entry of `t` from its single-token entries.
 template <KernelTable::DotFn F32, KernelTable::DotFn F16, KernelTable::DotFn BF16, KernelTable::DotFn Q8,
           KernelTable::DotFn Q4, KernelTable::GroupDotFn Q4G, KernelTable::GroupDotFn Q4GA,
@@ -48,6 +53,7 @@ void fill(KernelTable& t) {
     t.batch_q4g_a8 = group_a8<Q4GA8>;
     t.batch_q4ga_a8 = group_a8<Q4GAA8>;
     t.quantize_act_i8 = quantize_act_i8;
+    t.f32_to_bf16 = f32_to_bf16_rows;
 }
 
 }  // namespace q8::batch_loop

@@ -18,19 +18,28 @@ void matmul(const WeightMatrix& w, const float* x, size_t n, float* y, ThreadPoo
 void matmul_shared_input(std::initializer_list<std::pair<const WeightMatrix*, float*>> products, const float* x,
                          size_t n, ThreadPool& pool);
 
-// Within this scope (on this thread) every product runs the row kernels whatever the number of
-// tokens, so n tokens give bit-identical outputs to n one-token products. Speculative
-// verification needs that; prompt evaluation does not, and from a few tokens on it uses a
-// register-blocked product that sums in another order (and is about twice as fast).
-class ExactBatchScope {
+// How products over several tokens are computed on this thread (one token always runs the row
+// kernels).
+//   Exact: the row kernels, so n tokens give bit-identical outputs to n one-token products.
+//          Speculative verification needs this.
+//   F32:   from 8 tokens, rows decoded to f32 once and a register-blocked product: the same values
+//          up to summation order, about twice as fast. The default.
+//   BF16:  from 16 tokens, operands rounded to bf16 with f32 accumulation, through oneDNN
+//          (AVX512-BF16, or AMX where present); falls back to F32 on CPUs without bf16 arithmetic.
+//          Interactive prompts use it; reference tests and perplexity keep F32.
+enum class BatchArithmetic { Exact, F32, BF16 };
+
+// Sets this thread's arithmetic while it lives. Exact, once set, is kept by inner scopes, so
+// verification stays exact whatever arithmetic the session asks for its prompts.
+class BatchArithmeticScope {
 public:
-    ExactBatchScope();
-    ~ExactBatchScope();
-    ExactBatchScope(const ExactBatchScope&) = delete;
-    ExactBatchScope& operator=(const ExactBatchScope&) = delete;
+    explicit BatchArithmeticScope(BatchArithmetic a);
+    ~BatchArithmeticScope();
+    BatchArithmeticScope(const BatchArithmeticScope&) = delete;
+    BatchArithmeticScope& operator=(const BatchArithmeticScope&) = delete;
 
 private:
-    bool previous_;
+    BatchArithmetic previous_;
 };
 
 // Copies row `r` of W (any loadable type or layout) into dst as floats (embedding lookup).

@@ -4,20 +4,21 @@
 
 #include <cstdlib>
 #include <dnnl.hpp>
-#include <omp.h>
 #include <map>
 #include <mutex>
+#include <omp.h>
 #include <tuple>
-
 
 namespace q8 {
 
 namespace {
 
+using dt = dnnl::memory::data_type;
+
 struct OneDnn {
     dnnl::engine engine{dnnl::engine::kind::cpu, 0};
     std::mutex mutex;  // guards the cache; executing a primitive is thread-safe
-    std::map<std::tuple<size_t, size_t, size_t, size_t>, dnnl::matmul> cache;  // executing one is thread-safe
+    std::map<std::tuple<dt, size_t, size_t, size_t, size_t>, dnnl::matmul> cache;
 };
 
 OneDnn& onednn() {
@@ -27,46 +28,52 @@ OneDnn& onednn() {
 
 dnnl::memory::dim dim(size_t v) { return static_cast<dnnl::memory::dim>(v); }
 
-}  // namespace
-
-bool onednn_gemm_s8s8s32(const int8_t* x, size_t m, const int8_t* w, size_t n, size_t k, int32_t* out, size_t ldo) noexcept {
+// out = x (m x k, row-major) times w^T, where w is n rows of k: the k x n matrix B in
+// column-major ("ba") form, so oneDNN reads the weights in place.
+bool gemm(dt in, dt acc, const void* x, size_t m, const void* w, size_t n, size_t k, void* out, size_t ldo) noexcept {
     thread_local const bool single_threaded = [] {
         omp_set_num_threads(1);  // oneDNN sizes its parallel regions from this thread's setting
         return true;
     }();
     (void)single_threaded;
-    using dt = dnnl::memory::data_type;
-    using tag = dnnl::memory::format_tag;
     try {
         OneDnn& d = onednn();
-        // Weights are [n][k] row-major, which is the k x n matrix B in column-major ("ba") form:
-        // oneDNN reads them in place, no reordered copy.
-        const dnnl::memory::desc a({dim(m), dim(k)}, dt::s8, tag::ab);
-        const dnnl::memory::desc b({dim(k), dim(n)}, dt::s8, tag::ba);
-        const dnnl::memory::desc c({dim(m), dim(n)}, dt::s32, dnnl::memory::dims{dim(ldo), 1});
+        const dnnl::memory::desc a({dim(m), dim(k)}, in, dnnl::memory::format_tag::ab);
+        const dnnl::memory::desc b({dim(k), dim(n)}, in, dnnl::memory::format_tag::ba);
+        const dnnl::memory::desc c({dim(m), dim(n)}, acc, dnnl::memory::dims{dim(ldo), 1});
         dnnl::matmul product;
         {
             std::lock_guard lock(d.mutex);
-            auto it = d.cache.find({m, n, k, ldo});
+            auto it = d.cache.find({in, m, n, k, ldo});
             if (it == d.cache.end()) {
                 const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a, b, c), d.engine);
-                spdlog::debug("oneDNN int8 matmul {}x{}x{}: {}", m, n, k, pd.impl_info_str());
-                it = d.cache.emplace(std::tuple{m, n, k, ldo}, dnnl::matmul(pd)).first;
+                spdlog::debug("oneDNN matmul {}x{}x{}: {}", m, n, k, pd.impl_info_str());
+                it = d.cache.emplace(std::tuple{in, m, n, k, ldo}, dnnl::matmul(pd)).first;
             }
             product = it->second;
         }
         dnnl::stream s(d.engine);
-        dnnl::memory am(a, d.engine, const_cast<int8_t*>(x));
-        dnnl::memory bm(b, d.engine, const_cast<int8_t*>(w));
+        dnnl::memory am(a, d.engine, const_cast<void*>(x));
+        dnnl::memory bm(b, d.engine, const_cast<void*>(w));
         dnnl::memory cm(c, d.engine, out);
         product.execute(s, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
         s.wait();
         return true;
     } catch (const std::exception& e) {
         static std::once_flag logged;
-        std::call_once(logged, [&] { spdlog::warn("oneDNN int8 product {}x{}x{} failed ({}); using our own kernels", m, n, k, e.what()); });
+        std::call_once(logged, [&] { spdlog::warn("oneDNN product {}x{}x{} failed ({}); using our own kernels", m, n, k, e.what()); });
         return false;
     }
+}
+
+}  // namespace
+
+bool onednn_gemm_s8s8s32(const int8_t* x, size_t m, const int8_t* w, size_t n, size_t k, int32_t* out, size_t ldo) noexcept {
+    return gemm(dt::s8, dt::s32, x, m, w, n, k, out, ldo);
+}
+
+bool onednn_gemm_bf16(const uint16_t* x, size_t m, const uint16_t* w, size_t n, size_t k, float* out, size_t ldo) noexcept {
+    return gemm(dt::bf16, dt::f32, x, m, w, n, k, out, ldo);
 }
 
 size_t onednn_min_tokens() {

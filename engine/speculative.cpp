@@ -84,7 +84,7 @@ bool SpeculativeDecoder::step(const std::vector<int32_t>& history, std::vector<i
     const int64_t base = target_.n_past();
     bool evaluated;
     {
-        const ExactBatchScope exact;  // each drafted token scores exactly as in plain decoding
+        const BatchArithmeticScope exact(BatchArithmetic::Exact);  // each drafted token scores as in plain decoding
         evaluated = target_.eval(batch, true, cancel);
     }
     if (!evaluated) {

@@ -292,6 +292,7 @@ private slots:
         }
     }
 
+    void bf16_prompt_path();
     void prompt_path_matches_row_kernels_data();
     void prompt_path_matches_row_kernels();
 
@@ -355,7 +356,7 @@ private slots:
             w.layout = asym ? q8::WeightLayout::Q4SplitAsym : q8::WeightLayout::Q4Split;
         }
         q8::ThreadPool pool(threads);
-        const q8::ExactBatchScope exact;  // what speculative verification runs under
+        const q8::BatchArithmeticScope exact(q8::BatchArithmetic::Exact);  // what speculative verification runs under
         for (size_t n : {size_t{2}, size_t{5}, size_t{9}, size_t{17}}) {
             const std::vector<float> x = random_floats(n * cols, rng);
             std::vector<float> batched(n * rows);
@@ -373,7 +374,7 @@ private slots:
     }
 };
 
-// Outside ExactBatchScope, prompts of 8+ tokens take the register-blocked path: same values up to
+// Outside an Exact scope, prompts of 8+ tokens take the register-blocked path: same values up to
 // summation order, for every layout it serves (and odd row and column counts for the tails).
 void TestBatchedKernels::prompt_path_matches_row_kernels_data() {
     QTest::addColumn<int>("layout");
@@ -421,7 +422,7 @@ void TestBatchedKernels::prompt_path_matches_row_kernels() {
             std::vector<float> fast(n * rows), exact(n * rows);
             q8::matmul(w, x.data(), n, fast.data(), pool);
             {
-                const q8::ExactBatchScope scope;
+                const q8::BatchArithmeticScope scope(q8::BatchArithmetic::Exact);
                 q8::matmul(w, x.data(), n, exact.data(), pool);
             }
             for (size_t i = 0; i < fast.size(); ++i) {
@@ -429,6 +430,54 @@ void TestBatchedKernels::prompt_path_matches_row_kernels() {
                          qPrintable(QStringLiteral("n %1, output %2: prompt path %3, row kernels %4").arg(n).arg(i).arg(fast[i]).arg(exact[i])));
             }
         }
+    }
+}
+
+// BF16 prompt products (oneDNN) against F32 ones: within bf16 rounding of both operands. On a CPU
+// without bf16 arithmetic BF16 falls back to F32, which must then match exactly. An Exact scope
+// around a BF16 one stays exact (what speculative verification relies on).
+void TestBatchedKernels::bf16_prompt_path() {
+    constexpr int64_t rows = 300, cols = 512;  // rows: two 128-row blocks and a partial one
+    std::mt19937 rng(8);
+    const std::vector<float> dense = random_floats(static_cast<size_t>(rows * cols), rng, 0.05f);
+    for (auto [layout, type] : {std::pair{q8::WeightLayout::Ggml, q8::GgmlType::F16}, {q8::WeightLayout::Ggml, q8::GgmlType::Q8_0}}) {
+        q8::WeightTarget target;
+        target.layout = layout;
+        target.type = type;
+        q8::WeightMatrix w;
+        QVERIFY(q8::quantize_matrix(
+            rows, cols, [&](int64_t r, float* dst) { std::memcpy(dst, dense.data() + r * cols, size_t(cols) * sizeof(float)); }, target, w));
+        q8::ThreadPool pool(2);
+        constexpr size_t n = 24;
+        const std::vector<float> x = random_floats(n * size_t(cols), rng);
+        std::vector<float> f32(n * rows), bf16(n * rows), exact(n * rows), one(rows);
+        {
+            const q8::BatchArithmeticScope s(q8::BatchArithmetic::F32);
+            q8::matmul(w, x.data(), n, f32.data(), pool);
+        }
+        {
+            const q8::BatchArithmeticScope s(q8::BatchArithmetic::BF16);
+            q8::matmul(w, x.data(), n, bf16.data(), pool);
+        }
+        {
+            const q8::BatchArithmeticScope outer(q8::BatchArithmetic::Exact);
+            const q8::BatchArithmeticScope inner(q8::BatchArithmetic::BF16);
+            q8::matmul(w, x.data(), n, exact.data(), pool);
+            q8::matmul(w, x.data() + (n - 1) * cols, 1, one.data(), pool);
+        }
+        const bool has_bf16 = q8::cpu_features().avx512_bf16 || (q8::cpu_features().amx_bf16 && q8::cpu_features().amx_permitted);
+        double err = 0, mag = 0;
+        for (size_t i = 0; i < f32.size(); ++i) {
+            err = std::max(err, double(std::abs(bf16[i] - f32[i])));
+            mag = std::max(mag, double(std::abs(f32[i])));
+        }
+        if (has_bf16) {
+            QVERIFY2(err > 0, "the bf16 path did not run");
+            QVERIFY2(err <= 2e-2 * mag, qPrintable(QStringLiteral("bf16 vs f32: max error %1, max value %2").arg(err).arg(mag)));
+        } else {
+            QCOMPARE(err, 0.0);
+        }
+        for (int64_t r = 0; r < rows; ++r) QVERIFY(same_bits(exact[(n - 1) * rows + size_t(r)], one[size_t(r)]));
     }
 }
 

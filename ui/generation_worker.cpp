@@ -13,7 +13,9 @@ void GenerationWorker::loadModel(const QString& path) {
     try {
         session_.reset();
         model_ = q8::load_model(path.toStdString());
-        session_ = std::make_unique<q8::InferenceSession>(model_);
+        q8::SessionOptions so;
+        so.prompt_arithmetic = q8::BatchArithmetic::BF16;  // interactive: the fastest prompt products
+        session_ = std::make_unique<q8::InferenceSession>(model_, so);
         const q8::ModelConfig& c = model_->config;
         emit modelLoaded(QString("%1 (%2, %3 layers, %4 MiB)")
                              .arg(QString::fromStdString(c.name), QString::fromStdString(c.arch_name))

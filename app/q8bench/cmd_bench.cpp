@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "prompt_arith_option.h"
 #include "draft_options.h"
 #include "cpu_features.h"
 #include "engine_error.h"
@@ -30,6 +31,7 @@ struct BenchOptions {
     int threads = 0;
     int reps = 3;
     size_t bandwidth_mib = 4096;
+    std::string prompt_arith = "bf16";
     bool json = false;
     DraftCliOptions draft;
     std::string prompt = "def fibonacci(n):\n";
@@ -81,6 +83,7 @@ void run(BenchOptions o) {
         so.n_threads = threads;
         so.n_ctx = std::max<int64_t>(o.n_prompt, 0) + o.n_gen + 64;
         so.n_batch = std::max(o.n_prompt, 1);
+        so.prompt_arithmetic = prompt_arithmetic(o.prompt_arith);
         q8::InferenceSession session(model, so);
 
         auto row = [&](const std::string& test, const std::vector<double>& ts) {
@@ -182,6 +185,7 @@ void add_bench_command(CLI::App& app) {
     cmd->add_option("-r,--repetitions", o->reps, "Repetitions of each test")->capture_default_str();
     cmd->add_option("--prompt", o->prompt, "Prompt text the tgN test continues")->capture_default_str();
     o->draft.add_to(cmd);
+    add_prompt_arith_option(cmd, o->prompt_arith);
     cmd->add_option("--bandwidth-mib", o->bandwidth_mib, "Buffer of the same-run bandwidth probe (the roofline), MiB")
         ->capture_default_str();
     cmd->add_flag("--json", o->json, "Print a JSON list of rows");

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "prompt_arith_option.h"
 #include "draft_options.h"
 #include "cpu_features.h"
 #include "generator.h"
@@ -34,6 +35,7 @@ struct GenerateOptions {
     QuantCliOptions quant;
     DraftCliOptions draft;
     std::string cache_dir;
+    std::string prompt_arith = "bf16";
 };
 
 nlohmann::json metrics_json(const q8::GenerationResult& r) {
@@ -67,6 +69,7 @@ void run(GenerateOptions o) {
     q8::SessionOptions so;
     so.n_threads = o.threads;
     so.n_ctx = o.ctx;
+    so.prompt_arithmetic = prompt_arithmetic(o.prompt_arith);
     q8::InferenceSession session(model, so);
 
     // Speculative when the configuration says +spec or a draft is named.
@@ -128,6 +131,7 @@ void add_generate_command(CLI::App& app) {
     cmd->add_option("--repeat-last-n", o->sampling.repeat_last_n, "Tokens the penalty looks back over")->capture_default_str();
     cmd->add_option("-s,--seed", o->sampling.seed, "Random seed")->capture_default_str();
     cmd->add_option("-t,--threads", o->threads, "Threads (0 = all cores)")->capture_default_str();
+    add_prompt_arith_option(cmd, o->prompt_arith);
     cmd->add_option("-c,--ctx", o->ctx, "Context size in tokens (0 = model's, at most 4096)")->capture_default_str();
     cmd->add_option("--stop", o->stops, "Stop string (repeatable)");
     cmd->add_option("--isa", o->isa, "Force a lower kernel path: scalar, avx2, avx512");
