@@ -272,6 +272,8 @@ private slots:
         QVERIFY(rows[1].toObject()["gbps"].toDouble() > 0);
         QVERIFY(rows[3].toObject().contains("acceptance_rate"));
         QVERIFY(rows[3].toObject().contains("mean_accepted"));
+        QVERIFY(rows[3].toObject()["verify_ms_per_step"].toDouble() > 0);
+        QVERIFY(rows[3].toObject().contains("draft_ms_per_step"));
     }
 
     void agreement_of_a_model_with_itself_is_total() {

@@ -136,12 +136,19 @@ void run(BenchOptions o) {
                 totals.steps += res.metrics.speculative.steps;
                 totals.drafted += res.metrics.speculative.drafted;
                 totals.accepted += res.metrics.speculative.accepted;
+                totals.draft_s += res.metrics.speculative.draft_s;
+                totals.verify_s += res.metrics.speculative.verify_s;
             }
             nlohmann::json r = row("tg" + std::to_string(o.n_gen), ts);
             const double gbps = stats(ts).mean * double(model->weight_bytes()) / 1e9;
             if (spec) {
                 r["acceptance_rate"] = totals.acceptance_rate();
                 r["mean_accepted"] = totals.mean_accepted();
+                // Where a step's time goes: drafting k tokens against verifying them in one pass.
+                if (totals.steps > 0) {
+                    r["draft_ms_per_step"] = 1e3 * totals.draft_s / double(totals.steps);
+                    r["verify_ms_per_step"] = 1e3 * totals.verify_s / double(totals.steps);
+                }
                 r["draft"] = draft->description;
             } else {
                 r["gbps"] = gbps;
