@@ -72,11 +72,11 @@ struct KernelTable {
     Q4SplitFn batch_q4s = nullptr;
     Q4SplitA8Fn batch_q4s_a8 = nullptr;
 
-    // Prompt evaluation with float activations: rows decoded to f32 once (decode_rows, nullptr
-    // when this ISA has no fast decoder for the layout), then a register-blocked product
-    // y[t * ldy + r] = w[r * ldw ..] . x[t * ldx ..] over a block of rows and all tokens. Its
-    // summation order differs from the row kernels', so it serves prompts, never verification.
-    // decode: rows [0, n_rows) of n values each, from `w` laid out as `layout_format` (see below).
+    // Prompt evaluation with float activations (matmul.h, BatchArithmetic): n_rows rows of n
+    // values, row_bytes apart from `w`, decoded to f32 into dst (nullptr when this ISA has no fast
+    // decoder for the layout); then a register-blocked product y[t * ldy + r] = w[r * ldw ..] .
+    // x[t * ldx ..] over a block of rows and all tokens. Its summation order differs from the row
+    // kernels', so it serves prompts, never verification.
     using DecodeRowsFn = void (*)(const uint8_t* w, size_t row_bytes, size_t n_rows, size_t n, size_t group, float* dst);
     DecodeRowsFn decode_f16_rows = nullptr;
     DecodeRowsFn decode_q8_0_rows = nullptr;
