@@ -421,9 +421,10 @@ float dot_q4_a8_vnni(const void* w, const int8_t* x, size_t n, size_t group) {
 }
 
 // Q4 split rows (quant/formats.h): one 64-byte load gives the 128 codes of a span, low nibbles
-// against the first 64 split-ordered activations, high nibbles against the next 64. Codes are
-// used unsigned; the symmetric -8 offset and the asymmetric minimum enter through the group sums
-// at the end (q4s_correction).
+// against the first 64 split-ordered activations, high nibbles against the next 64. With int8
+// activations the codes are used unsigned, and the symmetric -8 offset and the asymmetric minimum
+// enter through the group sums at the end (q4s_correction); with float activations each nibble is
+// looked up as its value (q4s_f32_tile).
 
 // Per-lane index of the group (within a span) a 32-bit lane of a span's dot product belongs to.
 template <int G>

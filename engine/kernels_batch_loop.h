@@ -1,7 +1,8 @@
 #pragma once
-// Batched kernels for the paths without a dedicated one (scalar, AVX2): one single-token call per
-// token. The row stays in L1 between calls, so memory is still read once; only the decoding is
-// repeated. Bit-identical to the single-token kernels by construction.
+// Table entries for the paths without a dedicated kernel (scalar, AVX2). Batched kernels: one
+// single-token call per token; the row stays in L1 between calls, so memory is still read once and
+// only the decoding is repeated, and results are bit-identical to the single-token kernels by
+// construction. Also the portable activation quantizer and bf16 conversion.
 #include "half.h"
 #include "kernels.h"
 

@@ -20,17 +20,23 @@ constexpr size_t kAlign = 64;  // each matrix starts on a cache line
 
 size_t round_up(size_t v, size_t a) { return (v + a - 1) / a * a; }
 
-// 4-bit matrices whose rows split into 128-value spans are repacked: codes apart from scales, so
-// the kernels read 128 codes in one load (quant/formats.h, "split").
-bool repack_q4(const WeightMatrix& w, uint8_t* dst) {
+// Copies w's bytes to dst. 4-bit matrices whose rows split into 128-value spans are repacked on
+// the way, codes apart from scales, so the kernels read 128 codes in one load (quant/formats.h,
+// "split"), and relabelled; a Q4_0 matrix keeps its type, so it is still named Q4_0.
+void place_matrix(WeightMatrix& w, uint8_t* dst) {
     const bool q4_0 = w.layout == WeightLayout::Ggml && w.type == GgmlType::Q4_0;
-    if (!q4_0 && w.layout != WeightLayout::Q4Group && w.layout != WeightLayout::Q4GroupAsym) return false;
+    const bool q4 = q4_0 || w.layout == WeightLayout::Q4Group || w.layout == WeightLayout::Q4GroupAsym;
     const size_t group = q4_0 ? 32 : w.group;
     const auto cols = static_cast<size_t>(w.cols);
-    if (!quant::q4_split_fits(cols, group)) return false;
+    if (!q4 || !quant::q4_split_fits(cols, group)) {
+        std::memcpy(dst, w.data, static_cast<size_t>(w.rows) * w.row_bytes);
+        return;
+    }
     const bool asym = w.layout == WeightLayout::Q4GroupAsym;
     for (int64_t r = 0; r < w.rows; ++r) quant::q4g_to_split(w.row(r), dst + static_cast<size_t>(r) * w.row_bytes, cols, group, asym);
-    return true;
+    w.group = static_cast<uint32_t>(group);
+    w.layout = asym ? WeightLayout::Q4SplitAsym : WeightLayout::Q4Split;
+    if (!q4_0) w.type = GgmlType::F32;
 }
 }  // namespace
 
@@ -88,13 +94,7 @@ void move_weights_to_arena(Model& m) {
     for (WeightMatrix* w : all) {
         const size_t n = static_cast<size_t>(w->rows) * w->row_bytes;
         uint8_t* dst = arena.data() + at;
-        if (repack_q4(*w, dst)) {
-            w->group = w->layout == WeightLayout::Ggml ? 32 : w->group;
-            w->layout = w->layout == WeightLayout::Q4GroupAsym ? WeightLayout::Q4SplitAsym : WeightLayout::Q4Split;
-            if (w->type != GgmlType::Q4_0) w->type = GgmlType::F32;
-        } else {
-            std::memcpy(dst, w->data, n);
-        }
+        place_matrix(*w, dst);
         const bool from_file = !file.empty() && w->data >= file.data() && w->data + n <= file.data() + file.size();
         if (from_file) m.file->map().release_pages(static_cast<size_t>(w->data - file.data()), n);
         w->data = dst;

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <stdexcept>
 #include <vector>
 
 #include "cpu_features.h"
@@ -77,6 +78,26 @@ std::vector<uint8_t> make_row(Fmt fmt, size_t n, size_t group, std::mt19937& rng
         break;
     }
     return out;
+}
+
+// A rows x cols matrix of `dense` in `target`; with `split`, repacked as the loader does for 4-bit
+// groups (weight_arena.cpp).
+q8::WeightMatrix make_matrix(int64_t rows, int64_t cols, const std::vector<float>& dense, const q8::WeightTarget& target,
+                             bool split = false) {
+    q8::WeightMatrix w;
+    const bool ok = q8::quantize_matrix(
+        rows, cols, [&](int64_t r, float* dst) { std::memcpy(dst, dense.data() + r * cols, size_t(cols) * sizeof(float)); }, target, w);
+    if (!ok) throw std::runtime_error("quantize_matrix stopped");
+    if (split) {
+        const bool asym = w.layout == q8::WeightLayout::Q4GroupAsym;
+        std::vector<uint8_t> packed(static_cast<size_t>(rows) * w.row_bytes);
+        for (int64_t r = 0; r < rows; ++r)
+            q8::quant::q4g_to_split(w.row(r), packed.data() + static_cast<size_t>(r) * w.row_bytes, size_t(cols), w.group, asym);
+        w.storage = std::move(packed);
+        w.data = w.storage.data();
+        w.layout = asym ? q8::WeightLayout::Q4SplitAsym : q8::WeightLayout::Q4Split;
+    }
+    return w;
 }
 
 KernelTable::DotBatchFn batch_of(const KernelTable& k, Fmt f) {
@@ -343,18 +364,7 @@ private slots:
         target.type = static_cast<q8::GgmlType>(type);
         target.group = static_cast<uint32_t>(group == 0 ? 32 : group);
         target.int8_activations = int8_act;
-        q8::WeightMatrix w;
-        QVERIFY(q8::quantize_matrix(
-            rows, cols, [&](int64_t r, float* dst) { std::memcpy(dst, dense.data() + r * cols, cols * sizeof(float)); }, target, w));
-        if (split) {  // as the loader repacks it (weight_arena.cpp)
-            const bool asym = w.layout == q8::WeightLayout::Q4GroupAsym;
-            std::vector<uint8_t> packed(static_cast<size_t>(rows) * w.row_bytes);
-            for (int64_t r = 0; r < rows; ++r)
-                q8::quant::q4g_to_split(w.row(r), packed.data() + static_cast<size_t>(r) * w.row_bytes, cols, w.group, asym);
-            w.storage = std::move(packed);
-            w.data = w.storage.data();
-            w.layout = asym ? q8::WeightLayout::Q4SplitAsym : q8::WeightLayout::Q4Split;
-        }
+        const q8::WeightMatrix w = make_matrix(rows, cols, dense, target, split);
         q8::ThreadPool pool(threads);
         const q8::BatchArithmeticScope exact(q8::BatchArithmetic::Exact);  // what speculative verification runs under
         for (size_t n : {size_t{2}, size_t{5}, size_t{9}, size_t{17}}) {
@@ -403,18 +413,7 @@ void TestBatchedKernels::prompt_path_matches_row_kernels() {
     target.layout = static_cast<q8::WeightLayout>(layout);
     target.type = static_cast<q8::GgmlType>(type);
     target.group = static_cast<uint32_t>(group == 0 ? 32 : group);
-    q8::WeightMatrix w;
-    QVERIFY(q8::quantize_matrix(
-        rows, cols, [&](int64_t r, float* dst) { std::memcpy(dst, dense.data() + r * cols, size_t(cols) * sizeof(float)); }, target, w));
-    if (split) {
-        const bool asym = w.layout == q8::WeightLayout::Q4GroupAsym;
-        std::vector<uint8_t> packed(static_cast<size_t>(rows) * w.row_bytes);
-        for (int64_t r = 0; r < rows; ++r)
-            q8::quant::q4g_to_split(w.row(r), packed.data() + static_cast<size_t>(r) * w.row_bytes, size_t(cols), w.group, asym);
-        w.storage = std::move(packed);
-        w.data = w.storage.data();
-        w.layout = asym ? q8::WeightLayout::Q4SplitAsym : q8::WeightLayout::Q4Split;
-    }
+    const q8::WeightMatrix w = make_matrix(rows, cols, dense, target, split);
     for (int threads : {1, 2}) {
         q8::ThreadPool pool(threads);
         for (size_t n : {size_t{8}, size_t{13}, size_t{33}}) {
@@ -444,9 +443,7 @@ void TestBatchedKernels::bf16_prompt_path() {
         q8::WeightTarget target;
         target.layout = layout;
         target.type = type;
-        q8::WeightMatrix w;
-        QVERIFY(q8::quantize_matrix(
-            rows, cols, [&](int64_t r, float* dst) { std::memcpy(dst, dense.data() + r * cols, size_t(cols) * sizeof(float)); }, target, w));
+        const q8::WeightMatrix w = make_matrix(rows, cols, dense, target);
         q8::ThreadPool pool(2);
         constexpr size_t n = 24;
         const std::vector<float> x = random_floats(n * size_t(cols), rng);
