@@ -1,8 +1,8 @@
 // q8chat: the desktop app. Opens the model named on the command line.
+#include <spdlog/spdlog.h>
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QSettings>
-#include <spdlog/spdlog.h>
 
 #include "builtin_models.h"
 #include "engine_error.h"
@@ -16,7 +16,8 @@ int main(int argc, char** argv) {
     QCommandLineParser parser;
     parser.setApplicationDescription("Chat with a GGUF model on the CPU");
     parser.addHelpOption();
-    parser.addPositionalArgument("model", "GGUF model file (default: the one opened last, else the built-in demo model)");
+    parser.addPositionalArgument("model",
+                                 "GGUF model file (default: the one opened last, else the built-in demo model)");
     parser.process(app);
     // The model named here, else the one opened last, else the built-in demo model.
     QString model = parser.positionalArguments().value(0);

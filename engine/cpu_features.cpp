@@ -43,11 +43,13 @@ bool request_amx_permission() {
     }
     if (syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, kXtileData) != 0) {
         const int err = errno;
-        spdlog::info("AMX: the kernel denied tile data permission (arch_prctl ARCH_REQ_XCOMP_PERM: {})", std::strerror(err));
+        spdlog::info("AMX: the kernel denied tile data permission (arch_prctl ARCH_REQ_XCOMP_PERM: {})",
+                     std::strerror(err));
         return false;
     }
     if (!tile_data_permitted()) {
-        spdlog::info("AMX: the kernel accepted the tile data request but does not report the permission; not using AMX");
+        spdlog::info(
+            "AMX: the kernel accepted the tile data request but does not report the permission; not using AMX");
         return false;
     }
     spdlog::info("AMX: tile data permission granted");
@@ -60,7 +62,8 @@ void detect_amx(CpuFeatures& f) {
         return;
     }
     if (!f.os_amx) {
-        spdlog::info("AMX: the CPU has it but the OS has not enabled tile state (XCR0 bits {} and {})", kXtileCfg, kXtileData);
+        spdlog::info("AMX: the CPU has it but the OS has not enabled tile state (XCR0 bits {} and {})", kXtileCfg,
+                     kXtileData);
         return;
     }
     f.amx_permitted = request_amx_permission();
@@ -186,7 +189,8 @@ std::string kernel_path_description() {
     if (isa != Isa::Avx512) return s;
     const CpuFeatures& f = cpu_features();
     std::string ext;
-    for (const auto& [on, name] : {std::pair{f.avx512_vnni, "vnni"}, {f.avx512_bf16, "bf16"}, {f.avx512_fp16, "fp16"}}) {
+    for (const auto& [on, name] :
+         {std::pair{f.avx512_vnni, "vnni"}, {f.avx512_bf16, "bf16"}, {f.avx512_fp16, "fp16"}}) {
         if (on) ext += (ext.empty() ? "" : ", ") + std::string(name);
     }
     return ext.empty() ? s : s + " (" + ext + ")";
@@ -195,7 +199,10 @@ std::string kernel_path_description() {
 std::string amx_description() {
     const CpuFeatures& f = cpu_features();
     if (!f.amx_tile) return "not present";
-    const std::string kinds = f.amx_int8 && f.amx_bf16 ? "int8+bf16" : f.amx_int8 ? "int8" : f.amx_bf16 ? "bf16" : "tiles only";
+    const std::string kinds = f.amx_int8 && f.amx_bf16 ? "int8+bf16"
+                              : f.amx_int8             ? "int8"
+                              : f.amx_bf16             ? "bf16"
+                                                       : "tiles only";
     if (!f.os_amx) return kinds + " (not enabled by the OS)";
     return kinds + (f.amx_permitted ? " (permitted)" : " (permission denied)");
 }

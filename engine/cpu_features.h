@@ -15,7 +15,7 @@ struct CpuFeatures {
     bool avx512f = false, avx512bw = false, avx512vl = false, avx512dq = false;
     bool avx512_vnni = false, avx512_bf16 = false, avx512_fp16 = false;
     bool amx_tile = false, amx_int8 = false, amx_bf16 = false;  // as CPUID reports them
-    bool os_avx = false, os_avx512 = false;  // XGETBV says the OS saves these registers
+    bool os_avx = false, os_avx512 = false;                     // XGETBV says the OS saves these registers
     bool os_amx = false;         // XCR0 enables tile configuration and tile data (bits 17, 18)
     bool amx_permitted = false;  // the kernel granted this process tile data (arch_prctl)
 };

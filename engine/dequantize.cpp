@@ -12,9 +12,7 @@ namespace q8 {
 namespace {
 
 // Block fields are little-endian and unaligned (Q8_0 blocks are 34 bytes, Q6_K 210).
-inline uint16_t load_u16(const uint8_t* p) {
-    return static_cast<uint16_t>(p[0] | (static_cast<unsigned>(p[1]) << 8));
-}
+inline uint16_t load_u16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (static_cast<unsigned>(p[1]) << 8)); }
 inline float load_f16(const uint8_t* p) { return f16_to_f32(load_u16(p)); }
 
 std::string type_label(GgmlType type) {
@@ -161,9 +159,8 @@ void dequantize_row(GgmlType type, const uint8_t* src, float* dst, size_t n_elem
         throw EngineError("cannot dequantize tensor type " + type_label(type) + ": unsupported");
     }
     if (n_elements % traits->block_elems != 0) {
-        throw EngineError("cannot dequantize " + std::to_string(n_elements) + " elements of " +
-                          type_label(type) + ": not a multiple of its block size " +
-                          std::to_string(traits->block_elems));
+        throw EngineError("cannot dequantize " + std::to_string(n_elements) + " elements of " + type_label(type) +
+                          ": not a multiple of its block size " + std::to_string(traits->block_elems));
     }
     if (n_elements == 0) return;
     const size_t n_blocks = n_elements / traits->block_elems;
@@ -190,14 +187,14 @@ std::vector<float> dequantize_tensor(const GgufTensorInfo& info) {
     }
     if (info.n_elements % traits->block_elems != 0) {
         throw EngineError("tensor '" + info.name + "': " + std::to_string(info.n_elements) +
-                          " elements is not a multiple of the " + std::string(traits->name) +
-                          " block size " + std::to_string(traits->block_elems));
+                          " elements is not a multiple of the " + std::string(traits->name) + " block size " +
+                          std::to_string(traits->block_elems));
     }
     const uint64_t need = info.n_elements / traits->block_elems * traits->block_bytes;
     if (info.n_bytes != need) {
         throw EngineError("tensor '" + info.name + "': " + std::to_string(info.n_bytes) + " bytes, but " +
-                          std::to_string(info.n_elements) + " elements of " + std::string(traits->name) +
-                          " take " + std::to_string(need));
+                          std::to_string(info.n_elements) + " elements of " + std::string(traits->name) + " take " +
+                          std::to_string(need));
     }
     if (info.n_elements != 0 && info.data == nullptr) {
         throw EngineError("tensor '" + info.name + "': no data");

@@ -117,7 +117,8 @@ GenerationResult generate(InferenceSession& session, const GenerationRequest& re
         if (last || full) shown += stops.push(detok.flush()) + stops.flush();
         emit(id, std::move(shown));
         if (last) {
-            return std::pair{StopReason::MaxTokens, "reached the limit of " + std::to_string(req.max_tokens) + " tokens"};
+            return std::pair{StopReason::MaxTokens,
+                             "reached the limit of " + std::to_string(req.max_tokens) + " tokens"};
         }
         if (full) {
             return std::pair{StopReason::ContextFull,

@@ -20,16 +20,16 @@ struct GenerationRequest {
     int64_t max_tokens = 256;
     SamplingParams sampling;
     std::vector<std::string> stop_strings;  // generation ends before the first one that appears
-    bool add_special = true;    // BOS (and EOS) as the vocabulary asks
-    bool parse_special = true;  // special-token text in the prompt becomes those tokens
+    bool add_special = true;                // BOS (and EOS) as the vocabulary asks
+    bool parse_special = true;              // special-token text in the prompt becomes those tokens
 };
 
 enum class StopReason { EndOfGeneration, StopString, MaxTokens, ContextFull, Cancelled };
 std::string_view stop_reason_name(StopReason r);
 
 struct GenerationMetrics {
-    int64_t prompt_tokens = 0;     // tokens of the prompt
-    int64_t reused_tokens = 0;     // of those, already in the cache from the previous request
+    int64_t prompt_tokens = 0;  // tokens of the prompt
+    int64_t reused_tokens = 0;  // of those, already in the cache from the previous request
     int64_t generated_tokens = 0;
     double time_to_first_token_s = 0;
     double prompt_tokens_per_s = 0;  // evaluated (not reused) prompt tokens per second
@@ -42,8 +42,8 @@ struct GenerationMetrics {
 
 struct TokenEvent {
     int32_t id = 0;
-    std::string text;  // complete UTF-8 released by this token (may be empty: held back)
-    int64_t index = 0; // 0 for the first generated token
+    std::string text;   // complete UTF-8 released by this token (may be empty: held back)
+    int64_t index = 0;  // 0 for the first generated token
     double elapsed_s = 0;
 };
 

@@ -41,8 +41,8 @@ struct TypeTraits {
 // Returns nullopt for a type number the format does not define (or we do not know).
 std::optional<TypeTraits> type_traits(uint32_t type);
 
-inline constexpr uint32_t kQK8_0 = 32;   // Q8_0: f16 d + 32 x int8
-inline constexpr uint32_t kQK4_0 = 32;   // Q4_0: f16 d + 16 bytes of nibbles
-inline constexpr uint32_t kQK_K = 256;   // K-quant super-block
+inline constexpr uint32_t kQK8_0 = 32;  // Q8_0: f16 d + 32 x int8
+inline constexpr uint32_t kQK4_0 = 32;  // Q4_0: f16 d + 16 bytes of nibbles
+inline constexpr uint32_t kQK_K = 256;  // K-quant super-block
 
 }  // namespace q8

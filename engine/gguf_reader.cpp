@@ -47,9 +47,9 @@ public:
 
     void need(uint64_t n, const std::string& field) const {
         if (n > remaining()) {
-            throw EngineError(file_.path() + ": truncated or corrupt: " + field + " needs " +
-                              std::to_string(n) + " bytes at offset " + std::to_string(pos_) +
-                              " but the file has " + std::to_string(remaining()) + " left");
+            throw EngineError(file_.path() + ": truncated or corrupt: " + field + " needs " + std::to_string(n) +
+                              " bytes at offset " + std::to_string(pos_) + " but the file has " +
+                              std::to_string(remaining()) + " left");
         }
     }
 
@@ -58,7 +58,6 @@ private:
     std::span<const uint8_t> bytes_;
     uint64_t pos_ = 0;
 };
-
 
 bool valid_value_type(uint32_t t) { return t <= static_cast<uint32_t>(GgufValueType::FLOAT64); }
 
@@ -88,15 +87,51 @@ void decode_scalar(GgufValueType t, const uint8_t* p, uint64_t& u, int64_t& i, d
         return v;
     };
     switch (t) {
-    case GgufValueType::UINT8: u = load(uint8_t{}); i = static_cast<int64_t>(u); f = double(u); break;
-    case GgufValueType::BOOL: u = load(uint8_t{}) != 0; i = static_cast<int64_t>(u); f = double(u); break;
-    case GgufValueType::INT8: i = load(int8_t{}); u = static_cast<uint64_t>(i); f = double(i); break;
-    case GgufValueType::UINT16: u = load(uint16_t{}); i = static_cast<int64_t>(u); f = double(u); break;
-    case GgufValueType::INT16: i = load(int16_t{}); u = static_cast<uint64_t>(i); f = double(i); break;
-    case GgufValueType::UINT32: u = load(uint32_t{}); i = static_cast<int64_t>(u); f = double(u); break;
-    case GgufValueType::INT32: i = load(int32_t{}); u = static_cast<uint64_t>(i); f = double(i); break;
-    case GgufValueType::UINT64: u = load(uint64_t{}); i = static_cast<int64_t>(u); f = double(u); break;
-    case GgufValueType::INT64: i = load(int64_t{}); u = static_cast<uint64_t>(i); f = double(i); break;
+    case GgufValueType::UINT8:
+        u = load(uint8_t{});
+        i = static_cast<int64_t>(u);
+        f = double(u);
+        break;
+    case GgufValueType::BOOL:
+        u = load(uint8_t{}) != 0;
+        i = static_cast<int64_t>(u);
+        f = double(u);
+        break;
+    case GgufValueType::INT8:
+        i = load(int8_t{});
+        u = static_cast<uint64_t>(i);
+        f = double(i);
+        break;
+    case GgufValueType::UINT16:
+        u = load(uint16_t{});
+        i = static_cast<int64_t>(u);
+        f = double(u);
+        break;
+    case GgufValueType::INT16:
+        i = load(int16_t{});
+        u = static_cast<uint64_t>(i);
+        f = double(i);
+        break;
+    case GgufValueType::UINT32:
+        u = load(uint32_t{});
+        i = static_cast<int64_t>(u);
+        f = double(u);
+        break;
+    case GgufValueType::INT32:
+        i = load(int32_t{});
+        u = static_cast<uint64_t>(i);
+        f = double(i);
+        break;
+    case GgufValueType::UINT64:
+        u = load(uint64_t{});
+        i = static_cast<int64_t>(u);
+        f = double(u);
+        break;
+    case GgufValueType::INT64:
+        i = load(int64_t{});
+        u = static_cast<uint64_t>(i);
+        f = double(i);
+        break;
     case GgufValueType::FLOAT32: f = load(float{}); break;
     case GgufValueType::FLOAT64: f = load(double{}); break;
     default: break;
@@ -190,8 +225,10 @@ GgufFile::GgufFile(const std::string& path) : map_(path) {
     const uint64_t n_kv = c.read<uint64_t>("metadata count");
     // Each key/value needs at least 8+1+4+1 bytes and each tensor info 8+1+4+8+4+8, so counts
     // beyond what the file could hold are refused before any allocation.
-    if (n_kv > c.remaining() / 13) fail("truncated or corrupt: metadata count " + std::to_string(n_kv) + " is larger than the file can hold");
-    if (n_tensors > c.remaining() / 33) fail("truncated or corrupt: tensor count " + std::to_string(n_tensors) + " is larger than the file can hold");
+    if (n_kv > c.remaining() / 13)
+        fail("truncated or corrupt: metadata count " + std::to_string(n_kv) + " is larger than the file can hold");
+    if (n_tensors > c.remaining() / 33)
+        fail("truncated or corrupt: tensor count " + std::to_string(n_tensors) + " is larger than the file can hold");
 
     key_order_.reserve(n_kv);
     for (uint64_t k = 0; k < n_kv; ++k) {
@@ -210,15 +247,20 @@ GgufFile::GgufFile(const std::string& path) : map_(path) {
             v.elem_type = static_cast<GgufValueType>(et);
             v.count = c.read<uint64_t>(kfield + " array length");
             if (v.elem_type == GgufValueType::STRING) {
-                if (v.count > c.remaining() / 8) fail("truncated or corrupt: " + kfield + " array length " + std::to_string(v.count) + " is larger than the file can hold");
+                if (v.count > c.remaining() / 8)
+                    fail("truncated or corrupt: " + kfield + " array length " + std::to_string(v.count) +
+                         " is larger than the file can hold");
                 v.strings.reserve(v.count);
                 for (uint64_t e = 0; e < v.count; ++e) v.strings.push_back(c.read_string(kfield + " element"));
             } else if (v.elem_type == GgufValueType::ARRAY) {
-                if (v.count > c.remaining() / 12) fail("truncated or corrupt: " + kfield + " array length " + std::to_string(v.count) + " is larger than the file can hold");
+                if (v.count > c.remaining() / 12)
+                    fail("truncated or corrupt: " + kfield + " array length " + std::to_string(v.count) +
+                         " is larger than the file can hold");
                 for (uint64_t e = 0; e < v.count; ++e) skip_array(c, kfield, 2);
             } else {
                 uint64_t nbytes = 0;
-                if (mul_overflows(v.count, gguf_scalar_size(v.elem_type), nbytes)) fail("truncated or corrupt: " + kfield + " array length overflows");
+                if (mul_overflows(v.count, gguf_scalar_size(v.elem_type), nbytes))
+                    fail("truncated or corrupt: " + kfield + " array length overflows");
                 v.elems = c.take(nbytes, kfield + " array data");
             }
         } else {
@@ -243,7 +285,8 @@ GgufFile::GgufFile(const std::string& path) : map_(path) {
         ti.name = std::string(c.read_string("tensor #" + std::to_string(t) + " name"));
         const std::string tfield = "tensor '" + ti.name + "'";
         ti.n_dims = c.read<uint32_t>(tfield + " dimension count");
-        if (ti.n_dims == 0 || ti.n_dims > kMaxDims) fail(tfield + " has " + std::to_string(ti.n_dims) + " dimensions (1 to 4 allowed)");
+        if (ti.n_dims == 0 || ti.n_dims > kMaxDims)
+            fail(tfield + " has " + std::to_string(ti.n_dims) + " dimensions (1 to 4 allowed)");
         ti.n_elements = 1;
         for (uint32_t d = 0; d < ti.n_dims; ++d) {
             ti.ne[d] = c.read<uint64_t>(tfield + " dimension");
@@ -262,7 +305,8 @@ GgufFile::GgufFile(const std::string& path) : map_(path) {
         }
         ti.n_bytes = ti.n_elements / traits->block_elems * traits->block_bytes;
         ti.offset = c.read<uint64_t>(tfield + " offset");
-        if (ti.offset % alignment_ != 0) fail(tfield + " offset " + std::to_string(ti.offset) + " is not aligned to " + std::to_string(alignment_));
+        if (ti.offset % alignment_ != 0)
+            fail(tfield + " offset " + std::to_string(ti.offset) + " is not aligned to " + std::to_string(alignment_));
         if (tensor_index_.count(ti.name) != 0) fail("duplicate tensor name '" + ti.name + "'");
         tensor_index_.emplace(ti.name, tensors_.size());
         tensors_.push_back(std::move(ti));
@@ -296,7 +340,8 @@ const GgufValue& GgufFile::require(std::string_view key) const {
 
 std::string GgufFile::get_string(std::string_view key) const {
     const GgufValue& v = require(key);
-    if (v.type != GgufValueType::STRING) fail("metadata '" + std::string(key) + "' should be a string, not " + std::string(gguf_type_name(v.type)));
+    if (v.type != GgufValueType::STRING)
+        fail("metadata '" + std::string(key) + "' should be a string, not " + std::string(gguf_type_name(v.type)));
     return std::string(v.str);
 }
 
@@ -356,7 +401,8 @@ std::span<const std::string_view> GgufFile::get_string_array(std::string_view ke
 
 std::vector<float> GgufFile::get_float_array(std::string_view key) const {
     const GgufValue& v = require(key);
-    if (v.type != GgufValueType::ARRAY || v.elems == nullptr) fail("metadata '" + std::string(key) + "' should be a numeric array");
+    if (v.type != GgufValueType::ARRAY || v.elems == nullptr)
+        fail("metadata '" + std::string(key) + "' should be a numeric array");
     std::vector<float> out(v.count);
     const uint64_t sz = gguf_scalar_size(v.elem_type);
     for (uint64_t e = 0; e < v.count; ++e) {
@@ -396,8 +442,7 @@ std::string GgufFile::value_to_string(const GgufValue& v) const {
         if (v.str.size() > 80) s.replace(77, 3, "...");
         return s;
     }
-    case GgufValueType::ARRAY:
-    {
+    case GgufValueType::ARRAY: {
         std::string s(1, '[');  // built by appending: GCC 12 warns falsely on literal + string
         s.append(gguf_type_name(v.elem_type)).append(" x ").append(std::to_string(v.count)).append("]");
         return s;

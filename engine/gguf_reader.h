@@ -40,13 +40,13 @@ uint64_t gguf_scalar_size(GgufValueType t);
 // validated and counted but their elements are not exposed (no known key uses them).
 struct GgufValue {
     GgufValueType type{};
-    uint64_t u = 0;          // unsigned integers and bool
-    int64_t i = 0;           // signed integers
-    double f = 0.0;          // floats
-    std::string_view str;    // STRING
-    GgufValueType elem_type{};  // ARRAY: element type
-    uint64_t count = 0;         // ARRAY: element count
-    const uint8_t* elems = nullptr;        // ARRAY of scalars
+    uint64_t u = 0;                         // unsigned integers and bool
+    int64_t i = 0;                          // signed integers
+    double f = 0.0;                         // floats
+    std::string_view str;                   // STRING
+    GgufValueType elem_type{};              // ARRAY: element type
+    uint64_t count = 0;                     // ARRAY: element count
+    const uint8_t* elems = nullptr;         // ARRAY of scalars
     std::vector<std::string_view> strings;  // ARRAY of STRING
 };
 
@@ -88,8 +88,8 @@ public:
     std::optional<double> opt_float(std::string_view key) const;
     std::optional<bool> opt_bool(std::string_view key) const;
     std::span<const std::string_view> get_string_array(std::string_view key) const;
-    std::vector<float> get_float_array(std::string_view key) const;   // any numeric element type
-    std::vector<int64_t> get_int_array(std::string_view key) const;   // any integer element type
+    std::vector<float> get_float_array(std::string_view key) const;  // any numeric element type
+    std::vector<int64_t> get_int_array(std::string_view key) const;  // any integer element type
 
     const std::vector<GgufTensorInfo>& tensors() const { return tensors_; }
     const GgufTensorInfo* find_tensor(std::string_view name) const;

@@ -40,7 +40,7 @@ inline uint16_t f32_to_f16(float f) {
     if (absx >= 0x477ff000u) {  // rounds to >= 65520: overflow
         return static_cast<uint16_t>(sign | 0x7c00u);
     }
-    if (absx < 0x38800000u) {  // below the smallest normal half: subnormal or zero
+    if (absx < 0x38800000u) {                                   // below the smallest normal half: subnormal or zero
         const float magic = std::bit_cast<float>(0x3f000000u);  // 0.5, forces rounding at 2^-24
         float v = std::bit_cast<float>(absx) + magic;
         return static_cast<uint16_t>(sign | (std::bit_cast<uint32_t>(v) - 0x3f000000u));

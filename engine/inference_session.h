@@ -16,9 +16,9 @@
 namespace q8 {
 
 struct SessionOptions {
-    int64_t n_ctx = 0;      // 0: the model's training context, capped at 4096
-    int n_threads = 0;      // 0: every core this process may use
-    int64_t n_batch = 64;   // prompt tokens evaluated per forward chunk
+    int64_t n_ctx = 0;     // 0: the model's training context, capped at 4096
+    int n_threads = 0;     // 0: every core this process may use
+    int64_t n_batch = 64;  // prompt tokens evaluated per forward chunk
     KvType kv_type = KvType::F16;
     // Run only the first n layers, then the final norm and head (0: all). A session over the same
     // model with fewer layers is a draft model that costs no extra memory (layer-skip drafting).

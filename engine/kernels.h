@@ -77,7 +77,8 @@ struct KernelTable {
     // decoder for the layout); then a register-blocked product y[t * ldy + r] = w[r * ldw ..] .
     // x[t * ldx ..] over a block of rows and all tokens. Its summation order differs from the row
     // kernels', so it serves prompts, never verification.
-    using DecodeRowsFn = void (*)(const uint8_t* w, size_t row_bytes, size_t n_rows, size_t n, size_t group, float* dst);
+    using DecodeRowsFn = void (*)(const uint8_t* w, size_t row_bytes, size_t n_rows, size_t n, size_t group,
+                                  float* dst);
     DecodeRowsFn decode_f16_rows = nullptr;
     DecodeRowsFn decode_q8_0_rows = nullptr;
     DecodeRowsFn decode_q4s_rows = nullptr;   // Q4Split (symmetric)

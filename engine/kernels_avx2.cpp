@@ -3,10 +3,10 @@
 
 #include <cstring>
 
+#include "formats.h"
 #include "half.h"
 #include "kernels.h"
 #include "kernels_batch_loop.h"
-#include "formats.h"
 
 namespace q8 {
 
@@ -97,9 +97,11 @@ float dot_q4_0(const void* wv, const float* x, size_t n) {
         const __m128i lo = _mm_sub_epi8(_mm_and_si128(raw, mask), eight);
         const __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(raw, 4), mask), eight);
         __m256 bs = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo)), _mm256_loadu_ps(x));
-        bs = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8))), _mm256_loadu_ps(x + 8), bs);
+        bs = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8))), _mm256_loadu_ps(x + 8),
+                             bs);
         bs = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi)), _mm256_loadu_ps(x + 16), bs);
-        bs = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8))), _mm256_loadu_ps(x + 24), bs);
+        bs = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8))), _mm256_loadu_ps(x + 24),
+                             bs);
         acc = _mm256_fmadd_ps(d, bs, acc);
     }
     return hsum(acc);
@@ -128,12 +130,12 @@ void axpy_f16(float a, const void* vv, float* y, size_t n) {
     for (; i < n; ++i) y[i] += a * f16_to_f32(v[i]);
 }
 
-
 void axpy_f32(float a, const void* vv, float* y, size_t n) {
     const auto* v = static_cast<const float*>(vv);
     const __m256 av = _mm256_set1_ps(a);
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, _mm256_loadu_ps(v + i), _mm256_loadu_ps(y + i)));
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, _mm256_loadu_ps(v + i), _mm256_loadu_ps(y + i)));
     for (; i < n; ++i) y[i] += a * v[i];
 }
 
@@ -146,7 +148,8 @@ float f16_at(const uint8_t* p) {
 // Adds 16 nibble codes (minus `bias`) times 16 floats of x to acc, as 8-lane halves.
 __m256 fma_codes16(__m128i codes, const float* x, __m256 acc) {
     acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(codes)), _mm256_loadu_ps(x), acc);
-    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(codes, 8))), _mm256_loadu_ps(x + 8), acc);
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(codes, 8))), _mm256_loadu_ps(x + 8),
+                           acc);
 }
 
 // Q4G / Q4GA with float activations: each 16-byte chunk c of a group holds elements 16c.. (low
@@ -167,7 +170,8 @@ float dot_q4g_t(const void* wv, const float* x, size_t n, size_t group) {
             bs = fma_codes16(hi, x + h + 16 * c, bs);
             if (Asym) {
                 xs = _mm256_add_ps(xs, _mm256_add_ps(_mm256_loadu_ps(x + 16 * c), _mm256_loadu_ps(x + 16 * c + 8)));
-                xs = _mm256_add_ps(xs, _mm256_add_ps(_mm256_loadu_ps(x + h + 16 * c), _mm256_loadu_ps(x + h + 16 * c + 8)));
+                xs = _mm256_add_ps(xs,
+                                   _mm256_add_ps(_mm256_loadu_ps(x + h + 16 * c), _mm256_loadu_ps(x + h + 16 * c + 8)));
             }
         }
         acc = _mm256_fmadd_ps(_mm256_set1_ps(f16_at(w)), bs, acc);
@@ -236,7 +240,8 @@ float dot_q4_a8(const void* wv, const int8_t* x, size_t n, size_t group) {
 float q4s_correction(const uint8_t* c, const float* sums, size_t n_groups) {
     __m256 acc = _mm256_setzero_ps();
     size_t g = 0;
-    for (; g + 8 <= n_groups; g += 8) acc = _mm256_fmadd_ps(load_f16(reinterpret_cast<const uint16_t*>(c) + g), _mm256_loadu_ps(sums + g), acc);
+    for (; g + 8 <= n_groups; g += 8)
+        acc = _mm256_fmadd_ps(load_f16(reinterpret_cast<const uint16_t*>(c) + g), _mm256_loadu_ps(sums + g), acc);
     float s = hsum(acc);
     for (; g < n_groups; ++g) s += f16_at(c + 2 * g) * sums[g];
     return s;
@@ -305,8 +310,9 @@ void q4s_batch(const void* w, const T* xp, const float* sums, size_t ldx, size_t
 }
 
 KernelTable make_table() {
-    KernelTable t{Isa::Avx2, dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, to_f32, to_f16, axpy_f16, axpy_f32,
-                  dot_q4g_t<false>, dot_q4g_t<true>, dot_i8, dot_q4_a8<false>, dot_q4_a8<true>};
+    KernelTable t{Isa::Avx2,        dot_f32,         dot_f16, dot_bf16,         dot_q8_0,
+                  dot_q4_0,         to_f32,          to_f16,  axpy_f16,         axpy_f32,
+                  dot_q4g_t<false>, dot_q4g_t<true>, dot_i8,  dot_q4_a8<false>, dot_q4_a8<true>};
     batch_loop::fill<dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, dot_q4g_t<false>, dot_q4g_t<true>, dot_i8,
                      dot_q4_a8<false>, dot_q4_a8<true>>(t);
     t.batch_q4s = q4s_batch<float, q4s_row_f32>;

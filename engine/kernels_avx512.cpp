@@ -22,8 +22,8 @@ __m512 load_bf16(const uint16_t* p) {
 
 // Our own horizontal sum: GCC 12's _mm512_reduce_add_ps trips -Wuninitialized inside its header.
 float hsum(__m512 v) {
-    const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v),
-                                   _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+    const __m256 h =
+        _mm256_add_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
@@ -230,12 +230,12 @@ void axpy_f16(float a, const void* vv, float* y, size_t n) {
     for (; i < n; ++i) y[i] += a * f16_to_f32(v[i]);
 }
 
-
 void axpy_f32(float a, const void* vv, float* y, size_t n) {
     const auto* v = static_cast<const float*>(vv);
     const __m512 av = _mm512_set1_ps(a);
     size_t i = 0;
-    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_fmadd_ps(av, _mm512_loadu_ps(v + i), _mm512_loadu_ps(y + i)));
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(y + i, _mm512_fmadd_ps(av, _mm512_loadu_ps(v + i), _mm512_loadu_ps(y + i)));
     for (; i < n; ++i) y[i] += a * v[i];
 }
 
@@ -288,7 +288,8 @@ void i8_tile(const int8_t* w, const int8_t* x, size_t ldx, size_t n, int32_t w_s
         // Masked-off weights load as 0, so their (0x80-flipped) activations contribute nothing.
         const __m512i wm = _mm512_maskz_loadu_epi8(m, w + i);
         for (int t = 0; t < NT; ++t)
-            a[t][0] = _mm512_dpbusd_epi32(a[t][0], _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, x + t * ldx + i), flip), wm);
+            a[t][0] =
+                _mm512_dpbusd_epi32(a[t][0], _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, x + t * ldx + i), flip), wm);
     }
     for (int t = 0; t < NT; ++t) out[t] = hsum_i32(_mm512_add_epi32(a[t][0], a[t][1])) - 128 * w_sum;
 }
@@ -332,8 +333,9 @@ void q4_a8_g32_tile(const uint8_t* w, const int8_t* x, size_t ldx, size_t n_grou
         const __m256i q1 = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(r1, 4), mask), _mm_and_si128(r1, mask));
         const __m512i q = _mm512_inserti64x4(_mm512_castsi256_si512(q0), q1, 1);
         const __m512 d = _mm512_insertf32x8(_mm512_set1_ps(scale_of(w)), _mm256_set1_ps(scale_of(w + bb)), 1);
-        const __m512 m = Asym ? _mm512_insertf32x8(_mm512_set1_ps(scale_of(w + 2)), _mm256_set1_ps(scale_of(w + bb + 2)), 1)
-                              : _mm512_setzero_ps();
+        const __m512 m =
+            Asym ? _mm512_insertf32x8(_mm512_set1_ps(scale_of(w + 2)), _mm256_set1_ps(scale_of(w + bb + 2)), 1)
+                 : _mm512_setzero_ps();
         for (int t = 0; t < NT; ++t) {
             const __m512i xv = _mm512_loadu_si512(x + t * ldx + 32 * b);
             const __m512i qx = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q, xv);
@@ -357,8 +359,9 @@ void q4_a8_g32_tile(const uint8_t* w, const int8_t* x, size_t ldx, size_t n_grou
                 acc256[t] = _mm256_fmadd_ps(_mm256_set1_ps(scale_of(w)), _mm256_cvtepi32_ps(qx), acc256[t]);
                 acc256[t] = _mm256_fmadd_ps(_mm256_set1_ps(scale_of(w + 2)), _mm256_cvtepi32_ps(sx), acc256[t]);
             } else {
-                acc256[t] = _mm256_fmadd_ps(_mm256_set1_ps(scale_of(w)),
-                                            _mm256_cvtepi32_ps(_mm256_sub_epi32(qx, _mm256_slli_epi32(sx, 3))), acc256[t]);
+                acc256[t] =
+                    _mm256_fmadd_ps(_mm256_set1_ps(scale_of(w)),
+                                    _mm256_cvtepi32_ps(_mm256_sub_epi32(qx, _mm256_slli_epi32(sx, 3))), acc256[t]);
             }
         }
     }
@@ -393,7 +396,8 @@ void q4_a8_tile(const uint8_t* w, const int8_t* x, size_t ldx, size_t n, size_t 
                 acc[t] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(qx[t]), acc[t]);
                 acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(scale_of(w + 2)), _mm256_cvtepi32_ps(sx[t]), acc[t]);
             } else {
-                acc[t] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(_mm256_sub_epi32(qx[t], _mm256_slli_epi32(sx[t], 3))), acc[t]);
+                acc[t] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(_mm256_sub_epi32(qx[t], _mm256_slli_epi32(sx[t], 3))),
+                                         acc[t]);
             }
         }
     }
@@ -429,7 +433,9 @@ float dot_q4_a8_vnni(const void* w, const int8_t* x, size_t n, size_t group) {
 // Per-lane index of the group (within a span) a 32-bit lane of a span's dot product belongs to.
 template <int G>
 __m512i span_lane_groups() {
-    return _mm512_srli_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), G == 32 ? 2 : G == 64 ? 3 : 4);
+    return _mm512_srli_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), G == 32   ? 2
+                                                                                                     : G == 64 ? 3
+                                                                                                               : 4);
 }
 
 // The scales of span s's groups, one per 32-bit lane of its dot product.
@@ -456,7 +462,8 @@ __m512 span_lane_scales(const uint8_t* scales, size_t s, __m512i lane_groups) {
 float q4s_correction(const uint8_t* c, const float* sums, size_t n_groups) {
     __m512 acc = _mm512_setzero_ps();
     size_t g = 0;
-    for (; g + 16 <= n_groups; g += 16) acc = _mm512_fmadd_ps(load_f16(reinterpret_cast<const uint16_t*>(c) + g), _mm512_loadu_ps(sums + g), acc);
+    for (; g + 16 <= n_groups; g += 16)
+        acc = _mm512_fmadd_ps(load_f16(reinterpret_cast<const uint16_t*>(c) + g), _mm512_loadu_ps(sums + g), acc);
     if (g < n_groups) {
         const __mmask16 m = tail_mask(n_groups - g);
         const __m512 cv = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, reinterpret_cast<const uint16_t*>(c) + g));
@@ -511,10 +518,12 @@ void q4s_f32_tile(const uint8_t* w, const float* xp, size_t ldx, size_t n, bool 
         for (int g = 0; g < kGroups; ++g) {
             const size_t gi = kGroups * s + static_cast<size_t>(g);
             const __m512 d = _mm512_set1_ps(scale_of(scales + 2 * gi));
-            lut[g] = asym ? _mm512_fmadd_ps(d, codes, _mm512_set1_ps(scale_of(mins + 2 * gi))) : _mm512_mul_ps(d, centred);
+            lut[g] =
+                asym ? _mm512_fmadd_ps(d, codes, _mm512_set1_ps(scale_of(mins + 2 * gi))) : _mm512_mul_ps(d, centred);
         }
         for (int k = 0; k < 4; ++k) {
-            const __m512i dw = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 64 * s + 16 * k)));
+            const __m512i dw =
+                _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 64 * s + 16 * k)));
             const __m512 table = lut[k / (4 / kGroups)];
             const __m512 wlo = _mm512_permutexvar_ps(dw, table);
             const __m512 whi = _mm512_permutexvar_ps(_mm512_srli_epi32(dw, 4), table);
@@ -564,7 +573,8 @@ void decode_blocks(const Row& row, size_t n, float* dst) {
     __m512 c[Row::kChunks];
     for (size_t b = 0; b < n / (16 * Row::kChunks); ++b) {
         row.block(b, c);
-        for (int j = 0; j < Row::kChunks; ++j) _mm512_storeu_ps(dst + 16 * (b * Row::kChunks + static_cast<size_t>(j)), c[j]);
+        for (int j = 0; j < Row::kChunks; ++j)
+            _mm512_storeu_ps(dst + 16 * (b * Row::kChunks + static_cast<size_t>(j)), c[j]);
     }
 }
 
@@ -583,7 +593,8 @@ void decode_q4s_rows(const uint8_t* w, size_t row_bytes, size_t n_rows, size_t n
         float* out = dst + r * n;
         for (size_t g = 0; g < n_groups; ++g) {
             const __m512 d = _mm512_set1_ps(scale_of(scales + 2 * g));
-            const __m512 m = Asym ? _mm512_set1_ps(scale_of(scales + 2 * n_groups + 2 * g)) : _mm512_set1_ps(-8.f * scale_of(scales + 2 * g));
+            const __m512 m = Asym ? _mm512_set1_ps(scale_of(scales + 2 * n_groups + 2 * g))
+                                  : _mm512_set1_ps(-8.f * scale_of(scales + 2 * g));
             for (size_t j = 0; j < h; j += 16) {
                 const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + g * h + j));
                 const __m512 lo = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(raw, mask)));
@@ -666,15 +677,18 @@ float quantize_act_i8(const float* x, int8_t* q, size_t n, float static_scale) {
         v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
         const __m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
         const __mmask16 up = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_sub_ps(v, t)), half, _CMP_GE_OQ);
-        const __m512 step = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(one),
-                                                                _mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32(INT32_MIN))));
+        const __m512 step = _mm512_castsi512_ps(_mm512_or_si512(
+            _mm512_castps_si512(one), _mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32(INT32_MIN))));
         return _mm512_cvttps_epi32(_mm512_mask_add_ps(t, up, t, step));
     };
     size_t i = 0;
-    for (; i + 16 <= n; i += 16) _mm_storeu_si128(reinterpret_cast<__m128i*>(q + i), _mm512_cvtsepi32_epi8(round16(_mm512_mul_ps(_mm512_loadu_ps(x + i), vid))));
+    for (; i + 16 <= n; i += 16)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(q + i),
+                         _mm512_cvtsepi32_epi8(round16(_mm512_mul_ps(_mm512_loadu_ps(x + i), vid))));
     if (i < n) {
         const __mmask16 m = tail_mask(n - i);
-        _mm_mask_storeu_epi8(q + i, m, _mm512_cvtsepi32_epi8(round16(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), vid))));
+        _mm_mask_storeu_epi8(q + i, m,
+                             _mm512_cvtsepi32_epi8(round16(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), vid))));
     }
     return d;
 }
@@ -689,9 +703,21 @@ void f32_to_bf16_avx512(const float* src, uint16_t* dst, size_t n) {
 }
 
 KernelTable make_table() {
-    KernelTable t{Isa::Avx512, single<batch_f32>, single<batch_f16>, single<batch_bf16>, single<batch_q8_0>,
-                  single<batch_q4_0>, to_f32, to_f16, axpy_f16, axpy_f32, single_q4g<false>, single_q4g<true>,
-                  dot_i8_vnni, dot_q4_a8_vnni<false>, dot_q4_a8_vnni<true>};
+    KernelTable t{Isa::Avx512,
+                  single<batch_f32>,
+                  single<batch_f16>,
+                  single<batch_bf16>,
+                  single<batch_q8_0>,
+                  single<batch_q4_0>,
+                  to_f32,
+                  to_f16,
+                  axpy_f16,
+                  axpy_f32,
+                  single_q4g<false>,
+                  single_q4g<true>,
+                  dot_i8_vnni,
+                  dot_q4_a8_vnni<false>,
+                  dot_q4_a8_vnni<true>};
     t.batch_f32 = batch_f32;
     t.batch_f16 = batch_f16;
     t.batch_bf16 = batch_bf16;

@@ -21,7 +21,8 @@ void group(const void* w, const float* x, size_t ldx, size_t n_tok, size_t n, si
 template <int32_t (*Dot)(const int8_t*, const int8_t*, size_t, int32_t)>
 void i8(const void* w, const int8_t* x, size_t ldx, size_t n_tok, size_t n, size_t, int32_t w_sum, float* y,
         size_t ldy) {
-    for (size_t t = 0; t < n_tok; ++t) y[t * ldy] = static_cast<float>(Dot(static_cast<const int8_t*>(w), x + t * ldx, n, w_sum));
+    for (size_t t = 0; t < n_tok; ++t)
+        y[t * ldy] = static_cast<float>(Dot(static_cast<const int8_t*>(w), x + t * ldx, n, w_sum));
 }
 
 template <KernelTable::GroupDotA8Fn Dot>

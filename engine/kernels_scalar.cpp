@@ -2,10 +2,10 @@
 // without AVX2.
 #include <cstring>
 
+#include "formats.h"
 #include "half.h"
 #include "kernels.h"
 #include "kernels_batch_loop.h"
-#include "formats.h"
 
 namespace q8 {
 
@@ -79,7 +79,6 @@ void axpy_f16(float a, const void* vv, float* y, size_t n) {
     const auto* v = static_cast<const uint16_t*>(vv);
     for (size_t i = 0; i < n; ++i) y[i] += a * f16_to_f32(v[i]);
 }
-
 
 void axpy_f32(float a, const void* vv, float* y, size_t n) {
     const auto* v = static_cast<const float*>(vv);
@@ -172,16 +171,18 @@ float q4s_row(const uint8_t* w, const T* xp, const float* sums, size_t n, size_t
     return acc;
 }
 
-void q4s_portable(const void* w, const float* xp, const float* sums, size_t ldx, size_t ld_sums, size_t n_tok,
-                  size_t n, size_t group, bool asym, float* y, size_t ldy) {
+void q4s_portable(const void* w, const float* xp, const float* sums, size_t ldx, size_t ld_sums, size_t n_tok, size_t n,
+                  size_t group, bool asym, float* y, size_t ldy) {
     for (size_t t = 0; t < n_tok; ++t)
-        y[t * ldy] = q4s_row<float, float>(static_cast<const uint8_t*>(w), xp + t * ldx, sums + t * ld_sums, n, group, asym);
+        y[t * ldy] =
+            q4s_row<float, float>(static_cast<const uint8_t*>(w), xp + t * ldx, sums + t * ld_sums, n, group, asym);
 }
 
 void q4s_a8_portable(const void* w, const int8_t* xp, const float* sums, size_t ldx, size_t ld_sums, size_t n_tok,
                      size_t n, size_t group, bool asym, float* y, size_t ldy) {
     for (size_t t = 0; t < n_tok; ++t)
-        y[t * ldy] = q4s_row<int8_t, int32_t>(static_cast<const uint8_t*>(w), xp + t * ldx, sums + t * ld_sums, n, group, asym);
+        y[t * ldy] =
+            q4s_row<int8_t, int32_t>(static_cast<const uint8_t*>(w), xp + t * ldx, sums + t * ld_sums, n, group, asym);
 }
 
 }  // namespace
@@ -194,8 +195,8 @@ float batch_loop::quantize_act_i8(const float* x, int8_t* q, size_t n, float sta
 namespace {
 
 KernelTable make_table() {
-    KernelTable t{Isa::Scalar, dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, to_f32, to_f16, axpy_f16, axpy_f32,
-                  dot_q4g, dot_q4ga, dot_i8, dot_q4_a8<false>, dot_q4_a8<true>};
+    KernelTable t{Isa::Scalar, dot_f32,  dot_f16, dot_bf16, dot_q8_0, dot_q4_0,         to_f32,         to_f16,
+                  axpy_f16,    axpy_f32, dot_q4g, dot_q4ga, dot_i8,   dot_q4_a8<false>, dot_q4_a8<true>};
     batch_loop::fill<dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, dot_q4g, dot_q4ga, dot_i8, dot_q4_a8<false>,
                      dot_q4_a8<true>>(t);
     t.batch_q4s = q4s_portable;

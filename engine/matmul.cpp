@@ -4,9 +4,9 @@
 #include <type_traits>
 #include <vector>
 
+#include "cpu_features.h"
 #include "dequantize.h"
 #include "formats.h"
-#include "cpu_features.h"
 #include "kernels.h"
 #include "onednn_gemm.h"
 #include "weight_quant.h"
@@ -56,7 +56,8 @@ KernelTable::DecodeRowsFn decoder_for(const KernelTable& k, const WeightMatrix& 
     switch (w.layout) {
     case WeightLayout::Q4Split: return k.decode_q4s_rows;
     case WeightLayout::Q4SplitAsym: return k.decode_q4sa_rows;
-    case WeightLayout::Ggml: return w.type == GgmlType::F16 ? k.decode_f16_rows : w.type == GgmlType::Q8_0 ? k.decode_q8_0_rows : nullptr;
+    case WeightLayout::Ggml:
+        return w.type == GgmlType::F16 ? k.decode_f16_rows : w.type == GgmlType::Q8_0 ? k.decode_q8_0_rows : nullptr;
     default: return nullptr;
     }
 }
@@ -97,7 +98,8 @@ void prompt_bf16(const WeightMatrix& w, KernelTable::DecodeRowsFn decode, const 
                 decode(w.row(static_cast<int64_t>(r + i)), w.row_bytes, m, cols, w.group, decoded.data());
                 k.f32_to_bf16(decoded.data(), block.data() + i * cols, m * cols);
             }
-            if (!onednn_gemm_bf16(xb.data(), n, block.data(), nr, cols, y + r, rows)) prompt_rows_f32(w, decode, x, n, y, r, r + nr);
+            if (!onednn_gemm_bf16(xb.data(), n, block.data(), nr, cols, y + r, rows))
+                prompt_rows_f32(w, decode, x, n, y, r, r + nr);
         }
     });
 }
@@ -105,21 +107,23 @@ void prompt_bf16(const WeightMatrix& w, KernelTable::DecodeRowsFn decode, const 
 // Returns false when this matrix or ISA has no prompt path (the caller then uses the row kernels).
 bool matmul_prompt(const WeightMatrix& w, const float* x, size_t n, float* y, ThreadPool& pool) {
     const KernelTable& k = active_kernels();
-    if (t_arithmetic == BatchArithmetic::Exact || n < kGemmMinTokens || k.gemm_f32 == nullptr || w.int8_activations) return false;
+    if (t_arithmetic == BatchArithmetic::Exact || n < kGemmMinTokens || k.gemm_f32 == nullptr || w.int8_activations)
+        return false;
     const KernelTable::DecodeRowsFn decode = decoder_for(k, w);
     if (decode == nullptr) return false;
     if (t_arithmetic == BatchArithmetic::BF16 && n >= kBf16MinTokens && bf16_arithmetic_available()) {
         prompt_bf16(w, decode, x, n, y, pool);
         return true;
     }
-    pool.parallel_for(static_cast<size_t>(w.rows), [&](size_t r0, size_t r1) { prompt_rows_f32(w, decode, x, n, y, r0, r1); });
+    pool.parallel_for(static_cast<size_t>(w.rows),
+                      [&](size_t r0, size_t r1) { prompt_rows_f32(w, decode, x, n, y, r0, r1); });
     return true;
 }
 
 // One input quantized to int8 per token.
 struct Int8Input {
-    std::vector<int8_t> q;      // n rows of cols
-    std::vector<float> scale;   // per token
+    std::vector<int8_t> q;     // n rows of cols
+    std::vector<float> scale;  // per token
 };
 
 // static_scale > 0: one calibrated scale for every token (static per-tensor mode).
@@ -129,7 +133,8 @@ void quantize_input(const float* x, size_t n, size_t cols, float static_scale, I
     out.scale.resize(n);
     const KernelTable& k = active_kernels();
     auto rows = [&](size_t t0, size_t t1) {
-        for (size_t t = t0; t < t1; ++t) out.scale[t] = k.quantize_act_i8(x + t * cols, out.q.data() + t * cols, cols, static_scale);
+        for (size_t t = t0; t < t1; ++t)
+            out.scale[t] = k.quantize_act_i8(x + t * cols, out.q.data() + t * cols, cols, static_scale);
     };
     if (n < 8) {
         rows(0, n);
@@ -152,9 +157,11 @@ struct SplitInput {
         sums.resize(n * (cols / group));
         for (size_t t = 0; t < n; ++t) {
             if constexpr (std::is_same_v<T, float>) {
-                quant::q4split_order_f32(src + t * cols, x.data() + t * cols, sums.data() + t * (cols / group), cols, group);
+                quant::q4split_order_f32(src + t * cols, x.data() + t * cols, sums.data() + t * (cols / group), cols,
+                                         group);
             } else {
-                quant::q4split_order_i8(src + t * cols, x.data() + t * cols, sums.data() + t * (cols / group), cols, group);
+                quant::q4split_order_i8(src + t * cols, x.data() + t * cols, sums.data() + t * (cols / group), cols,
+                                        group);
             }
         }
     }
@@ -165,7 +172,9 @@ void int8_rows(const WeightMatrix& w, const Int8Input& in, size_t n, float* y, s
     const KernelTable& k = active_kernels();
     const auto cols = static_cast<size_t>(w.cols), rows = static_cast<size_t>(w.rows);
     const bool i8 = w.layout == WeightLayout::I8Row;
-    const KernelTable::DotBatchA8Fn dot = i8 ? k.batch_i8 : w.layout == WeightLayout::Q4Group ? k.batch_q4g_a8 : k.batch_q4ga_a8;
+    const KernelTable::DotBatchA8Fn dot = i8                                  ? k.batch_i8
+                                          : w.layout == WeightLayout::Q4Group ? k.batch_q4g_a8
+                                                                              : k.batch_q4ga_a8;
     for (size_t r = r0; r < r1; ++r) {
         dot(w.row(static_cast<int64_t>(r)), in.q.data(), cols, n, cols, w.group, i8 ? w.row_sum[r] : 0, y + r, rows);
         const float rs = i8 ? w.row_scale[r] : 1.f;
@@ -187,7 +196,8 @@ void matmul_i8_onednn(const WeightMatrix& w, const Int8Input& in, size_t n, floa
             return;
         }
         for (size_t t = 0; t < n; ++t) {
-            for (size_t r = r0; r < r1; ++r) y[t * rows + r] = w.row_scale[r] * static_cast<float>(acc[t * rows + r]) * in.scale[t];
+            for (size_t r = r0; r < r1; ++r)
+                y[t * rows + r] = w.row_scale[r] * static_cast<float>(acc[t * rows + r]) * in.scale[t];
         }
     });
 }
@@ -201,8 +211,8 @@ void matmul_q4_split_int8(const WeightMatrix& w, const Int8Input& in, size_t n, 
     const bool asym = w.layout == WeightLayout::Q4SplitAsym;
     pool.parallel_for(rows, [&](size_t r0, size_t r1) {
         for (size_t r = r0; r < r1; ++r) {
-            k.batch_q4s_a8(w.row(static_cast<int64_t>(r)), s.x.data(), s.sums.data(), cols, cols / w.group, n, cols, w.group,
-                           asym, y + r, rows);
+            k.batch_q4s_a8(w.row(static_cast<int64_t>(r)), s.x.data(), s.sums.data(), cols, cols / w.group, n, cols,
+                           w.group, asym, y + r, rows);
         }
         for (size_t t = 0; t < n; ++t) {  // each token's scale, over this thread's rows
             for (size_t r = r0; r < r1; ++r) y[t * rows + r] *= in.scale[t];
@@ -219,8 +229,8 @@ void matmul_q4_split_float(const WeightMatrix& w, const float* x, size_t n, floa
     const bool asym = w.layout == WeightLayout::Q4SplitAsym;
     pool.parallel_for(rows, [&](size_t r0, size_t r1) {
         for (size_t r = r0; r < r1; ++r) {
-            k.batch_q4s(w.row(static_cast<int64_t>(r)), s.x.data(), s.sums.data(), cols, cols / w.group, n, cols, w.group,
-                        asym, y + r, rows);
+            k.batch_q4s(w.row(static_cast<int64_t>(r)), s.x.data(), s.sums.data(), cols, cols / w.group, n, cols,
+                        w.group, asym, y + r, rows);
         }
     });
 }
@@ -241,9 +251,7 @@ void matmul_int8(const WeightMatrix& w, const Int8Input& in, size_t n, float* y,
     pool.parallel_for(static_cast<size_t>(w.rows), [&](size_t r0, size_t r1) { int8_rows(w, in, n, y, r0, r1); });
 }
 
-bool int8_path(const WeightMatrix& w) {
-    return w.int8_activations && w.layout != WeightLayout::Ggml;
-}
+bool int8_path(const WeightMatrix& w) { return w.int8_activations && w.layout != WeightLayout::Ggml; }
 
 void matmul_float(const WeightMatrix& w, const float* x, size_t n, float* y, ThreadPool& pool) {
     if (matmul_prompt(w, x, n, y, pool)) return;
@@ -256,7 +264,8 @@ void matmul_float(const WeightMatrix& w, const float* x, size_t n, float* y, Thr
     }
     if (const KernelTable::DotBatchFn dot = batch_for(k, w)) {
         pool.parallel_for(rows, [&](size_t r0, size_t r1) {
-            for (size_t r = r0; r < r1; ++r) dot(w.row(static_cast<int64_t>(r)), x, cols, n, cols, w.group, y + r, rows);
+            for (size_t r = r0; r < r1; ++r)
+                dot(w.row(static_cast<int64_t>(r)), x, cols, n, cols, w.group, y + r, rows);
         });
         return;
     }
@@ -301,7 +310,8 @@ void matmul_shared_input(std::initializer_list<std::pair<const WeightMatrix*, fl
         if (t_observer != nullptr) (*t_observer)(*w, x, n);
         if (int8_path(*w)) {
             // Shared while the matrices agree on the activation mode (they do for one input).
-            if (!quantized || scale_used != w->act_scale) quantize_input(x, n, static_cast<size_t>(w->cols), w->act_scale, in, pool);
+            if (!quantized || scale_used != w->act_scale)
+                quantize_input(x, n, static_cast<size_t>(w->cols), w->act_scale, in, pool);
             quantized = true;
             scale_used = w->act_scale;
             matmul_int8(*w, in, n, y, pool);

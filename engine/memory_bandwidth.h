@@ -9,9 +9,9 @@
 namespace q8 {
 
 struct BandwidthResult {
-    double gb_per_s = 0;     // best of the repetitions (10^9 bytes per second)
+    double gb_per_s = 0;  // best of the repetitions (10^9 bytes per second)
     double mean_gb_per_s = 0;
-    size_t bytes = 0;        // buffer size
+    size_t bytes = 0;  // buffer size
     int threads = 0;
     int repetitions = 0;
 };

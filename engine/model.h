@@ -34,12 +34,12 @@ struct WeightMatrix {
     const uint8_t* data = nullptr;
     std::vector<uint8_t> storage;  // owned bytes when the file's type was converted at load
     WeightLayout layout = WeightLayout::Ggml;
-    uint32_t group = 0;              // Q4Group / Q4GroupAsym: values per group (32, 64, 128)
-    bool int8_activations = false;   // quantize each input token to int8 (W8A8 / W4A8)
-    float act_scale = 0.f;           // int8 activations: 0 = per token (dynamic); > 0 = one static
-                                     // per-tensor scale from calibration (values beyond clip)
-    std::vector<float> row_scale;    // I8Row: scale of each row
-    std::vector<int32_t> row_sum;    // I8Row: sum of each row's int8 values
+    uint32_t group = 0;             // Q4Group / Q4GroupAsym: values per group (32, 64, 128)
+    bool int8_activations = false;  // quantize each input token to int8 (W8A8 / W4A8)
+    float act_scale = 0.f;          // int8 activations: 0 = per token (dynamic); > 0 = one static
+                                    // per-tensor scale from calibration (values beyond clip)
+    std::vector<float> row_scale;   // I8Row: scale of each row
+    std::vector<int32_t> row_sum;   // I8Row: sum of each row's int8 values
 
     WeightMatrix() = default;
     WeightMatrix(WeightMatrix&&) noexcept = default;
@@ -66,19 +66,19 @@ struct Model {
     Tokenizer tokenizer;
     WeightMatrix token_embd{};
     std::vector<float> output_norm{};
-    WeightMatrix output{};  // empty (rows == 0) when the embeddings are tied
+    WeightMatrix output{};                   // empty (rows == 0) when the embeddings are tied
     std::vector<float> rope_freq_factors{};  // Llama 3 long-context factors, one per rotated pair
     std::vector<LayerWeights> layers{};
 
     HugePageBuffer weight_arena{};  // the weight matrices' bytes (see weight_arena.h)
 
-    std::string precision{};  // what the weights run as, e.g. "native", "q8 (W8A8)", "q4 g32 (W4A16)"
+    std::string precision{};          // what the weights run as, e.g. "native", "q8 (W8A8)", "q4 g32 (W4A16)"
     bool weights_from_cache = false;  // converted weights came from LoadOptions::cache_dir
 
     const WeightMatrix& output_matrix() const { return output.rows > 0 ? output : token_embd; }
-    size_t weight_bytes() const;      // bytes of all weights as used by the forward pass
-    int64_t weight_count() const;     // parameters in the weight matrices, norms and biases
-    std::string tensor_type_summary() const;  // e.g. "F16 x 154, F32 x 45"
+    size_t weight_bytes() const;                // bytes of all weights as used by the forward pass
+    int64_t weight_count() const;               // parameters in the weight matrices, norms and biases
+    std::string tensor_type_summary() const;    // e.g. "F16 x 154, F32 x 45"
     std::string weight_format_summary() const;  // formats as loaded, e.g. "Q4G32 x 154, Q8_0 x 1"
 };
 
@@ -90,7 +90,7 @@ struct Model {
 // other request on such a file is refused with a message saying what the file holds.
 enum class Precision { Native, F16, Q8, Q4 };
 
-std::string_view precision_name(Precision p);  // "native", "fp16", "q8", "q4"
+std::string_view precision_name(Precision p);   // "native", "fp16", "q8", "q4"
 Precision parse_precision(std::string_view s);  // also accepts "f16"; throws EngineError
 
 struct LoadOptions {

@@ -9,7 +9,7 @@ namespace q8 {
 
 namespace {
 
-constexpr int64_t kMaxDim = 1 << 20;     // no real model has a hidden size or head count this large
+constexpr int64_t kMaxDim = 1 << 20;  // no real model has a hidden size or head count this large
 constexpr int64_t kMaxLayers = 1 << 12;
 constexpr int64_t kMaxVocab = 1 << 22;
 

@@ -32,7 +32,7 @@ enum class Role { Layer, Embedding, Head };
 
 // What each role becomes under LoadOptions, decided once per file.
 struct Plan {
-    bool convert = false;         // float matrices are converted (F16/Q8/Q4 on a float file)
+    bool convert = false;  // float matrices are converted (F16/Q8/Q4 on a float file)
     WeightTarget layer, embd, head;
     // Native loads of quantized files: re-view layer matrices for int8 activations / groups.
     bool native_int8 = false;
@@ -75,13 +75,16 @@ Plan make_plan(const GgufFile& f, const LoadOptions& o, bool tied) {
 
     if (o.precision == Precision::Native || quantized) {
         if (quantized) {
-            const bool ok = o.precision == Precision::Native || (o.precision == Precision::Q8 && qt == GgmlType::Q8_0) ||
+            const bool ok = o.precision == Precision::Native ||
+                            (o.precision == Precision::Q8 && qt == GgmlType::Q8_0) ||
                             (o.precision == Precision::Q4 && qt == GgmlType::Q4_0);
             if (!ok) {
                 throw EngineError(f.path() + ": the file is already quantized (its layer weights are " + type_name(qt) +
                                   "), so it cannot be loaded as " + std::string(precision_name(o.precision)) +
                                   " without requantizing; open it as native" +
-                                  (qt == GgmlType::Q8_0 ? " or q8" : qt == GgmlType::Q4_0 ? " or q4" : "") +
+                                  (qt == GgmlType::Q8_0   ? " or q8"
+                                   : qt == GgmlType::Q4_0 ? " or q4"
+                                                          : "") +
                                   ", or quantize the F16/F32 original");
             }
         }
@@ -109,7 +112,8 @@ Plan make_plan(const GgufFile& f, const LoadOptions& o, bool tied) {
     case Precision::Q4: {
         const WeightLayout l = o.q4_asymmetric ? WeightLayout::Q4GroupAsym : WeightLayout::Q4Group;
         p.layer = WeightTarget{l, GgmlType::F32, static_cast<uint32_t>(g), o.int8_activations};
-        if (g == 32 && !o.q4_asymmetric && !o.int8_activations) p.layer = WeightTarget{WeightLayout::Ggml, GgmlType::Q4_0, 0, false};
+        if (g == 32 && !o.q4_asymmetric && !o.int8_activations)
+            p.layer = WeightTarget{WeightLayout::Ggml, GgmlType::Q4_0, 0, false};
         p.embd = g == 32 && !o.q4_asymmetric ? WeightTarget{WeightLayout::Ggml, GgmlType::Q4_0, 0, false}
                                              : WeightTarget{l, GgmlType::F32, static_cast<uint32_t>(g), false};
         // The output head stays at 8 bits (as llama.cpp keeps it at 6): it is one matrix, and
@@ -178,12 +182,14 @@ public:
                 // Rows that do not split into the requested groups take the largest group that
                 // fits, then Q8_0, then F16 (as llama.cpp falls back per tensor).
                 const WeightTarget wanted = target;
-                while (target.layout != WeightLayout::Ggml && target.group > 32 && !target_fits(target, cols)) target.group /= 2;
+                while (target.layout != WeightLayout::Ggml && target.group > 32 && !target_fits(target, cols))
+                    target.group /= 2;
                 if (!target_fits(target, cols)) target = WeightTarget{WeightLayout::Ggml, GgmlType::Q8_0, 0, false};
                 if (!target_fits(target, cols)) target = WeightTarget{WeightLayout::Ggml, GgmlType::F16, 0, false};
                 spdlog::info("{}: '{}' ({} columns) does not split into groups of {}; using {}", f_.path(), name, cols,
                              wanted.layout == WeightLayout::Ggml ? 32u : wanted.group,
-                             target.layout == WeightLayout::Ggml ? type_name(target.type) : "group " + std::to_string(target.group));
+                             target.layout == WeightLayout::Ggml ? type_name(target.type)
+                                                                 : "group " + std::to_string(target.group));
             }
             if (cache_ != nullptr) {
                 const auto it = cache_->find(name);
@@ -252,7 +258,9 @@ private:
         done_ += elements;
         if (!report()) cancelled();
     }
-    bool report() const { return !opt_.progress || opt_.progress(total_ ? float(std::min(done_, total_)) / float(total_) : 1.f); }
+    bool report() const {
+        return !opt_.progress || opt_.progress(total_ ? float(std::min(done_, total_)) / float(total_) : 1.f);
+    }
     [[noreturn]] void cancelled() const { throw EngineError(f_.path() + ": loading cancelled"); }
 
     const GgufFile& f_;
@@ -272,8 +280,9 @@ uint64_t resident_weight_bytes(const GgufFile& f, const Plan& plan) {
     for (const auto& t : f.tensors()) {
         if (plan.convert && t.n_dims == 2 && float_type(t.type)) {
             const WeightTarget& w = plan.layer;
-            const double per = w.layout == WeightLayout::Ggml && w.type == GgmlType::F16 ? 2.0
-                               : w.layout == WeightLayout::I8Row || w.type == GgmlType::Q8_0 ? 1.07 : 0.57;
+            const double per = w.layout == WeightLayout::Ggml && w.type == GgmlType::F16     ? 2.0
+                               : w.layout == WeightLayout::I8Row || w.type == GgmlType::Q8_0 ? 1.07
+                                                                                             : 0.57;
             total += static_cast<uint64_t>(double(t.n_elements) * per);
         } else {
             total += kernel_readable(t.type) ? t.n_bytes : t.n_elements * 2;
@@ -319,18 +328,22 @@ std::string WeightMatrix::format_name() const {
     case WeightLayout::Q4Split:
         if (type == GgmlType::Q4_0) return "Q4_0";  // a Q4_0 tensor, repacked
         [[fallthrough]];
-    case WeightLayout::Q4Group: return "Q4G" + std::to_string(group) + (int8_activations ? act_scale > 0 ? "/A8s" : "/A8" : "");
+    case WeightLayout::Q4Group:
+        return "Q4G" + std::to_string(group) + (int8_activations ? act_scale > 0 ? "/A8s" : "/A8" : "");
     case WeightLayout::Q4GroupAsym:
-    case WeightLayout::Q4SplitAsym: return "Q4GA" + std::to_string(group) + (int8_activations ? act_scale > 0 ? "/A8s" : "/A8" : "");
+    case WeightLayout::Q4SplitAsym:
+        return "Q4GA" + std::to_string(group) + (int8_activations ? act_scale > 0 ? "/A8s" : "/A8" : "");
     case WeightLayout::I8Row: return int8_activations ? act_scale > 0 ? "I8row/A8s" : "I8row/A8" : "I8row";
     }
     return "?";
 }
 
 int64_t Model::weight_count() const {
-    int64_t n = token_embd.rows * token_embd.cols + output.rows * output.cols + static_cast<int64_t>(output_norm.size());
+    int64_t n =
+        token_embd.rows * token_embd.cols + output.rows * output.cols + static_cast<int64_t>(output_norm.size());
     for (const auto& l : layers) {
-        for (const WeightMatrix* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) n += w->rows * w->cols;
+        for (const WeightMatrix* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down})
+            n += w->rows * w->cols;
         n += static_cast<int64_t>(l.attn_norm.size() + l.ffn_norm.size() + l.bq.size() + l.bk.size() + l.bv.size());
     }
     return n;
@@ -341,7 +354,8 @@ std::string Model::weight_format_summary() const {
     counts[token_embd.format_name()]++;
     if (output.rows > 0) counts[output.format_name()]++;
     for (const auto& l : layers) {
-        for (const WeightMatrix* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) counts[w->format_name()]++;
+        for (const WeightMatrix* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down})
+            counts[w->format_name()]++;
     }
     std::string s;
     for (const auto& [name, n] : counts) s += (s.empty() ? "" : ", ") + name + " x " + std::to_string(n);
@@ -378,8 +392,8 @@ std::shared_ptr<const Model> load_model(const std::string& path, const LoadOptio
         if (avail > 0 && need > avail) {
             std::ostringstream msg;
             msg.precision(1);
-            msg << std::fixed << path << ": the model needs " << double(need) / (1 << 30) << " GiB of memory for its weights but only "
-                << double(avail) / (1 << 30) << " GiB is available";
+            msg << std::fixed << path << ": the model needs " << double(need) / (1 << 30)
+                << " GiB of memory for its weights but only " << double(avail) / (1 << 30) << " GiB is available";
             throw EngineError(msg.str());
         }
     }
@@ -439,13 +453,19 @@ std::shared_ptr<const Model> load_model(const std::string& path, const LoadOptio
     if (!plan.convert && file->has("q8chat.quant.act_static_scale")) {
         const std::vector<float> sc = file->get_float_array("q8chat.quant.act_static_scale");
         if (sc.size() != static_cast<size_t>(cfg.n_layer) * 4) {
-            throw EngineError(path + ": q8chat.quant.act_static_scale has " + std::to_string(sc.size()) + " values, expected " +
-                              std::to_string(cfg.n_layer * 4));
+            throw EngineError(path + ": q8chat.quant.act_static_scale has " + std::to_string(sc.size()) +
+                              " values, expected " + std::to_string(cfg.n_layer * 4));
         }
         for (size_t i = 0; i < model->layers.size(); ++i) {
             LayerWeights& L = model->layers[i];
             const float* s4 = &sc[i * 4];
-            for (auto [w, k] : {std::pair{&L.wq, 0}, {&L.wk, 0}, {&L.wv, 0}, {&L.wo, 1}, {&L.w_gate, 2}, {&L.w_up, 2}, {&L.w_down, 3}}) {
+            for (auto [w, k] : {std::pair{&L.wq, 0},
+                                {&L.wk, 0},
+                                {&L.wv, 0},
+                                {&L.wo, 1},
+                                {&L.w_gate, 2},
+                                {&L.w_up, 2},
+                                {&L.w_down, 3}}) {
                 if (w->int8_activations && std::isfinite(s4[k]) && s4[k] > 0.f) w->act_scale = s4[k];
             }
         }

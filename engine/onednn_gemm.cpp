@@ -2,11 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <omp.h>
 #include <cstdlib>
 #include <dnnl.hpp>
 #include <map>
 #include <mutex>
-#include <omp.h>
 #include <tuple>
 
 namespace q8 {
@@ -61,18 +61,22 @@ bool gemm(dt in, dt acc, const void* x, size_t m, const void* w, size_t n, size_
         return true;
     } catch (const std::exception& e) {
         static std::once_flag logged;
-        std::call_once(logged, [&] { spdlog::warn("oneDNN product {}x{}x{} failed ({}); using our own kernels", m, n, k, e.what()); });
+        std::call_once(logged, [&] {
+            spdlog::warn("oneDNN product {}x{}x{} failed ({}); using our own kernels", m, n, k, e.what());
+        });
         return false;
     }
 }
 
 }  // namespace
 
-bool onednn_gemm_s8s8s32(const int8_t* x, size_t m, const int8_t* w, size_t n, size_t k, int32_t* out, size_t ldo) noexcept {
+bool onednn_gemm_s8s8s32(const int8_t* x, size_t m, const int8_t* w, size_t n, size_t k, int32_t* out,
+                         size_t ldo) noexcept {
     return gemm(dt::s8, dt::s32, x, m, w, n, k, out, ldo);
 }
 
-bool onednn_gemm_bf16(const uint16_t* x, size_t m, const uint16_t* w, size_t n, size_t k, float* out, size_t ldo) noexcept {
+bool onednn_gemm_bf16(const uint16_t* x, size_t m, const uint16_t* w, size_t n, size_t k, float* out,
+                      size_t ldo) noexcept {
     return gemm(dt::bf16, dt::f32, x, m, w, n, k, out, ldo);
 }
 

@@ -19,9 +19,11 @@ namespace q8 {
 // out[t * ldo + r] = sum_c x[t * k + c] * w[r * k + c] for t < m, r < n (x: m rows of k
 // activations; w: n rows of k weights, each row contiguous, read in place).
 // Int8: exact int32 sums, so the result equals our own int8 kernels bit for bit.
-bool onednn_gemm_s8s8s32(const int8_t* x, size_t m, const int8_t* w, size_t n, size_t k, int32_t* out, size_t ldo) noexcept;
+bool onednn_gemm_s8s8s32(const int8_t* x, size_t m, const int8_t* w, size_t n, size_t k, int32_t* out,
+                         size_t ldo) noexcept;
 // Bf16 operands (raw bf16 bits), f32 accumulation and output.
-bool onednn_gemm_bf16(const uint16_t* x, size_t m, const uint16_t* w, size_t n, size_t k, float* out, size_t ldo) noexcept;
+bool onednn_gemm_bf16(const uint16_t* x, size_t m, const uint16_t* w, size_t n, size_t k, float* out,
+                      size_t ldo) noexcept;
 
 // Tokens from which the int8 oneDNN path is faster than the per-row kernels (measured with q8bench
 // bench -p; see docs/performance.md). Q8_ONEDNN_MIN_TOKENS overrides it; 0 turns it off.

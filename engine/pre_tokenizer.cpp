@@ -21,17 +21,17 @@ constexpr const char* kNotSpace = "[^" Q8_WS "]";
 
 // GPT-2's ByteLevel regex, as in tokenizers' byte_level.rs.
 const std::string& gpt2_regex() {
-    static const std::string re = std::string("'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^" Q8_WS
-                                              "\\p{L}\\p{N}]+|") +
-                                  kSpace + "+(?!" + kNotSpace + ")|" + kSpace + "+";
+    static const std::string re =
+        std::string("'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^" Q8_WS "\\p{L}\\p{N}]+|") + kSpace + "+(?!" +
+        kNotSpace + ")|" + kSpace + "+";
     return re;
 }
 
 // Llama 3's Split regex; Qwen2 differs only in taking digits one at a time.
 std::string llama3_like_regex(const char* digits) {
     return std::string("(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|") + digits +
-           "| ?[^" Q8_WS "\\p{L}\\p{N}]+[\\r\\n]*|" + kSpace + "*[\\r\\n]+|" + kSpace + "+(?!" +
-           kNotSpace + ")|" + kSpace + "+";
+           "| ?[^" Q8_WS "\\p{L}\\p{N}]+[\\r\\n]*|" + kSpace + "*[\\r\\n]+|" + kSpace + "+(?!" + kNotSpace + ")|" +
+           kSpace + "+";
 }
 
 // o200k (GPT-4o): words split at case changes with optional contraction suffix, and "/" allowed
@@ -40,10 +40,9 @@ std::string gpt4o_regex() {
     const std::string upper = "[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]";
     const std::string lower = "[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]";
     const std::string contraction = "(?i:'s|'t|'re|'ve|'m|'ll|'d)?";
-    return "[^\\r\\n\\p{L}\\p{N}]?" + upper + "*" + lower + "+" + contraction +
-           "|[^\\r\\n\\p{L}\\p{N}]?" + upper + "+" + lower + "*" + contraction +
-           "|\\p{N}{1,3}| ?[^" Q8_WS "\\p{L}\\p{N}]+[\\r\\n/]*|" + kSpace + "*[\\r\\n]+|" + kSpace +
-           "+(?!" + kNotSpace + ")|" + kSpace + "+";
+    return "[^\\r\\n\\p{L}\\p{N}]?" + upper + "*" + lower + "+" + contraction + "|[^\\r\\n\\p{L}\\p{N}]?" + upper +
+           "+" + lower + "*" + contraction + "|\\p{N}{1,3}| ?[^" Q8_WS "\\p{L}\\p{N}]+[\\r\\n/]*|" + kSpace +
+           "*[\\r\\n]+|" + kSpace + "+(?!" + kNotSpace + ")|" + kSpace + "+";
 }
 
 #undef Q8_WS
@@ -174,8 +173,8 @@ struct PreTokenizer::Step {
         code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
                              on_bytes ? 0 : PCRE2_UTF | PCRE2_UCP, &err, &err_off, nullptr);
         if (code == nullptr) {
-            throw EngineError("pre-tokenizer regex does not compile at offset " +
-                              std::to_string(err_off) + ": " + pcre2_message(err));
+            throw EngineError("pre-tokenizer regex does not compile at offset " + std::to_string(err_off) + ": " +
+                              pcre2_message(err));
         }
         // Without JIT support pcre2_match interprets the pattern; same results, slower.
         const int jrc = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
@@ -194,8 +193,7 @@ struct PreTokenizer::Step {
         size_t last = 0;
         while (start < len) {
             // Character steps get text that was validated (or sanitized) once up front.
-            const int rc = pcre2_match(code, subject, len, start, on_bytes ? 0 : PCRE2_NO_UTF_CHECK,
-                                       ms.md, ms.mctx);
+            const int rc = pcre2_match(code, subject, len, start, on_bytes ? 0 : PCRE2_NO_UTF_CHECK, ms.md, ms.mctx);
             if (rc == PCRE2_ERROR_NOMATCH) break;
             if (rc < 0) {
                 throw EngineError("pre-tokenizer regex failed: " + pcre2_message(rc));
@@ -223,25 +221,42 @@ bool PreTokenizer::lookup(std::string_view name, PreTokenizerKind& kind) {
     };
     // Names as llama.cpp's converter writes them, grouped by the regexes their tokenizers use.
     static constexpr Entry kTable[] = {
-        {"default", PreTokenizerKind::gpt2},       {"gpt2", PreTokenizerKind::gpt2},
-        {"gpt-2", PreTokenizerKind::gpt2},         {"phi-2", PreTokenizerKind::gpt2},
-        {"mpt", PreTokenizerKind::gpt2},           {"olmo", PreTokenizerKind::gpt2},
-        {"jais", PreTokenizerKind::gpt2},          {"roberta-bpe", PreTokenizerKind::gpt2},
-        {"jina-es", PreTokenizerKind::gpt2},       {"jina-de", PreTokenizerKind::gpt2},
-        {"jina-v1-en", PreTokenizerKind::gpt2},    {"jina-v2-es", PreTokenizerKind::gpt2},
-        {"jina-v2-de", PreTokenizerKind::gpt2},    {"jina-v2-code", PreTokenizerKind::gpt2},
-        {"gigachat", PreTokenizerKind::gpt2},      {"llama3", PreTokenizerKind::llama3},
-        {"llama-v3", PreTokenizerKind::llama3},    {"llama-bpe", PreTokenizerKind::llama3},
-        {"falcon3", PreTokenizerKind::llama3},     {"dbrx", PreTokenizerKind::llama3},
-        {"smaug-bpe", PreTokenizerKind::llama3},   {"chatglm-bpe", PreTokenizerKind::llama3},
-        {"qwen2", PreTokenizerKind::qwen2},        {"stablelm2", PreTokenizerKind::qwen2},
-        {"megrez", PreTokenizerKind::qwen2},       {"starcoder", PreTokenizerKind::starcoder},
-        {"refact", PreTokenizerKind::starcoder},   {"smollm", PreTokenizerKind::starcoder},
-        {"command-r", PreTokenizerKind::starcoder}, {"codeshell", PreTokenizerKind::starcoder},
-        {"exaone", PreTokenizerKind::starcoder},   {"minerva-7b", PreTokenizerKind::starcoder},
+        {"default", PreTokenizerKind::gpt2},
+        {"gpt2", PreTokenizerKind::gpt2},
+        {"gpt-2", PreTokenizerKind::gpt2},
+        {"phi-2", PreTokenizerKind::gpt2},
+        {"mpt", PreTokenizerKind::gpt2},
+        {"olmo", PreTokenizerKind::gpt2},
+        {"jais", PreTokenizerKind::gpt2},
+        {"roberta-bpe", PreTokenizerKind::gpt2},
+        {"jina-es", PreTokenizerKind::gpt2},
+        {"jina-de", PreTokenizerKind::gpt2},
+        {"jina-v1-en", PreTokenizerKind::gpt2},
+        {"jina-v2-es", PreTokenizerKind::gpt2},
+        {"jina-v2-de", PreTokenizerKind::gpt2},
+        {"jina-v2-code", PreTokenizerKind::gpt2},
+        {"gigachat", PreTokenizerKind::gpt2},
+        {"llama3", PreTokenizerKind::llama3},
+        {"llama-v3", PreTokenizerKind::llama3},
+        {"llama-bpe", PreTokenizerKind::llama3},
+        {"falcon3", PreTokenizerKind::llama3},
+        {"dbrx", PreTokenizerKind::llama3},
+        {"smaug-bpe", PreTokenizerKind::llama3},
+        {"chatglm-bpe", PreTokenizerKind::llama3},
+        {"qwen2", PreTokenizerKind::qwen2},
+        {"stablelm2", PreTokenizerKind::qwen2},
+        {"megrez", PreTokenizerKind::qwen2},
+        {"starcoder", PreTokenizerKind::starcoder},
+        {"refact", PreTokenizerKind::starcoder},
+        {"smollm", PreTokenizerKind::starcoder},
+        {"command-r", PreTokenizerKind::starcoder},
+        {"codeshell", PreTokenizerKind::starcoder},
+        {"exaone", PreTokenizerKind::starcoder},
+        {"minerva-7b", PreTokenizerKind::starcoder},
         {"deepseek-coder", PreTokenizerKind::deepseek_coder},
         {"deepseek-llm", PreTokenizerKind::deepseek_llm},
-        {"falcon", PreTokenizerKind::falcon},      {"gpt-4o", PreTokenizerKind::gpt4o},
+        {"falcon", PreTokenizerKind::falcon},
+        {"gpt-4o", PreTokenizerKind::gpt4o},
         {"llama4", PreTokenizerKind::gpt4o},
     };
     for (const auto& e : kTable) {
@@ -255,8 +270,10 @@ bool PreTokenizer::lookup(std::string_view name, PreTokenizerKind& kind) {
 
 PreTokenizer::PreTokenizer(std::string_view pre_name) : kind_(PreTokenizerKind::gpt2) {
     if (!lookup(pre_name, kind_)) {
-        spdlog::warn("unknown pre-tokenizer '{}': using the GPT-2 regex; encoding may differ from "
-                     "the model's reference tokenizer", pre_name);
+        spdlog::warn(
+            "unknown pre-tokenizer '{}': using the GPT-2 regex; encoding may differ from "
+            "the model's reference tokenizer",
+            pre_name);
         kind_ = PreTokenizerKind::gpt2;
     }
     for (auto& p : patterns_for(kind_)) steps_.push_back(std::make_unique<Step>(std::move(p)));

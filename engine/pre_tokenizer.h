@@ -10,10 +10,10 @@
 namespace q8 {
 
 enum class PreTokenizerKind {
-    gpt2,            // GPT-2 ByteLevel regex (also "default", mpt, olmo, phi-2, ...)
-    llama3,          // Llama 3: case-insensitive contractions, \p{N}{1,3}
-    qwen2,           // Llama 3's regex with single digits
-    starcoder,       // digits isolated one by one, then GPT-2 (also refact, smollm, command-r)
+    gpt2,       // GPT-2 ByteLevel regex (also "default", mpt, olmo, phi-2, ...)
+    llama3,     // Llama 3: case-insensitive contractions, \p{N}{1,3}
+    qwen2,      // Llama 3's regex with single digits
+    starcoder,  // digits isolated one by one, then GPT-2 (also refact, smollm, command-r)
     deepseek_coder,
     deepseek_llm,
     falcon,

@@ -69,7 +69,8 @@ std::vector<float> Sampler::distribution(std::span<const float> logits, std::spa
     size_t k = idx.size();
     if (p_.top_k > 0) k = std::min(k, static_cast<size_t>(p_.top_k));
     std::partial_sort(idx.begin(), idx.begin() + static_cast<ptrdiff_t>(k), idx.end(), [&](int32_t a, int32_t b) {
-        return l[static_cast<size_t>(a)] > l[static_cast<size_t>(b)] || (l[static_cast<size_t>(a)] == l[static_cast<size_t>(b)] && a < b);
+        return l[static_cast<size_t>(a)] > l[static_cast<size_t>(b)] ||
+               (l[static_cast<size_t>(a)] == l[static_cast<size_t>(b)] && a < b);
     });
     idx.resize(k);
     std::vector<double> p(k);

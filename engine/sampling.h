@@ -13,11 +13,11 @@ namespace q8 {
 
 struct SamplingParams {
     float temperature = 0.8f;
-    int top_k = 40;              // <= 0: off
-    float top_p = 0.95f;         // >= 1: off
-    float min_p = 0.05f;         // <= 0: off; keeps tokens with p >= min_p * p_max
-    float repeat_penalty = 1.1f; // 1: off
-    int repeat_last_n = 64;      // how many recent tokens the penalty looks at
+    int top_k = 40;               // <= 0: off
+    float top_p = 0.95f;          // >= 1: off
+    float min_p = 0.05f;          // <= 0: off; keeps tokens with p >= min_p * p_max
+    float repeat_penalty = 1.1f;  // 1: off
+    int repeat_last_n = 64;       // how many recent tokens the penalty looks at
     uint64_t seed = 0;
     // Added to the logit of a token before anything else (e.g. -inf bans it, +inf forces it).
     std::vector<std::pair<int32_t, float>> logit_bias;

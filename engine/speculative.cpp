@@ -19,13 +19,14 @@ void check_same_vocabulary(const Model& target, const Model& draft) {
     const size_t n = std::min(a.tokens.size(), b.tokens.size());
     for (size_t i = 0; i < n; ++i) {
         if (a.tokens[i] != b.tokens[i]) {
-            throw EngineError("the draft model's vocabulary differs from the target's at token id " + std::to_string(i) +
-                              " ('" + b.tokens[i] + "' vs '" + a.tokens[i] + "')");
+            throw EngineError("the draft model's vocabulary differs from the target's at token id " +
+                              std::to_string(i) + " ('" + b.tokens[i] + "' vs '" + a.tokens[i] + "')");
         }
     }
     if (a.tokens.size() != b.tokens.size()) {
         throw EngineError("the draft model's vocabulary differs from the target's at token id " + std::to_string(n) +
-                          " (sizes " + std::to_string(b.tokens.size()) + " vs " + std::to_string(a.tokens.size()) + ")");
+                          " (sizes " + std::to_string(b.tokens.size()) + " vs " + std::to_string(a.tokens.size()) +
+                          ")");
     }
 }
 
@@ -53,7 +54,8 @@ bool SpeculativeDecoder::step(const std::vector<int32_t>& history, std::vector<i
                               const std::atomic<bool>* cancel) {
     const int32_t last = history.back();
     // Room: the target evaluates last + k drafts; the draft evaluates last + k-1 drafts.
-    const int64_t room = std::min(target_.n_ctx() - target_.n_past(), draft_.n_ctx() - (static_cast<int64_t>(history.size()) - 1)) - 1;
+    const int64_t room =
+        std::min(target_.n_ctx() - target_.n_past(), draft_.n_ctx() - (static_cast<int64_t>(history.size()) - 1)) - 1;
     if (room < 0) throw EngineError("speculative step with no room left in the context");
     const int k = static_cast<int>(std::min<int64_t>(k_, room));
     const auto nv = static_cast<size_t>(target_.model().config.n_vocab);

@@ -14,17 +14,17 @@
 namespace q8 {
 
 struct SpeculativeOptions {
-    int k_max = 8;       // most tokens drafted per step
-    int k_initial = 4;   // draft length of the first step
+    int k_max = 8;         // most tokens drafted per step
+    int k_initial = 4;     // draft length of the first step
     bool adaptive = true;  // adapt k to acceptance (rule in speculative.cpp); false keeps k_initial
 };
 
 // One draft-and-verify step, as streamed to the caller for live metrics.
 struct SpecStep {
     int drafted = 0;
-    int accepted = 0;   // drafted tokens the target kept
-    int emitted = 0;    // accepted + the target's own token
-    int k_next = 0;     // draft length chosen for the next step
+    int accepted = 0;  // drafted tokens the target kept
+    int emitted = 0;   // accepted + the target's own token
+    int k_next = 0;    // draft length chosen for the next step
     double draft_s = 0;
     double verify_s = 0;
 };

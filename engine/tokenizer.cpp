@@ -24,8 +24,7 @@ TokenMap build_token_map(const Vocab& vocab) {
         if (!map.try_emplace(t, id).second) ++duplicates;
     }
     if (duplicates > 0) {
-        spdlog::warn("tokenizer: {} token texts occur more than once; the lowest id is used",
-                     duplicates);
+        spdlog::warn("tokenizer: {} token texts occur more than once; the lowest id is used", duplicates);
     }
     return map;
 }
@@ -51,8 +50,7 @@ public:
         }
         for (auto& bucket : by_first_) {
             std::stable_sort(bucket.begin(), bucket.end(), [&](int32_t a, int32_t b) {
-                return vocab.tokens[static_cast<size_t>(a)].size() >
-                       vocab.tokens[static_cast<size_t>(b)].size();
+                return vocab.tokens[static_cast<size_t>(a)].size() > vocab.tokens[static_cast<size_t>(b)].size();
             });
         }
     }
@@ -88,9 +86,7 @@ struct Fragment {
     int32_t token = kNoToken;
 };
 
-bool is_ascii_space(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
-}
+bool is_ascii_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; }
 
 }  // namespace
 
@@ -155,8 +151,7 @@ const Vocab& Tokenizer::vocab() const { return impl_->vocab; }
 
 int32_t Tokenizer::n_vocab() const { return impl_->vocab.n_tokens(); }
 
-std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special,
-                                       bool parse_special) const {
+std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special, bool parse_special) const {
     const Impl& im = *impl_;
     const Vocab& v = im.vocab;
     std::vector<int32_t> out;
@@ -164,8 +159,7 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special,
     if (add_special && v.add_bos) out.push_back(v.bos);
 
     // Matches the reference tokenizers: "" gives no tokens at all (not even a space prefix).
-    const std::vector<Fragment> fragments =
-        text.empty() ? std::vector<Fragment>{} : im.partition(text, parse_special);
+    const std::vector<Fragment> fragments = text.empty() ? std::vector<Fragment>{} : im.partition(text, parse_special);
 
     if (im.spm) {
         // SentencePiece sees a space in front of the text, and again after each special token,
@@ -210,13 +204,11 @@ std::string Tokenizer::token_to_piece(int32_t id, bool render_special) const {
     if (!v.valid_id(id)) return {};
     switch (v.type(id)) {
     case TokenType::control:
-    case TokenType::unknown:
-        return render_special ? v.tokens[static_cast<size_t>(id)] : std::string();
+    case TokenType::unknown: return render_special ? v.tokens[static_cast<size_t>(id)] : std::string();
     case TokenType::user_defined:
         // Added by the model's authors as literal text, outside the byte alphabet.
         return v.tokens[static_cast<size_t>(id)];
-    default:
-        return im.spm ? im.spm->piece(id) : im.bpe->piece(id);
+    default: return im.spm ? im.spm->piece(id) : im.bpe->piece(id);
     }
 }
 
@@ -234,8 +226,7 @@ std::string Tokenizer::decode(std::span<const int32_t> ids, bool render_special)
     return out;
 }
 
-StreamingDetokenizer::StreamingDetokenizer(const Tokenizer& tokenizer, bool render_special,
-                                           bool strip_space_prefix)
+StreamingDetokenizer::StreamingDetokenizer(const Tokenizer& tokenizer, bool render_special, bool strip_space_prefix)
     : tok_(&tokenizer),
       render_special_(render_special),
       strip_space_(strip_space_prefix && tokenizer.vocab().add_space_prefix) {}

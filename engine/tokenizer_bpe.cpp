@@ -61,8 +61,7 @@ struct CandidateOrder {
 
 }  // namespace
 
-BpeModel::BpeModel(const Vocab& vocab, const TokenMap& map)
-    : vocab_(vocab), map_(map), pre_(vocab.pre) {
+BpeModel::BpeModel(const Vocab& vocab, const TokenMap& map) : vocab_(vocab), map_(map), pre_(vocab.pre) {
     for (size_t b = 0; b < 256; ++b) {
         byte_chars_[b].clear();
         utf8::append(byte_chars_[b], byte_alphabet()[b]);
@@ -91,8 +90,10 @@ BpeModel::BpeModel(const Vocab& vocab, const TokenMap& map)
         merges_.try_emplace(pair_key(a, b), Merge{static_cast<int32_t>(rank), r});
     }
     if (dropped > 0) {
-        spdlog::warn("tokenizer: {} of {} BPE merges name text that is not in the vocabulary; "
-                     "ignored", dropped, vocab.merges.size());
+        spdlog::warn(
+            "tokenizer: {} of {} BPE merges name text that is not in the vocabulary; "
+            "ignored",
+            dropped, vocab.merges.size());
     }
 }
 
@@ -100,8 +101,10 @@ void BpeModel::encode(std::string_view text, std::vector<int32_t>& out) const {
     size_t dropped = 0;
     for (std::string_view piece : pre_.split(text)) dropped += encode_piece(piece, out);
     if (dropped > 0) {
-        spdlog::warn("tokenizer: left out {} byte(s) of ill-formed text that this vocabulary has "
-                     "no token for", dropped);
+        spdlog::warn(
+            "tokenizer: left out {} byte(s) of ill-formed text that this vocabulary has "
+            "no token for",
+            dropped);
     }
 }
 

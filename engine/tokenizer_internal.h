@@ -72,8 +72,8 @@ private:
     const Vocab& vocab_;
     const TokenMap& map_;
     PreTokenizer pre_;
-    std::array<int32_t, 256> byte_ids_{};       // token of each byte's alphabet character
-    std::array<std::string, 256> byte_chars_;   // the alphabet character of each byte, UTF-8
+    std::array<int32_t, 256> byte_ids_{};      // token of each byte's alphabet character
+    std::array<std::string, 256> byte_chars_;  // the alphabet character of each byte, UTF-8
     std::unordered_map<uint64_t, Merge> merges_;
 };
 

@@ -53,17 +53,26 @@ const std::vector<TextRule>& text_rules() {
     static const std::vector<TextRule> rules = {
         {&Vocab::eot,
          {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<EOT>", "_<EOT>",
-          "<\xEF\xBD\x9C" "end\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>"}},
+          "<\xEF\xBD\x9C"
+          "end\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>"}},
         {&Vocab::eom, {"<|eom_id|>"}},
         {&Vocab::fim_pre,
          {"<|fim_prefix|>", "<fim_prefix>", "<fim-prefix>",
-          "<\xEF\xBD\x9C" "fim\xE2\x96\x81" "begin\xEF\xBD\x9C>", "<PRE>", "\xE2\x96\x81<PRE>"}},
+          "<\xEF\xBD\x9C"
+          "fim\xE2\x96\x81"
+          "begin\xEF\xBD\x9C>",
+          "<PRE>", "\xE2\x96\x81<PRE>"}},
         {&Vocab::fim_suf,
          {"<|fim_suffix|>", "<fim_suffix>", "<fim-suffix>",
-          "<\xEF\xBD\x9C" "fim\xE2\x96\x81hole\xEF\xBD\x9C>", "<SUF>", "\xE2\x96\x81<SUF>"}},
+          "<\xEF\xBD\x9C"
+          "fim\xE2\x96\x81hole\xEF\xBD\x9C>",
+          "<SUF>", "\xE2\x96\x81<SUF>"}},
         {&Vocab::fim_mid,
          {"<|fim_middle|>", "<fim_middle>", "<fim-middle>",
-          "<\xEF\xBD\x9C" "fim\xE2\x96\x81" "end\xEF\xBD\x9C>", "<MID>", "\xE2\x96\x81<MID>"}},
+          "<\xEF\xBD\x9C"
+          "fim\xE2\x96\x81"
+          "end\xEF\xBD\x9C>",
+          "<MID>", "\xE2\x96\x81<MID>"}},
     };
     return rules;
 }
@@ -72,20 +81,18 @@ const std::vector<TextRule>& text_rules() {
 // file names a different EOS.
 constexpr std::array<std::string_view, 10> kEogTexts = {
     "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
-    "<|eom_id|>", "<EOT>", "_<EOT>", "<|return|>", "<|call|>",
+    "<|eom_id|>", "<EOT>",      "_<EOT>",  "<|return|>",    "<|call|>",
 };
 
 // Pre-tokenizer names whose HF BPE sets ignore_merges (llama.cpp keys it on the same names).
-constexpr std::array<std::string_view, 4> kIgnoreMergesPre = {"llama3", "llama-v3", "llama-bpe",
-                                                               "falcon3"};
+constexpr std::array<std::string_view, 4> kIgnoreMergesPre = {"llama3", "llama-v3", "llama-bpe", "falcon3"};
 
 bool contains(std::span<const std::string_view> list, std::string_view s) {
     return std::find(list.begin(), list.end(), s) != list.end();
 }
 
 std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return s;
 }
 
@@ -152,9 +159,8 @@ Vocab Vocab::from_gguf(const GgufFile& file) {
         v.types.reserve(raw.size());
         for (size_t i = 0; i < raw.size(); ++i) {
             if (raw[i] < 0 || raw[i] > static_cast<int64_t>(TokenType::byte)) {
-                throw EngineError(file.path() + ": metadata '" + std::string(kTypesKey) + "'[" +
-                                  std::to_string(i) + "] is " + std::to_string(raw[i]) +
-                                  ", not a token type (0..6)");
+                throw EngineError(file.path() + ": metadata '" + std::string(kTypesKey) + "'[" + std::to_string(i) +
+                                  "] is " + std::to_string(raw[i]) + ", not a token type (0..6)");
             }
             v.types.push_back(static_cast<TokenType>(raw[i]));
         }
@@ -182,9 +188,8 @@ Vocab Vocab::from_gguf(const GgufFile& file) {
             continue;
         }
         if (*id >= static_cast<int64_t>(v.tokens.size())) {
-            throw EngineError(file.path() + ": metadata '" + std::string(k.key) + "' is " +
-                              std::to_string(*id) + " but the vocabulary has " +
-                              std::to_string(v.tokens.size()) + " tokens");
+            throw EngineError(file.path() + ": metadata '" + std::string(k.key) + "' is " + std::to_string(*id) +
+                              " but the vocabulary has " + std::to_string(v.tokens.size()) + " tokens");
         }
         v.*k.field = static_cast<int32_t>(*id);
     }
@@ -197,11 +202,9 @@ Vocab Vocab::from_gguf(const GgufFile& file) {
     v.ignore_merges = llama3_family;
     // llama.cpp's defaults: SentencePiece adds BOS, byte-level BPE does not, except the Llama 3
     // family whose older conversions lack the flag.
-    v.add_bos = file.opt_bool("tokenizer.ggml.add_bos_token")
-                    .value_or(v.kind == VocabKind::spm || llama3_family);
+    v.add_bos = file.opt_bool("tokenizer.ggml.add_bos_token").value_or(v.kind == VocabKind::spm || llama3_family);
     v.add_eos = file.opt_bool("tokenizer.ggml.add_eos_token").value_or(false);
-    v.add_space_prefix =
-        file.opt_bool("tokenizer.ggml.add_space_prefix").value_or(v.kind == VocabKind::spm);
+    v.add_space_prefix = file.opt_bool("tokenizer.ggml.add_space_prefix").value_or(v.kind == VocabKind::spm);
 
     if (v.types.empty()) v.types.assign(v.tokens.size(), TokenType::normal);
     if (v.types.size() == v.tokens.size()) apply_strip_rules(v);
@@ -222,18 +225,17 @@ void Vocab::finalize(const std::string& where) {
     const std::string n = std::to_string(tokens.size());
     if (scores.empty()) scores.assign(tokens.size(), 0.0f);
     if (scores.size() != tokens.size()) {
-        fail("metadata '" + std::string(kScoresKey) + "' has " + std::to_string(scores.size()) +
-             " entries but '" + std::string(kTokensKey) + "' has " + n);
+        fail("metadata '" + std::string(kScoresKey) + "' has " + std::to_string(scores.size()) + " entries but '" +
+             std::string(kTokensKey) + "' has " + n);
     }
     if (types.empty()) types.assign(tokens.size(), TokenType::normal);
     if (types.size() != tokens.size()) {
-        fail("metadata '" + std::string(kTypesKey) + "' has " + std::to_string(types.size()) +
-             " entries but '" + std::string(kTokensKey) + "' has " + n);
+        fail("metadata '" + std::string(kTypesKey) + "' has " + std::to_string(types.size()) + " entries but '" +
+             std::string(kTokensKey) + "' has " + n);
     }
     for (size_t i = 0; i < types.size(); ++i) {
         if (static_cast<uint8_t>(types[i]) > static_cast<uint8_t>(TokenType::byte)) {
-            fail("metadata '" + std::string(kTypesKey) + "'[" + std::to_string(i) +
-                 "] is not a token type (0..6)");
+            fail("metadata '" + std::string(kTypesKey) + "'[" + std::to_string(i) + "] is not a token type (0..6)");
         }
     }
     if (kind == VocabKind::bpe) {
@@ -241,16 +243,16 @@ void Vocab::finalize(const std::string& where) {
             // The left part may itself be a single space, so the separator is searched from 1.
             const size_t sp = merges[i].size() > 1 ? merges[i].find(' ', 1) : std::string::npos;
             if (sp == std::string::npos || sp + 1 >= merges[i].size()) {
-                fail("metadata '" + std::string(kMergesKey) + "'[" + std::to_string(i) + "] ('" +
-                     merges[i] + "') is not two tokens separated by a space");
+                fail("metadata '" + std::string(kMergesKey) + "'[" + std::to_string(i) + "] ('" + merges[i] +
+                     "') is not two tokens separated by a space");
             }
         }
     }
     for (const auto& k : kSpecialKeys) {
         const int32_t id = this->*k.field;
         if (id != kNoToken && !valid_id(id)) {
-            fail("metadata '" + std::string(k.key) + "' is " + std::to_string(id) +
-                 " but the vocabulary has " + n + " tokens");
+            fail("metadata '" + std::string(k.key) + "' is " + std::to_string(id) + " but the vocabulary has " + n +
+                 " tokens");
         }
     }
     for (const auto* list : {&lstrip_ids, &rstrip_ids, &eog_ids}) {
@@ -274,8 +276,10 @@ void Vocab::finalize(const std::string& where) {
     // text; llama.cpp overrides their type the same way.
     auto force_control = [&](int32_t id) {
         if (types[static_cast<size_t>(id)] != TokenType::control) {
-            spdlog::warn("{}: token {} '{}' ends generation but is not a control token; treating "
-                         "it as one", where, id, tokens[static_cast<size_t>(id)]);
+            spdlog::warn(
+                "{}: token {} '{}' ends generation but is not a control token; treating "
+                "it as one",
+                where, id, tokens[static_cast<size_t>(id)]);
             types[static_cast<size_t>(id)] = TokenType::control;
         }
     };
@@ -296,13 +300,17 @@ void Vocab::finalize(const std::string& where) {
     // A flag asking for a token the vocabulary lacks cannot be honoured; dropping it keeps the
     // model usable, which is what the user wants from a mis-converted file.
     if (add_bos && bos == kNoToken) {
-        spdlog::warn("{}: tokenizer.ggml.add_bos_token is set but there is no BOS token; not adding "
-                     "one", where);
+        spdlog::warn(
+            "{}: tokenizer.ggml.add_bos_token is set but there is no BOS token; not adding "
+            "one",
+            where);
         add_bos = false;
     }
     if (add_eos && eos == kNoToken) {
-        spdlog::warn("{}: tokenizer.ggml.add_eos_token is set but there is no EOS token; not adding "
-                     "one", where);
+        spdlog::warn(
+            "{}: tokenizer.ggml.add_eos_token is set but there is no EOS token; not adding "
+            "one",
+            where);
         add_eos = false;
     }
 }

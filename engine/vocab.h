@@ -32,8 +32,8 @@ inline constexpr int32_t kNoToken = -1;
 struct Vocab {
     VocabKind kind = VocabKind::spm;
     std::vector<std::string> tokens;
-    std::vector<float> scores;      // one per token; all 0 when the file has none
-    std::vector<TokenType> types;   // one per token; all normal when the file has none
+    std::vector<float> scores;        // one per token; all 0 when the file has none
+    std::vector<TokenType> types;     // one per token; all normal when the file has none
     std::vector<std::string> merges;  // "left right", rank = index (bpe only)
     std::string pre = "default";      // tokenizer.ggml.pre (bpe pre-tokenizer name)
     std::string name;                 // general.name; a few per-model rules key on it

@@ -33,7 +33,8 @@ void place_matrix(WeightMatrix& w, uint8_t* dst) {
         return;
     }
     const bool asym = w.layout == WeightLayout::Q4GroupAsym;
-    for (int64_t r = 0; r < w.rows; ++r) quant::q4g_to_split(w.row(r), dst + static_cast<size_t>(r) * w.row_bytes, cols, group, asym);
+    for (int64_t r = 0; r < w.rows; ++r)
+        quant::q4g_to_split(w.row(r), dst + static_cast<size_t>(r) * w.row_bytes, cols, group, asym);
     w.group = static_cast<uint32_t>(group);
     w.layout = asym ? WeightLayout::Q4SplitAsym : WeightLayout::Q4Split;
     if (!q4_0) w.type = GgmlType::F32;
@@ -47,7 +48,8 @@ HugePageBuffer::HugePageBuffer(size_t bytes) {
     const size_t mapped = size_ + kHugePage;
     void* p = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) {
-        throw EngineError("cannot allocate " + std::to_string(bytes >> 20) + " MiB for the weights: " + std::strerror(errno));
+        throw EngineError("cannot allocate " + std::to_string(bytes >> 20) +
+                          " MiB for the weights: " + std::strerror(errno));
     }
     auto* base = static_cast<uint8_t*>(p);
     const auto addr = reinterpret_cast<uintptr_t>(base);

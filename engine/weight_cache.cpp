@@ -39,7 +39,9 @@ public:
         XXH64_update(h_.get(), p, n);
     }
     template <typename T>
-    void put(T v) { bytes(&v, sizeof v); }
+    void put(T v) {
+        bytes(&v, sizeof v);
+    }
     void str(const std::string& s) {
         put<uint64_t>(s.size());
         bytes(s.data(), s.size());
@@ -61,7 +63,9 @@ public:
         return true;
     }
     template <typename T>
-    bool get(T& v) { return bytes(&v, sizeof v); }
+    bool get(T& v) {
+        return bytes(&v, sizeof v);
+    }
     bool count(uint64_t& n) { return get(n) && n < kMaxCount; }
     bool str(std::string& s) {
         uint64_t n = 0;
@@ -101,10 +105,12 @@ WeightCacheKey weight_cache_key(const GgufFile& file, const std::string& setting
 }
 
 std::string weight_cache_path(const std::string& cache_dir, const WeightCacheKey& key) {
-    return (std::filesystem::path(cache_dir) / (hex64(XXH64(key.slot.data(), key.slot.size(), 0)) + ".q8cache")).string();
+    return (std::filesystem::path(cache_dir) / (hex64(XXH64(key.slot.data(), key.slot.size(), 0)) + ".q8cache"))
+        .string();
 }
 
-bool read_weight_cache(const std::string& cache_dir, const WeightCacheKey& key, std::map<std::string, WeightMatrix>& out) {
+bool read_weight_cache(const std::string& cache_dir, const WeightCacheKey& key,
+                       std::map<std::string, WeightMatrix>& out) {
     const std::string path = weight_cache_path(cache_dir, key);
     std::ifstream in(path, std::ios::binary);
     if (!in) return false;
@@ -130,8 +136,8 @@ bool read_weight_cache(const std::string& cache_dir, const WeightCacheKey& key, 
         uint8_t layout = 0, int8 = 0;
         uint32_t type = 0;
         uint64_t storage = 0, n_scale = 0, n_sum = 0, row_bytes = 0;
-        if (!r.str(name) || !r.get(layout) || !r.get(type) || !r.get(w.group) || !r.get(int8) || !r.get(w.act_scale) || !r.get(w.rows) ||
-            !r.get(w.cols) || !r.get(row_bytes) || !r.count(storage)) {
+        if (!r.str(name) || !r.get(layout) || !r.get(type) || !r.get(w.group) || !r.get(int8) || !r.get(w.act_scale) ||
+            !r.get(w.rows) || !r.get(w.cols) || !r.get(row_bytes) || !r.count(storage)) {
             return reject("truncated");
         }
         if (layout > static_cast<uint8_t>(WeightLayout::I8Row) || w.rows <= 0 || w.cols <= 0 ||

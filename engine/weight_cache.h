@@ -27,7 +27,8 @@ std::string weight_cache_path(const std::string& cache_dir, const WeightCacheKey
 
 // Reads the entry for `key`: true with the matrices by tensor name when present and valid. A
 // present but invalid entry is deleted (with a log line saying why) and false is returned.
-bool read_weight_cache(const std::string& cache_dir, const WeightCacheKey& key, std::map<std::string, WeightMatrix>& out);
+bool read_weight_cache(const std::string& cache_dir, const WeightCacheKey& key,
+                       std::map<std::string, WeightMatrix>& out);
 
 // Writes the entry (temporary file + rename). Failure is logged, not thrown: the cache is an
 // optimisation.

@@ -140,7 +140,8 @@ bool q4_0_to_groups(WeightMatrix& w, uint32_t group) {
         const size_t rb = c / group * quant::q4g_block_bytes(group, false);
         std::vector<uint8_t> storage(rb * static_cast<size_t>(w.rows));
         for (int64_t r = 0; r < w.rows; ++r) {
-            if (!quant::ggml_to_q4g(w.row(r), storage.data() + static_cast<size_t>(r) * rb, c, group, false)) return false;
+            if (!quant::ggml_to_q4g(w.row(r), storage.data() + static_cast<size_t>(r) * rb, c, group, false))
+                return false;
         }
         w.storage = std::move(storage);
         w.data = w.storage.data();
@@ -161,7 +162,8 @@ void decode_weight_row(const WeightMatrix& w, int64_t r, float* dst) {
     case WeightLayout::Q4Split: quant::dequantize_row_q4split(w.row(r), dst, c, w.group, false); return;
     case WeightLayout::Q4SplitAsym: quant::dequantize_row_q4split(w.row(r), dst, c, w.group, true); return;
     case WeightLayout::I8Row:
-        quant::dequantize_row_i8(reinterpret_cast<const int8_t*>(w.row(r)), w.row_scale[static_cast<size_t>(r)], dst, c);
+        quant::dequantize_row_i8(reinterpret_cast<const int8_t*>(w.row(r)), w.row_scale[static_cast<size_t>(r)], dst,
+                                 c);
         return;
     }
 }

@@ -21,7 +21,8 @@ std::string ActPolicyReport::summary() const {
     return "static " + std::to_string(st) + " / dynamic " + std::to_string(dy);
 }
 
-ActPolicyReport choose_activation_policy(const FloatLayers& layers, const CalibrationStats& stats, const WeightTarget& target,
+ActPolicyReport choose_activation_policy(const FloatLayers& layers, const CalibrationStats& stats,
+                                         const WeightTarget& target,
                                          const std::vector<std::array<std::vector<float>, kLinearInputs>>& smoothing,
                                          double tolerance, int n_threads) {
     ThreadPool pool(n_threads > 0 ? n_threads : default_thread_count());
@@ -35,19 +36,22 @@ ActPolicyReport choose_activation_policy(const FloatLayers& layers, const Calibr
             const std::vector<float>& s = smoothing.empty() ? none : smoothing[l][static_cast<size_t>(i)];
             // Range of the (smoothed) input over all calibration tokens, and per sampled token.
             float amax = 0.f;
-            for (size_t j = 0; j < st.act_max.size(); ++j) amax = std::max(amax, st.act_max[j] / (s.empty() ? 1.f : s[j]));
+            for (size_t j = 0; j < st.act_max.size(); ++j)
+                amax = std::max(amax, st.act_max[j] / (s.empty() ? 1.f : s[j]));
             std::vector<float> per_token;
             for (int64_t t = 0; t < st.n_samples; ++t) {
                 float m = 0.f;
                 for (int64_t j = 0; j < st.cols; ++j) {
-                    m = std::max(m, std::fabs(st.samples[static_cast<size_t>(t * st.cols + j)]) / (s.empty() ? 1.f : s[static_cast<size_t>(j)]));
+                    m = std::max(m, std::fabs(st.samples[static_cast<size_t>(t * st.cols + j)]) /
+                                        (s.empty() ? 1.f : s[static_cast<size_t>(j)]));
                 }
                 per_token.push_back(m);
             }
             ActPolicyChoice& c = rep.layers[l][static_cast<size_t>(i)];
             c.static_scale = amax / 127.f;
             if (!per_token.empty()) {
-                std::nth_element(per_token.begin(), per_token.begin() + static_cast<ptrdiff_t>(per_token.size() / 2), per_token.end());
+                std::nth_element(per_token.begin(), per_token.begin() + static_cast<ptrdiff_t>(per_token.size() / 2),
+                                 per_token.end());
                 const float med = per_token[per_token.size() / 2];
                 c.range_ratio = med > 0.f ? amax / med : 0.f;
             }
@@ -58,9 +62,9 @@ ActPolicyReport choose_activation_policy(const FloatLayers& layers, const Calibr
                 for (size_t k = 0; k < xs.size(); ++k) xs[k] /= s[k % static_cast<size_t>(st.cols)];
             }
             c.error_dynamic = quantized_output_error(layers.layers[l], in, xs, st.n_samples, {}, target, 0.f, pool);
-            c.error_static = c.static_scale > 0.f
-                                 ? quantized_output_error(layers.layers[l], in, xs, st.n_samples, {}, target, c.static_scale, pool)
-                                 : c.error_dynamic;
+            c.error_static = c.static_scale > 0.f ? quantized_output_error(layers.layers[l], in, xs, st.n_samples, {},
+                                                                           target, c.static_scale, pool)
+                                                  : c.error_dynamic;
             c.is_static = c.static_scale > 0.f && c.error_static <= tolerance * c.error_dynamic;
         }
     }

@@ -21,7 +21,7 @@ struct ActPolicyChoice {
     bool is_static = false;
     float static_scale = 0.f;  // the calibrated scale (also when dynamic was chosen)
     double error_dynamic = 0, error_static = 0;
-    float range_ratio = 0;     // max over tokens of max|x| / median over tokens (from the samples)
+    float range_ratio = 0;  // max over tokens of max|x| / median over tokens (from the samples)
 };
 
 struct ActPolicyReport {
@@ -34,8 +34,9 @@ struct ActPolicyReport {
 
 // `layers` must already hold any smoothing that will be used (the samples are divided by
 // `smoothing` scales where given: smoothing[l][i], empty = none).
-ActPolicyReport choose_activation_policy(const FloatLayers& layers, const CalibrationStats& stats, const WeightTarget& target,
-                                         const std::vector<std::array<std::vector<float>, kLinearInputs>>& smoothing = {},
-                                         double tolerance = 1.25, int n_threads = 0);
+ActPolicyReport choose_activation_policy(
+    const FloatLayers& layers, const CalibrationStats& stats, const WeightTarget& target,
+    const std::vector<std::array<std::vector<float>, kLinearInputs>>& smoothing = {}, double tolerance = 1.25,
+    int n_threads = 0);
 
 }  // namespace q8::quant

@@ -31,7 +31,8 @@ std::vector<int32_t> calibration_tokens(const Model& model, const std::string& p
     ss << in.rdbuf();
     const std::string text = ss.str();
     if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
-        throw EngineError(path + ": the calibration file is empty; SmoothQuant needs representative text to measure activations");
+        throw EngineError(
+            path + ": the calibration file is empty; SmoothQuant needs representative text to measure activations");
     }
     return model.tokenizer.encode(text, true, false);
 }

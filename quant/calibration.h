@@ -26,7 +26,7 @@ struct InputStats {
     std::vector<float> act_max;  // per input channel, max |x| over every calibration token
     std::vector<float> samples;  // n_samples rows of cols (evenly spaced calibration tokens)
     int64_t n_samples = 0;
-    int64_t n_seen = 0;          // tokens observed
+    int64_t n_seen = 0;  // tokens observed
 };
 
 struct CalibrationStats {
@@ -37,9 +37,9 @@ struct CalibrationStats {
 };
 
 struct CalibrationOptions {
-    int64_t ctx = 512;            // window length (each window starts from an empty cache)
-    int64_t max_tokens = 8192;    // calibration tokens used at most
-    int64_t samples = 128;        // rows kept per input for choosing alpha
+    int64_t ctx = 512;          // window length (each window starts from an empty cache)
+    int64_t max_tokens = 8192;  // calibration tokens used at most
+    int64_t samples = 128;      // rows kept per input for choosing alpha
     int n_threads = 0;
     std::function<void(float)> progress;
     const std::atomic<bool>* cancel = nullptr;

@@ -3,8 +3,8 @@
 #include <cstdio>
 #include <sstream>
 
-#include "engine_error.h"
 #include "act_policy.h"
+#include "engine_error.h"
 #include "float_model.h"
 #include "smoothquant.h"
 
@@ -29,18 +29,33 @@ std::optional<Variant> variant(const std::string& name) {
     };
     if (name == "fp16") return Variant{name, "FP16 weights", {f16, f16, f16, name}};
     if (name == "q8") return Variant{name, "Q8_0 weights, float activations (W8A16)", {q8_0, q8_0, q8_0, name}};
-    if (name == "q8-a8") return Variant{name, "int8 per-channel weights, int8 per-token activations (W8A8), no smoothing", {i8, q8_0, q8_0, name}};
+    if (name == "q8-a8")
+        return Variant{
+            name, "int8 per-channel weights, int8 per-token activations (W8A8), no smoothing", {i8, q8_0, q8_0, name}};
     if (name == "q8-sq") return Variant{name, "W8A8 with SmoothQuant (alpha per layer)", {i8, q8_0, q8_0, name}, true};
-    if (name == "q4") return Variant{name, "4-bit g32 symmetric (Q4_0), float activations (W4A16)", {q4_0, q4_0, q8_0, name}};
-    if (name == "q4-g64") return Variant{name, "4-bit g64 symmetric, W4A16", {g(64, false, false), g(64, false, false), q8_0, name}};
-    if (name == "q4-g128") return Variant{name, "4-bit g128 symmetric, W4A16", {g(128, false, false), g(128, false, false), q8_0, name}};
-    if (name == "q4-asym") return Variant{name, "4-bit g32 with f16 minimum (Q4_1 values), W4A16", {g(32, true, false), g(32, true, false), q8_0, name}};
-    if (name == "q4-a8") return Variant{name, "4-bit g32 symmetric, int8 per-token activations (W4A8)", {g(32, false, true), q4_0, q8_0, name}};
+    if (name == "q4")
+        return Variant{name, "4-bit g32 symmetric (Q4_0), float activations (W4A16)", {q4_0, q4_0, q8_0, name}};
+    if (name == "q4-g64")
+        return Variant{name, "4-bit g64 symmetric, W4A16", {g(64, false, false), g(64, false, false), q8_0, name}};
+    if (name == "q4-g128")
+        return Variant{name, "4-bit g128 symmetric, W4A16", {g(128, false, false), g(128, false, false), q8_0, name}};
+    if (name == "q4-asym")
+        return Variant{name,
+                       "4-bit g32 with f16 minimum (Q4_1 values), W4A16",
+                       {g(32, true, false), g(32, true, false), q8_0, name}};
+    if (name == "q4-a8")
+        return Variant{
+            name, "4-bit g32 symmetric, int8 per-token activations (W4A8)", {g(32, false, true), q4_0, q8_0, name}};
     if (name == "q4-a8p") {
-        return Variant{name, "W4A8 g32, per-layer static/dynamic activation scales", {g(32, false, true), q4_0, q8_0, name}, false, true};
+        return Variant{name,
+                       "W4A8 g32, per-layer static/dynamic activation scales",
+                       {g(32, false, true), q4_0, q8_0, name},
+                       false,
+                       true};
     }
     if (name == "q8-sqp") {
-        return Variant{name, "W8A8 SmoothQuant, per-layer static/dynamic activation scales", {i8, q8_0, q8_0, name}, true, true};
+        return Variant{
+            name, "W8A8 SmoothQuant, per-layer static/dynamic activation scales", {i8, q8_0, q8_0, name}, true, true};
     }
     return std::nullopt;
 }
@@ -48,8 +63,8 @@ std::optional<Variant> variant(const std::string& name) {
 }  // namespace
 
 const std::vector<std::string>& fidelity_variant_names() {
-    static const std::vector<std::string> names{"fp16",    "q8",      "q8-a8",   "q8-sq", "q8-sqp",
-                                                "q4",      "q4-g64",  "q4-g128", "q4-asym", "q4-a8", "q4-a8p"};
+    static const std::vector<std::string> names{"fp16",   "q8",      "q8-a8",   "q8-sq", "q8-sqp", "q4",
+                                                "q4-g64", "q4-g128", "q4-asym", "q4-a8", "q4-a8p"};
     return names;
 }
 
@@ -72,7 +87,8 @@ std::vector<FidelityRow> fidelity(const std::shared_ptr<const Model>& base, std:
     std::optional<CalibrationStats> stats;  // of the float model, computed once when needed
     auto calibration_stats = [&]() -> const CalibrationStats& {
         if (!stats) {
-            const auto fp = assemble_model(*base, fl, {ggml(GgmlType::F32), ggml(GgmlType::F32), ggml(GgmlType::F32), "fp32"});
+            const auto fp =
+                assemble_model(*base, fl, {ggml(GgmlType::F32), ggml(GgmlType::F32), ggml(GgmlType::F32), "fp32"});
             CalibrationOptions co = o.calib_options;
             co.n_threads = o.ppl.n_threads;
             stats = calibrate(fp, o.calibration, co);
@@ -92,7 +108,8 @@ std::vector<FidelityRow> fidelity(const std::shared_ptr<const Model>& base, std:
             const SmoothingReport rep = smooth_quant(smoothed, base->config, calibration_stats(), so);
             for (const auto& layer : rep.layers) {
                 std::array<std::vector<float>, kLinearInputs> a;
-                for (int i = 0; i < kLinearInputs; ++i) a[static_cast<size_t>(i)] = layer[static_cast<size_t>(i)].scales;
+                for (int i = 0; i < kLinearInputs; ++i)
+                    a[static_cast<size_t>(i)] = layer[static_cast<size_t>(i)].scales;
                 scales.push_back(std::move(a));
             }
         }
@@ -100,7 +117,8 @@ std::vector<FidelityRow> fidelity(const std::shared_ptr<const Model>& base, std:
         AssembleSpec spec = v.spec;
         if (v.policy) {
             spec.act_static_scales =
-                choose_activation_policy(layers, calibration_stats(), spec.layer, scales, 1.25, o.ppl.n_threads).static_scales();
+                choose_activation_policy(layers, calibration_stats(), spec.layer, scales, 1.25, o.ppl.n_threads)
+                    .static_scales();
         }
         m = assemble_model(*base, layers, spec);
         const PerplexityResult r = perplexity(m, tokens, po);
@@ -134,8 +152,8 @@ std::string fidelity_markdown(const std::vector<FidelityRow>& rows) {
     s << "| --- | ---: | ---: | ---: | ---: | ---: | --- |\n";
     char buf[256];
     for (const FidelityRow& r : rows) {
-        std::snprintf(buf, sizeof buf, "| %s | %.4f | %+.2f%% | %.2f | %.2f | %.2f%% | ", r.variant.c_str(), r.ppl, r.delta_pct,
-                      double(r.weight_bytes) / (1 << 20), r.bits_per_weight, 100.0 * r.top1_agreement);
+        std::snprintf(buf, sizeof buf, "| %s | %.4f | %+.2f%% | %.2f | %.2f | %.2f%% | ", r.variant.c_str(), r.ppl,
+                      r.delta_pct, double(r.weight_bytes) / (1 << 20), r.bits_per_weight, 100.0 * r.top1_agreement);
         s << buf << r.description << " |\n";
     }
     return s.str();

@@ -21,10 +21,10 @@ const std::vector<std::string>& fidelity_variant_names();
 struct FidelityOptions {
     std::vector<std::string> variants{"fp16", "q8", "q8-a8", "q8-sq", "q4", "q4-g128", "q4-asym", "q4-a8"};
     PerplexityOptions ppl;
-    std::vector<int32_t> calibration;   // tokens for q8-sq (skipped when empty)
+    std::vector<int32_t> calibration;  // tokens for q8-sq (skipped when empty)
     CalibrationOptions calib_options;
     std::optional<float> sq_alpha;
-    float outlier_factor = 0.f;          // > 0: the ablation model (inject_outlier_channels)
+    float outlier_factor = 0.f;  // > 0: the ablation model (inject_outlier_channels)
     std::vector<int64_t> outlier_channels;
     std::function<void(const std::string& variant)> on_variant;
 };

@@ -20,14 +20,16 @@ FloatMatrix to_float(const WeightMatrix& w) {
 
 WeightMatrix from_float(const FloatMatrix& f, const WeightTarget& t) {
     WeightMatrix w;
-    quantize_matrix(f.rows, f.cols, [&](int64_t r, float* dst) { std::memcpy(dst, f.row(r), static_cast<size_t>(f.cols) * 4); },
-                    t, w);
+    quantize_matrix(
+        f.rows, f.cols, [&](int64_t r, float* dst) { std::memcpy(dst, f.row(r), static_cast<size_t>(f.cols) * 4); }, t,
+        w);
     return w;
 }
 
 WeightMatrix convert(const WeightMatrix& src, const WeightTarget& t) {
     WeightMatrix w;
-    quantize_matrix(src.rows, src.cols, [&](int64_t r, float* dst) { weight_row_to_f32(src, r, dst); }, t, w);
+    quantize_matrix(
+        src.rows, src.cols, [&](int64_t r, float* dst) { weight_row_to_f32(src, r, dst); }, t, w);
     return w;
 }
 
@@ -88,7 +90,13 @@ std::shared_ptr<const Model> assemble_model(const Model& base, const FloatLayers
         L.w_down = from_float(f.w_down, fit(spec.layer, f.w_down.cols));
         if (!spec.act_static_scales.empty()) {
             const float* s4 = &spec.act_static_scales.at(m->layers.size() * 4);
-            for (auto [w, k] : {std::pair{&L.wq, 0}, {&L.wk, 0}, {&L.wv, 0}, {&L.wo, 1}, {&L.w_gate, 2}, {&L.w_up, 2}, {&L.w_down, 3}}) {
+            for (auto [w, k] : {std::pair{&L.wq, 0},
+                                {&L.wk, 0},
+                                {&L.wv, 0},
+                                {&L.wo, 1},
+                                {&L.w_gate, 2},
+                                {&L.w_up, 2},
+                                {&L.w_down, 3}}) {
                 if (w->int8_activations && s4[k] > 0.f) w->act_scale = s4[k];
             }
         }

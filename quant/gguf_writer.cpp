@@ -25,7 +25,6 @@ void put_str(std::vector<uint8_t>& b, std::string_view s) {
     b.insert(b.end(), s.begin(), s.end());
 }
 
-
 void put_scalar(std::vector<uint8_t>& b, const GgufValue& v) {
     switch (v.type) {
     case GgufValueType::UINT8: put<uint8_t>(b, static_cast<uint8_t>(v.u)); break;
@@ -78,7 +77,8 @@ void GgufWriter::copy_key(const GgufFile& src, const std::string& key) {
         } else if (const size_t es = static_cast<size_t>(gguf_scalar_size(v->elem_type)); es > 0) {
             b.insert(b.end(), v->elems, v->elems + es * v->count);
         } else {
-            throw EngineError(src.path() + ": key '" + key + "' is an array of arrays, which this writer does not copy");
+            throw EngineError(src.path() + ": key '" + key +
+                              "' is an array of arrays, which this writer does not copy");
         }
     } else {
         put_scalar(b, *v);
@@ -148,7 +148,8 @@ void GgufWriter::add_tensor(const std::string& name, GgmlType type, std::vector<
     uint64_t n = 1;
     for (uint64_t d : ne) n *= d;
     if (ne.empty() || ne.size() > 4 || ne[0] % traits->block_elems != 0) {
-        throw EngineError("GGUF writer: tensor '" + name + "' does not split into " + std::string(traits->name) + " blocks");
+        throw EngineError("GGUF writer: tensor '" + name + "' does not split into " + std::string(traits->name) +
+                          " blocks");
     }
     tensors_.push_back({name, type, std::move(ne), n / traits->block_elems * traits->block_bytes, std::move(fill)});
 }
@@ -203,7 +204,8 @@ bool GgufWriter::write(const std::string& path, const std::function<bool(float)>
             b.clear();
             t.fill(b);
             if (b.size() != t.n_bytes) {
-                fail("tensor '" + t.name + "' produced " + std::to_string(b.size()) + " bytes, expected " + std::to_string(t.n_bytes));
+                fail("tensor '" + t.name + "' produced " + std::to_string(b.size()) + " bytes, expected " +
+                     std::to_string(t.n_bytes));
             }
             b.resize(b.size() + pad(b.size(), alignment_), 0);
             out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));

@@ -30,7 +30,7 @@ struct PerplexityOptions {
     int n_threads = 0;
     int64_t n_batch = 64;
     KvType kv_type = KvType::F16;
-    int64_t max_windows = 0;     // 0: all windows
+    int64_t max_windows = 0;        // 0: all windows
     bool keep_predictions = false;  // fill PerplexityResult::argmax / nll per scored token
     std::function<void(int64_t windows_done, int64_t windows_total)> progress;
     const std::atomic<bool>* cancel = nullptr;

@@ -18,8 +18,8 @@ namespace {
 bool float_type(GgmlType t) { return t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16; }
 
 // Appends rows of `m` (rows x cols) as `type` blocks.
-void append_rows(std::vector<uint8_t>& out, int64_t rows, int64_t cols, const std::function<void(int64_t, float*)>& get_row,
-                 GgmlType type, int group, bool per_row_int8) {
+void append_rows(std::vector<uint8_t>& out, int64_t rows, int64_t cols,
+                 const std::function<void(int64_t, float*)>& get_row, GgmlType type, int group, bool per_row_int8) {
     const auto c = static_cast<size_t>(cols);
     std::vector<float> x(c);
     std::vector<int8_t> q(c);
@@ -72,9 +72,12 @@ QuantizeFileResult quantize_file(const QuantizeFileOptions& o) {
     if (o.type == Precision::Q4 && !valid_q4_group(static_cast<size_t>(o.group))) {
         throw EngineError("q8quant: --group must be 32, 64 or 128, not " + std::to_string(o.group));
     }
-    if (o.smoothquant && o.calib_file.empty()) throw EngineError("q8quant: --smoothquant needs calibration text (--calib FILE)");
-    if (o.act_policy_auto && o.calib_file.empty()) throw EngineError("q8quant: --act-policy auto needs calibration text (--calib FILE)");
-    if (o.act_policy_auto && !o.int8_activations) throw EngineError("q8quant: --act-policy applies to int8 activations (--act a8)");
+    if (o.smoothquant && o.calib_file.empty())
+        throw EngineError("q8quant: --smoothquant needs calibration text (--calib FILE)");
+    if (o.act_policy_auto && o.calib_file.empty())
+        throw EngineError("q8quant: --act-policy auto needs calibration text (--calib FILE)");
+    if (o.act_policy_auto && !o.int8_activations)
+        throw EngineError("q8quant: --act-policy applies to int8 activations (--act a8)");
     if (o.alpha && (*o.alpha < 0.f || *o.alpha > 1.f)) throw EngineError("q8quant: --alpha must be between 0 and 1");
     if (std::filesystem::exists(o.output) && std::filesystem::equivalent(o.input, o.output)) {
         throw EngineError("q8quant: the output would overwrite the input");
@@ -129,7 +132,8 @@ QuantizeFileResult quantize_file(const QuantizeFileOptions& o) {
             smoothing.push_back(std::move(a));
         }
         const WeightTarget target = o.type == Precision::Q8 ? WeightTarget{WeightLayout::I8Row, GgmlType::F32, 0, true}
-                                                            : WeightTarget{WeightLayout::Q4Group, GgmlType::F32, static_cast<uint32_t>(o.group), true};
+                                                            : WeightTarget{WeightLayout::Q4Group, GgmlType::F32,
+                                                                           static_cast<uint32_t>(o.group), true};
         res.act_policy = choose_activation_policy(fl, st, target, smoothing, 1.25, o.n_threads);
         step("policy", 1.f);
     }
@@ -149,7 +153,8 @@ QuantizeFileResult quantize_file(const QuantizeFileOptions& o) {
     w.set_string("q8chat.quant.type", q8 ? "q8" : "q4");
     w.set_u32("q8chat.quant.group_size", q8 ? (per_row ? 0u : 32u) : static_cast<uint32_t>(o.group));
     w.set_string("q8chat.quant.weights", per_row ? "int8 per output channel (Q8_0 blocks sharing the row scale)"
-                                         : q8 ? "Q8_0" : "4-bit symmetric groups (Q4_0 blocks sharing the group scale)");
+                                         : q8    ? "Q8_0"
+                                                 : "4-bit symmetric groups (Q4_0 blocks sharing the group scale)");
     w.set_string("q8chat.quant.activations", o.int8_activations ? "int8" : "float");
     w.set_bool("q8chat.quant.smoothquant", o.smoothquant);
     if (o.smoothquant) {
@@ -157,13 +162,14 @@ QuantizeFileResult quantize_file(const QuantizeFileOptions& o) {
         for (const auto& layer : res.smoothing.layers)
             for (const auto& ch : layer) alphas.push_back(ch.smoothed ? ch.alpha : -1.f);
         w.set_f32_array("q8chat.quant.smoothquant.alpha", alphas);
-        w.set_string("q8chat.quant.smoothquant.alpha_layout", "per layer: attn, attn_out, ffn, down; -1 = not smoothed");
+        w.set_string("q8chat.quant.smoothquant.alpha_layout",
+                     "per layer: attn, attn_out, ffn, down; -1 = not smoothed");
         w.set_u64("q8chat.quant.smoothquant.calibration_tokens", static_cast<uint64_t>(res.calibration_tokens));
     }
     if (o.act_policy_auto) {
         w.set_f32_array("q8chat.quant.act_static_scale", res.act_policy.static_scales());
-        w.set_string("q8chat.quant.act_policy", res.act_policy.summary() +
-                                                     " (per layer: attn, attn_out, ffn, down; scale 0 = per-token dynamic)");
+        w.set_string("q8chat.quant.act_policy",
+                     res.act_policy.summary() + " (per layer: attn, attn_out, ffn, down; scale 0 = per-token dynamic)");
     }
     w.set_string("q8chat.quant.source", std::filesystem::path(o.input).filename().string());
 
@@ -177,42 +183,59 @@ QuantizeFileResult quantize_file(const QuantizeFileOptions& o) {
         if (std::regex_match(t.name, m, layer_re)) {
             const FloatLayer& L = fl.layers.at(std::stoul(m[1].str()));
             const std::string part = m[2].str();
-            if (part == "attn_q.weight") fm = &L.wq;
-            else if (part == "attn_k.weight") fm = &L.wk;
-            else if (part == "attn_v.weight") fm = &L.wv;
-            else if (part == "attn_output.weight") fm = &L.wo;
-            else if (part == "ffn_gate.weight") fm = &L.w_gate;
-            else if (part == "ffn_up.weight") fm = &L.w_up;
-            else if (part == "ffn_down.weight") fm = &L.w_down;
-            else if (part == "attn_norm.weight") fv = &L.attn_norm;
-            else if (part == "ffn_norm.weight") fv = &L.ffn_norm;
-            else if (part == "attn_q.bias") fv = &L.bq;
-            else if (part == "attn_k.bias") fv = &L.bk;
-            else if (part == "attn_v.bias") fv = &L.bv;
+            if (part == "attn_q.weight")
+                fm = &L.wq;
+            else if (part == "attn_k.weight")
+                fm = &L.wk;
+            else if (part == "attn_v.weight")
+                fm = &L.wv;
+            else if (part == "attn_output.weight")
+                fm = &L.wo;
+            else if (part == "ffn_gate.weight")
+                fm = &L.w_gate;
+            else if (part == "ffn_up.weight")
+                fm = &L.w_up;
+            else if (part == "ffn_down.weight")
+                fm = &L.w_down;
+            else if (part == "attn_norm.weight")
+                fv = &L.attn_norm;
+            else if (part == "ffn_norm.weight")
+                fv = &L.ffn_norm;
+            else if (part == "attn_q.bias")
+                fv = &L.bq;
+            else if (part == "attn_k.bias")
+                fv = &L.bk;
+            else if (part == "attn_v.bias")
+                fv = &L.bv;
         }
         if (fm != nullptr && fm->cols % (q8 ? 32 : o.group) == 0) {
             w.add_tensor(t.name, layer_type, ne, [fm, layer_type, per_row, &o](std::vector<uint8_t>& out) {
-                append_rows(out, fm->rows, fm->cols, [fm](int64_t r, float* dst) { std::copy_n(fm->row(r), fm->cols, dst); },
-                            layer_type, o.group, per_row);
+                append_rows(
+                    out, fm->rows, fm->cols, [fm](int64_t r, float* dst) { std::copy_n(fm->row(r), fm->cols, dst); },
+                    layer_type, o.group, per_row);
             });
         } else if (fm != nullptr) {  // rows that do not split into blocks stay F16
             w.add_tensor(t.name, GgmlType::F16, ne, [fm](std::vector<uint8_t>& out) {
-                append_rows(out, fm->rows, fm->cols, [fm](int64_t r, float* dst) { std::copy_n(fm->row(r), fm->cols, dst); },
-                            GgmlType::F16, 32, false);
+                append_rows(
+                    out, fm->rows, fm->cols, [fm](int64_t r, float* dst) { std::copy_n(fm->row(r), fm->cols, dst); },
+                    GgmlType::F16, 32, false);
             });
         } else if (fv != nullptr) {
             w.add_tensor(t.name, GgmlType::F32, ne, [fv](std::vector<uint8_t>& out) { append_floats(out, *fv); });
-        } else if ((t.name == "token_embd.weight" || t.name == "output.weight") && t.n_dims == 2 && float_type(t.type) &&
-                   t.ne[0] % 32 == 0) {
+        } else if ((t.name == "token_embd.weight" || t.name == "output.weight") && t.n_dims == 2 &&
+                   float_type(t.type) && t.ne[0] % 32 == 0) {
             const bool head = t.name == "output.weight" || tied;
             const WeightMatrix* wm = t.name == "output.weight" ? &model->output : &model->token_embd;
             const GgmlType ty = head || q8 ? GgmlType::Q8_0 : GgmlType::Q4_0;
             const int g = ty == GgmlType::Q4_0 && t.ne[0] % static_cast<uint64_t>(o.group) == 0 ? o.group : 32;
             w.add_tensor(t.name, ty, ne, [wm, ty, g](std::vector<uint8_t>& out) {
-                append_rows(out, wm->rows, wm->cols, [wm](int64_t r, float* dst) { weight_row_to_f32(*wm, r, dst); }, ty, g, false);
+                append_rows(
+                    out, wm->rows, wm->cols, [wm](int64_t r, float* dst) { weight_row_to_f32(*wm, r, dst); }, ty, g,
+                    false);
             });
         } else {
-            w.add_tensor(t.name, t.type, ne, [tp](std::vector<uint8_t>& out) { out.insert(out.end(), tp->data, tp->data + tp->n_bytes); });
+            w.add_tensor(t.name, t.type, ne,
+                         [tp](std::vector<uint8_t>& out) { out.insert(out.end(), tp->data, tp->data + tp->n_bytes); });
         }
     }
     if (!w.write(o.output, [&](float f) {

@@ -26,9 +26,9 @@ struct QuantizeFileOptions {
     int group = 32;
     bool int8_activations = true;
     bool smoothquant = false;
-    std::string calib_file;          // required with smoothquant
-    std::optional<float> alpha;      // fixed SmoothQuant alpha (default: searched per layer)
-    bool act_policy_auto = false;    // per-layer static/dynamic activation scales (act_policy.h); needs calib_file
+    std::string calib_file;        // required with smoothquant
+    std::optional<float> alpha;    // fixed SmoothQuant alpha (default: searched per layer)
+    bool act_policy_auto = false;  // per-layer static/dynamic activation scales (act_policy.h); needs calib_file
     CalibrationOptions calibration;
     int n_threads = 0;
     // stage is "load", "calibrate", "smooth", "write"; returning false cancels (EngineError).
@@ -38,8 +38,8 @@ struct QuantizeFileOptions {
 struct QuantizeFileResult {
     uint64_t output_bytes = 0;
     int64_t calibration_tokens = 0;
-    SmoothingReport smoothing;  // empty without SmoothQuant
-    ActPolicyReport act_policy; // empty without act_policy_auto
+    SmoothingReport smoothing;   // empty without SmoothQuant
+    ActPolicyReport act_policy;  // empty without act_policy_auto
     double seconds = 0;
 };
 

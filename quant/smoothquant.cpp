@@ -50,12 +50,13 @@ std::vector<float> tie_groups(const std::vector<float>& v, const ModelConfig& c)
 
 WeightMatrix as_matrix(const FloatMatrix& f, const std::vector<float>& s, const WeightTarget& t) {
     WeightMatrix w;
-    quantize_matrix(f.rows, f.cols,
-                    [&](int64_t r, float* dst) {
-                        const float* src = f.row(r);
-                        for (int64_t j = 0; j < f.cols; ++j) dst[j] = s.empty() ? src[j] : src[j] * s[static_cast<size_t>(j)];
-                    },
-                    t, w);
+    quantize_matrix(
+        f.rows, f.cols,
+        [&](int64_t r, float* dst) {
+            const float* src = f.row(r);
+            for (int64_t j = 0; j < f.cols; ++j) dst[j] = s.empty() ? src[j] : src[j] * s[static_cast<size_t>(j)];
+        },
+        t, w);
     return w;
 }
 
@@ -120,7 +121,8 @@ double w8a8_output_error(const FloatLayer& L, LinearInput in, const std::vector<
 }
 
 double quantized_output_error(const FloatLayer& L, LinearInput in, const std::vector<float>& x, int64_t n,
-                              const std::vector<float>& s, const WeightTarget& target, float act_scale, ThreadPool& pool) {
+                              const std::vector<float>& s, const WeightTarget& target, float act_scale,
+                              ThreadPool& pool) {
     const auto ms = matrices_of(L, in);
     const int64_t cols = ms.front()->cols;
     std::vector<float> xs(x.begin(), x.begin() + n * cols);
@@ -133,7 +135,9 @@ double quantized_output_error(const FloatLayer& L, LinearInput in, const std::ve
     for (const FloatMatrix* f : ms) {
         const WeightMatrix ref = as_matrix(*f, {}, f32);
         WeightTarget t = target;
-        while (t.layout != WeightLayout::Ggml && t.layout != WeightLayout::I8Row && t.group > 32 && !target_fits(t, f->cols)) t.group /= 2;
+        while (t.layout != WeightLayout::Ggml && t.layout != WeightLayout::I8Row && t.group > 32 &&
+               !target_fits(t, f->cols))
+            t.group /= 2;
         WeightMatrix q = as_matrix(*f, s, t);
         q.act_scale = act_scale;
         std::vector<float> y0(static_cast<size_t>(n * f->rows)), y1(y0.size());
@@ -162,7 +166,8 @@ SmoothingReport smooth_quant(FloatLayers& layers, const ModelConfig& c, const Ca
             const InputStats& st = stats.at(l, in);
             ch.error_unsmoothed = w8a8_output_error(L, in, st.samples, st.n_samples, {}, pool);
             ch.error = ch.error_unsmoothed;
-            if ((in == LinearInput::AttnOut && !o.smooth_attn_out) || (in == LinearInput::Down && !o.smooth_down)) continue;
+            if ((in == LinearInput::AttnOut && !o.smooth_attn_out) || (in == LinearInput::Down && !o.smooth_down))
+                continue;
             std::vector<float> a = st.act_max, w = weight_col_max(matrices_of(L, in));
             if (in == LinearInput::AttnOut) {
                 a = tie_groups(a, c);

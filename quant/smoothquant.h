@@ -50,7 +50,8 @@ SmoothingReport smooth_quant(FloatLayers& layers, const ModelConfig& config, con
                              const SmoothQuantOptions& options = {});
 
 // s_j = a_j^alpha / w_j^(1 - alpha), 1 where either maximum is 0, clamped to [1e-5, 1e5].
-std::vector<float> smoothing_scales(const std::vector<float>& act_max, const std::vector<float>& weight_max, float alpha);
+std::vector<float> smoothing_scales(const std::vector<float>& act_max, const std::vector<float>& weight_max,
+                                    float alpha);
 
 // Folds per-channel factors for one input of one layer (see above); `s` has one value per input
 // channel of that input (for the attention output, equal within each KV group).
@@ -64,6 +65,7 @@ double w8a8_output_error(const FloatLayer& layer, LinearInput input, const std::
 // The same for any weight target (e.g. W4A8 groups), with activations quantized per token
 // (act_scale 0) or with one static scale (act_scale > 0, applied to X / s).
 double quantized_output_error(const FloatLayer& layer, LinearInput input, const std::vector<float>& x, int64_t n,
-                              const std::vector<float>& s, const WeightTarget& target, float act_scale, ThreadPool& pool);
+                              const std::vector<float>& s, const WeightTarget& target, float act_scale,
+                              ThreadPool& pool);
 
 }  // namespace q8::quant

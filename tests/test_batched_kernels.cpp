@@ -15,8 +15,8 @@
 
 #include "cpu_features.h"
 #include "formats.h"
-#include "kernels.h"
 #include "kernel_tables.h"
+#include "kernels.h"
 #include "matmul.h"
 #include "thread_pool.h"
 #include "weight_quant.h"
@@ -82,17 +82,20 @@ std::vector<uint8_t> make_row(Fmt fmt, size_t n, size_t group, std::mt19937& rng
 
 // A rows x cols matrix of `dense` in `target`; with `split`, repacked as the loader does for 4-bit
 // groups (weight_arena.cpp).
-q8::WeightMatrix make_matrix(int64_t rows, int64_t cols, const std::vector<float>& dense, const q8::WeightTarget& target,
-                             bool split = false) {
+q8::WeightMatrix make_matrix(int64_t rows, int64_t cols, const std::vector<float>& dense,
+                             const q8::WeightTarget& target, bool split = false) {
     q8::WeightMatrix w;
     const bool ok = q8::quantize_matrix(
-        rows, cols, [&](int64_t r, float* dst) { std::memcpy(dst, dense.data() + r * cols, size_t(cols) * sizeof(float)); }, target, w);
+        rows, cols,
+        [&](int64_t r, float* dst) { std::memcpy(dst, dense.data() + r * cols, size_t(cols) * sizeof(float)); }, target,
+        w);
     if (!ok) throw std::runtime_error("quantize_matrix stopped");
     if (split) {
         const bool asym = w.layout == q8::WeightLayout::Q4GroupAsym;
         std::vector<uint8_t> packed(static_cast<size_t>(rows) * w.row_bytes);
         for (int64_t r = 0; r < rows; ++r)
-            q8::quant::q4g_to_split(w.row(r), packed.data() + static_cast<size_t>(r) * w.row_bytes, size_t(cols), w.group, asym);
+            q8::quant::q4g_to_split(w.row(r), packed.data() + static_cast<size_t>(r) * w.row_bytes, size_t(cols),
+                                    w.group, asym);
         w.storage = std::move(packed);
         w.data = w.storage.data();
         w.layout = asym ? q8::WeightLayout::Q4SplitAsym : q8::WeightLayout::Q4Split;
@@ -181,11 +184,17 @@ private slots:
             const size_t ldx = static_cast<size_t>(n) + 3;  // rows of x not packed: ldx is honoured
             const std::vector<float> x = random_floats(ldx * n_tok, rng);
             std::vector<float> y(2 * n_tok, -1.f);
-            batch_of(k, f)(w.data(), x.data(), ldx, n_tok, static_cast<size_t>(n), static_cast<size_t>(group), y.data(), 2);
+            batch_of(k, f)(w.data(), x.data(), ldx, n_tok, static_cast<size_t>(n), static_cast<size_t>(group), y.data(),
+                           2);
             for (size_t t = 0; t < n_tok; ++t) {
-                const float want = single_of(k, f, w.data(), x.data() + t * ldx, static_cast<size_t>(n), static_cast<size_t>(group));
-                QVERIFY2(same_bits(y[2 * t], want), qPrintable(QStringLiteral("n_tok %1, token %2: batched %3, single %4")
-                                                                  .arg(n_tok).arg(t).arg(y[2 * t], 0, 'g', 9).arg(want, 0, 'g', 9)));
+                const float want =
+                    single_of(k, f, w.data(), x.data() + t * ldx, static_cast<size_t>(n), static_cast<size_t>(group));
+                QVERIFY2(same_bits(y[2 * t], want),
+                         qPrintable(QStringLiteral("n_tok %1, token %2: batched %3, single %4")
+                                        .arg(n_tok)
+                                        .arg(t)
+                                        .arg(y[2 * t], 0, 'g', 9)
+                                        .arg(want, 0, 'g', 9)));
                 QCOMPARE(y[2 * t + 1], -1.f);  // ldy respected: nothing written between outputs
             }
         }
@@ -197,10 +206,12 @@ private slots:
         QTest::addColumn<int>("group");  // 0: I8Row; else Q4G group (negative: asymmetric)
         for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
             if (isa > q8::best_supported_isa()) continue;
-            for (int n : {64, 128, 192, 1024, 1088}) QTest::addRow("%s/i8/n%d", name_of(isa), n) << static_cast<int>(isa) << n << 0;
+            for (int n : {64, 128, 192, 1024, 1088})
+                QTest::addRow("%s/i8/n%d", name_of(isa), n) << static_cast<int>(isa) << n << 0;
             for (int g : {32, 64, 128, -32, -128})
                 for (int n : {128, 384, 1024})
-                    QTest::addRow("%s/q4g%s%d/n%d", name_of(isa), g < 0 ? "a" : "", std::abs(g), n) << static_cast<int>(isa) << n << g;
+                    QTest::addRow("%s/q4g%s%d/n%d", name_of(isa), g < 0 ? "a" : "", std::abs(g), n)
+                        << static_cast<int>(isa) << n << g;
         }
     }
 
@@ -228,11 +239,15 @@ private slots:
             batch(w.data(), x.data(), un, n_tok, un, g, w_sum, y.data(), 1);
             for (size_t t = 0; t < n_tok; ++t) {
                 const int8_t* xt = x.data() + t * un;
-                const float want = group == 0 ? static_cast<float>(k.dot_i8(reinterpret_cast<const int8_t*>(w.data()), xt, un, w_sum))
-                                   : group < 0 ? k.dot_q4ga_a8(w.data(), xt, un, g)
-                                               : k.dot_q4g_a8(w.data(), xt, un, g);
-                QVERIFY2(same_bits(y[t], want),
-                         qPrintable(QStringLiteral("n_tok %1, token %2: batched %3, single %4").arg(n_tok).arg(t).arg(y[t], 0, 'g', 9).arg(want, 0, 'g', 9)));
+                const float want =
+                    group == 0  ? static_cast<float>(k.dot_i8(reinterpret_cast<const int8_t*>(w.data()), xt, un, w_sum))
+                    : group < 0 ? k.dot_q4ga_a8(w.data(), xt, un, g)
+                                : k.dot_q4g_a8(w.data(), xt, un, g);
+                QVERIFY2(same_bits(y[t], want), qPrintable(QStringLiteral("n_tok %1, token %2: batched %3, single %4")
+                                                               .arg(n_tok)
+                                                               .arg(t)
+                                                               .arg(y[t], 0, 'g', 9)
+                                                               .arg(want, 0, 'g', 9)));
             }
         }
     }
@@ -293,9 +308,11 @@ private slots:
             }
             auto call = [&](size_t t0, size_t nt, float* out) {
                 if (a8) {
-                    k.batch_q4s_a8(split.data(), xpi.data() + t0 * un, sums.data() + t0 * ng, un, ng, nt, un, g, asym, out, 1);
+                    k.batch_q4s_a8(split.data(), xpi.data() + t0 * un, sums.data() + t0 * ng, un, ng, nt, un, g, asym,
+                                   out, 1);
                 } else {
-                    k.batch_q4s(split.data(), xpf.data() + t0 * un, sums.data() + t0 * ng, un, ng, nt, un, g, asym, out, 1);
+                    k.batch_q4s(split.data(), xpf.data() + t0 * un, sums.data() + t0 * ng, un, ng, nt, un, g, asym, out,
+                                1);
                 }
             };
             call(0, n_tok, y.data());
@@ -305,10 +322,14 @@ private slots:
                     want += double(wf[i]) * xf[t * un + i];
                     mag += std::abs(double(wf[i]) * xf[t * un + i]);
                 }
-                QVERIFY2(std::abs(y[t] - want) <= 1e-5 * mag + 1e-6,
-                         qPrintable(QStringLiteral("token %1: got %2, want %3").arg(t).arg(y[t], 0, 'g', 9).arg(want, 0, 'g', 9)));
+                QVERIFY2(
+                    std::abs(y[t] - want) <= 1e-5 * mag + 1e-6,
+                    qPrintable(
+                        QStringLiteral("token %1: got %2, want %3").arg(t).arg(y[t], 0, 'g', 9).arg(want, 0, 'g', 9)));
                 call(t, 1, one.data());
-                QVERIFY2(same_bits(one[0], y[t]), qPrintable(QStringLiteral("n_tok %1, token %2: batched differs from alone").arg(n_tok).arg(t)));
+                QVERIFY2(
+                    same_bits(one[0], y[t]),
+                    qPrintable(QStringLiteral("n_tok %1, token %2: batched differs from alone").arg(n_tok).arg(t)));
             }
         }
     }
@@ -336,12 +357,18 @@ private slots:
             bool split = false;
         };
         const Target targets[] = {
-            {"f16", L::Ggml, T::F16, 0, false},       {"q8_0", L::Ggml, T::Q8_0, 0, false},
-            {"q4_0", L::Ggml, T::Q4_0, 0, false},     {"q4g64", L::Q4Group, T::F32, 64, false},
-            {"q4ga32", L::Q4GroupAsym, T::F32, 32, false}, {"i8/a8", L::I8Row, T::F32, 0, true},
-            {"q4g32/a8", L::Q4Group, T::F32, 32, true},    {"q4ga128/a8", L::Q4GroupAsym, T::F32, 128, true},
-            {"q4g32/split", L::Q4Group, T::F32, 32, false, true}, {"q4ga64/split", L::Q4GroupAsym, T::F32, 64, false, true},
-            {"q4g32/split/a8", L::Q4Group, T::F32, 32, true, true}, {"q4ga128/split/a8", L::Q4GroupAsym, T::F32, 128, true, true},
+            {"f16", L::Ggml, T::F16, 0, false},
+            {"q8_0", L::Ggml, T::Q8_0, 0, false},
+            {"q4_0", L::Ggml, T::Q4_0, 0, false},
+            {"q4g64", L::Q4Group, T::F32, 64, false},
+            {"q4ga32", L::Q4GroupAsym, T::F32, 32, false},
+            {"i8/a8", L::I8Row, T::F32, 0, true},
+            {"q4g32/a8", L::Q4Group, T::F32, 32, true},
+            {"q4ga128/a8", L::Q4GroupAsym, T::F32, 128, true},
+            {"q4g32/split", L::Q4Group, T::F32, 32, false, true},
+            {"q4ga64/split", L::Q4GroupAsym, T::F32, 64, false, true},
+            {"q4g32/split/a8", L::Q4Group, T::F32, 32, true, true},
+            {"q4ga128/split/a8", L::Q4GroupAsym, T::F32, 128, true, true},
         };
         for (const Target& t : targets)
             for (int threads : {1, 2})
@@ -377,7 +404,11 @@ private slots:
                 for (int64_t r = 0; r < rows; ++r) {
                     QVERIFY2(same_bits(one[r], batched[t * rows + r]),
                              qPrintable(QStringLiteral("n %1, token %2, row %3: batched %4, alone %5")
-                                            .arg(n).arg(t).arg(r).arg(batched[t * rows + r], 0, 'g', 9).arg(one[r], 0, 'g', 9)));
+                                            .arg(n)
+                                            .arg(t)
+                                            .arg(r)
+                                            .arg(batched[t * rows + r], 0, 'g', 9)
+                                            .arg(one[r], 0, 'g', 9)));
                 }
             }
         }
@@ -426,7 +457,11 @@ void TestBatchedKernels::prompt_path_matches_row_kernels() {
             }
             for (size_t i = 0; i < fast.size(); ++i) {
                 QVERIFY2(std::abs(fast[i] - exact[i]) <= 1e-5f * (1.f + std::abs(exact[i])),
-                         qPrintable(QStringLiteral("n %1, output %2: prompt path %3, row kernels %4").arg(n).arg(i).arg(fast[i]).arg(exact[i])));
+                         qPrintable(QStringLiteral("n %1, output %2: prompt path %3, row kernels %4")
+                                        .arg(n)
+                                        .arg(i)
+                                        .arg(fast[i])
+                                        .arg(exact[i])));
             }
         }
     }
@@ -439,7 +474,8 @@ void TestBatchedKernels::bf16_prompt_path() {
     constexpr int64_t rows = 300, cols = 512;  // rows: two 128-row blocks and a partial one
     std::mt19937 rng(8);
     const std::vector<float> dense = random_floats(static_cast<size_t>(rows * cols), rng, 0.05f);
-    for (auto [layout, type] : {std::pair{q8::WeightLayout::Ggml, q8::GgmlType::F16}, {q8::WeightLayout::Ggml, q8::GgmlType::Q8_0}}) {
+    for (auto [layout, type] :
+         {std::pair{q8::WeightLayout::Ggml, q8::GgmlType::F16}, {q8::WeightLayout::Ggml, q8::GgmlType::Q8_0}}) {
         q8::WeightTarget target;
         target.layout = layout;
         target.type = type;
@@ -462,7 +498,8 @@ void TestBatchedKernels::bf16_prompt_path() {
             q8::matmul(w, x.data(), n, exact.data(), pool);
             q8::matmul(w, x.data() + (n - 1) * cols, 1, one.data(), pool);
         }
-        const bool has_bf16 = q8::cpu_features().avx512_bf16 || (q8::cpu_features().amx_bf16 && q8::cpu_features().amx_permitted);
+        const bool has_bf16 =
+            q8::cpu_features().avx512_bf16 || (q8::cpu_features().amx_bf16 && q8::cpu_features().amx_permitted);
         double err = 0, mag = 0;
         for (size_t i = 0; i < f32.size(); ++i) {
             err = std::max(err, double(std::abs(bf16[i] - f32[i])));
@@ -470,7 +507,8 @@ void TestBatchedKernels::bf16_prompt_path() {
         }
         if (has_bf16) {
             QVERIFY2(err > 0, "the bf16 path did not run");
-            QVERIFY2(err <= 2e-2 * mag, qPrintable(QStringLiteral("bf16 vs f32: max error %1, max value %2").arg(err).arg(mag)));
+            QVERIFY2(err <= 2e-2 * mag,
+                     qPrintable(QStringLiteral("bf16 vs f32: max error %1, max value %2").arg(err).arg(mag)));
         } else {
             QCOMPARE(err, 0.0);
         }

@@ -1,11 +1,11 @@
 // The built-in demo pair as shipped in resources/models: the engine's logits match the training
 // framework's (a sample saved at export, so no torch is needed here), the pair shares a
 // vocabulary, the sizes meet what the app's comparison needs, and the metadata is complete.
+#include <spdlog/spdlog.h>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QtTest>
-#include <spdlog/spdlog.h>
 
 #include <cmath>
 #include <fstream>

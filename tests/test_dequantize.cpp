@@ -108,11 +108,11 @@ private slots:
 
         QProcess proc;
         proc.setProcessChannelMode(QProcess::SeparateChannels);
-        proc.start(python, {script, QStringLiteral("--out"), dir_.path(), QStringLiteral("--seed"),
-                            QStringLiteral("7"), QStringLiteral("--blocks"), QStringLiteral("64")});
+        proc.start(python, {script, QStringLiteral("--out"), dir_.path(), QStringLiteral("--seed"), QStringLiteral("7"),
+                            QStringLiteral("--blocks"), QStringLiteral("64")});
         if (!proc.waitForStarted(30000)) {
-            QFAIL(qPrintable(QStringLiteral("could not start the Python interpreter '%1': %2")
-                                 .arg(python, proc.errorString())));
+            QFAIL(qPrintable(
+                QStringLiteral("could not start the Python interpreter '%1': %2").arg(python, proc.errorString())));
         }
         if (!proc.waitForFinished(300000)) {
             proc.kill();
@@ -144,8 +144,7 @@ private slots:
         QVERIFY(traits && traits->loadable);
         QCOMPARE(traits->name, std::string_view(tc.name));
         QCOMPARE(want.size() % traits->block_elems, size_t{0});
-        QCOMPARE(static_cast<uint64_t>(raw.size()),
-                 uint64_t{want.size() / traits->block_elems * traits->block_bytes});
+        QCOMPARE(static_cast<uint64_t>(raw.size()), uint64_t{want.size() / traits->block_elems * traits->block_bytes});
 
         // Poison the output so an element the decoder skips cannot pass by accident.
         std::vector<float> got(want.size(), std::bit_cast<float>(0x7fbadbadu));
@@ -184,8 +183,8 @@ private slots:
     void q8_0_known() {
         std::array<uint8_t, 34> blk{};
         put_u16(blk.data(), 0x3800);  // d = 0.5
-        const std::array<int8_t, 32> q{-128, -127, -64, -3, -2, -1, 0, 1, 2, 3, 64, 126, 127, 5, 7, 9,
-                                       11, 13, -5, -7, -9, -11, -13, 100, -100, 42, -42, 0, 1, -1, 17, -17};
+        const std::array<int8_t, 32> q{-128, -127, -64, -3, -2, -1,  0,   1,   2,    3,  64,  126, 127, 5,  7,  9,
+                                       11,   13,   -5,  -7, -9, -11, -13, 100, -100, 42, -42, 0,   1,   -1, 17, -17};
         std::memcpy(blk.data() + 2, q.data(), q.size());
         std::array<float, 32> y{};
         q8::dequantize_row(GgmlType::Q8_0, blk.data(), y.data(), y.size());
@@ -263,7 +262,8 @@ private slots:
             low = static_cast<uint8_t>(g < 2 ? (low & 0xf0) | (q & 15) : (low & 0x0f) | ((q & 15) << 4));
             blk[static_cast<size_t>(128 + 32 * h + l)] |= static_cast<uint8_t>((q >> 4) << (2 * g));
         }
-        for (int k = 0; k < 16; ++k) blk[static_cast<size_t>(192 + k)] = static_cast<uint8_t>(static_cast<int8_t>(k - 8));
+        for (int k = 0; k < 16; ++k)
+            blk[static_cast<size_t>(192 + k)] = static_cast<uint8_t>(static_cast<int8_t>(k - 8));
         put_u16(blk.data() + 208, 0x3400);  // d = 0.25
         std::array<float, 256> y{};
         q8::dequantize_row(GgmlType::Q6_K, blk.data(), y.data(), y.size());
@@ -281,8 +281,8 @@ private slots:
         QCOMPARE(bits(q8::f16_to_f32(0x7c01)), 0x7f802000u);  // payload kept, not quieted
         QVERIFY(std::signbit(q8::f16_to_f32(0xfe00)));
         QCOMPARE(bits(q8::f16_to_f32(0x0000)), 0x00000000u);
-        QCOMPARE(bits(q8::f16_to_f32(0x8000)), 0x80000000u);  // -0
-        QCOMPARE(q8::f16_to_f32(0x0001), std::ldexp(1.0f, -24));     // smallest subnormal
+        QCOMPARE(bits(q8::f16_to_f32(0x8000)), 0x80000000u);      // -0
+        QCOMPARE(q8::f16_to_f32(0x0001), std::ldexp(1.0f, -24));  // smallest subnormal
         QCOMPARE(q8::f16_to_f32(0x8001), -std::ldexp(1.0f, -24));
         QCOMPARE(q8::f16_to_f32(0x0200), std::ldexp(1.0f, -15));
         QCOMPARE(q8::f16_to_f32(0x03ff), std::ldexp(1023.0f, -24));  // largest subnormal
@@ -298,12 +298,12 @@ private slots:
         QVERIFY((nan & 0x7c00) == 0x7c00 && (nan & 0x03ff) != 0);
         QCOMPARE(q8::f32_to_f16(-0.0f), uint16_t{0x8000});
         QCOMPARE(q8::f32_to_f16(std::ldexp(1.0f, -24)), uint16_t{0x0001});
-        QCOMPARE(q8::f32_to_f16(std::ldexp(1.0f, -25)), uint16_t{0x0000});  // tie -> even (0)
-        QCOMPARE(q8::f32_to_f16(std::ldexp(3.0f, -25)), uint16_t{0x0002});  // tie -> even (2)
+        QCOMPARE(q8::f32_to_f16(std::ldexp(1.0f, -25)), uint16_t{0x0000});     // tie -> even (0)
+        QCOMPARE(q8::f32_to_f16(std::ldexp(3.0f, -25)), uint16_t{0x0002});     // tie -> even (2)
         QCOMPARE(q8::f32_to_f16(std::ldexp(1023.5f, -24)), uint16_t{0x0400});  // rounds up to normal
         QCOMPARE(q8::f32_to_f16(65504.0f), uint16_t{0x7bff});
         QCOMPARE(q8::f32_to_f16(65519.99f), uint16_t{0x7bff});
-        QCOMPARE(q8::f32_to_f16(65520.0f), uint16_t{0x7c00});  // tie between 65504 and 65536 -> inf
+        QCOMPARE(q8::f32_to_f16(65520.0f), uint16_t{0x7c00});                      // tie between 65504 and 65536 -> inf
         QCOMPARE(q8::f32_to_f16(1.0f + std::ldexp(1.0f, -11)), uint16_t{0x3c00});  // tie -> even
         QCOMPARE(q8::f32_to_f16(1.0f + std::ldexp(3.0f, -11)), uint16_t{0x3c02});  // tie -> even
 

@@ -16,8 +16,8 @@
 #include "cpu_features.h"
 #include "inference_session.h"
 #include "model.h"
-#include "sampling.h"
 #include "reference_scripts.h"
+#include "sampling.h"
 
 namespace {
 
@@ -29,11 +29,13 @@ struct Case {
 const QList<Case> kCases = {
     {"llama_f32_gqa", {"--arch", "llama", "--seed", "1", "--n-head", "4", "--n-head-kv", "2", "--dtype", "f32"}},
     {"llama_f16_tied", {"--arch", "llama", "--seed", "2", "--tied", "--dtype", "f16"}},
-    {"llama3_rope_freqs", {"--arch", "llama", "--seed", "3", "--rope-scaling", "llama3", "--n-head", "4", "--n-head-kv", "1"}},
+    {"llama3_rope_freqs",
+     {"--arch", "llama", "--seed", "3", "--rope-scaling", "llama3", "--n-head", "4", "--n-head-kv", "1"}},
     {"qwen2_gqa", {"--arch", "qwen2", "--seed", "4", "--n-head", "4", "--n-head-kv", "2"}},
     {"qwen2_f16_tied", {"--arch", "qwen2", "--seed", "5", "--tied", "--dtype", "f16"}},
     {"llama_q8_0", {"--arch", "llama", "--seed", "6", "--dtype", "q8_0"}},
-    {"llama_q4_0_mqa", {"--arch", "llama", "--seed", "7", "--dtype", "q4_0", "--n-head", "8", "--n-head-kv", "1", "--dim", "128"}},
+    {"llama_q4_0_mqa",
+     {"--arch", "llama", "--seed", "7", "--dtype", "q4_0", "--n-head", "8", "--n-head-kv", "1", "--dim", "128"}},
 };
 
 struct Expected {

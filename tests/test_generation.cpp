@@ -1,8 +1,8 @@
 // The generation API as the app's worker uses it: streaming, stop conditions, cancellation from
 // another thread, context limits, prompt reuse and reproducible sampling.
+#include <spdlog/spdlog.h>
 #include <QTemporaryDir>
 #include <QtTest>
-#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <thread>
@@ -174,7 +174,8 @@ private slots:
             raised = std::chrono::steady_clock::now();
             cancel = true;
         });
-        const auto r = q8::generate(s, request("count:", 100000), [&](const q8::TokenEvent&) { ++seen; }, &cancel);
+        const auto r = q8::generate(
+            s, request("count:", 100000), [&](const q8::TokenEvent&) { ++seen; }, &cancel);
         const auto took = std::chrono::steady_clock::now() - raised;
         stopper.join();
         QCOMPARE(r.reason, q8::StopReason::Cancelled);

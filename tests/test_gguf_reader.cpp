@@ -56,7 +56,8 @@ private slots:
         g.str("u64").put<uint32_t>(10).put<uint64_t>(1ull << 40);
         g.str("i64").put<uint32_t>(11).put<int64_t>(-(1ll << 40));
         g.str("f64").put<uint32_t>(12).put<double>(-2.25);
-        g.str("arr_i").put<uint32_t>(9).put<uint32_t>(5).put<uint64_t>(3).put<int32_t>(1).put<int32_t>(-2).put<int32_t>(3);
+        g.str("arr_i").put<uint32_t>(9).put<uint32_t>(5).put<uint64_t>(3).put<int32_t>(1).put<int32_t>(-2).put<int32_t>(
+            3);
         g.tensor_info("t", {32, 3}, 1, 0).align();
         for (int k = 0; k < 96; ++k) g.put<uint16_t>(0x3c00);  // f16 1.0
         q8::GgufFile f(write(g, "all.gguf"));

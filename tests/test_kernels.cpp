@@ -16,8 +16,8 @@
 #include "cpu_features.h"
 #include "engine_error.h"
 #include "half.h"
-#include "kernels.h"
 #include "kernel_tables.h"
+#include "kernels.h"
 
 using q8::Isa;
 using q8::KernelTable;
@@ -40,21 +40,21 @@ const char* name_of(Isa isa) {
 }
 
 // QSKIPs the row, with the reason, when the CPU cannot run isa.
-#define REQUIRE_ISA(isa)                                                                                     \
-    do {                                                                                                     \
-        if ((isa) > q8::best_supported_isa()) {                                                              \
-            QSKIP(qPrintable(QStringLiteral("this CPU cannot run %1 kernels (best supported: %2; features: %3)") \
-                                 .arg(QLatin1String(name_of(isa)),                                           \
-                                      QLatin1String(name_of(q8::best_supported_isa())),                      \
-                                      QString::fromStdString(q8::cpu_feature_summary()))));                  \
-        }                                                                                                    \
+#define REQUIRE_ISA(isa)                                                                                             \
+    do {                                                                                                             \
+        if ((isa) > q8::best_supported_isa()) {                                                                      \
+            QSKIP(qPrintable(QStringLiteral("this CPU cannot run %1 kernels (best supported: %2; features: %3)")     \
+                                 .arg(QLatin1String(name_of(isa)), QLatin1String(name_of(q8::best_supported_isa())), \
+                                      QString::fromStdString(q8::cpu_feature_summary()))));                          \
+        }                                                                                                            \
     } while (0)
 
 // QCOMPARE on floating point is fuzzy; these must be equal exactly.
-#define EXPECT_EXACT(got, want)                                                                          \
-    do {                                                                                                 \
-        const double g_ = double(got), w_ = (want);                                                      \
-        QVERIFY2(g_ == w_, qPrintable(QStringLiteral(#got " = %1, want exactly %2").arg(g_, 0, 'g', 17).arg(w_, 0, 'g', 17))); \
+#define EXPECT_EXACT(got, want)                                                                                      \
+    do {                                                                                                             \
+        const double g_ = double(got), w_ = (want);                                                                  \
+        QVERIFY2(g_ == w_,                                                                                           \
+                 qPrintable(QStringLiteral(#got " = %1, want exactly %2").arg(g_, 0, 'g', 17).arg(w_, 0, 'g', 17))); \
     } while (0)
 
 uint32_t bits(float f) { return std::bit_cast<uint32_t>(f); }
@@ -340,7 +340,8 @@ private slots:
         const Buf<float> x = random_x(r, static_cast<size_t>(n));
         const DotCheck c = ref_dot_q8_0(w.data() + 1, x.data(), static_cast<size_t>(n));
         QString why;
-        QVERIFY2(close(k.dot_q8_0(w.data() + 1, x.data(), static_cast<size_t>(n)), c, kRel, kAbs, &why), qPrintable(why));
+        QVERIFY2(close(k.dot_q8_0(w.data() + 1, x.data(), static_cast<size_t>(n)), c, kRel, kAbs, &why),
+                 qPrintable(why));
     }
 
     void dot_q4_0_data() { add_isa_length_rows(kBlockLengths.data(), kBlockLengths.size()); }
@@ -354,7 +355,8 @@ private slots:
         const Buf<float> x = random_x(r, static_cast<size_t>(n));
         const DotCheck c = ref_dot_q4_0(w.data() + 1, x.data(), static_cast<size_t>(n));
         QString why;
-        QVERIFY2(close(k.dot_q4_0(w.data() + 1, x.data(), static_cast<size_t>(n)), c, kRel, kAbs, &why), qPrintable(why));
+        QVERIFY2(close(k.dot_q4_0(w.data() + 1, x.data(), static_cast<size_t>(n)), c, kRel, kAbs, &why),
+                 qPrintable(why));
     }
 
     // Small integers (and power-of-two scales) make every partial sum exact in float whatever the
@@ -437,9 +439,8 @@ private slots:
             }
             for (size_t i = 0; i < n; ++i) {
                 const float want = q8::f16_to_f32(src[i]);
-                const bool ok = is_f16_nan(src[i])
-                                    ? std::isnan(out[i]) && std::signbit(out[i]) == std::signbit(want)
-                                    : bits(out[i]) == bits(want);
+                const bool ok = is_f16_nan(src[i]) ? std::isnan(out[i]) && std::signbit(out[i]) == std::signbit(want)
+                                                   : bits(out[i]) == bits(want);
                 if (!ok) {
                     return QStringLiteral("half %1 -> %2, half.h gives %3")
                         .arg(hex(src[i], 4), hex(bits(out[i])), hex(bits(want)));
@@ -497,8 +498,8 @@ private slots:
             in.push_back(std::bit_cast<float>(b));
         }
         for (float f : {std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(), 0.0f, -0.0f,
-                        std::numeric_limits<float>::denorm_min(), std::numeric_limits<float>::max(),
-                        kNaN, -kNaN, std::bit_cast<float>(0x7f800001u), std::bit_cast<float>(0xffc12345u)}) {
+                        std::numeric_limits<float>::denorm_min(), std::numeric_limits<float>::max(), kNaN, -kNaN,
+                        std::bit_cast<float>(0x7f800001u), std::bit_cast<float>(0xffc12345u)}) {
             in.push_back(f);
         }
 
@@ -510,8 +511,8 @@ private slots:
             }
             for (size_t i = 0; i < n; ++i) {
                 const uint16_t want = q8::f32_to_f16(src[i]);
-                const bool ok = std::isnan(src[i]) ? is_f16_nan(out[i]) && (out[i] & 0x8000) == (want & 0x8000)
-                                                   : out[i] == want;
+                const bool ok =
+                    std::isnan(src[i]) ? is_f16_nan(out[i]) && (out[i] & 0x8000) == (want & 0x8000) : out[i] == want;
                 if (!ok) {
                     return QStringLiteral("%1 (%2) -> %3, half.h gives %4")
                         .arg(double(src[i]), 0, 'g', 9)
@@ -539,9 +540,10 @@ private slots:
             const uint16_t sign = std::signbit(f) ? 0x8000 : 0;
             const double a = std::fabs(double(f));
             if (std::isinf(f)) return sign | 0x7c00;
-            if (a < std::ldexp(1.0, -14)) return static_cast<uint16_t>(sign | static_cast<uint16_t>(std::nearbyint(std::ldexp(a, 24))));
+            if (a < std::ldexp(1.0, -14))
+                return static_cast<uint16_t>(sign | static_cast<uint16_t>(std::nearbyint(std::ldexp(a, 24))));
             int e;
-            std::frexp(a, &e);  // a = m * 2^e, m in [0.5, 1)
+            std::frexp(a, &e);                                 // a = m * 2^e, m in [0.5, 1)
             double q = std::nearbyint(std::ldexp(a, 11 - e));  // 11 significant bits
             if (q == 2048) {
                 q = 1024;
@@ -659,8 +661,7 @@ private slots:
         };
         const Results first = compute(x.data(), wf.data(), wh.data(), wb.data(), q8w.data() + 1, q4w.data() + 1);
         for (int rep = 0; rep < 3; ++rep) {
-            const Results again =
-                compute(x.data(), wf.data(), wh.data(), wb.data(), q8w.data() + 1, q4w.data() + 1);
+            const Results again = compute(x.data(), wf.data(), wh.data(), wb.data(), q8w.data() + 1, q4w.data() + 1);
             QVERIFY(again.dots == first.dots);
             QVERIFY(same_bits(again.f32, first.f32));
             QVERIFY(again.f16 == first.f16);
@@ -677,8 +678,8 @@ private slots:
             std::memcpy(wbs.data() + shift, wb.data(), un * 2);
             std::memcpy(q8s.data() + shift, q8w.data() + 1, q8w.size() - 1);
             std::memcpy(q4s.data() + shift, q4w.data() + 1, q4w.size() - 1);
-            const Results moved = compute(xs.data() + shift, wfs.data() + shift, whs.data() + shift,
-                                          wbs.data() + shift, q8s.data() + shift, q4s.data() + shift);
+            const Results moved = compute(xs.data() + shift, wfs.data() + shift, whs.data() + shift, wbs.data() + shift,
+                                          q8s.data() + shift, q4s.data() + shift);
             QVERIFY2(moved.dots == first.dots, qPrintable(QStringLiteral("shift %1").arg(shift)));
             QVERIFY(same_bits(moved.f32, first.f32));
             QVERIFY(moved.f16 == first.f16);
@@ -695,8 +696,8 @@ private slots:
             const Isa want = std::min(isa, best);
             QCOMPARE(k.isa, want);
             QCOMPARE(&k, &table_of(want));
-            QVERIFY(k.dot_f32 && k.dot_f16 && k.dot_bf16 && k.dot_q8_0 && k.dot_q4_0 && k.f16_to_f32 &&
-                    k.f32_to_f16 && k.axpy_f16);
+            QVERIFY(k.dot_f32 && k.dot_f16 && k.dot_bf16 && k.dot_q8_0 && k.dot_q4_0 && k.f16_to_f32 && k.f32_to_f16 &&
+                    k.axpy_f16);
         }
         for (Isa isa : kAllIsas) QCOMPARE(table_of(isa).isa, isa);
         QVERIFY(q8::active_isa() <= best);
@@ -731,8 +732,8 @@ private slots:
         for (const char* bad : {"", "sse4", "neon", "avx1024", "amx", "scalarx"}) {
             try {
                 const Isa got = q8::parse_isa(bad);
-                QFAIL(qPrintable(QStringLiteral("'%1' was accepted as %2")
-                                     .arg(QLatin1String(bad), QLatin1String(name_of(got)))));
+                QFAIL(qPrintable(
+                    QStringLiteral("'%1' was accepted as %2").arg(QLatin1String(bad), QLatin1String(name_of(got)))));
             } catch (const q8::EngineError& e) {
                 const QString msg = QString::fromUtf8(e.what());
                 QVERIFY2(msg.contains(QStringLiteral("'%1'").arg(QLatin1String(bad))), qPrintable(msg));

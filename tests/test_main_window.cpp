@@ -1,6 +1,7 @@
 // The window as a user drives it (offscreen): load a model, send a prompt, watch tokens stream in
 // while the GUI thread stays responsive, stop, and get a clear message for an empty prompt or a
 // bad model file; the status bar always says which kernel path runs.
+#include <spdlog/spdlog.h>
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -8,7 +9,6 @@
 #include <QStatusBar>
 #include <QTemporaryDir>
 #include <QtTest>
-#include <spdlog/spdlog.h>
 
 #include "cpu_features.h"
 #include "main_window.h"

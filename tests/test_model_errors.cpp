@@ -1,9 +1,9 @@
 // Bad model files get a clear, specific error (file, tensor or key named) and never a crash, a
 // hang or a huge allocation: the variants come from tests/reference/make_bad_models.py.
+#include <spdlog/spdlog.h>
 #include <QFile>
 #include <QTemporaryDir>
 #include <QtTest>
-#include <spdlog/spdlog.h>
 
 #include "engine_error.h"
 #include "model.h"
@@ -28,14 +28,22 @@ private slots:
     void refused_with_a_specific_message_data() {
         QTest::addColumn<QString>("file");
         QTest::addColumn<QString>("needle");
-        QTest::newRow("unknown architecture") << "unknown_arch.gguf" << "unsupported model architecture 'mamba'";
-        QTest::newRow("missing tensor") << "missing_tensor.gguf" << "missing tensor 'blk.1.ffn_up.weight'";
-        QTest::newRow("wrong shape") << "wrong_shape.gguf" << "tensor 'blk.0.attn_q.weight' has shape [64, 32]";
-        QTest::newRow("unsupported type") << "unsupported_type.gguf" << "has type Q4_1, which this engine cannot load";
-        QTest::newRow("vocabulary mismatch") << "vocab_mismatch.gguf" << "the tokenizer has 295 tokens";
-        QTest::newRow("zero kv heads") << "zero_kv_heads.gguf" << "'llama.attention.head_count_kv' = 0 is out of range";
-        QTest::newRow("absurd layer count") << "absurd_layers.gguf" << "'llama.block_count' = 4000000000 is out of range";
-        QTest::newRow("too large for memory") << "huge_sparse.gguf" << "GiB is available";
+        QTest::newRow("unknown architecture") << "unknown_arch.gguf"
+                                              << "unsupported model architecture 'mamba'";
+        QTest::newRow("missing tensor") << "missing_tensor.gguf"
+                                        << "missing tensor 'blk.1.ffn_up.weight'";
+        QTest::newRow("wrong shape") << "wrong_shape.gguf"
+                                     << "tensor 'blk.0.attn_q.weight' has shape [64, 32]";
+        QTest::newRow("unsupported type") << "unsupported_type.gguf"
+                                          << "has type Q4_1, which this engine cannot load";
+        QTest::newRow("vocabulary mismatch") << "vocab_mismatch.gguf"
+                                             << "the tokenizer has 295 tokens";
+        QTest::newRow("zero kv heads") << "zero_kv_heads.gguf"
+                                       << "'llama.attention.head_count_kv' = 0 is out of range";
+        QTest::newRow("absurd layer count") << "absurd_layers.gguf"
+                                            << "'llama.block_count' = 4000000000 is out of range";
+        QTest::newRow("too large for memory") << "huge_sparse.gguf"
+                                              << "GiB is available";
     }
 
     void refused_with_a_specific_message() {

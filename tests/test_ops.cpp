@@ -34,7 +34,8 @@ bool all_close(const std::vector<float>& got, const std::vector<double>& want, d
     for (size_t i = 0; i < got.size(); ++i) {
         const double err = std::fabs(double(got[i]) - want[i]);
         if (!(err <= rel * std::fabs(want[i]) + abs)) {
-            *why = QStringLiteral("[%1] got %2, want %3").arg(i).arg(double(got[i]), 0, 'g', 9).arg(want[i], 0, 'g', 12);
+            *why =
+                QStringLiteral("[%1] got %2, want %3").arg(i).arg(double(got[i]), 0, 'g', 9).arg(want[i], 0, 'g', 12);
             return false;
         }
     }
@@ -200,9 +201,11 @@ private slots:
                 const std::vector<float> f = q8::rope_inv_freq(c, {});
                 QCOMPARE(f.size(), static_cast<size_t>(n_rot / 2));
                 std::vector<double> want(f.size());
-                for (size_t i = 0; i < f.size(); ++i) want[i] = std::pow(double(base), -2.0 * double(i) / double(n_rot));
+                for (size_t i = 0; i < f.size(); ++i)
+                    want[i] = std::pow(double(base), -2.0 * double(i) / double(n_rot));
                 QString why;
-                QVERIFY2(all_close(f, want, 1e-6, 0, &why), qPrintable(QStringLiteral("n_rot=%1 base=%2: ").arg(n_rot).arg(base) + why));
+                QVERIFY2(all_close(f, want, 1e-6, 0, &why),
+                         qPrintable(QStringLiteral("n_rot=%1 base=%2: ").arg(n_rot).arg(base) + why));
                 QCOMPARE(f[0], 1.f);
             }
         }
@@ -256,7 +259,8 @@ private slots:
             for (int h = 0; h < n_heads; ++h) {
                 const size_t off = static_cast<size_t>(h * head_dim);
                 // Dims past n_rot are untouched, bit for bit.
-                for (int d = n_rot; d < head_dim; ++d) QCOMPARE(y[off + static_cast<size_t>(d)], x[off + static_cast<size_t>(d)]);
+                for (int d = n_rot; d < head_dim; ++d)
+                    QCOMPARE(y[off + static_cast<size_t>(d)], x[off + static_cast<size_t>(d)]);
                 // Rotation preserves the norm of each head.
                 const double n0 = dot(&x[off], &x[off], static_cast<size_t>(head_dim));
                 const double n1 = dot(&y[off], &y[off], static_cast<size_t>(head_dim));
@@ -273,7 +277,7 @@ private slots:
         const int64_t dim = 8;
         const std::vector<float> inv = q8::rope_inv_freq(rope_config(dim, 10000.f), {});
         std::vector<float> e1(dim, 0.f);
-        e1[1] = 1.f;  // pair 0: Normal rotates (0, 1); Neox pairs dim 1 with dim 5
+        e1[1] = 1.f;                       // pair 0: Normal rotates (0, 1); Neox pairs dim 1 with dim 5
         const double th = double(inv[1]);  // Neox pair 1 angle at pos 1
         const std::vector<float> n = roped(e1, 1, dim, dim, RopeStyle::Normal, inv, 1);
         QVERIFY(std::fabs(n[0] - float(-std::sin(1.0))) < 1e-6f && std::fabs(n[1] - float(std::cos(1.0))) < 1e-6f);

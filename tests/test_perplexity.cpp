@@ -13,8 +13,8 @@
 #include <cmath>
 
 #include "engine_error.h"
-#include "model.h"
 #include "fidelity.h"
+#include "model.h"
 #include "perplexity.h"
 
 class TestPerplexity : public QObject {
@@ -52,7 +52,8 @@ private slots:
         QCOMPARE(r.n_scored, int64_t(expected_["n_scored"].toInt()));
         const double want = expected_["ppl"].toDouble();
         qInfo("ppl %.6f, NumPy %.6f", r.ppl, want);
-        QVERIFY2(std::fabs(r.ppl - want) <= 1e-4 * want, qPrintable(QString("ppl %1 vs %2").arg(r.ppl, 0, 'g', 10).arg(want, 0, 'g', 10)));
+        QVERIFY2(std::fabs(r.ppl - want) <= 1e-4 * want,
+                 qPrintable(QString("ppl %1 vs %2").arg(r.ppl, 0, 'g', 10).arg(want, 0, 'g', 10)));
         QVERIFY(std::fabs(r.mean_nll - expected_["mean_nll"].toDouble()) < 1e-4);
         std::vector<int32_t> want_argmax;
         for (const auto v : expected_["argmax"].toArray()) want_argmax.push_back(v.toInt());
@@ -77,10 +78,12 @@ private slots:
         const QString text_path = dir_.filePath("text.txt");
         QFile t(text_path);
         QVERIFY(t.open(QIODevice::WriteOnly));
-        for (int i = 0; i < 20; ++i) t.write("The quick brown fox jumps over the lazy dog. Numbers such as 12 and 345. ");
+        for (int i = 0; i < 20; ++i)
+            t.write("The quick brown fox jumps over the lazy dog. Numbers such as 12 and 345. ");
         t.close();
         QProcess p;
-        p.start(Q8BENCH_PATH, {"ppl", "-m", dir_.filePath("model.gguf"), "-f", text_path, "--ctx", "32", "--kv", "f32", "--json"});
+        p.start(Q8BENCH_PATH,
+                {"ppl", "-m", dir_.filePath("model.gguf"), "-f", text_path, "--ctx", "32", "--kv", "f32", "--json"});
         QVERIFY(p.waitForFinished(120000));
         QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
         const QJsonObject j = QJsonDocument::fromJson(p.readAllStandardOutput()).object();
@@ -118,8 +121,8 @@ private slots:
             QCOMPARE(r.scored, int64_t(21));
             QVERIFY(std::isfinite(r.ppl) && r.ppl > 1);
             QVERIFY(std::fabs(r.delta_pct - 100 * (r.ppl / rows[0].ppl - 1)) < 1e-9);
-            qInfo("%-6s ppl %.3f (%+.2f%%) %.2f bits/weight, top-1 agreement %.1f%%", r.variant.c_str(), r.ppl, r.delta_pct,
-                  r.bits_per_weight, 100 * r.top1_agreement);
+            qInfo("%-6s ppl %.3f (%+.2f%%) %.2f bits/weight, top-1 agreement %.1f%%", r.variant.c_str(), r.ppl,
+                  r.delta_pct, r.bits_per_weight, 100 * r.top1_agreement);
         }
         QVERIFY(rows[0].bits_per_weight > 15.9 && rows[0].bits_per_weight < 16.5);
         QVERIFY(rows[1].bits_per_weight > 8 && rows[1].bits_per_weight < 9);
@@ -134,8 +137,8 @@ private slots:
         const QString text_path = dir_.filePath("text.txt");
         QVERIFY(QFile::exists(text_path));
         QProcess p;
-        p.start(Q8BENCH_PATH, {"fidelity", "-m", dir_.filePath("model.gguf"), "-f", text_path, "--ctx", "32", "--variants",
-                               "fp16,q8,q4", "--json"});
+        p.start(Q8BENCH_PATH, {"fidelity", "-m", dir_.filePath("model.gguf"), "-f", text_path, "--ctx", "32",
+                               "--variants", "fp16,q8,q4", "--json"});
         QVERIFY(p.waitForFinished(120000));
         QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
         const QJsonObject j = QJsonDocument::fromJson(p.readAllStandardOutput()).object();

@@ -7,8 +7,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QTemporaryDir>
 #include <QProcess>
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include "reference_scripts.h"
@@ -49,7 +49,8 @@ class TestQ8benchCli : public QObject {
 
 private slots:
     void initTestCase() {
-        const QString err = q8test::make_reference_case(dir_.filePath("m"), {"--arch", "llama", "--seed", "21", "--dtype", "f16"});
+        const QString err =
+            q8test::make_reference_case(dir_.filePath("m"), {"--arch", "llama", "--seed", "21", "--dtype", "f16"});
         QVERIFY2(err.isEmpty(), qPrintable(err));
         model_ = dir_.filePath("m/model.gguf");
         QFile f(dir_.filePath("m/expected.json"));
@@ -147,7 +148,8 @@ private slots:
     }
 
     void synth_copies_a_vocabulary() {
-        if (!QFile::exists(shared_vocab("llama-spm"))) QSKIP("../shared is absent (a user's clone): the vocabularies live there");
+        if (!QFile::exists(shared_vocab("llama-spm")))
+            QSKIP("../shared is absent (a user's clone): the vocabularies live there");
         // Same size: copied as is, so the synthetic model tokenizes exactly as the vocabulary does.
         const QString spm = dir_.filePath("tiny-spm.gguf");
         const Run r = q8bench({"synth", "--shape", "tiny-llama-test", "-o", spm, "--vocab", shared_vocab("llama-spm")});
@@ -161,7 +163,8 @@ private slots:
 
         // Smaller than the embedding table: padded with unused tokens, which text never produces.
         const QString bpe = dir_.filePath("tiny-gpt2.gguf");
-        const Run padded = q8bench({"synth", "--shape", "tiny-qwen2-test", "-o", bpe, "--vocab", shared_vocab("gpt-2")});
+        const Run padded =
+            q8bench({"synth", "--shape", "tiny-qwen2-test", "-o", bpe, "--vocab", shared_vocab("gpt-2")});
         QCOMPARE(padded.code, 0);
         QCOMPARE(synth_json(padded)["padding_tokens"].toInt(), 151936 - 50257);
         const Run info = q8bench({"info", "-m", bpe, "--json"});
@@ -174,7 +177,8 @@ private slots:
 
         // Larger than the embedding table: refused before anything is written.
         const QString big = dir_.filePath("too-big.gguf");
-        const Run refused = q8bench({"synth", "--shape", "tiny-llama-test", "-o", big, "--vocab", shared_vocab("gpt-2")});
+        const Run refused =
+            q8bench({"synth", "--shape", "tiny-llama-test", "-o", big, "--vocab", shared_vocab("gpt-2")});
         QCOMPARE(refused.code, 1);
         QVERIFY2(refused.err.contains("has 50257 tokens") && refused.err.contains("32000"), refused.err.constData());
         QVERIFY(!QFile::exists(big));
@@ -190,7 +194,8 @@ private slots:
         }
         QElapsedTimer t;
         t.start();
-        const Run unwritable = q8bench({"synth", "--shape", "tinyllama-1.1b", "-o", dir_.filePath("no/such/dir/x.gguf")});
+        const Run unwritable =
+            q8bench({"synth", "--shape", "tinyllama-1.1b", "-o", dir_.filePath("no/such/dir/x.gguf")});
         QCOMPARE(unwritable.code, 1);
         QVERIFY2(unwritable.err.contains("cannot write there"), unwritable.err.constData());
         QVERIFY2(t.elapsed() < 5000, "an unwritable destination must fail before 2 GB of weights are generated");
@@ -231,10 +236,12 @@ private slots:
         QCOMPARE(o["generated_tokens"].toInt(), 8);
         QCOMPARE(o["tokens"].toArray().size(), 8);
         QCOMPARE(o["stop_reason"].toString(), QString("token limit"));
-        for (const char* k : {"time_to_first_token_s", "prompt_tokens_per_s", "decode_tokens_per_s", "resident_bytes"}) {
+        for (const char* k :
+             {"time_to_first_token_s", "prompt_tokens_per_s", "decode_tokens_per_s", "resident_bytes"}) {
             QVERIFY2(o[k].toDouble() > 0, k);
         }
-        const Run again = q8bench({"generate", "-m", model_, "-p", "ab", "-n", "8", "--temp", "0", "--json", "-t", "2"});
+        const Run again =
+            q8bench({"generate", "-m", model_, "-p", "ab", "-n", "8", "--temp", "0", "--json", "-t", "2"});
         QCOMPARE(QJsonDocument::fromJson(again.out).object()["tokens"], o["tokens"]);
     }
 

@@ -45,7 +45,8 @@ Run run_q8quant(const QStringList& args) {
     QProcess p;
     p.start(Q8QUANT_PATH, args);
     p.waitForFinished(300000);
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(), p.readAllStandardError()};
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
+            p.readAllStandardError()};
 }
 
 }  // namespace
@@ -61,20 +62,23 @@ private slots:
         spdlog::set_level(spdlog::level::warn);
         QVERIFY(dir_.isValid());
         QProcess p;
-        p.start(Q8_PYTHON, {QString(Q8_SOURCE_DIR) + "/tests/reference/make_reference_case.py", "--arch", "qwen2", "--seed", "41",
-                            "--dim", "128", "--ff", "256", "--n-head", "4", "--n-head-kv", "2", "--out", dir_.filePath("src")});
+        p.start(Q8_PYTHON,
+                {QString(Q8_SOURCE_DIR) + "/tests/reference/make_reference_case.py", "--arch", "qwen2", "--seed", "41",
+                 "--dim", "128", "--ff", "256", "--n-head", "4", "--n-head-kv", "2", "--out", dir_.filePath("src")});
         QVERIFY(p.waitForFinished(300000));
         QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
         f32_ = dir_.filePath("src/model.gguf");
         calib_ = dir_.filePath("calib.txt");
         QFile c(calib_);
         QVERIFY(c.open(QIODevice::WriteOnly));
-        for (int i = 0; i < 30; ++i) c.write("The engine runs on the processor, it loads the weights from the file and writes the answer. ");
+        for (int i = 0; i < 30; ++i)
+            c.write("The engine runs on the processor, it loads the weights from the file and writes the answer. ");
     }
 
     void independent_reader_sees_what_the_engine_sees() {
         const QString out = dir_.filePath("q8sq.gguf");
-        const Run r = run_q8quant({"-m", f32_, "-o", out, "--type", "q8", "--smoothquant", "--calib", calib_, "--json"});
+        const Run r =
+            run_q8quant({"-m", f32_, "-o", out, "--type", "q8", "--smoothquant", "--calib", calib_, "--json"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         const QJsonObject summary = QJsonDocument::fromJson(r.out.toUtf8()).object();
         QCOMPARE(summary["activations"].toString(), QString("int8"));
@@ -88,7 +92,8 @@ private slots:
         const q8::GgufFile src(f32_.toStdString());
         const QJsonObject kv = py["kv"].toObject();
         QCOMPARE(qsizetype(kv.size()), qsizetype(ours.keys().size()));
-        for (const std::string& k : src.keys()) QVERIFY2(kv.contains(QString::fromStdString(k)), k.c_str());  // all copied
+        for (const std::string& k : src.keys())
+            QVERIFY2(kv.contains(QString::fromStdString(k)), k.c_str());  // all copied
         QCOMPARE(kv["general.file_type"].toInt(), 7);
         QCOMPARE(kv["q8chat.quant.activations"].toString(), QString("int8"));
         QCOMPARE(kv["q8chat.quant.smoothquant"].toBool(), true);
@@ -97,8 +102,9 @@ private slots:
         QCOMPARE(qsizetype(tensors.size()), qsizetype(ours.tensors().size()));
         for (const auto& t : ours.tensors()) {
             const QJsonObject pt = tensors[QString::fromStdString(t.name)].toObject();
-            QCOMPARE(pt["type"].toString(), QString::fromLatin1(q8::type_traits(uint32_t(t.type))->name.data(),
-                                                              qsizetype(q8::type_traits(uint32_t(t.type))->name.size())));
+            QCOMPARE(pt["type"].toString(),
+                     QString::fromLatin1(q8::type_traits(uint32_t(t.type))->name.data(),
+                                         qsizetype(q8::type_traits(uint32_t(t.type))->name.size())));
             const std::vector<float> v = q8::dequantize_tensor(t);
             double sum = 0, sumsq = 0;
             for (float x : v) {
@@ -113,7 +119,8 @@ private slots:
 
     void smoothquant_file_runs_like_in_memory_smoothquant() {
         const QString out = dir_.filePath("q8sq_a05.gguf");
-        const Run r = run_q8quant({"-m", f32_, "-o", out, "--type", "q8", "--smoothquant", "--calib", calib_, "--alpha", "0.5"});
+        const Run r =
+            run_q8quant({"-m", f32_, "-o", out, "--type", "q8", "--smoothquant", "--calib", calib_, "--alpha", "0.5"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         const auto file_model = q8::load_model(out.toStdString());
         QCOMPARE(QString::fromStdString(file_model->layers[0].wq.format_name()), QString("I8row/A8"));
@@ -126,13 +133,15 @@ private slots:
         so.alpha = 0.5f;
         qq::smooth_quant(fl, src->config, st, so);
         const q8::WeightTarget q8_0{q8::WeightLayout::Ggml, q8::GgmlType::Q8_0, 0, false};
-        const auto mem = qq::assemble_model(*src, fl, {{q8::WeightLayout::I8Row, q8::GgmlType::F32, 0, true}, q8_0, q8_0, "mem"});
+        const auto mem =
+            qq::assemble_model(*src, fl, {{q8::WeightLayout::I8Row, q8::GgmlType::F32, 0, true}, q8_0, q8_0, "mem"});
         QVERIFY(logits(file_model, eval_tokens_) == logits(mem, eval_tokens_));
     }
 
     void activation_policy_is_written_and_used() {
         const QString out = dir_.filePath("q4a8p.gguf");
-        const Run r = run_q8quant({"-m", f32_, "-o", out, "--type", "q4", "--act", "a8", "--act-policy", "auto", "--calib", calib_, "--json"});
+        const Run r = run_q8quant({"-m", f32_, "-o", out, "--type", "q4", "--act", "a8", "--act-policy", "auto",
+                                   "--calib", calib_, "--json"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         const QJsonObject summary = QJsonDocument::fromJson(r.out.toUtf8()).object();
         QVERIFY(summary["activation_policy_summary"].toString().startsWith("static "));

@@ -78,14 +78,18 @@ private slots:
         for (size_t i = 0; i < want.size(); ++i) {
             if (got[i] != want[i]) {
                 QFAIL(qPrintable(QString("byte %1 (row %2, block %3): got 0x%4, NumPy 0x%5")
-                                     .arg(i).arg(i / (kCols / 32 * block_bytes)).arg(i / block_bytes % (kCols / 32))
-                                     .arg(got[i], 2, 16, QChar('0')).arg(want[i], 2, 16, QChar('0'))));
+                                     .arg(i)
+                                     .arg(i / (kCols / 32 * block_bytes))
+                                     .arg(i / block_bytes % (kCols / 32))
+                                     .arg(got[i], 2, 16, QChar('0'))
+                                     .arg(want[i], 2, 16, QChar('0'))));
             }
         }
         // And the engine's GGUF decoder reads them back as the same values as our decoder.
         if (file != "q4_1.bin") {
             std::vector<float> a(x_.size()), b(x_.size());
-            q8::dequantize_row(file == "q8_0.bin" ? q8::GgmlType::Q8_0 : q8::GgmlType::Q4_0, got.data(), a.data(), a.size());
+            q8::dequantize_row(file == "q8_0.bin" ? q8::GgmlType::Q8_0 : q8::GgmlType::Q4_0, got.data(), a.data(),
+                               a.size());
             if (file == "q4_0.bin") {
                 qq::dequantize_row_q4g(got.data(), b.data(), b.size(), 32, false);
                 QVERIFY(a == b);
@@ -110,7 +114,8 @@ private slots:
         QTest::addColumn<int>("group");
         QTest::addColumn<bool>("asym");
         for (int g : {32, 64, 128})
-            for (bool a : {false, true}) QTest::newRow(qPrintable(QString("g%1%2").arg(g).arg(a ? "_asym" : ""))) << g << a;
+            for (bool a : {false, true})
+                QTest::newRow(qPrintable(QString("g%1%2").arg(g).arg(a ? "_asym" : ""))) << g << a;
     }
     void round_trip_error_bounds_per_group() {
         QFETCH(int, group);
@@ -130,11 +135,15 @@ private slots:
                 mx = std::max(mx, x_[b * g + j]);
             }
             // f16 rounding of d (relative 2^-11, times at most 15 steps) and of m, and subnormal d.
-            const double slack = (asym ? 16 * d + std::fabs(mn) : 8 * d) * std::ldexp(1.0, -10) + std::ldexp(1.0, -24) * 16;
+            const double slack =
+                (asym ? 16 * d + std::fabs(mn) : 8 * d) * std::ldexp(1.0, -10) + std::ldexp(1.0, -24) * 16;
             const double step = asym ? 0.5 * (mx - mn) / 15 : d;
             for (size_t j = 0; j < g; ++j) {
                 const double err = std::fabs(double(x_[b * g + j]) - y[b * g + j]);
-                QVERIFY2(err <= step + slack, qPrintable(QString("group %1 elem %2: error %3 > bound %4").arg(b).arg(j).arg(err).arg(step + slack)));
+                QVERIFY2(
+                    err <= step + slack,
+                    qPrintable(
+                        QString("group %1 elem %2: error %3 > bound %4").arg(b).arg(j).arg(err).arg(step + slack)));
                 worst_ratio = std::max(worst_ratio, err / (step + slack));
             }
         }

@@ -14,8 +14,8 @@
 #include "cpu_features.h"
 #include "formats.h"
 #include "half.h"
-#include "kernels.h"
 #include "kernel_tables.h"
+#include "kernels.h"
 #include "matmul.h"
 #include "thread_pool.h"
 #include "weight_quant.h"
@@ -25,10 +25,10 @@ using q8::KernelTable;
 
 namespace {
 
-#define FETCH_ISA() \
-    QFETCH(int, isa_i);                                                                         \
-    const Isa isa = static_cast<Isa>(isa_i);                                                    \
-    if (isa > q8::best_supported_isa()) QSKIP("this CPU cannot run this instruction set");      \
+#define FETCH_ISA()                                                                        \
+    QFETCH(int, isa_i);                                                                    \
+    const Isa isa = static_cast<Isa>(isa_i);                                               \
+    if (isa > q8::best_supported_isa()) QSKIP("this CPU cannot run this instruction set"); \
     const KernelTable& k = table_of(isa)
 
 std::vector<float> normal(std::mt19937& rng, size_t n, float s = 1.f) {
@@ -87,8 +87,8 @@ double ref_q4_a8(const uint8_t* w, const int8_t* x, size_t n, size_t g, bool asy
 
 q8::WeightMatrix make_matrix(const std::vector<float>& w, int64_t rows, int64_t cols, const q8::WeightTarget& t) {
     q8::WeightMatrix m;
-    const bool ok = q8::quantize_matrix(rows, cols, [&](int64_t r, float* dst) { std::memcpy(dst, &w[size_t(r * cols)], size_t(cols) * 4); },
-                                        t, m);
+    const bool ok = q8::quantize_matrix(
+        rows, cols, [&](int64_t r, float* dst) { std::memcpy(dst, &w[size_t(r * cols)], size_t(cols) * 4); }, t, m);
     if (!ok) qFatal("quantize_matrix stopped");
     return m;
 }
@@ -115,10 +115,12 @@ private slots:
                     if (n == 33) std::fill(x.begin(), x.end(), 0.f);
                     std::vector<int8_t> got(n), want(n);
                     const float gs = k.quantize_act_i8(x.data(), got.data(), n, scale);
-                    const float ws = scale > 0.f ? q8::quant::quantize_activations_i8_static(x.data(), want.data(), n, scale)
-                                                 : q8::quant::quantize_activations_i8(x.data(), want.data(), n);
+                    const float ws = scale > 0.f
+                                         ? q8::quant::quantize_activations_i8_static(x.data(), want.data(), n, scale)
+                                         : q8::quant::quantize_activations_i8(x.data(), want.data(), n);
                     QCOMPARE(gs, ws);
-                    QVERIFY2(got == want, qPrintable(QStringLiteral("isa %1, n %2, scale %3").arg(int(isa)).arg(n).arg(scale)));
+                    QVERIFY2(got == want,
+                             qPrintable(QStringLiteral("isa %1, n %2, scale %3").arg(int(isa)).arg(n).arg(scale)));
                 }
             }
         }
@@ -148,8 +150,10 @@ private slots:
                         mag += std::fabs(double(deq[i]) * x[i]);
                     }
                     const float got = (asym ? k.dot_q4ga : k.dot_q4g)(q.data(), x.data(), n, g);
-                    QVERIFY2(std::fabs(got - want) <= 1e-5 * mag + 1e-6,
-                             qPrintable(QString("g%1 asym=%2 n=%3: got %4 want %5").arg(g).arg(asym).arg(n).arg(got).arg(want)));
+                    QVERIFY2(
+                        std::fabs(got - want) <= 1e-5 * mag + 1e-6,
+                        qPrintable(
+                            QString("g%1 asym=%2 n=%3: got %4 want %5").arg(g).arg(asym).arg(n).arg(got).arg(want)));
                 }
             }
         }
@@ -164,8 +168,8 @@ private slots:
     void int8_dot_is_exact() {
         FETCH_ISA();
         std::mt19937 rng(5);
-        for (size_t n : {size_t(1), size_t(31), size_t(32), size_t(33), size_t(64), size_t(100), size_t(127), size_t(128),
-                         size_t(129), size_t(1000), size_t(4096), size_t(5632)}) {
+        for (size_t n : {size_t(1), size_t(31), size_t(32), size_t(33), size_t(64), size_t(100), size_t(127),
+                         size_t(128), size_t(129), size_t(1000), size_t(4096), size_t(5632)}) {
             for (int trial = 0; trial < 4; ++trial) {
                 const std::vector<int8_t> w = int8s(rng, n), x = int8s(rng, n);
                 int64_t want = 0, wsum = 0;
@@ -181,7 +185,8 @@ private slots:
         for (int sw : {127, -127}) {
             for (int sx : {127, -127}) {
                 const std::vector<int8_t> w(n, static_cast<int8_t>(sw)), x(n, static_cast<int8_t>(sx));
-                QCOMPARE(int64_t(k.dot_i8(w.data(), x.data(), n, int32_t(int64_t(sw) * n))), int64_t(sw) * sx * int64_t(n));
+                QCOMPARE(int64_t(k.dot_i8(w.data(), x.data(), n, int32_t(int64_t(sw) * n))),
+                         int64_t(sw) * sx * int64_t(n));
             }
         }
     }
@@ -198,7 +203,8 @@ private slots:
         for (bool asym : {false, true}) {
             for (size_t g : {32, 64, 128}) {
                 // 32, 96, 160: odd group counts for group 32 (the AVX-512 path takes two at a time).
-                for (size_t n : {size_t(32), size_t(96), size_t(128), size_t(160), size_t(256), size_t(1024), size_t(4096)}) {
+                for (size_t n :
+                     {size_t(32), size_t(96), size_t(128), size_t(160), size_t(256), size_t(1024), size_t(4096)}) {
                     if (n % g) continue;
                     const std::vector<uint8_t> w = exact_q4_row(rng, n, g, asym);
                     for (auto [lo, hi] : {std::pair{-127, 127}, std::pair{127, 127}, std::pair{-127, -127}}) {
@@ -206,7 +212,11 @@ private slots:
                         const double want = ref_q4_a8(w.data(), x.data(), n, g, asym);
                         const float got = (asym ? k.dot_q4ga_a8 : k.dot_q4g_a8)(w.data(), x.data(), n, g);
                         QVERIFY2(double(got) == want, qPrintable(QString("g%1 asym=%2 n=%3: got %4, exact %5")
-                                                                     .arg(g).arg(asym).arg(n).arg(got, 0, 'g', 17).arg(want, 0, 'g', 17)));
+                                                                     .arg(g)
+                                                                     .arg(asym)
+                                                                     .arg(n)
+                                                                     .arg(got, 0, 'g', 17)
+                                                                     .arg(want, 0, 'g', 17)));
                     }
                 }
             }
@@ -221,10 +231,14 @@ private slots:
         const std::vector<float> wf = normal(rng, size_t(rows * cols), 0.05f);
         q8::ThreadPool pool(2);
         const std::vector<q8::WeightTarget> targets = {
-            {q8::WeightLayout::Ggml, q8::GgmlType::Q8_0, 0, false},  {q8::WeightLayout::Ggml, q8::GgmlType::Q4_0, 0, false},
-            {q8::WeightLayout::Q4Group, q8::GgmlType::F32, 64, false}, {q8::WeightLayout::Q4GroupAsym, q8::GgmlType::F32, 128, false},
-            {q8::WeightLayout::I8Row, q8::GgmlType::F32, 0, false},  {q8::WeightLayout::I8Row, q8::GgmlType::F32, 0, true},
-            {q8::WeightLayout::Q4Group, q8::GgmlType::F32, 32, true}, {q8::WeightLayout::Q4GroupAsym, q8::GgmlType::F32, 64, true},
+            {q8::WeightLayout::Ggml, q8::GgmlType::Q8_0, 0, false},
+            {q8::WeightLayout::Ggml, q8::GgmlType::Q4_0, 0, false},
+            {q8::WeightLayout::Q4Group, q8::GgmlType::F32, 64, false},
+            {q8::WeightLayout::Q4GroupAsym, q8::GgmlType::F32, 128, false},
+            {q8::WeightLayout::I8Row, q8::GgmlType::F32, 0, false},
+            {q8::WeightLayout::I8Row, q8::GgmlType::F32, 0, true},
+            {q8::WeightLayout::Q4Group, q8::GgmlType::F32, 32, true},
+            {q8::WeightLayout::Q4GroupAsym, q8::GgmlType::F32, 64, true},
         };
         for (const auto& t : targets) {
             const q8::WeightMatrix m = make_matrix(wf, rows, cols, t);
@@ -236,7 +250,8 @@ private slots:
                 if (t.int8_activations) {
                     std::vector<int8_t> q(static_cast<size_t>(cols));
                     for (size_t tk = 0; tk < n; ++tk) {
-                        const float s = q8::quant::quantize_activations_i8(&x[tk * size_t(cols)], q.data(), size_t(cols));
+                        const float s =
+                            q8::quant::quantize_activations_i8(&x[tk * size_t(cols)], q.data(), size_t(cols));
                         for (int64_t c = 0; c < cols; ++c) xr[tk * size_t(cols) + size_t(c)] = q[size_t(c)] * s;
                     }
                 }
@@ -251,7 +266,12 @@ private slots:
                         }
                         const float got = y[tk * size_t(rows) + size_t(r)];
                         QVERIFY2(std::fabs(got - want) <= 2e-5 * mag + 1e-6,
-                                 qPrintable(QString("%1 n=%2 row %3: %4 vs %5").arg(QString::fromStdString(m.format_name())).arg(n).arg(r).arg(got).arg(want)));
+                                 qPrintable(QString("%1 n=%2 row %3: %4 vs %5")
+                                                .arg(QString::fromStdString(m.format_name()))
+                                                .arg(n)
+                                                .arg(r)
+                                                .arg(got)
+                                                .arg(want)));
                     }
                 }
             }
@@ -279,7 +299,8 @@ private slots:
                 for (size_t tk = 0; tk < 3; ++tk) {
                     double want = 0, mag = 0;
                     for (int64_t c = 0; c < cols; ++c) {
-                        const double xq = std::clamp(std::round(x[tk * size_t(cols) + size_t(c)] / 0.01f), -127.f, 127.f) * 0.01;
+                        const double xq =
+                            std::clamp(std::round(x[tk * size_t(cols) + size_t(c)] / 0.01f), -127.f, 127.f) * 0.01;
                         want += row[size_t(c)] * xq;
                         mag += std::fabs(row[size_t(c)] * xq);
                     }

@@ -83,7 +83,8 @@ class TestQuantLoad : public QObject {
 
     QString model(const QString& name) const { return dir_.filePath(name + "/model.gguf"); }
 
-    std::shared_ptr<const q8::Model> load(const QString& name, q8::Precision p, int group = 32, bool asym = false, bool a8 = false) {
+    std::shared_ptr<const q8::Model> load(const QString& name, q8::Precision p, int group = 32, bool asym = false,
+                                          bool a8 = false) {
         q8::LoadOptions o;
         o.precision = p;
         o.q4_group = group;
@@ -104,8 +105,9 @@ private slots:
         };
         for (const auto& [name, extra] : cases) {
             QProcess p;
-            p.start(Q8_PYTHON, QStringList{QString(Q8_SOURCE_DIR) + "/tests/reference/make_reference_case.py", "--arch", "llama",
-                                           "--seed", "6", "--out", dir_.filePath(name)} + extra);
+            p.start(Q8_PYTHON, QStringList{QString(Q8_SOURCE_DIR) + "/tests/reference/make_reference_case.py", "--arch",
+                                           "llama", "--seed", "6", "--out", dir_.filePath(name)} +
+                                   extra);
             QVERIFY(p.waitForFinished(300000));
             QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
         }
@@ -126,8 +128,13 @@ private slots:
         for (size_t l = 0; l < m->layers.size(); ++l) {
             const auto& a = m->layers[l];
             const auto& b = file->layers[l];
-            for (auto [x, y] : {std::pair{&a.wq, &b.wq}, {&a.wk, &b.wk}, {&a.wv, &b.wv}, {&a.wo, &b.wo}, {&a.w_gate, &b.w_gate},
-                                {&a.w_up, &b.w_up}, {&a.w_down, &b.w_down}}) {
+            for (auto [x, y] : {std::pair{&a.wq, &b.wq},
+                                {&a.wk, &b.wk},
+                                {&a.wv, &b.wv},
+                                {&a.wo, &b.wo},
+                                {&a.w_gate, &b.w_gate},
+                                {&a.w_up, &b.w_up},
+                                {&a.w_down, &b.w_down}}) {
                 QCOMPARE(x->bytes(), y->bytes());
                 QVERIFY(std::memcmp(x->data, y->data, x->bytes()) == 0);
             }
@@ -190,13 +197,15 @@ private slots:
         QVERIFY(same_bytes_as_file(*q8file, "blk.0.attn_q.weight", q8file->layers[0].wq));
         const auto q4file = load("q4_0", q8::Precision::Q4, 32, false, true);
         QCOMPARE(QString::fromStdString(q4file->layers[0].wq.format_name()), QString("Q4G32/A8"));
-        QVERIFY(same_bytes_as_file(*q4file, "blk.0.attn_q.weight", q4file->layers[0].wq));  // relabelled, not requantized
+        QVERIFY(
+            same_bytes_as_file(*q4file, "blk.0.attn_q.weight", q4file->layers[0].wq));  // relabelled, not requantized
         // Reference Q8_0 files have per-block scales: int8 activations need per-row scales, so
         // such a file keeps float activations rather than being requantized.
         const auto q8a8 = load("q8_0", q8::Precision::Q8, 32, false, true);
         QCOMPARE(QString::fromStdString(q8a8->layers[0].wq.format_name()), QString("Q8_0"));
 
-        for (auto [name, p, word] : {std::tuple{"q4_0", q8::Precision::Q8, "Q4_0"}, {"q8_0", q8::Precision::Q4, "Q8_0"},
+        for (auto [name, p, word] : {std::tuple{"q4_0", q8::Precision::Q8, "Q4_0"},
+                                     {"q8_0", q8::Precision::Q4, "Q8_0"},
                                      {"q8_0", q8::Precision::F16, "Q8_0"}}) {
             try {
                 load(name, p);

@@ -142,7 +142,8 @@ private slots:
         const std::vector<int32_t> b = draw(43);
         int differ = 0;
         for (size_t i = 0; i < a.size(); ++i) differ += a[i] != b[i];
-        QVERIFY2(differ > 100, qPrintable(QStringLiteral("seeds 42 and 43 differ in only %1 of 300 draws").arg(differ)));
+        QVERIFY2(differ > 100,
+                 qPrintable(QStringLiteral("seeds 42 and 43 differ in only %1 of 300 draws").arg(differ)));
         // The draws are spread over many tokens (not stuck on one).
         QVERIFY(std::set<int32_t>(a.begin(), a.end()).size() > 30);
     }
@@ -312,11 +313,9 @@ private slots:
         QVERIFY(categories >= 3);
         const double critical = chi2_critical_001(categories - 1);
         QVERIFY(critical > 0);
-        QVERIFY2(chi2 < critical, qPrintable(QStringLiteral("chi-square %1 >= %2 (df %3):")
-                                                 .arg(chi2)
-                                                 .arg(critical)
-                                                 .arg(categories - 1) +
-                                             table));
+        QVERIFY2(chi2 < critical,
+                 qPrintable(QStringLiteral("chi-square %1 >= %2 (df %3):").arg(chi2).arg(critical).arg(categories - 1) +
+                            table));
     }
 
     // ------------------------------------------------------------ validation

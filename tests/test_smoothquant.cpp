@@ -73,7 +73,8 @@ class TestSmoothQuant : public QObject {
     QString make(const QString& name, const QStringList& args) {
         QProcess p;
         p.start(Q8_PYTHON, QStringList{QString(Q8_SOURCE_DIR) + "/tests/reference/make_reference_case.py", "--out",
-                                       dir_.filePath(name)} + args);
+                                       dir_.filePath(name)} +
+                               args);
         if (!p.waitForFinished(300000) || p.exitCode() != 0) qWarning("%s", p.readAllStandardError().constData());
         return dir_.filePath(name + "/model.gguf");
     }
@@ -82,18 +83,20 @@ private slots:
     void initTestCase() {
         spdlog::set_level(spdlog::level::warn);
         QVERIFY(dir_.isValid());
-        make("llama", {"--arch", "llama", "--seed", "31", "--dim", "128", "--ff", "256", "--n-head", "4", "--n-head-kv", "2"});
-        make("qwen2", {"--arch", "qwen2", "--seed", "32", "--dim", "128", "--ff", "256", "--n-head", "8", "--n-head-kv", "2"});
+        make("llama",
+             {"--arch", "llama", "--seed", "31", "--dim", "128", "--ff", "256", "--n-head", "4", "--n-head-kv", "2"});
+        make("qwen2",
+             {"--arch", "qwen2", "--seed", "32", "--dim", "128", "--ff", "256", "--n-head", "8", "--n-head-kv", "2"});
         QVERIFY(QFile::exists(dir_.filePath("llama/model.gguf")) && QFile::exists(dir_.filePath("qwen2/model.gguf")));
     }
 
     void smoothing_factors_follow_the_formula() {
         const std::vector<float> a{4.f, 1.f, 0.f, 9.f}, w{1.f, 4.f, 2.f, 0.f};
         const auto s = qq::smoothing_scales(a, w, 0.5f);
-        QCOMPARE(s[0], 2.f);    // sqrt(4) / sqrt(1)
-        QCOMPARE(s[1], 0.5f);   // sqrt(1) / sqrt(4)
-        QCOMPARE(s[2], 1.f);    // no activation: left alone
-        QCOMPARE(s[3], 1.f);    // no weight: left alone
+        QCOMPARE(s[0], 2.f);   // sqrt(4) / sqrt(1)
+        QCOMPARE(s[1], 0.5f);  // sqrt(1) / sqrt(4)
+        QCOMPARE(s[2], 1.f);   // no activation: left alone
+        QCOMPARE(s[3], 1.f);   // no weight: left alone
         const auto s1 = qq::smoothing_scales(a, w, 1.f);
         QCOMPARE(s1[0], 4.f);
         const auto s0 = qq::smoothing_scales(a, w, 0.f);
@@ -115,7 +118,8 @@ private slots:
                 QCOMPARE(s.n_samples, int64_t(40));  // every token kept, so the maxima must match them
                 for (int64_t j = 0; j < s.cols; ++j) {
                     float mx = 0;
-                    for (int64_t t = 0; t < s.n_samples; ++t) mx = std::max(mx, std::fabs(s.samples[size_t(t * s.cols + j)]));
+                    for (int64_t t = 0; t < s.n_samples; ++t)
+                        mx = std::max(mx, std::fabs(s.samples[size_t(t * s.cols + j)]));
                     QCOMPARE(s.act_max[size_t(j)], mx);
                 }
             }
@@ -185,8 +189,10 @@ private slots:
         QString alphas;
         for (const auto& layer : rep.layers)
             for (const auto& ch : layer) alphas += ch.smoothed ? QString::number(ch.alpha) + " " : "- ";
-        qInfo("rms logit error: W8A8 on the original model %.4f; with 50x outlier channels naive %.4f, SmoothQuant %.4f (alphas %s)",
-              naive_plain, naive, sq, qPrintable(alphas));
+        qInfo(
+            "rms logit error: W8A8 on the original model %.4f; with 50x outlier channels naive %.4f, SmoothQuant %.4f "
+            "(alphas %s)",
+            naive_plain, naive, sq, qPrintable(alphas));
         QVERIFY(naive > 2 * naive_plain);  // the outliers hurt naive W8A8 clearly
         QVERIFY(sq < naive / 2);           // and smoothing recovers most of it
         for (const auto& layer : rep.layers) {
@@ -219,8 +225,11 @@ private slots:
         qInfo("policy: %s", policy.summary().c_str());
         const auto scales = policy.static_scales();
         QCOMPARE(scales.size(), fl.layers.size() * 4);
-        qq::AssembleSpec spec{w4a8, {q8::WeightLayout::Ggml, q8::GgmlType::Q8_0, 0, false},
-                              {q8::WeightLayout::Ggml, q8::GgmlType::Q8_0, 0, false}, "w4a8p", scales};
+        qq::AssembleSpec spec{w4a8,
+                              {q8::WeightLayout::Ggml, q8::GgmlType::Q8_0, 0, false},
+                              {q8::WeightLayout::Ggml, q8::GgmlType::Q8_0, 0, false},
+                              "w4a8p",
+                              scales};
         const auto mm = qq::assemble_model(*m, fl, spec);
         int labelled = 0;
         for (const auto& L : mm->layers) labelled += QString::fromStdString(L.wq.format_name()).endsWith("/A8s");

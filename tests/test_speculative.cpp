@@ -2,17 +2,17 @@
 // source and draft length; sampling keeps the target's distribution (chi-square); rollback leaves
 // the target exactly where plain decoding would be; mismatched vocabularies and short contexts are
 // handled.
+#include <spdlog/spdlog.h>
 #include <QTemporaryDir>
 #include <QtTest>
-#include <spdlog/spdlog.h>
 
 #include <map>
 
 #include "engine_error.h"
 #include "generator.h"
 #include "model.h"
-#include "speculative.h"
 #include "reference_scripts.h"
+#include "speculative.h"
 
 namespace {
 
@@ -56,7 +56,9 @@ private slots:
         spdlog::set_level(spdlog::level::warn);
         const QStringList shape{"--arch", "llama", "--layers", "4", "--ctx", "512", "--vocab", "320"};
         target_ = make_model(dir_, "target", shape + QStringList{"--seed", "31"});
-        other_ = make_model(dir_, "other", QStringList{"--arch", "llama", "--layers", "1", "--ctx", "512", "--vocab", "320", "--seed", "32", "--dim", "32", "--n-head", "2", "--n-head-kv", "1", "--ff", "64"});
+        other_ = make_model(dir_, "other",
+                            QStringList{"--arch", "llama", "--layers", "1", "--ctx", "512", "--vocab", "320", "--seed",
+                                        "32", "--dim", "32", "--n-head", "2", "--n-head-kv", "1", "--ff", "64"});
         q8::LoadOptions q4;
         q4.precision = q8::Precision::Q4;  // self-draft: the target quantized to Q4 at load
         q4copy_ = q8::load_model(dir_.filePath("target/model.gguf").toStdString(), q4);
@@ -199,7 +201,8 @@ private slots:
         int categories = 0;
         for (size_t id = 0; id < p.size(); ++id) {
             if (p[id] <= 0) {
-                QVERIFY2(counts.count(static_cast<int32_t>(id)) == 0, "a token outside the target's support was emitted");
+                QVERIFY2(counts.count(static_cast<int32_t>(id)) == 0,
+                         "a token outside the target's support was emitted");
                 continue;
             }
             const double expected = p[id] * trials;
@@ -221,7 +224,8 @@ private slots:
             q8::SpeculativeDecoder dec(target, draft, sampler, {});
             QFAIL("a draft with another vocabulary was accepted");
         } catch (const q8::EngineError& e) {
-            QVERIFY2(std::string(e.what()).find("differs from the target's at token id") != std::string::npos, e.what());
+            QVERIFY2(std::string(e.what()).find("differs from the target's at token id") != std::string::npos,
+                     e.what());
         }
     }
 };

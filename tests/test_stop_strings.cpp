@@ -42,8 +42,9 @@ std::string pending_tail(const std::string& text, const std::vector<std::string>
 // complete stop string.
 std::string random_text(std::mt19937& g, size_t pieces, const std::vector<std::string>& stops) {
     static const std::vector<std::string> atoms{
-        "<", "</", "</s", "s>", "<|", "<|im", "<|im_end", "|>", "_end|", "\n", "\n\n", "\n\nUser", "User:", ":",
-        "hello", " ", "world", "\xe3\x80\x82", "\xe3\x80", "\x82", "a", "b", "\xc3\xa9", "<<", "<|im_end"};
+        "<",        "</",   "</s",      "s>",    "<|",       "<|im",  "<|im_end", "|>",    "_end|",
+        "\n",       "\n\n", "\n\nUser", "User:", ":",        "hello", " ",        "world", "\xe3\x80\x82",
+        "\xe3\x80", "\x82", "a",        "b",     "\xc3\xa9", "<<",    "<|im_end"};
     for (;;) {
         std::string s;
         for (size_t i = 0; i < pieces; ++i) s += atoms[g() % atoms.size()];

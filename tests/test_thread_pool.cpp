@@ -76,7 +76,8 @@ private slots:
                 for (size_t i = begin; i < end && i < un; ++i) hits[i].fetch_add(1, std::memory_order_relaxed);
             });
             for (size_t i = 0; i < un; ++i) {
-                QVERIFY2(hits[i].load() == 1, qPrintable(QStringLiteral("index %1 visited %2 times").arg(i).arg(hits[i].load())));
+                QVERIFY2(hits[i].load() == 1,
+                         qPrintable(QStringLiteral("index %1 visited %2 times").arg(i).arg(hits[i].load())));
             }
             // Contiguous, non-empty, in range, at most one per thread.
             QVERIFY(ranges.size() <= static_cast<size_t>(threads));
@@ -160,7 +161,8 @@ private slots:
                         pool->run([&](int index, int) { (*per_thread)[static_cast<size_t>(index)].fetch_add(1); });
                     } else {
                         const size_t n = static_cast<size_t>(op % 97);
-                        pool->parallel_for(n, [&](size_t b, size_t e) { covered->fetch_add(static_cast<long>(e - b)); });
+                        pool->parallel_for(n,
+                                           [&](size_t b, size_t e) { covered->fetch_add(static_cast<long>(e - b)); });
                     }
                     if (pause_every > 0 && op % pause_every == 0) std::this_thread::sleep_for(5ms);
                 }

@@ -28,9 +28,9 @@ const QString kFixtures = QStringLiteral(Q8_SHARED_DIR "/fixtures/tokenizers/");
 
 bool have_fixtures() { return QDir(kFixtures).exists(); }
 
-#define REQUIRE_FIXTURES()                                                                        \
-    if (!have_fixtures())                                                                         \
-    QSKIP(qPrintable("tokenizer fixtures not found at " + kFixtures +                            \
+#define REQUIRE_FIXTURES()                                            \
+    if (!have_fixtures())                                             \
+    QSKIP(qPrintable("tokenizer fixtures not found at " + kFixtures + \
                      " (the shared folder is absent in a plain clone; CI has it)"))
 
 std::string read_file(const QString& path) {
@@ -84,11 +84,18 @@ bool contains(const std::vector<int32_t>& ids, int32_t id) {
 q8::Vocab tiny_spm() {
     q8::Vocab v;
     v.kind = q8::VocabKind::spm;
-    v.tokens = {"<unk>", "<s>", "</s>", "\xE2\x96\x81", "a", "b", "ab", "\xE2\x96\x81" "ab"};
+    v.tokens = {"<unk>",
+                "<s>",
+                "</s>",
+                "\xE2\x96\x81",
+                "a",
+                "b",
+                "ab",
+                "\xE2\x96\x81"
+                "ab"};
     v.scores = {0, 0, 0, -1, -2, -2, -1, -0.5f};
-    v.types = {q8::TokenType::unknown, q8::TokenType::control, q8::TokenType::control,
-               q8::TokenType::normal,  q8::TokenType::normal,  q8::TokenType::normal,
-               q8::TokenType::normal,  q8::TokenType::normal};
+    v.types = {q8::TokenType::unknown, q8::TokenType::control, q8::TokenType::control, q8::TokenType::normal,
+               q8::TokenType::normal,  q8::TokenType::normal,  q8::TokenType::normal,  q8::TokenType::normal};
     v.unk = 0;
     v.bos = 1;
     v.eos = 2;
@@ -135,8 +142,7 @@ class TestTokenizer : public QObject {
         }
     }
 
-    static GgufBytes& string_array(GgufBytes& g, const std::string& key,
-                                   const std::vector<std::string>& items) {
+    static GgufBytes& string_array(GgufBytes& g, const std::string& key, const std::vector<std::string>& items) {
         g.str(key).put<uint32_t>(9).put<uint32_t>(8).put<uint64_t>(items.size());
         for (const auto& s : items) g.str(s);
         return g;
@@ -286,7 +292,8 @@ private slots:
         REQUIRE_FIXTURES();
         QFETCH(QString, name);
         const q8::Tokenizer& t = tok(name);
-        const std::string text = "Führer 🦙🦙 нещо 我想在apple工作 😶\u200d🌫️ កាន់តែ ✅";
+        const std::string text =
+            "Führer 🦙🦙 нещо 我想在apple工作 😶\u200d🌫️ កាន់តែ ✅";
         const auto ids = t.encode(text, false, false);
         // The text must really have characters spread over several tokens.
         size_t partial_tokens = 0;
@@ -313,7 +320,7 @@ private slots:
         const int32_t a = v.find("a");
         QVERIFY(f0 >= 0 && x9f >= 0 && ff >= 0 && a >= 0);
         q8::StreamingDetokenizer d(t);
-        QCOMPARE(d.push(f0), std::string());   // could still become a character: held
+        QCOMPARE(d.push(f0), std::string());  // could still become a character: held
         QCOMPARE(d.push(x9f), std::string());
         QCOMPARE(d.flush(), std::string("\xEF\xBF\xBD"));  // cut short at the end: one U+FFFD
         QCOMPARE(d.flush(), std::string());
@@ -321,7 +328,8 @@ private slots:
         // follows.
         QCOMPARE(d.push(ff), std::string("\xEF\xBF\xBD"));
         QCOMPARE(d.push(f0), std::string());
-        QCOMPARE(d.push(a), std::string("\xEF\xBF\xBD" "a"));
+        QCOMPARE(d.push(a), std::string("\xEF\xBF\xBD"
+                                        "a"));
     }
 
     void ill_formed_utf8_does_not_crash_data() { reference_vectors_data(); }
@@ -331,9 +339,19 @@ private slots:
         QFETCH(QString, name);
         const q8::Tokenizer& t = tok(name);
         const std::vector<std::string> inputs = {
-            "\xFF", "\x80", "abc\xC3", "\xC3(", "\xE2\x82", "\xE2\x28\xA1", "\xF0\x9F\x98",
-            "\xED\xA0\x80 surrogate", "\xC0\xAF overlong", "\xF4\x90\x80\x80 too big",
-            std::string("nul\0byte", 8), "mixed \xFF\xFE words 12\x80" "34 '\xC3s\n\n",
+            "\xFF",
+            "\x80",
+            "abc\xC3",
+            "\xC3(",
+            "\xE2\x82",
+            "\xE2\x28\xA1",
+            "\xF0\x9F\x98",
+            "\xED\xA0\x80 surrogate",
+            "\xC0\xAF overlong",
+            "\xF4\x90\x80\x80 too big",
+            std::string("nul\0byte", 8),
+            "mixed \xFF\xFE words 12\x80"
+            "34 '\xC3s\n\n",
             "<|endoftext|>\xFF<s>\xF0",
         };
         // Where every byte has a token (GPT-2's full byte alphabet, spm byte fallback) the bytes
@@ -376,8 +394,7 @@ private slots:
         const auto t0 = std::chrono::steady_clock::now();
         const auto ids = t.encode(text, true, true);
         const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-        qInfo("%s: encoded %zu bytes into %zu tokens in %.1f ms", qPrintable(name), text.size(),
-              ids.size(), ms);
+        qInfo("%s: encoded %zu bytes into %zu tokens in %.1f ms", qPrintable(name), text.size(), ids.size(), ms);
         QVERIFY2(ms < 1000.0, qPrintable(QString("encoding took %1 ms").arg(ms)));
         QCOMPARE(t.decode(t.encode(text, false, false)), text);
     }
@@ -395,15 +412,17 @@ private slots:
                  (V{"Hello", " ", "123", "45", " world", "'s", " DON", "'T", "\n\n", " ", " x"}));
         QCOMPARE(split(K::qwen2, "v12345 ok"), (V{"v", "1", "2", "3", "4", "5", " ok"}));
         // GPT-2: contractions are case-sensitive; a run of spaces leaves its last one to the word.
-        QCOMPARE(split(K::gpt2, "  Hello DON'T don't"),
-                 (V{" ", " Hello", " DON", "'", "T", " don", "'t"}));
+        QCOMPARE(split(K::gpt2, "  Hello DON'T don't"), (V{" ", " Hello", " DON", "'", "T", " don", "'t"}));
         QCOMPARE(split(K::starcoder, "a12 b"), (V{"a", "1", "2", " b"}));
         QCOMPARE(split(K::gpt4o, "HelloWorld CamelCase's x/\n"),
                  (V{"Hello", "World", " Camel", "Case's", " x", "/\n"}));
         QCOMPARE(split(K::deepseek_coder, "a1 b!\n\xE6\x88\x91\xE4\xBB\xAC"),
                  (V{"a", "1", " b", "!", "\n", "\xE6\x88\x91\xE4\xBB\xAC"}));
         // Oniguruma's \s (which HF uses) includes U+0085; PCRE2's would not.
-        QCOMPARE(split(K::gpt2, "a\xC2\x85\xC2\x85" "b"), (V{"a", "\xC2\x85", "\xC2\x85", "b"}));
+        QCOMPARE(split(K::gpt2,
+                       "a\xC2\x85\xC2\x85"
+                       "b"),
+                 (V{"a", "\xC2\x85", "\xC2\x85", "b"}));
 
         // Ill-formed bytes split like U+FFFD but stay themselves; pieces cover the input.
         const std::string bad = "ab\xFF\xFE cd \xE2\x82 12\xC3";

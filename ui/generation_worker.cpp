@@ -36,7 +36,8 @@ void GenerationWorker::generate(const QString& prompt, int maxTokens) {
         req.prompt = prompt.toStdString();
         req.max_tokens = maxTokens;
         const q8::GenerationResult r = q8::generate(
-            *session_, req, [this](const q8::TokenEvent& ev) {
+            *session_, req,
+            [this](const q8::TokenEvent& ev) {
                 if (!ev.text.empty()) emit tokenReady(QString::fromStdString(ev.text));
             },
             &cancel_);

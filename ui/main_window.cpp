@@ -2,11 +2,11 @@
 
 #include <QFileDialog>
 #include <QHBoxLayout>
-#include <QMenuBar>
-#include <QSettings>
 #include <QLabel>
+#include <QMenuBar>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QSettings>
 #include <QStatusBar>
 #include <QVBoxLayout>
 
@@ -48,9 +48,9 @@ MainWindow::MainWindow(const QString& modelPath, QWidget* parent)
     central->setLayout(layout);
     setCentralWidget(central);
     statusBar()->addWidget(status_, 1);
-    kernels_.setText(tr("Kernels: %1 · AMX: %2")
-                         .arg(QString::fromStdString(q8::kernel_path_description()),
-                              QString::fromStdString(q8::amx_description())));
+    kernels_.setText(
+        tr("Kernels: %1 · AMX: %2")
+            .arg(QString::fromStdString(q8::kernel_path_description()), QString::fromStdString(q8::amx_description())));
     kernels_.setToolTip(tr("CPU features: %1").arg(QString::fromStdString(q8::cpu_feature_summary())));
     statusBar()->addPermanentWidget(&kernels_);
     resize(900, 650);

@@ -48,7 +48,8 @@ void run(AgreementOptions o) {
     so.n_layers = draft.layers;
     q8::InferenceSession ds(draft.model, so);
     int64_t same = 0, total = 0, windows = 0;
-    for (size_t at = 0; at + 1 < tokens.size() && windows < o.max_windows; at += static_cast<size_t>(o.ctx), ++windows) {
+    for (size_t at = 0; at + 1 < tokens.size() && windows < o.max_windows;
+         at += static_cast<size_t>(o.ctx), ++windows) {
         const size_t n = std::min(tokens.size() - at, static_cast<size_t>(o.ctx));
         const std::span<const int32_t> w(tokens.data() + at, n);
         ts.truncate(0);
@@ -60,14 +61,18 @@ void run(AgreementOptions o) {
             ++total;
         }
     }
-    const nlohmann::json j{{"target", o.model}, {"draft", draft.description}, {"text", o.text_file},
-                           {"positions", total}, {"windows", windows}, {"ctx", o.ctx},
+    const nlohmann::json j{{"target", o.model},
+                           {"draft", draft.description},
+                           {"text", o.text_file},
+                           {"positions", total},
+                           {"windows", windows},
+                           {"ctx", o.ctx},
                            {"greedy_agreement", double(same) / double(total)}};
     if (o.json) {
         std::cout << j.dump(2) << "\n";
     } else {
-        std::cout << "greedy agreement: " << 100.0 * double(same) / double(total) << "% of " << total
-                  << " positions (" << windows << " windows of " << o.ctx << ")\n";
+        std::cout << "greedy agreement: " << 100.0 * double(same) / double(total) << "% of " << total << " positions ("
+                  << windows << " windows of " << o.ctx << ")\n";
     }
 }
 

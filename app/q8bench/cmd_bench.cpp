@@ -10,13 +10,13 @@
 #include <sstream>
 
 #include "commands.h"
-#include "prompt_arith_option.h"
-#include "draft_options.h"
 #include "cpu_features.h"
+#include "draft_options.h"
 #include "engine_error.h"
 #include "generator.h"
 #include "memory_bandwidth.h"
 #include "model.h"
+#include "prompt_arith_option.h"
 #include "quant_options.h"
 
 namespace q8bench {
@@ -64,7 +64,8 @@ void run(BenchOptions o) {
     bool any_spec = false;
     for (const std::string& c : split(o.configs)) any_spec = any_spec || QuantCliOptions::is_speculative(c);
     use_builtin_when_unnamed(o.model, o.draft, any_spec);
-    if (o.reps < 1 || o.n_prompt < 0 || o.n_gen < 0) throw q8::EngineError("repetitions must be >= 1 and token counts >= 0");
+    if (o.reps < 1 || o.n_prompt < 0 || o.n_gen < 0)
+        throw q8::EngineError("repetitions must be >= 1 and token counts >= 0");
     q8::ThreadPool probe_pool(o.threads > 0 ? o.threads : q8::default_thread_count());
     // The roofline probe must not crowd out the model: at most a third of the available memory.
     const uint64_t avail = q8::available_memory_bytes();
@@ -88,9 +89,15 @@ void run(BenchOptions o) {
 
         auto row = [&](const std::string& test, const std::vector<double>& ts) {
             const Stats s = stats(ts);
-            nlohmann::json r{{"config", cfg_name}, {"model", o.model}, {"size_bytes", model->weight_bytes()},
-                             {"n_params", params}, {"n_threads", threads}, {"test", test},
-                             {"avg_ts", s.mean}, {"stddev_ts", s.sd}, {"samples_ts", ts},
+            nlohmann::json r{{"config", cfg_name},
+                             {"model", o.model},
+                             {"size_bytes", model->weight_bytes()},
+                             {"n_params", params},
+                             {"n_threads", threads},
+                             {"test", test},
+                             {"avg_ts", s.mean},
+                             {"stddev_ts", s.sd},
+                             {"samples_ts", ts},
                              {"kernel_path", std::string(q8::isa_name(q8::active_isa()))}};
             return r;
         };
@@ -168,13 +175,15 @@ void run(BenchOptions o) {
     std::cout << "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |\n";
     for (const auto& r : rows) {
         char line[512];
-        std::snprintf(line, sizeof line, "| %s | %.1f | %.2fM | %d | %s | %.2f ± %.2f | %s | %s | %s |\n",
-                      r["config"].get<std::string>().c_str(), r["size_bytes"].get<double>() / (1 << 20),
-                      r["n_params"].get<double>() / 1e6, r["n_threads"].get<int>(), r["test"].get<std::string>().c_str(),
-                      r["avg_ts"].get<double>(), r["stddev_ts"].get<double>(),
-                      r.contains("gbps") ? std::to_string(r["gbps"].get<double>()).substr(0, 5).c_str() : "",
-                      r.contains("roofline_pct") ? std::to_string(r["roofline_pct"].get<double>()).substr(0, 5).c_str() : "",
-                      r.contains("acceptance_rate") ? std::to_string(r["acceptance_rate"].get<double>()).substr(0, 5).c_str() : "");
+        std::snprintf(
+            line, sizeof line, "| %s | %.1f | %.2fM | %d | %s | %.2f ± %.2f | %s | %s | %s |\n",
+            r["config"].get<std::string>().c_str(), r["size_bytes"].get<double>() / (1 << 20),
+            r["n_params"].get<double>() / 1e6, r["n_threads"].get<int>(), r["test"].get<std::string>().c_str(),
+            r["avg_ts"].get<double>(), r["stddev_ts"].get<double>(),
+            r.contains("gbps") ? std::to_string(r["gbps"].get<double>()).substr(0, 5).c_str() : "",
+            r.contains("roofline_pct") ? std::to_string(r["roofline_pct"].get<double>()).substr(0, 5).c_str() : "",
+            r.contains("acceptance_rate") ? std::to_string(r["acceptance_rate"].get<double>()).substr(0, 5).c_str()
+                                          : "");
         std::cout << line;
     }
 }
@@ -182,11 +191,14 @@ void run(BenchOptions o) {
 }  // namespace
 
 void add_bench_command(CLI::App& app) {
-    auto* cmd = app.add_subcommand("bench", "Prompt and generation throughput per configuration, with the decode roofline");
+    auto* cmd =
+        app.add_subcommand("bench", "Prompt and generation throughput per configuration, with the decode roofline");
     auto o = std::make_shared<BenchOptions>();
     cmd->add_option("-m,--model", o->model, "GGUF model file (default: the built-in demo pair)");
-    cmd->add_option("--config", o->configs, "Comma-separated: native, fp16, q8, q4, and any of them with +spec")->capture_default_str();
-    cmd->add_option("-p,--n-prompt", o->n_prompt, "Prompt tokens (random ids) for the ppN test; 0 skips it")->capture_default_str();
+    cmd->add_option("--config", o->configs, "Comma-separated: native, fp16, q8, q4, and any of them with +spec")
+        ->capture_default_str();
+    cmd->add_option("-p,--n-prompt", o->n_prompt, "Prompt tokens (random ids) for the ppN test; 0 skips it")
+        ->capture_default_str();
     cmd->add_option("-n,--n-gen", o->n_gen, "Generated tokens for the tgN test; 0 skips it")->capture_default_str();
     cmd->add_option("-t,--threads", o->threads, "Threads (0 = all cores)")->capture_default_str();
     cmd->add_option("-r,--repetitions", o->reps, "Repetitions of each test")->capture_default_str();
@@ -211,8 +223,11 @@ void add_bandwidth_command(CLI::App& app) {
     cmd->callback([=] {
         q8::ThreadPool pool(*threads > 0 ? *threads : q8::default_thread_count());
         const q8::BandwidthResult r = q8::measure_read_bandwidth(pool, *mib << 20);
-        const nlohmann::json j{{"gbps", r.gb_per_s}, {"mean_gbps", r.mean_gb_per_s}, {"threads", r.threads},
-                               {"bytes", r.bytes}, {"repetitions", r.repetitions}};
+        const nlohmann::json j{{"gbps", r.gb_per_s},
+                               {"mean_gbps", r.mean_gb_per_s},
+                               {"threads", r.threads},
+                               {"bytes", r.bytes},
+                               {"repetitions", r.repetitions}};
         if (*json) {
             std::cout << j.dump(2) << "\n";
         } else {

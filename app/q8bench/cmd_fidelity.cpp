@@ -40,9 +40,10 @@ std::string read_text(const std::string& path) {
 void run(const FidelityCli& c) {
     const auto model = q8::load_model(c.model);
     for (const auto& t : model->file->tensors()) {
-        if (t.n_dims == 2 && t.name.rfind("blk.", 0) == 0 && t.type != q8::GgmlType::F32 && t.type != q8::GgmlType::F16 &&
-            t.type != q8::GgmlType::BF16) {
-            throw q8::EngineError(c.model + " is already quantized; fidelity compares precisions of an F16/BF16/F32 model");
+        if (t.n_dims == 2 && t.name.rfind("blk.", 0) == 0 && t.type != q8::GgmlType::F32 &&
+            t.type != q8::GgmlType::F16 && t.type != q8::GgmlType::BF16) {
+            throw q8::EngineError(c.model +
+                                  " is already quantized; fidelity compares precisions of an F16/BF16/F32 model");
         }
     }
     const std::vector<int32_t> tokens = q8::quant::perplexity_tokens(*model, read_text(c.text_file));
@@ -60,20 +61,27 @@ void run(const FidelityCli& c) {
     if (c.outliers > 0.f) {
         o.outlier_factor = c.outliers;
         // Evenly spread channels, the same in every layer.
-        for (int i = 0; i < c.n_outlier_channels; ++i) o.outlier_channels.push_back((2 * i + 1) * model->config.n_embd / (2 * c.n_outlier_channels));
+        for (int i = 0; i < c.n_outlier_channels; ++i)
+            o.outlier_channels.push_back((2 * i + 1) * model->config.n_embd / (2 * c.n_outlier_channels));
     }
     if (!c.json) o.on_variant = [](const std::string& v) { std::cerr << "running " << v << "...\n"; };
     std::signal(SIGINT, on_sigint_fid);
     const auto rows = q8::quant::fidelity(model, tokens, o);
     std::signal(SIGINT, SIG_DFL);
     if (c.json) {
-        nlohmann::json j{{"model", c.model}, {"text", c.text_file}, {"ctx", c.ctx}, {"tokens", tokens.size()},
-                         {"calibration", c.calib_file}, {"outlier_factor", c.outliers}};
+        nlohmann::json j{{"model", c.model},        {"text", c.text_file},         {"ctx", c.ctx},
+                         {"tokens", tokens.size()}, {"calibration", c.calib_file}, {"outlier_factor", c.outliers}};
         nlohmann::json arr = nlohmann::json::array();
         for (const auto& r : rows) {
-            arr.push_back({{"variant", r.variant}, {"description", r.description}, {"ppl", r.ppl}, {"delta_pct", r.delta_pct},
-                           {"weight_bytes", r.weight_bytes}, {"bits_per_weight", r.bits_per_weight},
-                           {"top1_agreement", r.top1_agreement}, {"scored_tokens", r.scored}, {"seconds", r.seconds}});
+            arr.push_back({{"variant", r.variant},
+                           {"description", r.description},
+                           {"ppl", r.ppl},
+                           {"delta_pct", r.delta_pct},
+                           {"weight_bytes", r.weight_bytes},
+                           {"bits_per_weight", r.bits_per_weight},
+                           {"top1_agreement", r.top1_agreement},
+                           {"scored_tokens", r.scored},
+                           {"seconds", r.seconds}});
         }
         j["variants"] = arr;
         std::cout << j.dump(2) << "\n";
@@ -85,21 +93,26 @@ void run(const FidelityCli& c) {
 }  // namespace
 
 void add_fidelity_command(CLI::App& app) {
-    auto* cmd = app.add_subcommand("fidelity", "Perplexity, size and top-1 agreement of FP16/Q8/Q4 variants of a model");
+    auto* cmd =
+        app.add_subcommand("fidelity", "Perplexity, size and top-1 agreement of FP16/Q8/Q4 variants of a model");
     auto c = std::make_shared<FidelityCli>();
     cmd->add_option("-m,--model", c->model, "GGUF model (F16, BF16 or F32 weights)")->required();
     cmd->add_option("-f,--file", c->text_file, "Evaluation text (UTF-8)")->required();
     cmd->add_option("--calib", c->calib_file, "Calibration text for the SmoothQuant variant (q8-sq runs only with it)");
     cmd->add_option("--calib-tokens", c->calib_tokens, "Calibration tokens used at most")->capture_default_str();
-    cmd->add_option("--variants", c->variants, "Variants in order, the first is the reference (default: fp16 q8 q8-a8 q8-sq q4 q4-g128 q4-asym q4-a8; also q4-g64, q8-sqp, q4-a8p)")
+    cmd->add_option("--variants", c->variants,
+                    "Variants in order, the first is the reference (default: fp16 q8 q8-a8 q8-sq q4 q4-g128 q4-asym "
+                    "q4-a8; also q4-g64, q8-sqp, q4-a8p)")
         ->delimiter(',')
         ->check(CLI::IsMember(q8::quant::fidelity_variant_names()));
     cmd->add_option("-c,--ctx", c->ctx, "Perplexity window")->capture_default_str();
     cmd->add_option("--chunks", c->chunks, "Windows at most (0 = all)")->capture_default_str();
     cmd->add_option("-t,--threads", c->threads, "Threads (0 = all cores)")->capture_default_str();
     cmd->add_option("--alpha", c->alpha, "Fixed SmoothQuant alpha (default: chosen per layer)");
-    cmd->add_option("--outliers", c->outliers, "Ablation: make a few activation channels this many times larger (weights compensated)");
-    cmd->add_option("--outlier-channels", c->n_outlier_channels, "How many channels the ablation enlarges")->capture_default_str();
+    cmd->add_option("--outliers", c->outliers,
+                    "Ablation: make a few activation channels this many times larger (weights compensated)");
+    cmd->add_option("--outlier-channels", c->n_outlier_channels, "How many channels the ablation enlarges")
+        ->capture_default_str();
     cmd->add_flag("--json", c->json, "Print JSON instead of a Markdown table");
     cmd->callback([c] { run(*c); });
 }

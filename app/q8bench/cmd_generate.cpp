@@ -4,15 +4,15 @@
 
 #include <csignal>
 #include <iostream>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "commands.h"
-#include "prompt_arith_option.h"
-#include "draft_options.h"
 #include "cpu_features.h"
+#include "draft_options.h"
 #include "generator.h"
 #include "model.h"
+#include "prompt_arith_option.h"
 #include "quant_options.h"
 
 namespace q8bench {
@@ -127,8 +127,10 @@ void add_generate_command(CLI::App& app) {
     cmd->add_option("--top-k", o->sampling.top_k, "Top-k (0 = off)")->capture_default_str();
     cmd->add_option("--top-p", o->sampling.top_p, "Top-p (1 = off)")->capture_default_str();
     cmd->add_option("--min-p", o->sampling.min_p, "Min-p (0 = off)")->capture_default_str();
-    cmd->add_option("--repeat-penalty", o->sampling.repeat_penalty, "Repetition penalty (1 = off)")->capture_default_str();
-    cmd->add_option("--repeat-last-n", o->sampling.repeat_last_n, "Tokens the penalty looks back over")->capture_default_str();
+    cmd->add_option("--repeat-penalty", o->sampling.repeat_penalty, "Repetition penalty (1 = off)")
+        ->capture_default_str();
+    cmd->add_option("--repeat-last-n", o->sampling.repeat_last_n, "Tokens the penalty looks back over")
+        ->capture_default_str();
     cmd->add_option("-s,--seed", o->sampling.seed, "Random seed")->capture_default_str();
     cmd->add_option("-t,--threads", o->threads, "Threads (0 = all cores)")->capture_default_str();
     add_prompt_arith_option(cmd, o->prompt_arith);

@@ -37,19 +37,21 @@ void add_info_command(CLI::App& app) {
             {"heads", c.n_head},
             {"kv_heads", c.n_head_kv},
             {"head_dim", c.head_dim},
-            {"rope", {{"style", c.rope_style == q8::RopeStyle::Normal ? "normal" : "neox"},
-                      {"base", c.rope_base},
-                      {"dims", c.n_rot},
-                      {"frequency_factors", !model->rope_freq_factors.empty()}}},
+            {"rope",
+             {{"style", c.rope_style == q8::RopeStyle::Normal ? "normal" : "neox"},
+              {"base", c.rope_base},
+              {"dims", c.n_rot},
+              {"frequency_factors", !model->rope_freq_factors.empty()}}},
             {"norm_eps", c.norm_eps},
             {"context_length", c.n_ctx_train},
             {"tied_embeddings", model->output.rows == 0},
             {"tensor_types", model->tensor_type_summary()},
-            {"vocabulary", {{"size", model->tokenizer.n_vocab()},
-                            {"model", v.kind == q8::VocabKind::spm ? "llama (SentencePiece)" : "gpt2 (byte-level BPE)"},
-                            {"pre_tokenizer", v.pre},
-                            {"bos", v.bos},
-                            {"eos", v.eos}}},
+            {"vocabulary",
+             {{"size", model->tokenizer.n_vocab()},
+              {"model", v.kind == q8::VocabKind::spm ? "llama (SentencePiece)" : "gpt2 (byte-level BPE)"},
+              {"pre_tokenizer", v.pre},
+              {"bos", v.bos},
+              {"eos", v.eos}}},
             {"kernel_path", q8::kernel_path_description()},
             {"amx", q8::amx_description()},
             {"cpu_features", q8::cpu_feature_summary()},
@@ -58,7 +60,8 @@ void add_info_command(CLI::App& app) {
             std::cout << j.dump(2) << "\n";
             return;
         }
-        for (const auto& [k, val] : j.items()) std::cout << k << ": " << (val.is_string() ? val.get<std::string>() : val.dump()) << "\n";
+        for (const auto& [k, val] : j.items())
+            std::cout << k << ": " << (val.is_string() ? val.get<std::string>() : val.dump()) << "\n";
     });
 }
 

@@ -47,7 +47,9 @@ void run(const PplOptions& o) {
     po.kv_type = o.kv == "f32" ? q8::KvType::F32 : q8::KvType::F16;
     po.cancel = &g_stop;
     if (!o.json) {
-        po.progress = [](int64_t done, int64_t total) { std::cerr << "\rwindow " << done << "/" << total << std::flush; };
+        po.progress = [](int64_t done, int64_t total) {
+            std::cerr << "\rwindow " << done << "/" << total << std::flush;
+        };
     }
     std::signal(SIGINT, on_sigint_ppl);
     const q8::quant::PerplexityResult r = q8::quant::perplexity(model, tokens, po);
@@ -64,8 +66,9 @@ void run(const PplOptions& o) {
         {"text", o.text_file},
         {"ctx", o.ctx},
         {"kv_cache", o.kv},
-        {"windowing", "non-overlapping windows of ctx tokens (BOS first when the vocabulary adds it); "
-                      "tokens ctx/2+1 .. ctx-1 of each window scored"},
+        {"windowing",
+         "non-overlapping windows of ctx tokens (BOS first when the vocabulary adds it); "
+         "tokens ctx/2+1 .. ctx-1 of each window scored"},
         {"tokens", r.n_tokens},
         {"windows", r.n_windows},
         {"scored_tokens", r.n_scored},
@@ -78,15 +81,16 @@ void run(const PplOptions& o) {
     if (o.json) {
         std::cout << j.dump(2) << "\n";
     } else {
-        std::cout << "perplexity " << r.ppl << " over " << r.n_scored << " tokens (" << r.n_windows << " windows of " << o.ctx
-                  << ", " << model->precision << ", " << r.seconds << " s)\n";
+        std::cout << "perplexity " << r.ppl << " over " << r.n_scored << " tokens (" << r.n_windows << " windows of "
+                  << o.ctx << ", " << model->precision << ", " << r.seconds << " s)\n";
     }
 }
 
 }  // namespace
 
 void add_ppl_command(CLI::App& app) {
-    auto* cmd = app.add_subcommand("ppl", "Perplexity of a text (llama.cpp's windowing: scores the second half of each window)");
+    auto* cmd = app.add_subcommand(
+        "ppl", "Perplexity of a text (llama.cpp's windowing: scores the second half of each window)");
     auto o = std::make_shared<PplOptions>();
     cmd->add_option("-m,--model", o->model, "GGUF model file")->required();
     cmd->add_option("-f,--file", o->text_file, "Text file (UTF-8)")->required();

@@ -89,7 +89,8 @@ void run(const SynthOptions& o) {
 
 void add_synth_command(CLI::App& app) {
     auto* cmd = app.add_subcommand(
-        "synth", "Write a random-weight F16 model with the tensors and hyper-parameters of a real one (for benchmarks)");
+        "synth",
+        "Write a random-weight F16 model with the tensors and hyper-parameters of a real one (for benchmarks)");
     cmd->footer(
         "Shapes: " + synth_shape_names() +
         ".\nHyper-parameters are those of each model's config.json, context length included (Llama-3.2-1B and "
@@ -97,7 +98,8 @@ void add_synth_command(CLI::App& app) {
         "more.\nPrints one JSON line (file, shape, bytes, parameters, ...) when done.");
     auto o = std::make_shared<SynthOptions>();
     cmd->add_option("--shape", o->shape, "Model shape to imitate (see the list below)")->required();
-    cmd->add_option("-o,--output", o->output, "GGUF file to write (via a temporary file, renamed when complete)")->required();
+    cmd->add_option("-o,--output", o->output, "GGUF file to write (via a temporary file, renamed when complete)")
+        ->required();
     cmd->add_option("--vocab", o->vocab,
                     "Vocabulary-only GGUF whose tokenizer.* keys are copied (e.g. ggml-vocab-llama-spm.gguf for "
                     "tinyllama-1.1b); a smaller vocabulary is padded with unused tokens to the shape's size, a larger "

@@ -18,12 +18,15 @@ struct QuantCliOptions {
 
     void add_to(CLI::App* cmd, bool with_config = true) {
         if (with_config) {
-            cmd->add_option("--config", config, "Precision: native (as stored), fp16, q8, q4 (F16/F32 files are quantized at load)")
-                ->check(CLI::IsMember({"native", "fp16", "f16", "q8", "q4", "native+spec", "fp16+spec", "q8+spec",
-                                       "q4+spec"}))
+            cmd->add_option("--config", config,
+                            "Precision: native (as stored), fp16, q8, q4 (F16/F32 files are quantized at load)")
+                ->check(CLI::IsMember(
+                    {"native", "fp16", "f16", "q8", "q4", "native+spec", "fp16+spec", "q8+spec", "q4+spec"}))
                 ->capture_default_str();
         }
-        cmd->add_option("--group", group, "Q4: values per scale (32, 64, 128)")->check(CLI::IsMember({32, 64, 128}))->capture_default_str();
+        cmd->add_option("--group", group, "Q4: values per scale (32, 64, 128)")
+            ->check(CLI::IsMember({32, 64, 128}))
+            ->capture_default_str();
         cmd->add_flag("--asym", asym, "Q4: asymmetric groups (f16 scale + f16 minimum)");
         cmd->add_option("--act", act, "Activations: a16 (float) or a8 (int8 per token: W8A8 / W4A8)")
             ->check(CLI::IsMember({"a16", "a8"}))

@@ -88,7 +88,8 @@ std::vector<float> llama3_rope_factors(const SynthShape& s, const Llama3RopeScal
         } else if (wavelen > low_wavelen) {
             f.push_back(static_cast<float>(r.factor));
         } else {
-            const double smooth = (r.original_context / wavelen - r.low_freq_factor) / (r.high_freq_factor - r.low_freq_factor);
+            const double smooth =
+                (r.original_context / wavelen - r.low_freq_factor) / (r.high_freq_factor - r.low_freq_factor);
             f.push_back(static_cast<float>(1.0 / ((1.0 - smooth) / r.factor + smooth)));
         }
     }
@@ -101,8 +102,8 @@ void add_synth_hparams(q8::quant::GgufWriter& w, const SynthShape& s, uint64_t s
     const std::string a(s.arch);
     w.set_string("general.architecture", a);
     w.set_string("general.name", std::string(s.title));
-    w.set_string("general.description", "Random weights (normal, standard deviation 0.02, seed " + std::to_string(seed) +
-                                            ") with the shapes of " + std::string(s.name) +
+    w.set_string("general.description", "Random weights (normal, standard deviation 0.02, seed " +
+                                            std::to_string(seed) + ") with the shapes of " + std::string(s.name) +
                                             ", written by q8bench synth: for benchmarks, not a trained model");
     w.set_u32("general.file_type", 1);  // llama.cpp's MOSTLY_F16
     w.set_u32("general.quantization_version", 2);

@@ -24,7 +24,7 @@ int32_t type_id(q8::TokenType t) { return static_cast<int32_t>(t); }
 
 struct TokenArrays {
     std::vector<std::string> tokens;
-    std::vector<float> scores;   // empty when the source has none
+    std::vector<float> scores;  // empty when the source has none
     std::vector<int32_t> types;
 };
 
@@ -56,8 +56,9 @@ SynthVocab add_builtin(q8::quant::GgufWriter& w, int64_t n_vocab) {
     a.scores.assign(a.tokens.size(), 0.f);
     const auto own = static_cast<int64_t>(a.tokens.size());
     if (n_vocab < own) {
-        throw q8::EngineError("the shape's vocabulary (" + std::to_string(n_vocab) + " tokens) is smaller than the built-in one (" +
-                              std::to_string(own) + " tokens); pass --vocab");
+        throw q8::EngineError("the shape's vocabulary (" + std::to_string(n_vocab) +
+                              " tokens) is smaller than the built-in one (" + std::to_string(own) +
+                              " tokens); pass --vocab");
     }
     pad_to(a, n_vocab);
     write_arrays(w, a);

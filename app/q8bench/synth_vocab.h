@@ -12,9 +12,9 @@
 namespace q8bench {
 
 struct SynthVocab {
-    std::string source;      // the vocabulary file, or "built-in"
-    int64_t tokens = 0;      // tokens it brought
-    int64_t padding = 0;     // unused tokens added to reach the embedding rows
+    std::string source;   // the vocabulary file, or "built-in"
+    int64_t tokens = 0;   // tokens it brought
+    int64_t padding = 0;  // unused tokens added to reach the embedding rows
 };
 
 // Adds the tokenizer.* keys for n_vocab tokens; vocab_path empty = the built-in vocabulary.

@@ -34,8 +34,8 @@ public:
         constexpr int kWidth = 30;
         const int fill = pct * kWidth / 100;
         std::cerr << "\r" << stage << std::string(10 - std::min<size_t>(9, stage.size()), ' ') << "["
-                  << std::string(static_cast<size_t>(fill), '#') << std::string(static_cast<size_t>(kWidth - fill), '.') << "] "
-                  << pct << "%" << std::flush;
+                  << std::string(static_cast<size_t>(fill), '#') << std::string(static_cast<size_t>(kWidth - fill), '.')
+                  << "] " << pct << "%" << std::flush;
     }
     void done() {
         if (enabled_ && !stage_.empty()) std::cerr << "\n";
@@ -61,12 +61,16 @@ int main(int argc, char** argv) {
     app.add_option("-m,--model", o.input, "Input GGUF model (F16, BF16 or F32 weights)")->required();
     app.add_option("-o,--output", o.output, "Output GGUF file (written to a temporary file, then renamed)")->required();
     app.add_option("--type", type, "q8 or q4")->required()->check(CLI::IsMember({"q8", "q4"}));
-    app.add_option("--group", group, "Q4: values per scale (32, 64, 128)")->check(CLI::IsMember({32, 64, 128}))->capture_default_str();
-    app.add_option("--act", act, "Activations at run time: a8 (int8 per token) or a16 (float); default a8 for q8, a16 for q4")
+    app.add_option("--group", group, "Q4: values per scale (32, 64, 128)")
+        ->check(CLI::IsMember({32, 64, 128}))
+        ->capture_default_str();
+    app.add_option("--act", act,
+                   "Activations at run time: a8 (int8 per token) or a16 (float); default a8 for q8, a16 for q4")
         ->check(CLI::IsMember({"a8", "a16"}));
     app.add_flag("--smoothquant", o.smoothquant, "Migrate activation outliers into the weights (needs --calib)");
     app.add_option("--calib", o.calib_file, "Calibration text file (UTF-8) for --smoothquant");
-    app.add_option("--calib-tokens", o.calibration.max_tokens, "Calibration tokens used at most")->capture_default_str();
+    app.add_option("--calib-tokens", o.calibration.max_tokens, "Calibration tokens used at most")
+        ->capture_default_str();
     app.add_option("--alpha", alpha, "SmoothQuant migration strength 0..1 for every layer (default: chosen per layer)");
     std::string act_policy = "dynamic";
     app.add_option("--act-policy", act_policy,
@@ -127,8 +131,11 @@ int main(int argc, char** argv) {
                 for (int i = 0; i < q8::quant::kLinearInputs; ++i) {
                     const auto& c = layer[static_cast<size_t>(i)];
                     row[q8::quant::linear_input_name(static_cast<q8::quant::LinearInput>(i))] = {
-                        {"policy", c.is_static ? "static" : "dynamic"}, {"static_scale", c.static_scale},
-                        {"error_static", c.error_static}, {"error_dynamic", c.error_dynamic}, {"range_ratio", c.range_ratio}};
+                        {"policy", c.is_static ? "static" : "dynamic"},
+                        {"static_scale", c.static_scale},
+                        {"error_static", c.error_static},
+                        {"error_dynamic", c.error_dynamic},
+                        {"range_ratio", c.range_ratio}};
                 }
                 layers.push_back(row);
             }
@@ -140,7 +147,8 @@ int main(int argc, char** argv) {
         } else {
             std::cerr << "wrote " << o.output << " (" << r.output_bytes << " bytes, " << r.seconds << " s)\n";
             if (o.act_policy_auto) {
-                std::cerr << "activation policy per layer (attn, attn_out, ffn, down): " << r.act_policy.summary() << "\n";
+                std::cerr << "activation policy per layer (attn, attn_out, ffn, down): " << r.act_policy.summary()
+                          << "\n";
                 int l = 0;
                 for (const auto& layer : r.act_policy.layers) {
                     std::cerr << "  layer " << l++ << ":";
