@@ -6,7 +6,7 @@
 
 #include "engine_error.h"
 #include "float_model.h"
-#include "formats.h"
+#include "weight_formats.h"
 #include "gguf_writer.h"
 #include "half.h"
 #include "matmul.h"

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "cpu_features.h"
-#include "formats.h"
+#include "weight_formats.h"
 #include "kernel_tables.h"
 #include "kernels.h"
 #include "matmul.h"

@@ -1,4 +1,4 @@
-// The row quantizers of quant/formats.h: Q8_0, Q4_0 and Q4_1 byte for byte against the NumPy
+// The row quantizers of compute/weight_formats.h: Q8_0, Q4_0 and Q4_1 byte for byte against the NumPy
 // reference quantizers (tests/reference/quant_vectors.py, which uses gguf_writer.py), round-trip
 // error bounds per group for every format, and the equivalences the GGUF interop relies on
 // (Q4G(32) == Q4_0, Q4GA(32) == Q4_1, group-wise rows <-> standard blocks, I8 rows <-> Q8_0).
@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "dequantize.h"
-#include "formats.h"
+#include "weight_formats.h"
 #include "half.h"
 
 namespace qq = q8::quant;

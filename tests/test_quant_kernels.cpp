@@ -1,4 +1,4 @@
-// Kernels for the quantized layouts of quant/formats.h, on every instruction set this CPU runs:
+// Kernels for the quantized layouts of compute/weight_formats.h, on every instruction set this CPU runs:
 // group-wise 4-bit dots with float activations against a double-precision reference, and the
 // int8-activation dots (W8A8, W4A8) against an integer reference written here, exactly. Also
 // matmul over those layouts, including the shared-input form and the observer hook.
@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "cpu_features.h"
-#include "formats.h"
+#include "weight_formats.h"
 #include "half.h"
 #include "kernel_tables.h"
 #include "kernels.h"
@@ -99,7 +99,7 @@ class TestQuantKernels : public QObject {
     Q_OBJECT
 
 private slots:
-    // Every ISA's activation quantizer equals the portable one (quant/formats.h) byte for byte and
+    // Every ISA's activation quantizer equals the portable one (compute/weight_formats.h) byte for byte and
     // scale for scale: dynamic and static modes, lengths with vector tails, exact .5 ties,
     // values beyond the clamp, an all-zero row.
     void activation_quantizer_matches_portable() {

@@ -3,7 +3,7 @@
 
 #include <cstring>
 
-#include "formats.h"
+#include "weight_formats.h"
 #include "half.h"
 #include "kernels.h"
 #include "kernels_batch_loop.h"
@@ -234,7 +234,7 @@ float dot_q4_a8(const void* wv, const int8_t* x, size_t n, size_t group) {
     return hsum(acc);
 }
 
-// ---- Q4 split rows (quant/formats.h), one token at a time; batches loop over tokens.
+// ---- Q4 split rows (compute/weight_formats.h), one token at a time; batches loop over tokens.
 
 // sum over groups of c_g * sums[g] (c: the row's f16 scales or minimums).
 float q4s_correction(const uint8_t* c, const float* sums, size_t n_groups) {

@@ -9,7 +9,7 @@
 
 #include "dequantize.h"
 #include "engine_error.h"
-#include "formats.h"
+#include "weight_formats.h"
 #include "half.h"
 #include "model.h"
 #include "weight_cache.h"
@@ -320,22 +320,6 @@ Precision parse_precision(std::string_view s) {
     if (s == "q8") return Precision::Q8;
     if (s == "q4") return Precision::Q4;
     throw EngineError("unknown precision '" + std::string(s) + "' (native, fp16, q8, q4)");
-}
-
-std::string WeightMatrix::format_name() const {
-    switch (layout) {
-    case WeightLayout::Ggml: return std::string(type_traits(static_cast<uint32_t>(type))->name);
-    case WeightLayout::Q4Split:
-        if (type == GgmlType::Q4_0) return "Q4_0";  // a Q4_0 tensor, repacked
-        [[fallthrough]];
-    case WeightLayout::Q4Group:
-        return "Q4G" + std::to_string(group) + (int8_activations ? act_scale > 0 ? "/A8s" : "/A8" : "");
-    case WeightLayout::Q4GroupAsym:
-    case WeightLayout::Q4SplitAsym:
-        return "Q4GA" + std::to_string(group) + (int8_activations ? act_scale > 0 ? "/A8s" : "/A8" : "");
-    case WeightLayout::I8Row: return int8_activations ? act_scale > 0 ? "I8row/A8s" : "I8row/A8" : "I8row";
-    }
-    return "?";
 }
 
 int64_t Model::weight_count() const {

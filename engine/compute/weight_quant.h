@@ -2,11 +2,11 @@
 // Converting weight matrices between formats in memory: quantize-at-load (F32/F16/BF16 rows to
 // Q8_0, per-row int8, group-wise 4-bit), re-viewing quantized GGUF tensors in the layouts the
 // int8-activation kernels read, and decoding any layout back to floats. Row arithmetic lives in
-// quant/formats.h; this file only walks matrices, owns the bytes and reports progress.
+// compute/weight_formats.h; this file only walks matrices, owns the bytes and reports progress.
 #include <cstdint>
 #include <functional>
 
-#include "model.h"
+#include "weight_matrix.h"
 
 namespace q8 {
 

@@ -4,8 +4,8 @@
 #include <cstddef>
 #include <functional>
 
-#include "model.h"
 #include "thread_pool.h"
+#include "weight_matrix.h"
 
 namespace q8 {
 

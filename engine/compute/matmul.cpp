@@ -6,7 +6,7 @@
 
 #include "cpu_features.h"
 #include "dequantize.h"
-#include "formats.h"
+#include "weight_formats.h"
 #include "kernels.h"
 #include "onednn_gemm.h"
 #include "weight_quant.h"

@@ -25,7 +25,7 @@ struct KernelTable {
     AxpyFn axpy_f16;
     AxpyFn axpy_f32;
 
-    // Group-wise 4-bit rows (quant/formats.h: Q4G symmetric, Q4GA asymmetric) with float
+    // Group-wise 4-bit rows (compute/weight_formats.h: Q4G symmetric, Q4GA asymmetric) with float
     // activations; n a multiple of group, group 32, 64 or 128.
     using GroupDotFn = float (*)(const void* w, const float* x, size_t n, size_t group);
     GroupDotFn dot_q4g;
@@ -62,7 +62,7 @@ struct KernelTable {
     DotBatchA8Fn batch_q4g_a8 = nullptr;
     DotBatchA8Fn batch_q4ga_a8 = nullptr;
 
-    // Q4 split rows (quant/formats.h) against activations in split order (xp, ldx apart per
+    // Q4 split rows (compute/weight_formats.h) against activations in split order (xp, ldx apart per
     // token) and their group sums (ld_sums apart); per token bit-identical whatever n_tok. The a8
     // form takes int8 activations (the caller multiplies by their scale).
     using Q4SplitFn = void (*)(const void* w, const float* xp, const float* sums, size_t ldx, size_t ld_sums,

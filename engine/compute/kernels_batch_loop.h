@@ -31,7 +31,7 @@ void group_a8(const void* w, const int8_t* x, size_t ldx, size_t n_tok, size_t n
     for (size_t t = 0; t < n_tok; ++t) y[t * ldy] = Dot(w, x + t * ldx, n, g);
 }
 
-// The portable activation quantizer (quant/formats.h) in the table's signature.
+// The portable activation quantizer (compute/weight_formats.h) in the table's signature.
 float quantize_act_i8(const float* x, int8_t* q, size_t n, float static_scale);
 
 inline void f32_to_bf16_rows(const float* src, uint16_t* dst, size_t n) {

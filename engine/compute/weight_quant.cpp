@@ -6,7 +6,7 @@
 
 #include "dequantize.h"
 #include "engine_error.h"
-#include "formats.h"
+#include "weight_formats.h"
 #include "half.h"
 
 namespace q8 {

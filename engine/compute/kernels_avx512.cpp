@@ -424,7 +424,7 @@ float dot_q4_a8_vnni(const void* w, const int8_t* x, size_t n, size_t group) {
     return y;
 }
 
-// Q4 split rows (quant/formats.h): one 64-byte load gives the 128 codes of a span, low nibbles
+// Q4 split rows (compute/weight_formats.h): one 64-byte load gives the 128 codes of a span, low nibbles
 // against the first 64 split-ordered activations, high nibbles against the next 64. With int8
 // activations the codes are used unsigned, and the symmetric -8 offset and the asymmetric minimum
 // enter through the group sums at the end (q4s_correction); with float activations each nibble is

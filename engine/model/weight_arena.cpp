@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "engine_error.h"
-#include "formats.h"
+#include "weight_formats.h"
 #include "model.h"
 
 namespace q8 {
@@ -21,7 +21,7 @@ constexpr size_t kAlign = 64;  // each matrix starts on a cache line
 size_t round_up(size_t v, size_t a) { return (v + a - 1) / a * a; }
 
 // Copies w's bytes to dst. 4-bit matrices whose rows split into 128-value spans are repacked on
-// the way, codes apart from scales, so the kernels read 128 codes in one load (quant/formats.h,
+// the way, codes apart from scales, so the kernels read 128 codes in one load (compute/weight_formats.h,
 // "split"), and relabelled; a Q4_0 matrix keeps its type, so it is still named Q4_0.
 void place_matrix(WeightMatrix& w, uint8_t* dst) {
     const bool q4_0 = w.layout == WeightLayout::Ggml && w.type == GgmlType::Q4_0;

@@ -1,6 +1,6 @@
 // Row quantizers. Arithmetic is float32 step by step, as in ggml's reference C code (this file is
 // built for baseline x86-64 without FMA, so no operation is fused or reordered).
-#include "formats.h"
+#include "weight_formats.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,7 +8,7 @@
 #include <limits>
 
 // half.h is a self-contained header (inline IEEE conversions, no link dependency on q8engine).
-#include "../engine/half.h"
+#include "half.h"
 
 namespace q8::quant {
 

@@ -2,7 +2,7 @@
 // without AVX2.
 #include <cstring>
 
-#include "formats.h"
+#include "weight_formats.h"
 #include "half.h"
 #include "kernels.h"
 #include "kernels_batch_loop.h"
