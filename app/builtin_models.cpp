@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <vector>
 
-#include "engine_error.h"
+#include <q8/error.h>
 
 namespace q8app {
 

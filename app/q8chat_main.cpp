@@ -4,8 +4,8 @@
 #include <QCommandLineParser>
 #include <QSettings>
 
+#include <q8/error.h>
 #include "builtin_models.h"
-#include "engine_error.h"
 
 #include "main_window.h"
 

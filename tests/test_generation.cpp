@@ -57,11 +57,11 @@ private slots:
         auto s = session();
         std::string streamed;
         int events = 0;
-        const auto r = q8::generate(s, request("def add(a, b):", 24), [&](const q8::TokenEvent& ev) {
+        const auto r = q8::generate(s, request("def add(a, b):", 24), {[&](const q8::TokenEvent& ev) {
             QCOMPARE(ev.index, int64_t(events));
             ++events;
             streamed += ev.text;
-        });
+        }});
         QCOMPARE(r.reason, q8::StopReason::MaxTokens);
         QCOMPARE(r.metrics.generated_tokens, int64_t(24));
         QCOMPARE(events, 24);
@@ -130,7 +130,7 @@ private slots:
         auto r = request("x = [", 40);
         r.stop_strings = {stop};
         std::string streamed;
-        const auto got = q8::generate(s2, r, [&](const q8::TokenEvent& ev) { streamed += ev.text; });
+        const auto got = q8::generate(s2, r, {[&](const q8::TokenEvent& ev) { streamed += ev.text; }});
         QCOMPARE(got.reason, q8::StopReason::StopString);
         QCOMPARE(streamed, full.text.substr(0, full.text.find(stop)));
     }
@@ -141,7 +141,7 @@ private slots:
         const int32_t eos = model_->tokenizer.vocab().eos;
         r.sampling.logit_bias = {{eos, 1e4f}};
         std::string streamed;
-        const auto out = q8::generate(s, r, [&](const q8::TokenEvent& ev) { streamed += ev.text; });
+        const auto out = q8::generate(s, r, {[&](const q8::TokenEvent& ev) { streamed += ev.text; }});
         QCOMPARE(out.reason, q8::StopReason::EndOfGeneration);
         QCOMPARE(out.tokens, std::vector<int32_t>{eos});
         QVERIFY2(streamed.empty(), "the end-of-generation token must not be shown");
@@ -175,7 +175,7 @@ private slots:
             cancel = true;
         });
         const auto r = q8::generate(
-            s, request("count:", 100000), [&](const q8::TokenEvent&) { ++seen; }, &cancel);
+            s, request("count:", 100000), {[&](const q8::TokenEvent&) { ++seen; }}, &cancel);
         const auto took = std::chrono::steady_clock::now() - raised;
         stopper.join();
         QCOMPARE(r.reason, q8::StopReason::Cancelled);

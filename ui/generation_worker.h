@@ -7,7 +7,7 @@
 #include <atomic>
 #include <memory>
 
-#include "generator.h"
+#include <q8/engine.h>
 
 namespace q8ui {
 
@@ -34,8 +34,7 @@ signals:
     void failed(const QString& message);
 
 private:
-    std::shared_ptr<const q8::Model> model_;
-    std::unique_ptr<q8::InferenceSession> session_;
+    std::unique_ptr<q8::Session> session_;
     std::atomic<bool> cancel_{false};
 };
 

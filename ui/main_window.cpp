@@ -10,7 +10,8 @@
 #include <QStatusBar>
 #include <QVBoxLayout>
 
-#include "cpu_features.h"
+#include <q8/system.h>
+
 #include "generation_worker.h"
 
 namespace q8ui {
@@ -48,10 +49,10 @@ MainWindow::MainWindow(const QString& modelPath, QWidget* parent)
     central->setLayout(layout);
     setCentralWidget(central);
     statusBar()->addWidget(status_, 1);
+    const q8::CpuInfo cpu = q8::cpu_info();
     kernels_.setText(
-        tr("Kernels: %1 · AMX: %2")
-            .arg(QString::fromStdString(q8::kernel_path_description()), QString::fromStdString(q8::amx_description())));
-    kernels_.setToolTip(tr("CPU features: %1").arg(QString::fromStdString(q8::cpu_feature_summary())));
+        tr("Kernels: %1 · AMX: %2").arg(QString::fromStdString(cpu.kernel_path), QString::fromStdString(cpu.amx)));
+    kernels_.setToolTip(tr("CPU features: %1").arg(QString::fromStdString(cpu.features)));
     statusBar()->addPermanentWidget(&kernels_);
     resize(900, 650);
 

@@ -9,15 +9,16 @@
 #include <random>
 #include <sstream>
 
+#include <q8/engine.h>
+
 #include "commands.h"
-#include "cpu_features.h"
 #include "draft_options.h"
-#include "engine_error.h"
-#include "generator.h"
+#include "quant_options.h"
+#include "request_options.h"
+// Engine internals: the ppN test evaluates token ids directly and the roofline probes memory.
+#include "inference_session.h"
 #include "memory_bandwidth.h"
 #include "model.h"
-#include "prompt_arith_option.h"
-#include "quant_options.h"
 
 namespace q8bench {
 
@@ -28,11 +29,11 @@ struct BenchOptions {
     std::string configs = "native";
     int n_prompt = 128;
     int n_gen = 64;
-    int threads = 0;
     int reps = 3;
     size_t bandwidth_mib = 4096;
-    std::string prompt_arith = "bf16";
     bool json = false;
+    SamplingCliOptions sampling;
+    SessionCliOptions session;
     DraftCliOptions draft;
     std::string prompt = "def fibonacci(n):\n";
     QuantCliOptions quant;
@@ -60,131 +61,144 @@ std::vector<std::string> split(const std::string& s) {
     return out;
 }
 
-void run(BenchOptions o) {
-    bool any_spec = false;
-    for (const std::string& c : split(o.configs)) any_spec = any_spec || QuantCliOptions::is_speculative(c);
-    use_builtin_when_unnamed(o.model, o.draft, any_spec);
-    if (o.reps < 1 || o.n_prompt < 0 || o.n_gen < 0)
-        throw q8::EngineError("repetitions must be >= 1 and token counts >= 0");
-    q8::ThreadPool probe_pool(o.threads > 0 ? o.threads : q8::default_thread_count());
-    // The roofline probe must not crowd out the model: at most a third of the available memory.
+// The roofline: DRAM read bandwidth in the same run, with a probe that must not crowd out the
+// model (at most a third of the available memory).
+q8::BandwidthResult measure_roofline(q8::ThreadPool& pool, size_t mib) {
     const uint64_t avail = q8::available_memory_bytes();
-    size_t probe_bytes = o.bandwidth_mib << 20;
+    size_t probe_bytes = mib << 20;
     if (avail > 0) probe_bytes = std::min<size_t>(probe_bytes, avail / 3);
-    const q8::BandwidthResult bw = q8::measure_read_bandwidth(probe_pool, probe_bytes);
+    return q8::measure_read_bandwidth(pool, probe_bytes);
+}
+
+nlohmann::json make_row(const BenchOptions& o, const std::string& cfg, const q8::Model& model, int threads,
+                        const std::string& test, const std::vector<double>& ts) {
+    uint64_t params = 0;
+    for (const auto& t : model.file->tensors()) params += t.n_elements;
+    const Stats s = stats(ts);
+    return {{"config", cfg},
+            {"model", o.model},
+            {"size_bytes", model.weight_bytes()},
+            {"n_params", params},
+            {"n_threads", threads},
+            {"test", test},
+            {"avg_ts", s.mean},
+            {"stddev_ts", s.sd},
+            {"samples_ts", ts},
+            {"kernel_path", q8::cpu_info().kernel_path}};
+}
+
+// ppN: random prompt ids evaluated in one batch, tokens/s per repetition.
+std::vector<double> prompt_rates(const BenchOptions& o, const std::shared_ptr<const q8::Model>& model, int threads) {
+    q8::SessionOptions so;
+    so.n_threads = threads;
+    so.n_ctx = o.n_prompt + 1;
+    so.n_batch = o.n_prompt;
+    so.prompt_arithmetic = o.session.prompt_arith == "f32" ? q8::BatchArithmetic::F32 : q8::BatchArithmetic::BF16;
+    q8::InferenceSession session(model, so);
+    std::mt19937 rng(42);
+    std::uniform_int_distribution<int32_t> id(0, static_cast<int32_t>(model->config.n_vocab - 1));
+    std::vector<int32_t> tokens(static_cast<size_t>(o.n_prompt));
+    for (auto& t : tokens) t = id(rng);
+    std::vector<double> ts;
+    for (int r = 0; r < o.reps; ++r) {
+        session.truncate(0);
+        const auto t0 = std::chrono::steady_clock::now();
+        session.eval(tokens);
+        ts.push_back(o.n_prompt / std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    return ts;
+}
+
+// tgN: the prompt text continued for exactly n_gen tokens through the request path `generate`
+// uses, decode tokens/s per repetition; speculative figures summed over the repetitions.
+nlohmann::json generation_row(const BenchOptions& o, const std::string& cfg,
+                              const std::shared_ptr<const q8::Model>& model, int threads, double roofline_gbps) {
+    std::optional<Draft> draft;
+    if (QuantCliOptions::is_speculative(cfg)) draft = load_draft(o.draft, o.model, model, o.quant);
+    SessionCliOptions so = o.session;
+    so.threads = threads;
+    so.ctx = std::max(o.n_prompt, 0) + o.n_gen + 64;
+    q8::Session session(model, so.config(draft, o.draft.k));
+    q8::GenerationRequest req;
+    req.prompt = o.prompt;
+    req.max_tokens = o.n_gen;
+    req.sampling = o.sampling.params;
+    req.ignore_end_of_generation = true;
+    std::vector<double> ts;
+    q8::SpecTotals totals;
+    std::string sampling;
+    for (int r = 0; r < o.reps; ++r) {
+        session.clear_cache();
+        const q8::GenerationResult res = session.generate(req);
+        ts.push_back(res.metrics.decode_tokens_per_s);
+        totals.add(res.metrics.speculative);
+        sampling = res.sampling;
+    }
+    nlohmann::json row = make_row(o, cfg, *model, threads, "tg" + std::to_string(o.n_gen), ts);
+    row["sampling"] = sampling;
+    row["bandwidth_gbps"] = roofline_gbps;
+    if (draft) {
+        row["acceptance_rate"] = totals.acceptance_rate();
+        row["mean_accepted"] = totals.mean_accepted();
+        row["tokens_per_step"] = totals.tokens_per_step();
+        // Where a step's time goes: drafting k tokens against verifying them in one pass.
+        if (totals.steps > 0) {
+            row["draft_ms_per_step"] = 1e3 * totals.draft_s / double(totals.steps);
+            row["verify_ms_per_step"] = 1e3 * totals.verify_s / double(totals.steps);
+        }
+        row["draft"] = draft->description;
+    } else {
+        const double gbps = stats(ts).mean * double(model->weight_bytes()) / 1e9;
+        row["gbps"] = gbps;
+        row["roofline_pct"] = 100.0 * gbps / roofline_gbps;
+    }
+    return row;
+}
+
+std::string figure(const nlohmann::json& r, const char* key) {
+    return r.contains(key) ? std::to_string(r[key].get<double>()).substr(0, 5) : "";
+}
+
+void print_table(const nlohmann::json& rows, const q8::BandwidthResult& bw, int threads) {
+    std::cout << "DRAM read bandwidth (same run, " << threads << " threads): " << bw.gb_per_s << " GB/s\n\n";
+    std::cout << "| config | size MiB | params | threads | test | t/s | GB/s | % roofline | acceptance | sampling |\n";
+    std::cout << "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |\n";
+    for (const auto& r : rows) {
+        char line[512];
+        std::snprintf(line, sizeof line, "| %s | %.1f | %.2fM | %d | %s | %.2f ± %.2f | %s | %s | %s | %s |\n",
+                      r["config"].get<std::string>().c_str(), r["size_bytes"].get<double>() / (1 << 20),
+                      r["n_params"].get<double>() / 1e6, r["n_threads"].get<int>(),
+                      r["test"].get<std::string>().c_str(), r["avg_ts"].get<double>(), r["stddev_ts"].get<double>(),
+                      figure(r, "gbps").c_str(), figure(r, "roofline_pct").c_str(),
+                      figure(r, "acceptance_rate").c_str(), r.value("sampling", std::string()).c_str());
+        std::cout << line;
+    }
+}
+
+void run(BenchOptions o) {
+    const std::vector<std::string> configs = split(o.configs);
+    const bool any_spec = std::any_of(configs.begin(), configs.end(), QuantCliOptions::is_speculative);
+    use_builtin_when_unnamed(o.model, o.draft, any_spec);
+    if (o.reps < 1 || o.n_prompt < 0 || o.n_gen < 0) {
+        throw q8::EngineError("repetitions must be >= 1 and token counts >= 0");
+    }
+    q8::ThreadPool probe_pool(o.session.threads > 0 ? o.session.threads : q8::default_thread_count());
+    const q8::BandwidthResult bw = measure_roofline(probe_pool, o.bandwidth_mib);
     const int threads = probe_pool.size();
 
     nlohmann::json rows = nlohmann::json::array();
-    for (const std::string& cfg_name : split(o.configs)) {
-        const bool spec = QuantCliOptions::is_speculative(cfg_name);
-        const auto model = q8::load_model(o.model, o.quant.load_options(cfg_name));
-        uint64_t params = 0;
-        for (const auto& t : model->file->tensors()) params += t.n_elements;
-        q8::SessionOptions so;
-        so.n_threads = threads;
-        so.n_ctx = std::max<int64_t>(o.n_prompt, 0) + o.n_gen + 64;
-        so.n_batch = std::max(o.n_prompt, 1);
-        so.prompt_arithmetic = prompt_arithmetic(o.prompt_arith);
-        q8::InferenceSession session(model, so);
-
-        auto row = [&](const std::string& test, const std::vector<double>& ts) {
-            const Stats s = stats(ts);
-            nlohmann::json r{{"config", cfg_name},
-                             {"model", o.model},
-                             {"size_bytes", model->weight_bytes()},
-                             {"n_params", params},
-                             {"n_threads", threads},
-                             {"test", test},
-                             {"avg_ts", s.mean},
-                             {"stddev_ts", s.sd},
-                             {"samples_ts", ts},
-                             {"kernel_path", std::string(q8::isa_name(q8::active_isa()))}};
-            return r;
-        };
-
+    for (const std::string& cfg : configs) {
+        const auto model = q8::load_model(o.model, o.quant.load_options(cfg));
         if (o.n_prompt > 0) {
-            std::mt19937 rng(42);
-            std::uniform_int_distribution<int32_t> id(0, static_cast<int32_t>(model->config.n_vocab - 1));
-            std::vector<int32_t> tokens(static_cast<size_t>(o.n_prompt));
-            for (auto& t : tokens) t = id(rng);
-            std::vector<double> ts;
-            for (int r = 0; r < o.reps; ++r) {
-                session.truncate(0);
-                const auto t0 = std::chrono::steady_clock::now();
-                session.eval(tokens);
-                ts.push_back(o.n_prompt / std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-            }
-            rows.push_back(row("pp" + std::to_string(o.n_prompt), ts));
+            rows.push_back(
+                make_row(o, cfg, *model, threads, "pp" + std::to_string(o.n_prompt), prompt_rates(o, model, threads)));
         }
-        if (o.n_gen > 0) {
-            std::optional<Draft> draft;
-            std::optional<q8::InferenceSession> draft_session;
-            q8::SpeculativeSetup setup;
-            if (spec) {
-                draft = load_draft(o.draft, o.model, model, o.quant);
-                q8::SessionOptions ds = so;
-                ds.n_layers = draft->layers;
-                draft_session.emplace(draft->model, ds);
-                setup.draft = &*draft_session;
-                setup.options.k_max = o.draft.k;
-            }
-            q8::GenerationRequest req;
-            req.prompt = o.prompt;
-            req.max_tokens = o.n_gen;
-            req.sampling = q8::SamplingParams::greedy();
-            for (int32_t eog : model->tokenizer.vocab().eog_ids) req.sampling.logit_bias.emplace_back(eog, -INFINITY);
-            std::vector<double> ts;
-            q8::SpecTotals totals;
-            for (int r = 0; r < o.reps; ++r) {
-                session.truncate(0);
-                if (draft_session) draft_session->truncate(0);
-                const auto res = q8::generate(session, req, {}, nullptr, spec ? &setup : nullptr);
-                ts.push_back(res.metrics.decode_tokens_per_s);
-                totals.steps += res.metrics.speculative.steps;
-                totals.drafted += res.metrics.speculative.drafted;
-                totals.accepted += res.metrics.speculative.accepted;
-                totals.draft_s += res.metrics.speculative.draft_s;
-                totals.verify_s += res.metrics.speculative.verify_s;
-            }
-            nlohmann::json r = row("tg" + std::to_string(o.n_gen), ts);
-            const double gbps = stats(ts).mean * double(model->weight_bytes()) / 1e9;
-            if (spec) {
-                r["acceptance_rate"] = totals.acceptance_rate();
-                r["mean_accepted"] = totals.mean_accepted();
-                // Where a step's time goes: drafting k tokens against verifying them in one pass.
-                if (totals.steps > 0) {
-                    r["draft_ms_per_step"] = 1e3 * totals.draft_s / double(totals.steps);
-                    r["verify_ms_per_step"] = 1e3 * totals.verify_s / double(totals.steps);
-                }
-                r["draft"] = draft->description;
-            } else {
-                r["gbps"] = gbps;
-                r["roofline_pct"] = 100.0 * gbps / bw.gb_per_s;
-            }
-            r["bandwidth_gbps"] = bw.gb_per_s;
-            rows.push_back(r);
-        }
+        if (o.n_gen > 0) rows.push_back(generation_row(o, cfg, model, threads, bw.gb_per_s));
     }
-
     if (o.json) {
         std::cout << rows.dump(2) << "\n";
-        return;
-    }
-    std::cout << "DRAM read bandwidth (same run, " << threads << " threads): " << bw.gb_per_s << " GB/s\n\n";
-    std::cout << "| config | size MiB | params | threads | test | t/s | GB/s | % roofline | acceptance |\n";
-    std::cout << "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |\n";
-    for (const auto& r : rows) {
-        char line[512];
-        std::snprintf(
-            line, sizeof line, "| %s | %.1f | %.2fM | %d | %s | %.2f ± %.2f | %s | %s | %s |\n",
-            r["config"].get<std::string>().c_str(), r["size_bytes"].get<double>() / (1 << 20),
-            r["n_params"].get<double>() / 1e6, r["n_threads"].get<int>(), r["test"].get<std::string>().c_str(),
-            r["avg_ts"].get<double>(), r["stddev_ts"].get<double>(),
-            r.contains("gbps") ? std::to_string(r["gbps"].get<double>()).substr(0, 5).c_str() : "",
-            r.contains("roofline_pct") ? std::to_string(r["roofline_pct"].get<double>()).substr(0, 5).c_str() : "",
-            r.contains("acceptance_rate") ? std::to_string(r["acceptance_rate"].get<double>()).substr(0, 5).c_str()
-                                          : "");
-        std::cout << line;
+    } else {
+        print_table(rows, bw, threads);
     }
 }
 
@@ -200,11 +214,12 @@ void add_bench_command(CLI::App& app) {
     cmd->add_option("-p,--n-prompt", o->n_prompt, "Prompt tokens (random ids) for the ppN test; 0 skips it")
         ->capture_default_str();
     cmd->add_option("-n,--n-gen", o->n_gen, "Generated tokens for the tgN test; 0 skips it")->capture_default_str();
-    cmd->add_option("-t,--threads", o->threads, "Threads (0 = all cores)")->capture_default_str();
     cmd->add_option("-r,--repetitions", o->reps, "Repetitions of each test")->capture_default_str();
     cmd->add_option("--prompt", o->prompt, "Prompt text the tgN test continues")->capture_default_str();
     o->draft.add_to(cmd);
-    add_prompt_arith_option(cmd, o->prompt_arith);
+    o->session.add_to(cmd, false);
+    o->sampling.params = q8::SamplingParams::greedy();
+    o->sampling.add_to(cmd, false);
     cmd->add_option("--bandwidth-mib", o->bandwidth_mib, "Buffer of the same-run bandwidth probe (the roofline), MiB")
         ->capture_default_str();
     cmd->add_flag("--json", o->json, "Print a JSON list of rows");

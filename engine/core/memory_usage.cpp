@@ -1,4 +1,4 @@
-#include "memory_usage.h"
+#include <q8/system.h>
 
 #include <fstream>
 #include <string>

@@ -20,10 +20,33 @@ void SamplingParams::validate() const {
     }
 }
 
+std::string SamplingParams::describe() const {
+    auto num = [](float v) {
+        std::string s = std::to_string(v);
+        s.erase(s.find_last_not_of('0') + 1);
+        if (s.back() == '.') s.pop_back();
+        return s;
+    };
+    std::string d;
+    if (is_greedy()) {
+        d = "greedy";
+    } else {
+        d = "temp " + num(temperature);
+        if (top_k > 0) d += ", top-k " + std::to_string(top_k);
+        if (top_p < 1.f) d += ", top-p " + num(top_p);
+        if (min_p > 0.f) d += ", min-p " + num(min_p);
+        d += ", seed " + std::to_string(seed);
+    }
+    if (repeat_penalty != 1.f && repeat_last_n > 0) {
+        d += ", repeat-penalty " + num(repeat_penalty) + " over " + std::to_string(repeat_last_n);
+    }
+    if (!logit_bias.empty()) d += ", " + std::to_string(logit_bias.size()) + " logit biases";
+    return d;
+}
+
 SamplingParams SamplingParams::greedy() {
     SamplingParams p;
     p.temperature = 0.f;
-    p.repeat_penalty = 1.f;
     return p;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
-// Chooses the next token from logits: repetition penalty, then temperature, top-k, top-p and min-p
-// filtering, then a draw from a seeded generator (same seed, same output). Temperature <= 0 is
-// greedy (argmax; ties go to the lowest id).
+// Chooses the next token from logits as SamplingParams (q8/sampling_params.h) say: repetition
+// penalty, then temperature, top-k, top-p and min-p filtering, then a draw from a seeded generator
+// (same seed, same output).
 #include <cstdint>
 #include <random>
 #include <span>
@@ -9,23 +9,9 @@
 #include <utility>
 #include <vector>
 
+#include <q8/sampling_params.h>
+
 namespace q8 {
-
-struct SamplingParams {
-    float temperature = 0.8f;
-    int top_k = 40;               // <= 0: off
-    float top_p = 0.95f;          // >= 1: off
-    float min_p = 0.05f;          // <= 0: off; keeps tokens with p >= min_p * p_max
-    float repeat_penalty = 1.1f;  // 1: off
-    int repeat_last_n = 64;       // how many recent tokens the penalty looks at
-    uint64_t seed = 0;
-    // Added to the logit of a token before anything else (e.g. -inf bans it, +inf forces it).
-    std::vector<std::pair<int32_t, float>> logit_bias;
-
-    // Throws EngineError naming the bad parameter.
-    void validate() const;
-    static SamplingParams greedy();
-};
 
 class Sampler {
 public:

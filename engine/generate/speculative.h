@@ -8,33 +8,12 @@
 #include <functional>
 #include <vector>
 
+#include <q8/generation.h>
+
 #include "inference_session.h"
 #include "sampling.h"
 
 namespace q8 {
-
-struct SpeculativeOptions {
-    int k_max = 8;         // most tokens drafted per step
-    int k_initial = 4;     // draft length of the first step
-    bool adaptive = true;  // adapt k to acceptance (rule in speculative.cpp); false keeps k_initial
-};
-
-// One draft-and-verify step, as streamed to the caller for live metrics.
-struct SpecStep {
-    int drafted = 0;
-    int accepted = 0;  // drafted tokens the target kept
-    int emitted = 0;   // accepted + the target's own token
-    int k_next = 0;    // draft length chosen for the next step
-    double draft_s = 0;
-    double verify_s = 0;
-};
-
-struct SpecTotals {
-    int64_t steps = 0, drafted = 0, accepted = 0, emitted = 0;
-    double draft_s = 0, verify_s = 0;
-    double acceptance_rate() const { return drafted > 0 ? double(accepted) / double(drafted) : 0.0; }
-    double mean_accepted() const { return steps > 0 ? double(accepted) / double(steps) : 0.0; }
-};
 
 // Throws EngineError unless both models share one vocabulary, naming the first id that differs.
 void check_same_vocabulary(const Model& target, const Model& draft);

@@ -1,6 +1,7 @@
 #include "gguf_reader.h"
 
 #include <cstring>
+#include <map>
 #include <limits>
 
 #include "engine_error.h"
@@ -428,6 +429,14 @@ std::vector<int64_t> GgufFile::get_int_array(std::string_view key) const {
         decode_scalar(v.elem_type, v.elems + e * sz, u, out[e], f);
     }
     return out;
+}
+
+std::string GgufFile::tensor_type_summary() const {
+    std::map<std::string, int> counts;
+    for (const auto& t : tensors_) counts[std::string(type_traits(static_cast<uint32_t>(t.type))->name)]++;
+    std::string s;
+    for (const auto& [name, n] : counts) s += (s.empty() ? "" : ", ") + name + " x " + std::to_string(n);
+    return s;
 }
 
 const GgufTensorInfo* GgufFile::find_tensor(std::string_view name) const {

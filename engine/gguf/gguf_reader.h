@@ -93,6 +93,7 @@ public:
 
     const std::vector<GgufTensorInfo>& tensors() const { return tensors_; }
     const GgufTensorInfo* find_tensor(std::string_view name) const;
+    std::string tensor_type_summary() const;  // tensors per type, e.g. "F16 x 154, F32 x 45"
     const MappedFile& map() const { return map_; }
 
     // Renders a value for display (arrays are summarised).

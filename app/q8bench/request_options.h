@@ -1,0 +1,38 @@
+#pragma once
+// The one request path `generate` and `bench` share: the same sampling flags with the same
+// defaults, the same public Session (threads, context, prompt arithmetic, draft), and the same
+// JSON for a result's figures, so a figure printed by either means the same thing.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include <q8/engine.h>
+
+#include "draft_options.h"
+
+namespace q8bench {
+
+struct SamplingCliOptions {
+    q8::SamplingParams params;
+    bool ignore_eos = false;  // ban end-of-generation tokens: exactly n tokens are generated
+
+    // with_ignore_eos: offer --ignore-eos (bench always ignores end-of-generation tokens)
+    void add_to(CLI::App* cmd, bool with_ignore_eos = true);
+};
+
+struct SessionCliOptions {
+    int threads = 0;
+    int64_t ctx = 0;
+    std::string prompt_arith = "bf16";
+
+    void add_to(CLI::App* cmd, bool with_ctx = true);  // bench sizes the context itself
+    // The draft, when given, decodes speculatively with at most k tokens per step.
+    q8::SessionConfig config(const std::optional<Draft>& draft, int k) const;
+};
+
+// The request's figures (definitions in q8/generation.h), with the sampling they were measured
+// under.
+nlohmann::json metrics_json(const q8::GenerationResult& r);
+
+}  // namespace q8bench

@@ -1,0 +1,107 @@
+// ModelInfo from a file's header (before loading) or from a loaded model, and what loading will
+// cost in memory.
+#include <q8/models.h>
+
+#include <filesystem>
+
+#include "gguf_reader.h"
+#include "model.h"
+#include "model_config.h"
+#include "vocab.h"
+
+namespace q8 {
+
+namespace {
+
+SpecialToken special(const Vocab& v, int32_t id) {
+    if (!v.valid_id(id)) return {};
+    return SpecialToken{id, v.tokens[static_cast<size_t>(id)]};
+}
+
+std::string tokenizer_description(const Vocab& v) {
+    if (v.kind == VocabKind::spm) return "llama (SentencePiece)";
+    return "gpt2 (byte-level BPE, pre-tokenizer " + v.pre + ")";
+}
+
+ModelInfo describe(const GgufFile& file, const ModelConfig& cfg, const Vocab& vocab) {
+    ModelInfo i;
+    i.path = file.path();
+    i.name = cfg.name;
+    i.architecture = cfg.arch_name;
+    i.n_vocab = cfg.n_vocab;
+    i.n_embd = cfg.n_embd;
+    i.n_layer = cfg.n_layer;
+    i.n_head = cfg.n_head;
+    i.n_head_kv = cfg.n_head_kv;
+    i.head_dim = cfg.head_dim;
+    i.n_ff = cfg.n_ff;
+    i.n_ctx_train = cfg.n_ctx_train;
+    for (const auto& t : file.tensors()) i.parameters += static_cast<int64_t>(t.n_elements);
+    std::error_code ec;
+    i.file_bytes = std::filesystem::file_size(file.path(), ec);
+    i.file_type = file.tensor_type_summary();
+    i.tokenizer = tokenizer_description(vocab);
+    i.chat_template = file.opt_string("tokenizer.chat_template").value_or("");
+    i.special = SpecialTokens{special(vocab, vocab.bos),
+                              special(vocab, vocab.eos),
+                              special(vocab, vocab.eot),
+                              special(vocab, vocab.fim_pre),
+                              special(vocab, vocab.fim_suf),
+                              special(vocab, vocab.fim_mid),
+                              vocab.eog_ids};
+    return i;
+}
+
+bool is_matrix(const GgufTensorInfo& t) { return t.n_dims == 2; }
+
+}  // namespace
+
+uint64_t ModelInfo::kv_cache_bytes(int64_t n_ctx, bool f32_cache) const {
+    return 2ull * static_cast<uint64_t>(n_layer) * static_cast<uint64_t>(n_ctx) *
+           static_cast<uint64_t>(n_head_kv * head_dim) * (f32_cache ? 4u : 2u);
+}
+
+ModelInfo read_model_info(const std::string& path) {
+    const GgufFile file(path);
+    const ModelConfig cfg = read_model_config(file);
+    const Vocab vocab = Vocab::from_gguf(file);
+    return describe(file, cfg, vocab);
+}
+
+ModelInfo model_info(const Model& model) {
+    ModelInfo i = describe(*model.file, model.config, model.tokenizer.vocab());
+    i.precision = model.precision;
+    i.weight_bytes = model.weight_bytes();
+    return i;
+}
+
+MemoryEstimate estimate_memory(const ModelInfo& info, Precision precision, int64_t n_ctx, bool int8_activations) {
+    // Bytes per weight of the matrices as each precision stores them (loader.cpp's plan): Q8 is
+    // Q8_0 blocks (34 bytes per 32) or int8 rows, Q4 is 4-bit groups of 32 with an f16 scale (18
+    // per 32). Norms and biases stay f32. The file is read again for its tensor list only.
+    const GgufFile file(info.path);
+    MemoryEstimate e;
+    for (const auto& t : file.tensors()) {
+        const auto n = static_cast<double>(t.n_elements);
+        double bytes = 4.0 * n;
+        if (is_matrix(t)) {
+            switch (precision) {
+            case Precision::Native: {
+                const bool used_in_place = t.type == GgmlType::F32 || t.type == GgmlType::F16 ||
+                                           t.type == GgmlType::BF16 || t.type == GgmlType::Q8_0 ||
+                                           t.type == GgmlType::Q4_0;
+                bytes = used_in_place ? static_cast<double>(t.n_bytes) : 2.0 * n;  // K-quants become F16
+                break;
+            }
+            case Precision::F16: bytes = 2.0 * n; break;
+            case Precision::Q8: bytes = (int8_activations ? 32.0 : 34.0) / 32.0 * n; break;
+            case Precision::Q4: bytes = 18.0 / 32.0 * n; break;
+            }
+        }
+        e.weights += static_cast<uint64_t>(bytes);
+    }
+    e.kv_cache = info.kv_cache_bytes(n_ctx);
+    return e;
+}
+
+}  // namespace q8

@@ -1,0 +1,77 @@
+#pragma once
+// A conversation over a session: a system prompt and turns with roles, rendered into one prompt
+// per reply. Each reply re-sends the history, and the session reuses the cached prefix. When the
+// history no longer fits in the context with room for the answer, the oldest turns leave the
+// context whole (a user turn with the answer that followed it), the system prompt stays, and the
+// reply says how many left; a turn is never cut inside.
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "generation.h"
+
+namespace q8 {
+
+class Session;
+
+enum class Role { System, User, Assistant };
+std::string_view role_name(Role r);  // "system", "user", "assistant"
+
+struct Turn {
+    Role role = Role::User;
+    std::string text;
+};
+
+// How turns become prompt text. This plain layout serves models without a chat template (the
+// built-in demo pair is a code model); models' own templates arrive with the template renderer.
+struct TurnFormat {
+    std::string system_prefix = "System: ";
+    std::string user_prefix = "User: ";
+    std::string assistant_prefix = "Assistant: ";
+    std::string turn_end = "\n\n";
+};
+
+struct ConversationReply {
+    GenerationResult generation;
+    int dropped_turns = 0;        // turns that left the context for this reply
+    int64_t context_tokens = 0;   // prompt tokens sent (after dropping)
+    int64_t reserved_tokens = 0;  // room kept for the answer
+};
+
+class Conversation {
+public:
+    // The session must outlive the conversation.
+    explicit Conversation(Session& session, TurnFormat format = {});
+
+    void set_system_prompt(std::string text);
+    const std::string& system_prompt() const { return system_; }
+    // Every turn, including those no longer in the context.
+    const std::vector<Turn>& turns() const { return turns_; }
+    // Index of the first turn still in the context.
+    size_t first_turn_in_context() const { return first_in_context_; }
+
+    // Adds the user's turn and generates the assistant's. `settings` gives max_tokens, sampling
+    // and stop strings (its prompt is ignored). The answer is kept as a turn even when cancelled,
+    // so nothing streamed is lost. Throws EngineError when even the system prompt and this turn
+    // alone leave no room for an answer (nothing is added then).
+    ConversationReply send(const std::string& user_text, const GenerationRequest& settings,
+                           const GenerationCallbacks& callbacks = {}, const std::atomic<bool>* cancel = nullptr);
+    // Replaces the last answer with a new one (the last turn must be the assistant's).
+    ConversationReply regenerate(const GenerationRequest& settings, const GenerationCallbacks& callbacks = {},
+                                 const std::atomic<bool>* cancel = nullptr);
+    void clear();
+
+private:
+    std::string render(size_t first_turn) const;  // system prompt, turns from first_turn, open answer
+    ConversationReply reply(const GenerationRequest& settings, const GenerationCallbacks& callbacks,
+                            const std::atomic<bool>* cancel);
+
+    Session& session_;
+    TurnFormat format_;
+    std::string system_;
+    std::vector<Turn> turns_;
+    size_t first_in_context_ = 0;
+};
+
+}  // namespace q8

@@ -1,0 +1,10 @@
+#pragma once
+// The engine's public API: everything the app and its UI may use. Internals (weights, kernels,
+// sessions' caches) stay behind these headers.
+#include "conversation.h"
+#include "error.h"
+#include "generation.h"
+#include "models.h"
+#include "sampling_params.h"
+#include "session.h"
+#include "system.h"
