@@ -1,7 +1,7 @@
 // Tokenizers: every reference vector of the four fixture vocabularies (llama.cpp's test strings,
-// ids from the Hugging Face tokenizers) must match id for id; decoding restores the text; the
-// streaming detokenizer never hands out half a character; special tokens, ill-formed input and
-// broken vocabularies are handled.
+// ids from the Hugging Face tokenizers) and of the "default" pre-tokenizer (an independent Python
+// reference) must match id for id; decoding restores the text; the streaming detokenizer never
+// hands out half a character; special tokens, ill-formed input and broken vocabularies are handled.
 #include <QDir>
 #include <QFile>
 #include <QTemporaryDir>
@@ -16,6 +16,7 @@
 #include "gguf_bytes.h"
 #include "gguf_reader.h"
 #include "pre_tokenizer.h"
+#include "reference_scripts.h"
 #include "tokenizer.h"
 #include "utf8.h"
 #include "vocab.h"
@@ -431,10 +432,56 @@ private slots:
         QCOMPARE(joined, bad);
         QCOMPARE(split(K::gpt2, "ab\xFF\xFE cd"), (V{"ab", "\xFF\xFE", " cd"}));
 
+        // llama.cpp's "default": punctuation runs first (an apostrophe too), digits in threes.
+        QCOMPARE(split(K::ggml_default, "x+=12345;don't"), (V{"x", "+=", "123", "45", ";", "don", "'", "t"}));
+        QCOMPARE(q8::PreTokenizer("default").kind(), K::ggml_default);
+
         // Unknown names fall back to GPT-2 (with a warning) instead of failing the model.
         QCOMPARE(q8::PreTokenizer("no-such-pre").kind(), K::gpt2);
         QCOMPARE(q8::PreTokenizer("llama-bpe").kind(), K::llama3);
         QCOMPARE(q8::PreTokenizer("refact").kind(), K::starcoder);
+    }
+
+    // No tokenizer.json describes "default", so its vectors come from an independent reference
+    // whose vocabulary's merges were learned on GPT-2's split (as the demo models' were): the
+    // same file read as "gpt-2" must give other ids, else the test could not tell them apart.
+    void default_pre_tokenizer_matches_reference() {
+        const QString dir = dir_.filePath("bpe-pre");
+        const QString err = q8test::run_reference_script("bpe_pre_reference.py", {"--out", dir});
+        QVERIFY2(err.isEmpty(), qPrintable(err));
+        const q8::GgufFile f((dir + "/vocab-default.gguf").toStdString());
+        q8::Vocab vocab = q8::Vocab::from_gguf(f);
+        QCOMPARE(vocab.pre, std::string("default"));
+        const q8::Tokenizer as_default(vocab);
+        vocab.pre = "gpt-2";
+        const q8::Tokenizer as_gpt2(std::move(vocab));
+
+        const Vectors def = read_vectors(dir + "/default");
+        const Vectors gpt2 = read_vectors(dir + "/gpt-2");
+        QVERIFY2(!def.texts.empty(), "no test strings read");
+        QCOMPARE(gpt2.texts, def.texts);
+        QVERIFY(def.ids.size() >= def.texts.size() && gpt2.ids.size() >= def.texts.size());
+        size_t matched = 0, differ = 0;
+        for (size_t i = 0; i < def.texts.size(); ++i) {
+            const std::string& text = def.texts[i];
+            const std::vector<int32_t> got = as_default.encode(text, false, false);
+            const std::vector<int32_t> got_gpt2 = as_gpt2.encode(text, false, false);
+            if (got == def.ids[i] && got_gpt2 == gpt2.ids[i]) {
+                ++matched;
+            } else {
+                qWarning(
+                    "#%zu %s\n  default expected: %s\n  default got:      %s\n  gpt-2 expected:   %s\n"
+                    "  gpt-2 got:        %s",
+                    i, QByteArray::fromStdString(text).toPercentEncoding(" ").constData(), join(def.ids[i]).c_str(),
+                    join(got).c_str(), join(gpt2.ids[i]).c_str(), join(got_gpt2).c_str());
+            }
+            if (got_gpt2 != def.ids[i]) ++differ;
+            QCOMPARE(as_default.decode(got), text);
+        }
+        qInfo("default: %zu/%zu vectors match (default and gpt-2); gpt-2 differs on %zu", matched, def.texts.size(),
+              differ);
+        QCOMPARE(matched, def.texts.size());
+        QVERIFY2(differ > 0, "every string encodes the same under gpt-2: the vectors cannot tell the splits apart");
     }
 
     void in_memory_spm() {

@@ -85,6 +85,11 @@ std::vector<Pattern> patterns_for(PreTokenizerKind kind) {
     const std::string s = kSpace;
     switch (kind) {
     case PreTokenizerKind::gpt2: return {{gpt2_regex()}};
+    case PreTokenizerKind::ggml_default:
+        // No tokenizer.json has this one: it is llama.cpp's own fallback, run on characters. Its
+        // punctuation class adds the ASCII symbols \p{P} lacks except the backtick, so an
+        // apostrophe is cut off before GPT-2's contractions can take it.
+        return {{"[\\p{P}$+<=>^|~]+"}, {gpt2_regex()}, {"\\p{N}+"}, {"[0-9][0-9][0-9]"}};
     case PreTokenizerKind::llama3: return {{llama3_like_regex("\\p{N}{1,3}")}};
     case PreTokenizerKind::qwen2: return {{llama3_like_regex("\\p{N}")}};
     case PreTokenizerKind::starcoder: return {{"\\p{N}"}, {gpt2_regex()}};
@@ -115,6 +120,7 @@ std::vector<Pattern> patterns_for(PreTokenizerKind kind) {
 const char* kind_name(PreTokenizerKind kind) {
     switch (kind) {
     case PreTokenizerKind::gpt2: return "gpt2";
+    case PreTokenizerKind::ggml_default: return "default";
     case PreTokenizerKind::llama3: return "llama3";
     case PreTokenizerKind::qwen2: return "qwen2";
     case PreTokenizerKind::starcoder: return "starcoder";
@@ -221,7 +227,7 @@ bool PreTokenizer::lookup(std::string_view name, PreTokenizerKind& kind) {
     };
     // Names as llama.cpp's converter writes them, grouped by the regexes their tokenizers use.
     static constexpr Entry kTable[] = {
-        {"default", PreTokenizerKind::gpt2},
+        {"default", PreTokenizerKind::ggml_default},
         {"gpt2", PreTokenizerKind::gpt2},
         {"gpt-2", PreTokenizerKind::gpt2},
         {"phi-2", PreTokenizerKind::gpt2},

@@ -1,8 +1,8 @@
 #pragma once
 // Regex pre-tokenization for byte-level BPE: text is cut into pieces (words, number groups,
 // punctuation runs, whitespace runs) and BPE merges never cross a piece boundary. Each named
-// pre-tokenizer is the sequence of regex splits its Hugging Face tokenizer.json performs, run with
-// PCRE2 in Unicode mode.
+// pre-tokenizer is the sequence of regex splits its Hugging Face tokenizer.json performs ("default"
+// has no tokenizer.json: it is llama.cpp's own sequence), run with PCRE2 in Unicode mode.
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -10,10 +10,11 @@
 namespace q8 {
 
 enum class PreTokenizerKind {
-    gpt2,       // GPT-2 ByteLevel regex (also "default", mpt, olmo, phi-2, ...)
-    llama3,     // Llama 3: case-insensitive contractions, \p{N}{1,3}
-    qwen2,      // Llama 3's regex with single digits
-    starcoder,  // digits isolated one by one, then GPT-2 (also refact, smollm, command-r)
+    gpt2,          // GPT-2 ByteLevel regex (also mpt, olmo, phi-2, ...)
+    ggml_default,  // llama.cpp's "default": punctuation runs, GPT-2, digit runs, groups of three
+    llama3,        // Llama 3: case-insensitive contractions, \p{N}{1,3}
+    qwen2,         // Llama 3's regex with single digits
+    starcoder,     // digits isolated one by one, then GPT-2 (also refact, smollm, command-r)
     deepseek_coder,
     deepseek_llm,
     falcon,
@@ -22,10 +23,12 @@ enum class PreTokenizerKind {
 
 class PreTokenizer {
 public:
-    // Picks the pre-tokenizer for a tokenizer.ggml.pre value. An unknown name logs a warning and
-    // falls back to the GPT-2 regex: llama.cpp does that when the key is missing (and refuses
-    // unknown names), but a model with a new name should still load, and GPT-2's regex is right
-    // for the many vocabularies derived from it. "default" also means GPT-2 here.
+    // Picks the pre-tokenizer for a tokenizer.ggml.pre value. "default" (also what a file without
+    // the key gets) is llama.cpp's fallback sequence, not GPT-2's regex: files that say "default"
+    // are tokenized that way by llama.cpp, so matching it keeps our ids equal to theirs. An
+    // unknown name logs a warning and falls back to the GPT-2 regex: llama.cpp refuses unknown
+    // names, but a model with a new name should still load, and GPT-2's regex is right for the
+    // many vocabularies derived from it.
     explicit PreTokenizer(std::string_view pre_name);
     explicit PreTokenizer(PreTokenizerKind kind);
     ~PreTokenizer();
