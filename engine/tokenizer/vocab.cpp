@@ -132,6 +132,115 @@ void apply_strip_rules(Vocab& v) {
     }
 }
 
+[[noreturn]] void fail(const std::string& where, const std::string& what) { throw EngineError(where + ": " + what); }
+
+// Token texts, scores and types must line up one per token; absent scores and types get defaults.
+void check_arrays(Vocab& v, const std::string& where) {
+    if (v.tokens.empty()) {
+        fail(where, "metadata '" + std::string(kTokensKey) + "' is empty: the vocabulary has no tokens");
+    }
+    if (v.tokens.size() > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
+        fail(where, "metadata '" + std::string(kTokensKey) + "' has too many tokens");
+    }
+    const std::string n = std::to_string(v.tokens.size());
+    if (v.scores.empty()) v.scores.assign(v.tokens.size(), 0.0f);
+    if (v.scores.size() != v.tokens.size()) {
+        fail(where, "metadata '" + std::string(kScoresKey) + "' has " + std::to_string(v.scores.size()) +
+                        " entries but '" + std::string(kTokensKey) + "' has " + n);
+    }
+    if (v.types.empty()) v.types.assign(v.tokens.size(), TokenType::normal);
+    if (v.types.size() != v.tokens.size()) {
+        fail(where, "metadata '" + std::string(kTypesKey) + "' has " + std::to_string(v.types.size()) +
+                        " entries but '" + std::string(kTokensKey) + "' has " + n);
+    }
+    for (size_t i = 0; i < v.types.size(); ++i) {
+        if (static_cast<uint8_t>(v.types[i]) > static_cast<uint8_t>(TokenType::byte)) {
+            fail(where,
+                 "metadata '" + std::string(kTypesKey) + "'[" + std::to_string(i) + "] is not a token type (0..6)");
+        }
+    }
+}
+
+void check_merges(const Vocab& v, const std::string& where) {
+    if (v.kind != VocabKind::bpe) return;
+    for (size_t i = 0; i < v.merges.size(); ++i) {
+        const std::string& m = v.merges[i];
+        // The left part may itself be a single space, so the separator is searched from 1.
+        const size_t sp = m.size() > 1 ? m.find(' ', 1) : std::string::npos;
+        if (sp == std::string::npos || sp + 1 >= m.size()) {
+            fail(where, "metadata '" + std::string(kMergesKey) + "'[" + std::to_string(i) + "] ('" + m +
+                            "') is not two tokens separated by a space");
+        }
+    }
+}
+
+void check_special_ids(const Vocab& v, const std::string& where) {
+    for (const auto& k : kSpecialKeys) {
+        const int32_t id = v.*k.field;
+        if (id != kNoToken && !v.valid_id(id)) {
+            fail(where, "metadata '" + std::string(k.key) + "' is " + std::to_string(id) + " but the vocabulary has " +
+                            std::to_string(v.tokens.size()) + " tokens");
+        }
+    }
+    for (const auto* list : {&v.lstrip_ids, &v.rstrip_ids, &v.eog_ids}) {
+        for (int32_t id : *list) {
+            if (!v.valid_id(id)) fail(where, "special token id " + std::to_string(id) + " is out of range");
+        }
+    }
+}
+
+void find_special_tokens_by_text(Vocab& v, const std::string& where) {
+    for (const auto& rule : text_rules()) {
+        if (v.*rule.field != kNoToken) continue;
+        for (std::string_view text : rule.texts) {
+            const int32_t id = v.find(text);
+            if (id == kNoToken) continue;
+            v.*rule.field = id;
+            spdlog::debug("{}: '{}' taken as {} (id {})", where, text, key_of(rule.field), id);
+            break;
+        }
+    }
+}
+
+// Control-looking end tokens stored as normal would otherwise be printed and matched as text;
+// llama.cpp overrides their type the same way.
+void force_control(Vocab& v, int32_t id, const std::string& where) {
+    TokenType& type = v.types[static_cast<size_t>(id)];
+    if (type == TokenType::control) return;
+    spdlog::warn("{}: token {} '{}' ends generation but is not a control token; treating it as one", where, id,
+                 v.tokens[static_cast<size_t>(id)]);
+    type = TokenType::control;
+}
+
+void collect_end_of_generation(Vocab& v, const std::string& where) {
+    for (int32_t id : {v.eot, v.eom}) {
+        if (id != kNoToken) {
+            force_control(v, id, where);
+            insert_sorted(v.eog_ids, id);
+        }
+    }
+    if (v.eos != kNoToken) insert_sorted(v.eog_ids, v.eos);
+    for (std::string_view text : kEogTexts) {
+        const int32_t id = v.find(text);
+        if (id == kNoToken) continue;
+        force_control(v, id, where);
+        insert_sorted(v.eog_ids, id);
+    }
+}
+
+// A flag asking for a token the vocabulary lacks cannot be honoured; dropping it keeps the model
+// usable, which is what the user wants from a mis-converted file.
+void drop_unusable_add_flags(Vocab& v, const std::string& where) {
+    if (v.add_bos && v.bos == kNoToken) {
+        spdlog::warn("{}: tokenizer.ggml.add_bos_token is set but there is no BOS token; not adding one", where);
+        v.add_bos = false;
+    }
+    if (v.add_eos && v.eos == kNoToken) {
+        spdlog::warn("{}: tokenizer.ggml.add_eos_token is set but there is no EOS token; not adding one", where);
+        v.add_eos = false;
+    }
+}
+
 }  // namespace
 
 VocabKind Vocab::kind_from_model(std::string_view model) {
@@ -214,105 +323,12 @@ Vocab Vocab::from_gguf(const GgufFile& file) {
 }
 
 void Vocab::finalize(const std::string& where) {
-    auto fail = [&](const std::string& what) { throw EngineError(where + ": " + what); };
-
-    if (tokens.empty()) {
-        fail("metadata '" + std::string(kTokensKey) + "' is empty: the vocabulary has no tokens");
-    }
-    if (tokens.size() > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
-        fail("metadata '" + std::string(kTokensKey) + "' has too many tokens");
-    }
-    const std::string n = std::to_string(tokens.size());
-    if (scores.empty()) scores.assign(tokens.size(), 0.0f);
-    if (scores.size() != tokens.size()) {
-        fail("metadata '" + std::string(kScoresKey) + "' has " + std::to_string(scores.size()) + " entries but '" +
-             std::string(kTokensKey) + "' has " + n);
-    }
-    if (types.empty()) types.assign(tokens.size(), TokenType::normal);
-    if (types.size() != tokens.size()) {
-        fail("metadata '" + std::string(kTypesKey) + "' has " + std::to_string(types.size()) + " entries but '" +
-             std::string(kTokensKey) + "' has " + n);
-    }
-    for (size_t i = 0; i < types.size(); ++i) {
-        if (static_cast<uint8_t>(types[i]) > static_cast<uint8_t>(TokenType::byte)) {
-            fail("metadata '" + std::string(kTypesKey) + "'[" + std::to_string(i) + "] is not a token type (0..6)");
-        }
-    }
-    if (kind == VocabKind::bpe) {
-        for (size_t i = 0; i < merges.size(); ++i) {
-            // The left part may itself be a single space, so the separator is searched from 1.
-            const size_t sp = merges[i].size() > 1 ? merges[i].find(' ', 1) : std::string::npos;
-            if (sp == std::string::npos || sp + 1 >= merges[i].size()) {
-                fail("metadata '" + std::string(kMergesKey) + "'[" + std::to_string(i) + "] ('" + merges[i] +
-                     "') is not two tokens separated by a space");
-            }
-        }
-    }
-    for (const auto& k : kSpecialKeys) {
-        const int32_t id = this->*k.field;
-        if (id != kNoToken && !valid_id(id)) {
-            fail("metadata '" + std::string(k.key) + "' is " + std::to_string(id) + " but the vocabulary has " + n +
-                 " tokens");
-        }
-    }
-    for (const auto* list : {&lstrip_ids, &rstrip_ids, &eog_ids}) {
-        for (int32_t id : *list) {
-            if (!valid_id(id)) fail("special token id " + std::to_string(id) + " is out of range");
-        }
-    }
-
-    for (const auto& rule : text_rules()) {
-        if (this->*rule.field != kNoToken) continue;
-        for (std::string_view text : rule.texts) {
-            const int32_t id = find(text);
-            if (id == kNoToken) continue;
-            this->*rule.field = id;
-            spdlog::debug("{}: '{}' taken as {} (id {})", where, text, key_of(rule.field), id);
-            break;
-        }
-    }
-
-    // Control-looking end tokens stored as normal would otherwise be printed and matched as
-    // text; llama.cpp overrides their type the same way.
-    auto force_control = [&](int32_t id) {
-        if (types[static_cast<size_t>(id)] != TokenType::control) {
-            spdlog::warn(
-                "{}: token {} '{}' ends generation but is not a control token; treating "
-                "it as one",
-                where, id, tokens[static_cast<size_t>(id)]);
-            types[static_cast<size_t>(id)] = TokenType::control;
-        }
-    };
-    for (int32_t id : {eot, eom}) {
-        if (id != kNoToken) {
-            force_control(id);
-            insert_sorted(eog_ids, id);
-        }
-    }
-    if (eos != kNoToken) insert_sorted(eog_ids, eos);
-    for (std::string_view text : kEogTexts) {
-        const int32_t id = find(text);
-        if (id == kNoToken) continue;
-        force_control(id);
-        insert_sorted(eog_ids, id);
-    }
-
-    // A flag asking for a token the vocabulary lacks cannot be honoured; dropping it keeps the
-    // model usable, which is what the user wants from a mis-converted file.
-    if (add_bos && bos == kNoToken) {
-        spdlog::warn(
-            "{}: tokenizer.ggml.add_bos_token is set but there is no BOS token; not adding "
-            "one",
-            where);
-        add_bos = false;
-    }
-    if (add_eos && eos == kNoToken) {
-        spdlog::warn(
-            "{}: tokenizer.ggml.add_eos_token is set but there is no EOS token; not adding "
-            "one",
-            where);
-        add_eos = false;
-    }
+    check_arrays(*this, where);
+    check_merges(*this, where);
+    check_special_ids(*this, where);
+    find_special_tokens_by_text(*this, where);
+    collect_end_of_generation(*this, where);
+    drop_unusable_add_flags(*this, where);
 }
 
 bool Vocab::is_eog(int32_t id) const {
