@@ -3,7 +3,7 @@
 
 Why it exists: the built-in demo model pair needs its own vocabulary, trained on the same corpus
 as the models, and the engine must tokenize text exactly as training did. The engine reads the
-vocabulary from the GGUF (tokenizer.ggml.model = "gpt2", tokenizer.ggml.pre = "default") and
+vocabulary from the GGUF (tokenizer.ggml.model = "gpt2", tokenizer.ggml.pre = "gpt-2") and
 pre-tokenizes with GPT-2's ByteLevel regex
 
     's|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+
@@ -27,7 +27,8 @@ lazy max-heap. Encoding (Tokenizer.encode) is standard rank-based BPE: within ea
 repeatedly merge the adjacent pair with the lowest merge rank.
 
 JSON format (save/load): {"format": "q8chat-bpe-1", "tokens": [...], "merges": ["a b", ...],
-"specials": {"<|endoftext|>": id, ...}, "pre": "default", ...}.
+"specials": {"<|endoftext|>": id, ...}, "pre": "gpt-2", ...}. "pre" is informative only; files
+written before it was "gpt-2" say "default" and load the same.
 """
 from __future__ import annotations
 
@@ -39,6 +40,11 @@ import sys
 import unicodedata
 from collections import Counter, defaultdict
 from functools import lru_cache
+
+# The tokenizer.ggml.pre name of the split above. Not "default": GGUF readers (llama.cpp, and
+# the engine) take that to mean a different split sequence, which cuts off punctuation and digit
+# groups before GPT-2's regex runs.
+GGUF_PRE = "gpt-2"
 
 SPECIAL_TOKENS = ["<|endoftext|>", "<fim_prefix>", "<fim_middle>", "<fim_suffix>", "<fim_pad>"]
 
@@ -214,7 +220,7 @@ def train_bpe(counts: Counter, vocab_size: int, specials=SPECIAL_TOKENS, log=pri
         tokens.append(s)
     return {
         "format": "q8chat-bpe-1",
-        "pre": "default",
+        "pre": GGUF_PRE,
         "tokens": tokens,
         "merges": [f"{tokens[x]} {tokens[y]}" for x, y in merges],
         "specials": spec,

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Write a demo-model training checkpoint as a GGUF F16 file the engine loads (`llama`
-architecture, byte-level BPE tokenizer `gpt2` / pre-tokenizer `default`).
+architecture, byte-level BPE tokenizer `gpt2` / pre-tokenizer `gpt-2`).
 
 Why it exists: training (tools/train_demo.py) saves PyTorch checkpoints in Hugging Face layout;
 the app needs GGUF. The conventions are llama.cpp's converter's, as in
@@ -138,7 +138,7 @@ def export(ckpt: str, tokenizer_json: str, out: str, name: str | None = None) ->
     w.add_u32(f"{a}.rope.dimension_count", cfg.head_dim)
 
     w.add_string("tokenizer.ggml.model", "gpt2")
-    w.add_string("tokenizer.ggml.pre", "default")
+    w.add_string("tokenizer.ggml.pre", bpe.GGUF_PRE)
     w.add_array("tokenizer.ggml.tokens", gw.STRING, tok.tokens)
     special_ids = set(sp.values())
     w.add_array("tokenizer.ggml.token_type", gw.INT32,
