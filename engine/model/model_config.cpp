@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "arch_tensors.h"
 #include "engine_error.h"
 #include "gguf_reader.h"
 
@@ -23,23 +24,19 @@ int64_t checked(const GgufFile& f, const std::string& key, int64_t v, int64_t lo
 
 }  // namespace
 
-std::string arch_display_name(Arch a) { return a == Arch::Llama ? "llama" : "qwen2"; }
+std::string arch_display_name(Arch a) { return std::string(architecture(a).name); }
 
 ModelConfig read_model_config(const GgufFile& f) {
     ModelConfig c;
     c.arch_name = f.get_string("general.architecture");
-    if (c.arch_name == "llama") {
-        c.arch = Arch::Llama;
-        c.rope_style = RopeStyle::Normal;
-        c.qkv_bias = false;
-    } else if (c.arch_name == "qwen2") {
-        c.arch = Arch::Qwen2;
-        c.rope_style = RopeStyle::Neox;
-        c.qkv_bias = true;
-    } else {
+    const Architecture* arch = find_architecture(c.arch_name);
+    if (arch == nullptr) {
         throw EngineError(f.path() + ": unsupported model architecture '" + c.arch_name +
-                          "' (supported: llama, qwen2)");
+                          "' (supported: " + architecture_names() + ")");
     }
+    c.arch = arch->arch;
+    c.rope_style = arch->rope_style;
+    c.qkv_bias = arch->has_qkv_bias();
     c.name = f.opt_string("general.name").value_or(std::filesystem::path(f.path()).stem().string());
     const std::string& a = c.arch_name;
     auto key = [&a](const char* k) { return a + "." + k; };
@@ -67,7 +64,7 @@ ModelConfig read_model_config(const GgufFile& f) {
     if (!(c.norm_eps > 0.f && c.norm_eps < 1.f)) {
         throw EngineError(f.path() + ": metadata '" + key("attention.layer_norm_rms_epsilon") + "' is out of range");
     }
-    if (const auto* t = f.find_tensor("token_embd.weight")) {
+    if (const auto* t = f.find_tensor(arch->matrix(MatrixRole::Embedding).name)) {
         c.n_vocab = static_cast<int64_t>(t->ne[1]);
     }
     c.n_vocab = checked(f, "vocabulary size", f.opt_int(key("vocab_size")).value_or(c.n_vocab), 1, kMaxVocab);

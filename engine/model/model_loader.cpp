@@ -7,15 +7,27 @@
 #include <map>
 #include <sstream>
 
+#include "arch_tensors.h"
 #include "dequantize.h"
 #include "engine_error.h"
-#include "weight_formats.h"
 #include "half.h"
 #include "model.h"
 #include "weight_cache.h"
+#include "weight_formats.h"
 #include "weight_quant.h"
 
 namespace q8 {
+
+uint64_t available_memory_bytes() {
+    std::ifstream in("/proc/meminfo");
+    std::string key;
+    uint64_t kb = 0;
+    std::string unit;
+    while (in >> key >> kb >> unit) {
+        if (key == "MemAvailable:") return kb * 1024;
+    }
+    return 0;
+}
 
 namespace {
 
@@ -25,10 +37,6 @@ bool kernel_readable(GgmlType t) {
 }
 
 bool float_type(GgmlType t) { return t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16; }
-
-// Which matrices a tensor name stands for: the layers' projections, the embedding table (a lookup
-// unless tied), the output head.
-enum class Role { Layer, Embedding, Head };
 
 // What each role becomes under LoadOptions, decided once per file.
 struct Plan {
@@ -141,7 +149,9 @@ std::string shape_string(const GgufTensorInfo& t) {
 class Loader {
 public:
     Loader(const GgufFile& f, const LoadOptions& o, const Plan& plan, std::map<std::string, WeightMatrix>* cache)
-        : f_(f), opt_(o), plan_(plan), cache_(cache) {}
+        : f_(f), opt_(o), plan_(plan), cache_(cache) {
+        for (const auto& t : f.tensors()) total_ += t.n_elements;
+    }
     bool converted_fresh() const { return converted_fresh_; }
 
     const GgufTensorInfo& tensor(const std::string& name, std::initializer_list<int64_t> shape) const {
@@ -171,12 +181,14 @@ public:
         return v;
     }
 
-    WeightMatrix matrix(const std::string& name, int64_t cols, int64_t rows, Role role = Role::Layer) {
+    WeightMatrix matrix(const std::string& name, int64_t cols, int64_t rows, MatrixRole role) {
         const GgufTensorInfo& t = tensor(name, {cols, rows});
         WeightMatrix w;
         w.rows = rows;
         w.cols = cols;
-        WeightTarget target = role == Role::Layer ? plan_.layer : role == Role::Embedding ? plan_.embd : plan_.head;
+        WeightTarget target = role == MatrixRole::Layer       ? plan_.layer
+                              : role == MatrixRole::Embedding ? plan_.embd
+                                                              : plan_.head;
         if (plan_.convert && float_type(t.type) && !(target.layout == WeightLayout::Ggml && target.type == t.type)) {
             if (!target_fits(target, cols)) {
                 // Rows that do not split into the requested groups take the largest group that
@@ -235,7 +247,7 @@ public:
             w.data = w.storage.data();
             f_.map().release_pages(static_cast<size_t>(t.data - f_.map().bytes().data()), t.n_bytes);
         }
-        if (role == Role::Layer && !plan_.convert) {
+        if (role == MatrixRole::Layer && !plan_.convert) {
             if (w.type == GgmlType::Q8_0 && plan_.native_int8) {
                 if (!q8_0_to_i8_rows(w)) ++float_act_fallbacks_;
                 w.int8_activations = w.layout == WeightLayout::I8Row;
@@ -250,7 +262,6 @@ public:
         return w;
     }
 
-    void set_total(uint64_t n) { total_ = n; }
     int float_act_fallbacks() const { return float_act_fallbacks_; }
 
 private:
@@ -291,18 +302,93 @@ uint64_t resident_weight_bytes(const GgufFile& f, const Plan& plan) {
     return total;
 }
 
-}  // namespace
-
-uint64_t available_memory_bytes() {
-    std::ifstream in("/proc/meminfo");
-    std::string key;
-    uint64_t kb = 0;
-    std::string unit;
-    while (in >> key >> kb >> unit) {
-        if (key == "MemAvailable:") return kb * 1024;
+// Refuses a model whose weights, as the forward pass will hold them, exceed available memory.
+void check_weights_fit_memory(const GgufFile& f, const Plan& plan) {
+    const uint64_t need = resident_weight_bytes(f, plan);
+    const uint64_t avail = available_memory_bytes();
+    if (avail > 0 && need > avail) {
+        std::ostringstream msg;
+        msg.precision(1);
+        msg << std::fixed << f.path() << ": the model needs " << double(need) / (1 << 30)
+            << " GiB of memory for its weights but only " << double(avail) / (1 << 30) << " GiB is available";
+        throw EngineError(msg.str());
     }
-    return 0;
 }
+
+Tokenizer load_tokenizer(const GgufFile& f, const ModelConfig& cfg) {
+    Tokenizer tokenizer = Tokenizer::from_gguf(f);
+    if (tokenizer.n_vocab() != cfg.n_vocab) {
+        throw EngineError(f.path() + ": the tokenizer has " + std::to_string(tokenizer.n_vocab()) +
+                          " tokens but the embedding matrix has " + std::to_string(cfg.n_vocab) + " rows");
+    }
+    return tokenizer;
+}
+
+WeightCacheKey converted_weights_key(const GgufFile& f, const LoadOptions& o) {
+    return weight_cache_key(f, "precision=" + std::string(precision_name(o.precision)) +
+                                   ";group=" + std::to_string(o.q4_group) + ";asym=" + std::to_string(o.q4_asymmetric) +
+                                   ";int8_act=" + std::to_string(o.int8_activations) + ";layout=1");
+}
+
+// Every tensor the architecture's table names, in table order; optional ones only when present.
+void load_weights(Loader& ld, const GgufFile& f, Model& m) {
+    const Architecture& arch = architecture(m.config.arch);
+    const TensorDims d = tensor_dims(m.config);
+    for (const GlobalTensor& g : arch.globals) {
+        if (g.presence != Presence::Always && f.find_tensor(g.name) == nullptr) continue;
+        const std::string name(g.name);
+        if (g.kind == TensorKind::Matrix) {
+            m.*g.matrix = ld.matrix(name, dim_size(d, g.cols), dim_size(d, g.rows), g.role);
+        } else {
+            m.*g.vector = ld.vec(name, dim_size(d, g.cols));
+        }
+    }
+    m.layers.resize(static_cast<size_t>(m.config.n_layer));
+    for (int64_t i = 0; i < m.config.n_layer; ++i) {
+        LayerWeights& L = m.layers[static_cast<size_t>(i)];
+        for (const LayerTensor& t : arch.layer) {
+            const std::string name = layer_tensor_name(i, t);
+            if (t.kind == TensorKind::Matrix) {
+                L.*t.matrix = ld.matrix(name, dim_size(d, t.cols), dim_size(d, t.rows), MatrixRole::Layer);
+            } else {
+                L.*t.vector = ld.vec(name, dim_size(d, t.cols));
+            }
+        }
+    }
+}
+
+// Static per-tensor activation scales chosen at quantization time (q8quant --act-policy auto):
+// 4 per layer (attention input, attention output, FFN input, down input), 0 = per token.
+void apply_file_act_scales(const GgufFile& f, Model& m) {
+    constexpr const char* kKey = "q8chat.quant.act_static_scale";
+    if (!f.has(kKey)) return;
+    const std::vector<float> sc = f.get_float_array(kKey);
+    if (sc.size() != m.layers.size() * 4) {
+        throw EngineError(f.path() + ": " + kKey + " has " + std::to_string(sc.size()) + " values, expected " +
+                          std::to_string(m.layers.size() * 4));
+    }
+    for (size_t i = 0; i < m.layers.size(); ++i) apply_static_act_scales(m.config.arch, m.layers[i], &sc[i * 4]);
+}
+
+// The matrices converted at this load (those holding their own storage), named as in the file.
+std::vector<std::pair<std::string, const WeightMatrix*>> converted_matrices(const Model& m) {
+    const Architecture& arch = architecture(m.config.arch);
+    std::vector<std::pair<std::string, const WeightMatrix*>> list;
+    auto add = [&](std::string name, const WeightMatrix& w) {
+        if (!w.storage.empty()) list.emplace_back(std::move(name), &w);
+    };
+    for (const GlobalTensor& g : arch.globals) {
+        if (g.kind == TensorKind::Matrix && (m.*g.matrix).rows > 0) add(std::string(g.name), m.*g.matrix);
+    }
+    for (size_t i = 0; i < m.layers.size(); ++i) {
+        for (const LayerTensor& t : arch.layer) {
+            if (t.kind == TensorKind::Matrix) add(layer_tensor_name(static_cast<int64_t>(i), t), m.layers[i].*t.matrix);
+        }
+    }
+    return list;
+}
+
+}  // namespace
 
 std::string_view precision_name(Precision p) {
     switch (p) {
@@ -323,36 +409,24 @@ Precision parse_precision(std::string_view s) {
 }
 
 int64_t Model::weight_count() const {
-    int64_t n =
-        token_embd.rows * token_embd.cols + output.rows * output.cols + static_cast<int64_t>(output_norm.size());
-    for (const auto& l : layers) {
-        for (const WeightMatrix* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down})
-            n += w->rows * w->cols;
-        n += static_cast<int64_t>(l.attn_norm.size() + l.ffn_norm.size() + l.bq.size() + l.bk.size() + l.bv.size());
-    }
+    int64_t n = 0;
+    for (const WeightMatrix* w : model_matrices(*this)) n += w->rows * w->cols;
+    for (const std::vector<float>* v : model_weight_vectors(*this)) n += static_cast<int64_t>(v->size());
     return n;
 }
 
 std::string Model::weight_format_summary() const {
     std::map<std::string, int> counts;
-    counts[token_embd.format_name()]++;
-    if (output.rows > 0) counts[output.format_name()]++;
-    for (const auto& l : layers) {
-        for (const WeightMatrix* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down})
-            counts[w->format_name()]++;
-    }
+    for (const WeightMatrix* w : model_matrices(*this)) counts[w->format_name()]++;
     std::string s;
     for (const auto& [name, n] : counts) s += (s.empty() ? "" : ", ") + name + " x " + std::to_string(n);
     return s;
 }
 
 size_t Model::weight_bytes() const {
-    size_t n = token_embd.bytes() + output.bytes() + output_norm.size() * 4;
-    for (const auto& l : layers) {
-        n += l.wq.bytes() + l.wk.bytes() + l.wv.bytes() + l.wo.bytes() + l.w_gate.bytes() + l.w_up.bytes() +
-             l.w_down.bytes();
-        n += (l.attn_norm.size() + l.ffn_norm.size() + l.bq.size() + l.bk.size() + l.bv.size()) * 4;
-    }
+    size_t n = 0;
+    for (const WeightMatrix* w : model_matrices(*this)) n += w->bytes();
+    for (const std::vector<float>* v : model_weight_vectors(*this)) n += v->size() * 4;
     return n;
 }
 
@@ -366,114 +440,28 @@ std::string Model::tensor_type_summary() const {
 
 std::shared_ptr<const Model> load_model(const std::string& path, const LoadOptions& options) {
     auto file = std::make_unique<GgufFile>(path);
-    ModelConfig cfg = read_model_config(*file);
-    const bool tied = file->find_tensor("output.weight") == nullptr;
+    const ModelConfig cfg = read_model_config(*file);
+    const bool tied = file->find_tensor(architecture(cfg.arch).matrix(MatrixRole::Head).name) == nullptr;
     const Plan plan = make_plan(*file, options, tied);
+    if (options.check_memory) check_weights_fit_memory(*file, plan);
 
-    if (options.check_memory) {
-        const uint64_t need = resident_weight_bytes(*file, plan);
-        const uint64_t avail = available_memory_bytes();
-        if (avail > 0 && need > avail) {
-            std::ostringstream msg;
-            msg.precision(1);
-            msg << std::fixed << path << ": the model needs " << double(need) / (1 << 30)
-                << " GiB of memory for its weights but only " << double(avail) / (1 << 30) << " GiB is available";
-            throw EngineError(msg.str());
-        }
-    }
-
-    Tokenizer tokenizer = Tokenizer::from_gguf(*file);
-    if (tokenizer.n_vocab() != cfg.n_vocab) {
-        throw EngineError(path + ": the tokenizer has " + std::to_string(tokenizer.n_vocab()) +
-                          " tokens but the embedding matrix has " + std::to_string(cfg.n_vocab) + " rows");
-    }
-
-    auto model = std::make_shared<Model>(Model{.file = nullptr, .config = cfg, .tokenizer = std::move(tokenizer)});
+    auto model =
+        std::make_shared<Model>(Model{.file = nullptr, .config = cfg, .tokenizer = load_tokenizer(*file, cfg)});
     model->precision = plan.label;
     // The cache of converted weights, when asked for and when anything is converted.
     const bool use_cache = plan.convert && !options.cache_dir.empty();
     std::map<std::string, WeightMatrix> cached;
     WeightCacheKey cache_key;
     if (use_cache) {
-        cache_key = weight_cache_key(*file, "precision=" + std::string(precision_name(options.precision)) +
-                                                ";group=" + std::to_string(options.q4_group) +
-                                                ";asym=" + std::to_string(options.q4_asymmetric) +
-                                                ";int8_act=" + std::to_string(options.int8_activations) + ";layout=1");
+        cache_key = converted_weights_key(*file, options);
         model->weights_from_cache = read_weight_cache(options.cache_dir, cache_key, cached);
     }
     Loader ld(*file, options, plan, use_cache ? &cached : nullptr);
-    uint64_t total = 0;
-    for (const auto& t : file->tensors()) total += t.n_elements;
-    ld.set_total(total);
-
-    const int64_t e = cfg.n_embd, q_dim = cfg.n_head * cfg.head_dim, kv_dim = cfg.n_embd_kv();
-    model->token_embd = ld.matrix("token_embd.weight", e, cfg.n_vocab, Role::Embedding);
-    model->output_norm = ld.vec("output_norm.weight", e);
-    if (!tied) model->output = ld.matrix("output.weight", e, cfg.n_vocab, Role::Head);
-    if (file->find_tensor("rope_freqs.weight") != nullptr) {
-        model->rope_freq_factors = ld.vec("rope_freqs.weight", cfg.n_rot / 2);
-    }
-    model->layers.resize(static_cast<size_t>(cfg.n_layer));
-    for (int64_t i = 0; i < cfg.n_layer; ++i) {
-        LayerWeights& L = model->layers[static_cast<size_t>(i)];
-        const std::string p = "blk." + std::to_string(i) + ".";
-        L.attn_norm = ld.vec(p + "attn_norm.weight", e);
-        L.wq = ld.matrix(p + "attn_q.weight", e, q_dim);
-        L.wk = ld.matrix(p + "attn_k.weight", e, kv_dim);
-        L.wv = ld.matrix(p + "attn_v.weight", e, kv_dim);
-        if (cfg.qkv_bias) {
-            L.bq = ld.vec(p + "attn_q.bias", q_dim);
-            L.bk = ld.vec(p + "attn_k.bias", kv_dim);
-            L.bv = ld.vec(p + "attn_v.bias", kv_dim);
-        }
-        L.wo = ld.matrix(p + "attn_output.weight", q_dim, e);
-        L.ffn_norm = ld.vec(p + "ffn_norm.weight", e);
-        L.w_gate = ld.matrix(p + "ffn_gate.weight", e, cfg.n_ff);
-        L.w_up = ld.matrix(p + "ffn_up.weight", e, cfg.n_ff);
-        L.w_down = ld.matrix(p + "ffn_down.weight", cfg.n_ff, e);
-    }
-    // Static per-tensor activation scales chosen at quantization time (q8quant --act-policy auto):
-    // 4 per layer (attention input, attention output, FFN input, down input), 0 = per token.
-    if (!plan.convert && file->has("q8chat.quant.act_static_scale")) {
-        const std::vector<float> sc = file->get_float_array("q8chat.quant.act_static_scale");
-        if (sc.size() != static_cast<size_t>(cfg.n_layer) * 4) {
-            throw EngineError(path + ": q8chat.quant.act_static_scale has " + std::to_string(sc.size()) +
-                              " values, expected " + std::to_string(cfg.n_layer * 4));
-        }
-        for (size_t i = 0; i < model->layers.size(); ++i) {
-            LayerWeights& L = model->layers[i];
-            const float* s4 = &sc[i * 4];
-            for (auto [w, k] : {std::pair{&L.wq, 0},
-                                {&L.wk, 0},
-                                {&L.wv, 0},
-                                {&L.wo, 1},
-                                {&L.w_gate, 2},
-                                {&L.w_up, 2},
-                                {&L.w_down, 3}}) {
-                if (w->int8_activations && std::isfinite(s4[k]) && s4[k] > 0.f) w->act_scale = s4[k];
-            }
-        }
-    }
+    load_weights(ld, *file, *model);
+    if (!plan.convert) apply_file_act_scales(*file, *model);
     if (use_cache && ld.converted_fresh()) {
         model->weights_from_cache = false;
-        std::vector<std::pair<std::string, const WeightMatrix*>> list;
-        auto add = [&](const std::string& name, const WeightMatrix& w) {
-            if (!w.storage.empty()) list.emplace_back(name, &w);
-        };
-        add("token_embd.weight", model->token_embd);
-        if (model->output.rows > 0) add("output.weight", model->output);
-        for (size_t i = 0; i < model->layers.size(); ++i) {
-            const LayerWeights& L = model->layers[i];
-            const std::string p = "blk." + std::to_string(i) + ".";
-            add(p + "attn_q.weight", L.wq);
-            add(p + "attn_k.weight", L.wk);
-            add(p + "attn_v.weight", L.wv);
-            add(p + "attn_output.weight", L.wo);
-            add(p + "ffn_gate.weight", L.w_gate);
-            add(p + "ffn_up.weight", L.w_up);
-            add(p + "ffn_down.weight", L.w_down);
-        }
-        write_weight_cache(options.cache_dir, cache_key, list);
+        write_weight_cache(options.cache_dir, cache_key, converted_matrices(*model));
     }
     if (ld.float_act_fallbacks() > 0) {
         spdlog::warn("{}: {} Q8_0 matrices have per-block scales, not one per row; they run with float activations",

@@ -8,9 +8,10 @@
 #include <utility>
 #include <vector>
 
+#include "arch_tensors.h"
 #include "engine_error.h"
-#include "weight_formats.h"
 #include "model.h"
+#include "weight_formats.h"
 
 namespace q8 {
 
@@ -83,11 +84,7 @@ void HugePageBuffer::reset() noexcept {
 }
 
 void move_weights_to_arena(Model& m) {
-    std::vector<WeightMatrix*> all{&m.token_embd};
-    if (m.output.rows > 0) all.push_back(&m.output);
-    for (LayerWeights& L : m.layers) {
-        for (WeightMatrix* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) all.push_back(w);
-    }
+    const std::vector<WeightMatrix*> all = model_matrices(m);
     size_t total = 0;
     for (const WeightMatrix* w : all) total += round_up(static_cast<size_t>(w->rows) * w->row_bytes, kAlign);
     HugePageBuffer arena(total);
