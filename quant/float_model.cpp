@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "engine_error.h"
 #include "matmul.h"
 #include "weight_arena.h"
 
@@ -33,6 +34,29 @@ WeightMatrix convert(const WeightMatrix& src, const WeightTarget& t) {
     return w;
 }
 
+// FloatLayer's member for each LayerWeights member an architecture table can name.
+constexpr std::pair<WeightMatrix LayerWeights::*, FloatMatrix FloatLayer::*> kMatrices[] = {
+    {&LayerWeights::wq, &FloatLayer::wq},         {&LayerWeights::wk, &FloatLayer::wk},
+    {&LayerWeights::wv, &FloatLayer::wv},         {&LayerWeights::wo, &FloatLayer::wo},
+    {&LayerWeights::w_gate, &FloatLayer::w_gate}, {&LayerWeights::w_up, &FloatLayer::w_up},
+    {&LayerWeights::w_down, &FloatLayer::w_down},
+};
+constexpr std::pair<std::vector<float> LayerWeights::*, std::vector<float> FloatLayer::*> kVectors[] = {
+    {&LayerWeights::attn_norm, &FloatLayer::attn_norm},
+    {&LayerWeights::ffn_norm, &FloatLayer::ffn_norm},
+    {&LayerWeights::bq, &FloatLayer::bq},
+    {&LayerWeights::bk, &FloatLayer::bk},
+    {&LayerWeights::bv, &FloatLayer::bv},
+};
+
+template <class Member, size_t N, class Key>
+Member float_member(const std::pair<Key, Member> (&pairs)[N], Key key) {
+    for (const auto& [k, m] : pairs) {
+        if (k == key) return m;
+    }
+    throw EngineError("FloatLayer has no member for this tensor");
+}
+
 // The target if the matrix's columns allow it, else the next format that fits (as the loader does).
 WeightTarget fit(WeightTarget t, int64_t cols) {
     while (t.layout != WeightLayout::Ggml && t.group > 32 && !target_fits(t, cols)) t.group /= 2;
@@ -43,22 +67,32 @@ WeightTarget fit(WeightTarget t, int64_t cols) {
 
 }  // namespace
 
+FloatMatrix& FloatLayer::matrix(const LayerTensor& t) { return this->*float_member(kMatrices, t.matrix); }
+const FloatMatrix& FloatLayer::matrix(const LayerTensor& t) const { return this->*float_member(kMatrices, t.matrix); }
+std::vector<float>& FloatLayer::vector(const LayerTensor& t) { return this->*float_member(kVectors, t.vector); }
+const std::vector<float>& FloatLayer::vector(const LayerTensor& t) const {
+    return this->*float_member(kVectors, t.vector);
+}
+
+const GgufTensorInfo* quantized_layer_matrix(const GgufFile& f) {
+    for (const auto& t : f.tensors()) {
+        const bool float_type = t.type == GgmlType::F32 || t.type == GgmlType::F16 || t.type == GgmlType::BF16;
+        if (t.n_dims == 2 && t.name.rfind("blk.", 0) == 0 && !float_type) return &t;
+    }
+    return nullptr;
+}
+
 FloatLayers float_layers(const Model& m) {
     FloatLayers out;
     for (const LayerWeights& L : m.layers) {
         FloatLayer f;
-        f.attn_norm = L.attn_norm;
-        f.ffn_norm = L.ffn_norm;
-        f.bq = L.bq;
-        f.bk = L.bk;
-        f.bv = L.bv;
-        f.wq = to_float(L.wq);
-        f.wk = to_float(L.wk);
-        f.wv = to_float(L.wv);
-        f.wo = to_float(L.wo);
-        f.w_gate = to_float(L.w_gate);
-        f.w_up = to_float(L.w_up);
-        f.w_down = to_float(L.w_down);
+        for (const LayerTensor& t : architecture(m.config.arch).layer) {
+            if (t.kind == TensorKind::Matrix) {
+                f.matrix(t) = to_float(L.*t.matrix);
+            } else {
+                f.vector(t) = L.*t.vector;
+            }
+        }
         out.layers.push_back(std::move(f));
     }
     return out;
@@ -76,29 +110,16 @@ std::shared_ptr<const Model> assemble_model(const Model& base, const FloatLayers
     if (!tied) m->output = convert(base.output, fit(spec.head, base.output.cols));
     for (const FloatLayer& f : layers.layers) {
         LayerWeights L;
-        L.attn_norm = f.attn_norm;
-        L.ffn_norm = f.ffn_norm;
-        L.bq = f.bq;
-        L.bk = f.bk;
-        L.bv = f.bv;
-        L.wq = from_float(f.wq, fit(spec.layer, f.wq.cols));
-        L.wk = from_float(f.wk, fit(spec.layer, f.wk.cols));
-        L.wv = from_float(f.wv, fit(spec.layer, f.wv.cols));
-        L.wo = from_float(f.wo, fit(spec.layer, f.wo.cols));
-        L.w_gate = from_float(f.w_gate, fit(spec.layer, f.w_gate.cols));
-        L.w_up = from_float(f.w_up, fit(spec.layer, f.w_up.cols));
-        L.w_down = from_float(f.w_down, fit(spec.layer, f.w_down.cols));
-        if (!spec.act_static_scales.empty()) {
-            const float* s4 = &spec.act_static_scales.at(m->layers.size() * 4);
-            for (auto [w, k] : {std::pair{&L.wq, 0},
-                                {&L.wk, 0},
-                                {&L.wv, 0},
-                                {&L.wo, 1},
-                                {&L.w_gate, 2},
-                                {&L.w_up, 2},
-                                {&L.w_down, 3}}) {
-                if (w->int8_activations && s4[k] > 0.f) w->act_scale = s4[k];
+        for (const LayerTensor& t : architecture(m->config.arch).layer) {
+            if (t.kind == TensorKind::Matrix) {
+                const FloatMatrix& fm = f.matrix(t);
+                L.*t.matrix = from_float(fm, fit(spec.layer, fm.cols));
+            } else {
+                L.*t.vector = f.vector(t);
             }
+        }
+        if (!spec.act_static_scales.empty()) {
+            apply_static_act_scales(m->config.arch, L, &spec.act_static_scales.at(m->layers.size() * 4));
         }
         m->layers.push_back(std::move(L));
     }

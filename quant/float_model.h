@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "arch_tensors.h"
 #include "model.h"
 #include "weight_quant.h"
 
@@ -22,11 +23,21 @@ struct FloatMatrix {
 struct FloatLayer {
     std::vector<float> attn_norm, ffn_norm, bq, bk, bv;
     FloatMatrix wq, wk, wv, wo, w_gate, w_up, w_down;
+
+    // The member standing for an architecture table's matrix / norm or bias (arch_tensors.h).
+    FloatMatrix& matrix(const LayerTensor& t);
+    const FloatMatrix& matrix(const LayerTensor& t) const;
+    std::vector<float>& vector(const LayerTensor& t);
+    const std::vector<float>& vector(const LayerTensor& t) const;
 };
 
 struct FloatLayers {
     std::vector<FloatLayer> layers;
 };
+
+// The first layer matrix of `f` stored quantized (not F32, F16 or BF16), or nullptr. Float layers
+// of such a file would carry its quantization error into every comparison and requantization.
+const GgufTensorInfo* quantized_layer_matrix(const GgufFile& f);
 
 // Decodes every layer matrix of `m` (any format) to floats.
 FloatLayers float_layers(const Model& m);

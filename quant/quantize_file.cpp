@@ -6,10 +6,10 @@
 
 #include "engine_error.h"
 #include "float_model.h"
-#include "weight_formats.h"
 #include "gguf_writer.h"
 #include "half.h"
 #include "matmul.h"
+#include "weight_formats.h"
 
 namespace q8::quant {
 
@@ -61,13 +61,12 @@ void append_floats(std::vector<uint8_t>& out, const std::vector<float>& v) {
     out.insert(out.end(), p, p + v.size() * 4);
 }
 
-}  // namespace
+// Reports progress per stage; throws when the caller cancels.
+using Step = std::function<void(const std::string& stage, float fraction)>;
 
-QuantizeFileResult quantize_file(const QuantizeFileOptions& o) {
-    const auto t0 = std::chrono::steady_clock::now();
-    auto step = [&](const std::string& stage, float f) {
-        if (o.progress && !o.progress(stage, f)) throw EngineError("quantization cancelled");
-    };
+// Refuses bad options, quantized input (requantizing compounds errors) and an unwritable output
+// before any work is done.
+void check_options(const QuantizeFileOptions& o) {
     if (o.type != Precision::Q8 && o.type != Precision::Q4) throw EngineError("q8quant: --type must be q8 or q4");
     if (o.type == Precision::Q4 && !valid_q4_group(static_cast<size_t>(o.group))) {
         throw EngineError("q8quant: --group must be 32, 64 or 128, not " + std::to_string(o.group));
@@ -83,28 +82,22 @@ QuantizeFileResult quantize_file(const QuantizeFileOptions& o) {
         throw EngineError("q8quant: the output would overwrite the input");
     }
     {
-        // Refuse quantized input before anything else: requantizing compounds errors.
         const GgufFile probe(o.input);
-        for (const auto& t : probe.tensors()) {
-            if (t.n_dims == 2 && t.name.rfind("blk.", 0) == 0 && !float_type(t.type)) {
-                throw EngineError(o.input + " is already quantized (tensor '" + t.name + "' is " +
-                                  std::string(type_traits(static_cast<uint32_t>(t.type))->name) +
-                                  "); q8quant needs an F16, BF16 or F32 model");
-            }
+        if (const GgufTensorInfo* t = quantized_layer_matrix(probe)) {
+            throw EngineError(o.input + " is already quantized (tensor '" + t->name + "' is " +
+                              std::string(type_traits(static_cast<uint32_t>(t->type))->name) +
+                              "); q8quant needs an F16, BF16 or F32 model");
         }
     }
     GgufWriter::check_writable(o.output);
+}
 
-    LoadOptions lo;
-    lo.progress = [&](float f) {
-        step("load", f);
-        return true;
-    };
-    const auto model = load_model(o.input, lo);
+// The model's layers as floats, smoothed when asked, with the calibration statistics and the
+// activation policy recorded in `res`.
+FloatLayers prepare_layers(const QuantizeFileOptions& o, const std::shared_ptr<const Model>& model, const Step& step,
+                           QuantizeFileResult& res) {
     std::vector<int32_t> calib;
     if (o.smoothquant || o.act_policy_auto) calib = calibration_tokens(*model, o.calib_file);
-
-    QuantizeFileResult res;
     FloatLayers fl = float_layers(*model);
     CalibrationStats st;
     if (!calib.empty()) {
@@ -137,14 +130,13 @@ QuantizeFileResult quantize_file(const QuantizeFileOptions& o) {
         res.act_policy = choose_activation_policy(fl, st, target, smoothing, 1.25, o.n_threads);
         step("policy", 1.f);
     }
+    return fl;
+}
 
-    const GgufFile& src = *model->file;
+// The source file's keys, with the file type and the q8chat.quant.* record of how it was made.
+void add_keys(GgufWriter& w, const GgufFile& src, const QuantizeFileOptions& o, const QuantizeFileResult& res) {
     const bool q8 = o.type == Precision::Q8;
-    const GgmlType layer_type = q8 ? GgmlType::Q8_0 : GgmlType::Q4_0;
     const bool per_row = q8 && o.int8_activations;
-    const bool tied = model->output.rows == 0;
-
-    GgufWriter w;
     w.set_alignment(src.alignment());
     for (const std::string& key : src.keys()) w.copy_key(src, key);
     w.set_u32("general.file_type", q8 ? 7u : 2u);  // llama_ftype MOSTLY_Q8_0 / MOSTLY_Q4_0
@@ -172,72 +164,81 @@ QuantizeFileResult quantize_file(const QuantizeFileOptions& o) {
                      res.act_policy.summary() + " (per layer: attn, attn_out, ffn, down; scale 0 = per-token dynamic)");
     }
     w.set_string("q8chat.quant.source", std::filesystem::path(o.input).filename().string());
+}
 
+// A layer matrix in the layer type; rows that do not split into its blocks stay F16.
+void add_layer_matrix(GgufWriter& w, const GgufTensorInfo& t, const FloatMatrix* fm, const QuantizeFileOptions& o) {
+    const std::vector<uint64_t> ne(t.ne.begin(), t.ne.begin() + t.n_dims);
+    const bool q8 = o.type == Precision::Q8;
+    const bool per_row = q8 && o.int8_activations;
+    const GgmlType type = fm->cols % (q8 ? 32 : o.group) != 0 ? GgmlType::F16 : q8 ? GgmlType::Q8_0 : GgmlType::Q4_0;
+    w.add_tensor(t.name, type, ne, [fm, type, per_row, group = o.group](std::vector<uint8_t>& out) {
+        append_rows(
+            out, fm->rows, fm->cols, [fm](int64_t r, float* dst) { std::copy_n(fm->row(r), fm->cols, dst); }, type,
+            group, per_row);
+    });
+}
+
+// The embedding table or output head: Q8_0 when it is the head (or tied to it) or for Q8, else 4-bit.
+void add_model_matrix(GgufWriter& w, const GgufTensorInfo& t, const WeightMatrix* wm, bool head,
+                      const QuantizeFileOptions& o) {
+    const std::vector<uint64_t> ne(t.ne.begin(), t.ne.begin() + t.n_dims);
+    const GgmlType ty = head || o.type == Precision::Q8 ? GgmlType::Q8_0 : GgmlType::Q4_0;
+    const int g = ty == GgmlType::Q4_0 && t.ne[0] % static_cast<uint64_t>(o.group) == 0 ? o.group : 32;
+    w.add_tensor(t.name, ty, ne, [wm, ty, g](std::vector<uint8_t>& out) {
+        append_rows(
+            out, wm->rows, wm->cols, [wm](int64_t r, float* dst) { weight_row_to_f32(*wm, r, dst); }, ty, g, false);
+    });
+}
+
+// Every tensor of the source, in its order: layer matrices quantized from `fl`, norms and biases
+// from `fl` (SmoothQuant changes them), the embedding table and head requantized, the rest copied.
+void add_tensors(GgufWriter& w, const Model& model, FloatLayers& fl, const QuantizeFileOptions& o) {
+    const Architecture& arch = architecture(model.config.arch);
+    const bool tied = model.output.rows == 0;
     static const std::regex layer_re(R"(blk\.(\d+)\.(.+))");
-    for (const auto& t : src.tensors()) {
-        std::vector<uint64_t> ne(t.ne.begin(), t.ne.begin() + t.n_dims);
-        const GgufTensorInfo* tp = &t;
+    for (const auto& t : model.file->tensors()) {
+        const std::vector<uint64_t> ne(t.ne.begin(), t.ne.begin() + t.n_dims);
         std::smatch m;
-        const FloatMatrix* fm = nullptr;
-        const std::vector<float>* fv = nullptr;
-        if (std::regex_match(t.name, m, layer_re)) {
-            const FloatLayer& L = fl.layers.at(std::stoul(m[1].str()));
-            const std::string part = m[2].str();
-            if (part == "attn_q.weight")
-                fm = &L.wq;
-            else if (part == "attn_k.weight")
-                fm = &L.wk;
-            else if (part == "attn_v.weight")
-                fm = &L.wv;
-            else if (part == "attn_output.weight")
-                fm = &L.wo;
-            else if (part == "ffn_gate.weight")
-                fm = &L.w_gate;
-            else if (part == "ffn_up.weight")
-                fm = &L.w_up;
-            else if (part == "ffn_down.weight")
-                fm = &L.w_down;
-            else if (part == "attn_norm.weight")
-                fv = &L.attn_norm;
-            else if (part == "ffn_norm.weight")
-                fv = &L.ffn_norm;
-            else if (part == "attn_q.bias")
-                fv = &L.bq;
-            else if (part == "attn_k.bias")
-                fv = &L.bk;
-            else if (part == "attn_v.bias")
-                fv = &L.bv;
-        }
-        if (fm != nullptr && fm->cols % (q8 ? 32 : o.group) == 0) {
-            w.add_tensor(t.name, layer_type, ne, [fm, layer_type, per_row, &o](std::vector<uint8_t>& out) {
-                append_rows(
-                    out, fm->rows, fm->cols, [fm](int64_t r, float* dst) { std::copy_n(fm->row(r), fm->cols, dst); },
-                    layer_type, o.group, per_row);
-            });
-        } else if (fm != nullptr) {  // rows that do not split into blocks stay F16
-            w.add_tensor(t.name, GgmlType::F16, ne, [fm](std::vector<uint8_t>& out) {
-                append_rows(
-                    out, fm->rows, fm->cols, [fm](int64_t r, float* dst) { std::copy_n(fm->row(r), fm->cols, dst); },
-                    GgmlType::F16, 32, false);
-            });
-        } else if (fv != nullptr) {
+        const LayerTensor* lt = std::regex_match(t.name, m, layer_re) ? find_layer_tensor(arch, m[2].str()) : nullptr;
+        const GlobalTensor* gt = find_global_tensor(arch, t.name);
+        if (lt != nullptr && lt->kind == TensorKind::Matrix) {
+            add_layer_matrix(w, t, &fl.layers.at(std::stoul(m[1].str())).matrix(*lt), o);
+        } else if (lt != nullptr) {
+            const std::vector<float>* fv = &fl.layers.at(std::stoul(m[1].str())).vector(*lt);
             w.add_tensor(t.name, GgmlType::F32, ne, [fv](std::vector<uint8_t>& out) { append_floats(out, *fv); });
-        } else if ((t.name == "token_embd.weight" || t.name == "output.weight") && t.n_dims == 2 &&
-                   float_type(t.type) && t.ne[0] % 32 == 0) {
-            const bool head = t.name == "output.weight" || tied;
-            const WeightMatrix* wm = t.name == "output.weight" ? &model->output : &model->token_embd;
-            const GgmlType ty = head || q8 ? GgmlType::Q8_0 : GgmlType::Q4_0;
-            const int g = ty == GgmlType::Q4_0 && t.ne[0] % static_cast<uint64_t>(o.group) == 0 ? o.group : 32;
-            w.add_tensor(t.name, ty, ne, [wm, ty, g](std::vector<uint8_t>& out) {
-                append_rows(
-                    out, wm->rows, wm->cols, [wm](int64_t r, float* dst) { weight_row_to_f32(*wm, r, dst); }, ty, g,
-                    false);
-            });
+        } else if (gt != nullptr && gt->kind == TensorKind::Matrix && t.n_dims == 2 && float_type(t.type) &&
+                   t.ne[0] % 32 == 0) {
+            add_model_matrix(w, t, &(model.*gt->matrix), gt->role == MatrixRole::Head || tied, o);
         } else {
+            const GgufTensorInfo* tp = &t;
             w.add_tensor(t.name, t.type, ne,
                          [tp](std::vector<uint8_t>& out) { out.insert(out.end(), tp->data, tp->data + tp->n_bytes); });
         }
     }
+}
+
+}  // namespace
+
+QuantizeFileResult quantize_file(const QuantizeFileOptions& o) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const Step step = [&](const std::string& stage, float f) {
+        if (o.progress && !o.progress(stage, f)) throw EngineError("quantization cancelled");
+    };
+    check_options(o);
+
+    LoadOptions lo;
+    lo.progress = [&](float f) {
+        step("load", f);
+        return true;
+    };
+    const auto model = load_model(o.input, lo);
+    QuantizeFileResult res;
+    FloatLayers fl = prepare_layers(o, model, step, res);
+
+    GgufWriter w;
+    add_keys(w, *model->file, o, res);
+    add_tensors(w, *model, fl, o);
     if (!w.write(o.output, [&](float f) {
             step("write", f);
             return true;

@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "engine_error.h"
 #include "fidelity.h"
+#include "float_model.h"
 
 namespace q8bench {
 
@@ -39,12 +40,8 @@ std::string read_text(const std::string& path) {
 
 void run(const FidelityCli& c) {
     const auto model = q8::load_model(c.model);
-    for (const auto& t : model->file->tensors()) {
-        if (t.n_dims == 2 && t.name.rfind("blk.", 0) == 0 && t.type != q8::GgmlType::F32 &&
-            t.type != q8::GgmlType::F16 && t.type != q8::GgmlType::BF16) {
-            throw q8::EngineError(c.model +
-                                  " is already quantized; fidelity compares precisions of an F16/BF16/F32 model");
-        }
+    if (q8::quant::quantized_layer_matrix(*model->file) != nullptr) {
+        throw q8::EngineError(c.model + " is already quantized; fidelity compares precisions of an F16/BF16/F32 model");
     }
     const std::vector<int32_t> tokens = q8::quant::perplexity_tokens(*model, read_text(c.text_file));
     q8::quant::FidelityOptions o;
