@@ -5,6 +5,8 @@
 #include <numbers>
 #include <string>
 
+#include "arch_tensors.h"
+#include "engine_error.h"
 #include "half.h"
 #include "synth_random.h"
 
@@ -96,6 +98,39 @@ std::vector<float> llama3_rope_factors(const SynthShape& s, const Llama3RopeScal
     return f;
 }
 
+// Whether the shape has a model-wide tensor: the output head unless tied, RoPE factors only when
+// the shape rescales RoPE.
+bool shape_has(const SynthShape& s, const q8::GlobalTensor& g) {
+    switch (g.presence) {
+    case q8::Presence::Always: return true;
+    case q8::Presence::Untied: return !s.tied;
+    case q8::Presence::Optional: return g.kind == q8::TensorKind::RopeFactors && s.rope_scaling.has_value();
+    }
+    return false;
+}
+
+// RoPE rotates whole heads: add_synth_hparams writes rope.dimension_count = head_dim.
+q8::TensorDims tensor_dims(const SynthShape& s) {
+    return {.n_embd = s.n_embd,
+            .q_dim = s.n_head * s.head_dim(),
+            .kv_dim = s.n_head_kv * s.head_dim(),
+            .n_ff = s.n_ff,
+            .n_vocab = s.n_vocab,
+            .n_rot = s.head_dim()};
+}
+
+// Matrices random, norm weights ones, biases zeros, RoPE factors as converters compute them.
+void add_tensor(TensorList& t, const SynthShape& s, const std::string& name, q8::TensorKind kind, q8::Dim cols,
+                q8::Dim rows) {
+    const q8::TensorDims d = tensor_dims(s);
+    switch (kind) {
+    case q8::TensorKind::Matrix: t.random(name, q8::dim_size(d, cols), q8::dim_size(d, rows)); break;
+    case q8::TensorKind::Norm: t.constant(name, q8::dim_size(d, cols), 1.f); break;
+    case q8::TensorKind::Bias: t.constant(name, q8::dim_size(d, cols), 0.f); break;
+    case q8::TensorKind::RopeFactors: t.values(name, llama3_rope_factors(s, *s.rope_scaling)); break;
+    }
+}
+
 }  // namespace
 
 void add_synth_hparams(q8::quant::GgufWriter& w, const SynthShape& s, uint64_t seed) {
@@ -120,29 +155,20 @@ void add_synth_hparams(q8::quant::GgufWriter& w, const SynthShape& s, uint64_t s
 }
 
 SynthTensors add_synth_tensors(q8::quant::GgufWriter& w, const SynthShape& s, uint64_t seed) {
+    const q8::Architecture* arch = q8::find_architecture(s.arch);
+    if (arch == nullptr) throw q8::EngineError("shape " + std::string(s.name) + ": unknown architecture");
     TensorList t(w, seed);
-    const int64_t e = s.n_embd, q_dim = s.n_head * s.head_dim(), kv_dim = s.n_head_kv * s.head_dim();
-    t.random("token_embd.weight", e, s.n_vocab);
-    if (s.rope_scaling) t.values("rope_freqs.weight", llama3_rope_factors(s, *s.rope_scaling));
-    for (int64_t i = 0; i < s.n_layer; ++i) {
-        const std::string p = "blk." + std::to_string(i) + ".";
-        t.constant(p + "attn_norm.weight", e, 1.f);
-        t.random(p + "attn_q.weight", e, q_dim);
-        t.random(p + "attn_k.weight", e, kv_dim);
-        t.random(p + "attn_v.weight", e, kv_dim);
-        if (s.qkv_bias) {
-            t.constant(p + "attn_q.bias", q_dim, 0.f);
-            t.constant(p + "attn_k.bias", kv_dim, 0.f);
-            t.constant(p + "attn_v.bias", kv_dim, 0.f);
-        }
-        t.random(p + "attn_output.weight", q_dim, e);
-        t.constant(p + "ffn_norm.weight", e, 1.f);
-        t.random(p + "ffn_gate.weight", e, s.n_ff);
-        t.random(p + "ffn_up.weight", e, s.n_ff);
-        t.random(p + "ffn_down.weight", s.n_ff, e);
+    // Converters write the model-wide tensors that precede the blocks, the blocks, then the rest.
+    for (const q8::GlobalTensor& g : arch->globals) {
+        if (g.before_layers && shape_has(s, g)) add_tensor(t, s, std::string(g.name), g.kind, g.cols, g.rows);
     }
-    t.constant("output_norm.weight", e, 1.f);
-    if (!s.tied) t.random("output.weight", e, s.n_vocab);
+    for (int64_t i = 0; i < s.n_layer; ++i) {
+        for (const q8::LayerTensor& lt : arch->layer)
+            add_tensor(t, s, q8::layer_tensor_name(i, lt), lt.kind, lt.cols, lt.rows);
+    }
+    for (const q8::GlobalTensor& g : arch->globals) {
+        if (!g.before_layers && shape_has(s, g)) add_tensor(t, s, std::string(g.name), g.kind, g.cols, g.rows);
+    }
     return t.result();
 }
 

@@ -23,7 +23,6 @@ const std::array<SynthShape, 6> kShapes{{
      .n_ctx = 2048,
      .rope_base = 10000.f,
      .norm_eps = 1e-5f,
-     .qkv_bias = false,
      .tied = false},
     {.name = "llama-3.2-1b",
      .title = "Llama-3.2-1B (synthetic random weights)",
@@ -37,7 +36,6 @@ const std::array<SynthShape, 6> kShapes{{
      .n_ctx = 131072,
      .rope_base = 500000.f,
      .norm_eps = 1e-5f,
-     .qkv_bias = false,
      .tied = true,
      .rope_scaling =
          Llama3RopeScaling{
@@ -54,7 +52,6 @@ const std::array<SynthShape, 6> kShapes{{
      .n_ctx = 32768,
      .rope_base = 1000000.f,
      .norm_eps = 1e-6f,
-     .qkv_bias = true,
      .tied = true},
     {.name = "qwen2.5-1.5b",
      .title = "Qwen2.5-1.5B (synthetic random weights)",
@@ -68,7 +65,6 @@ const std::array<SynthShape, 6> kShapes{{
      .n_ctx = 131072,
      .rope_base = 1000000.f,
      .norm_eps = 1e-6f,
-     .qkv_bias = true,
      .tied = true},
     // The vocabulary size of the llama-spm test fixture, so tests can copy it in.
     {.name = "tiny-llama-test",
@@ -83,7 +79,6 @@ const std::array<SynthShape, 6> kShapes{{
      .n_ctx = 512,
      .rope_base = 10000.f,
      .norm_eps = 1e-5f,
-     .qkv_bias = false,
      .tied = false,
      .for_tests = true},
     // Qwen2.5's vocabulary size, so a smaller vocabulary is padded as for the real shapes.
@@ -99,7 +94,6 @@ const std::array<SynthShape, 6> kShapes{{
      .n_ctx = 512,
      .rope_base = 1000000.f,
      .norm_eps = 1e-6f,
-     .qkv_bias = true,
      .tied = true,
      .for_tests = true},
 }};

@@ -22,11 +22,10 @@ struct Llama3RopeScaling {
 struct SynthShape {
     std::string_view name;   // the --shape value
     std::string_view title;  // general.name of the written file
-    std::string_view arch;   // general.architecture: llama or qwen2
+    std::string_view arch;   // general.architecture; its tensors come from the engine's table (arch_tensors.h)
     int64_t n_embd, n_layer, n_head, n_head_kv, n_ff, n_vocab, n_ctx;
     float rope_base, norm_eps;
-    bool qkv_bias;  // q/k/v projections carry biases (qwen2)
-    bool tied;      // no output.weight: the token embedding is the output head
+    bool tied;  // no output.weight: the token embedding is the output head
     std::optional<Llama3RopeScaling> rope_scaling{};
     bool for_tests = false;  // tiny shapes that keep test suites fast
 
