@@ -47,130 +47,157 @@ private:
     int pct_ = -1;
 };
 
-}  // namespace
-
-int main(int argc, char** argv) {
-    spdlog::set_default_logger(spdlog::stderr_color_st("q8quant"));
-    spdlog::set_level(spdlog::level::warn);
-    CLI::App app{"q8quant: quantize a GGUF model (F16/BF16/F32) to Q8 (W8A8, SmoothQuant) or Q4 (group-wise 4-bit)"};
+struct Cli {
     q8::quant::QuantizeFileOptions o;
-    std::string type, act;
+    std::string type, act, act_policy = "dynamic";
     int group = 32;
     float alpha = -1.f;
     bool json = false;
+};
+
+void add_options(CLI::App& app, Cli& c) {
+    q8::quant::QuantizeFileOptions& o = c.o;
     app.add_option("-m,--model", o.input, "Input GGUF model (F16, BF16 or F32 weights)")->required();
     app.add_option("-o,--output", o.output, "Output GGUF file (written to a temporary file, then renamed)")->required();
-    app.add_option("--type", type, "q8 or q4")->required()->check(CLI::IsMember({"q8", "q4"}));
-    app.add_option("--group", group, "Q4: values per scale (32, 64, 128)")
+    app.add_option("--type", c.type, "q8 or q4")->required()->check(CLI::IsMember({"q8", "q4"}));
+    app.add_option("--group", c.group, "Q4: values per scale (32, 64, 128)")
         ->check(CLI::IsMember({32, 64, 128}))
         ->capture_default_str();
-    app.add_option("--act", act,
+    app.add_option("--act", c.act,
                    "Activations at run time: a8 (int8 per token) or a16 (float); default a8 for q8, a16 for q4")
         ->check(CLI::IsMember({"a8", "a16"}));
     app.add_flag("--smoothquant", o.smoothquant, "Migrate activation outliers into the weights (needs --calib)");
     app.add_option("--calib", o.calib_file, "Calibration text file (UTF-8) for --smoothquant");
     app.add_option("--calib-tokens", o.calibration.max_tokens, "Calibration tokens used at most")
         ->capture_default_str();
-    app.add_option("--alpha", alpha, "SmoothQuant migration strength 0..1 for every layer (default: chosen per layer)");
-    std::string act_policy = "dynamic";
-    app.add_option("--act-policy", act_policy,
+    app.add_option("--alpha", c.alpha,
+                   "SmoothQuant migration strength 0..1 for every layer (default: chosen per layer)");
+    app.add_option("--act-policy", c.act_policy,
                    "int8 activations: dynamic (per token everywhere) or auto (per layer, static per-tensor scale where "
                    "calibration shows it costs little; needs --calib)")
         ->check(CLI::IsMember({"dynamic", "auto"}))
         ->capture_default_str();
     app.add_option("-t,--threads", o.n_threads, "Threads (0 = all cores)")->capture_default_str();
-    app.add_flag("--json", json, "Print a JSON summary to stdout");
-    CLI11_PARSE(app, argc, argv);
+    app.add_flag("--json", c.json, "Print a JSON summary to stdout");
+}
 
-    o.type = type == "q8" ? q8::Precision::Q8 : q8::Precision::Q4;
-    o.group = group;
-    o.int8_activations = act.empty() ? type == "q8" : act == "a8";
-    if (alpha >= 0.f) o.alpha = alpha;
-    o.act_policy_auto = act_policy == "auto";
-    if (o.alpha && !o.smoothquant) {
+// Fills the quantizer's options from the parsed flags.
+void resolve_options(Cli& c) {
+    c.o.type = c.type == "q8" ? q8::Precision::Q8 : q8::Precision::Q4;
+    c.o.group = c.group;
+    c.o.int8_activations = c.act.empty() ? c.type == "q8" : c.act == "a8";
+    if (c.alpha >= 0.f) c.o.alpha = c.alpha;
+    c.o.act_policy_auto = c.act_policy == "auto";
+}
+
+nlohmann::json smoothing_json(const q8::quant::SmoothingReport& s) {
+    nlohmann::json layers = nlohmann::json::array();
+    for (const auto& layer : s.layers) {
+        nlohmann::json row;
+        for (int i = 0; i < q8::quant::kLinearInputs; ++i) {
+            const auto& ch = layer[static_cast<size_t>(i)];
+            row[q8::quant::linear_input_name(static_cast<q8::quant::LinearInput>(i))] = {
+                {"alpha", ch.smoothed ? nlohmann::json(ch.alpha) : nlohmann::json(nullptr)},
+                {"error", ch.error},
+                {"error_unsmoothed", ch.error_unsmoothed}};
+        }
+        layers.push_back(row);
+    }
+    return layers;
+}
+
+nlohmann::json act_policy_json(const q8::quant::ActPolicyReport& p) {
+    nlohmann::json layers = nlohmann::json::array();
+    for (const auto& layer : p.layers) {
+        nlohmann::json row;
+        for (int i = 0; i < q8::quant::kLinearInputs; ++i) {
+            const auto& c = layer[static_cast<size_t>(i)];
+            row[q8::quant::linear_input_name(static_cast<q8::quant::LinearInput>(i))] = {
+                {"policy", c.is_static ? "static" : "dynamic"},
+                {"static_scale", c.static_scale},
+                {"error_static", c.error_static},
+                {"error_dynamic", c.error_dynamic},
+                {"range_ratio", c.range_ratio}};
+        }
+        layers.push_back(row);
+    }
+    return layers;
+}
+
+nlohmann::json summary_json(const Cli& c, const q8::quant::QuantizeFileResult& r) {
+    const q8::quant::QuantizeFileOptions& o = c.o;
+    nlohmann::json j{{"input", o.input},
+                     {"output", o.output},
+                     {"type", c.type},
+                     {"group", o.type == q8::Precision::Q4 ? c.group : 0},
+                     {"activations", o.int8_activations ? "int8" : "float"},
+                     {"smoothquant", o.smoothquant},
+                     {"output_bytes", r.output_bytes},
+                     {"calibration_tokens", r.calibration_tokens},
+                     {"seconds", r.seconds}};
+    if (o.smoothquant) j["smoothing"] = smoothing_json(r.smoothing);
+    if (o.act_policy_auto) {
+        j["activation_policy"] = act_policy_json(r.act_policy);
+        j["activation_policy_summary"] = r.act_policy.summary();
+    }
+    return j;
+}
+
+void print_summary(const q8::quant::QuantizeFileOptions& o, const q8::quant::QuantizeFileResult& r) {
+    std::cerr << "wrote " << o.output << " (" << r.output_bytes << " bytes, " << r.seconds << " s)\n";
+    if (o.act_policy_auto) {
+        std::cerr << "activation policy per layer (attn, attn_out, ffn, down): " << r.act_policy.summary() << "\n";
+        int l = 0;
+        for (const auto& layer : r.act_policy.layers) {
+            std::cerr << "  layer " << l++ << ":";
+            for (const auto& c : layer) std::cerr << (c.is_static ? " static" : " dynamic");
+            std::cerr << "\n";
+        }
+    }
+    if (o.smoothquant) {
+        std::cerr << "SmoothQuant alpha per layer (attn, attn_out, ffn, down; - = left unsmoothed):\n";
+        int l = 0;
+        for (const auto& layer : r.smoothing.layers) {
+            std::cerr << "  layer " << l++ << ":";
+            for (const auto& ch : layer) {
+                if (ch.smoothed) {
+                    std::cerr << " " << ch.alpha;
+                } else {
+                    std::cerr << " -";
+                }
+            }
+            std::cerr << "\n";
+        }
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    spdlog::set_default_logger(spdlog::stderr_color_st("q8quant"));
+    spdlog::set_level(spdlog::level::warn);
+    CLI::App app{"q8quant: quantize a GGUF model (F16/BF16/F32) to Q8 (W8A8, SmoothQuant) or Q4 (group-wise 4-bit)"};
+    Cli c;
+    add_options(app, c);
+    CLI11_PARSE(app, argc, argv);
+    resolve_options(c);
+    if (c.o.alpha && !c.o.smoothquant) {
         std::cerr << "q8quant: --alpha only applies with --smoothquant\n";
         return 2;
     }
-    ProgressBar bar(!json && ::isatty(STDERR_FILENO));
-    o.progress = [&](const std::string& stage, float f) {
+    ProgressBar bar(!c.json && ::isatty(STDERR_FILENO));
+    c.o.progress = [&](const std::string& stage, float f) {
         bar.show(stage, f);
         return !g_stop.load();
     };
     std::signal(SIGINT, on_sigint);
     try {
-        const auto r = q8::quant::quantize_file(o);
+        const auto r = q8::quant::quantize_file(c.o);
         bar.done();
-        nlohmann::json j{{"input", o.input},
-                         {"output", o.output},
-                         {"type", type},
-                         {"group", o.type == q8::Precision::Q4 ? group : 0},
-                         {"activations", o.int8_activations ? "int8" : "float"},
-                         {"smoothquant", o.smoothquant},
-                         {"output_bytes", r.output_bytes},
-                         {"calibration_tokens", r.calibration_tokens},
-                         {"seconds", r.seconds}};
-        if (o.smoothquant) {
-            nlohmann::json layers = nlohmann::json::array();
-            for (const auto& layer : r.smoothing.layers) {
-                nlohmann::json row;
-                for (int i = 0; i < q8::quant::kLinearInputs; ++i) {
-                    const auto& ch = layer[static_cast<size_t>(i)];
-                    row[q8::quant::linear_input_name(static_cast<q8::quant::LinearInput>(i))] = {
-                        {"alpha", ch.smoothed ? nlohmann::json(ch.alpha) : nlohmann::json(nullptr)},
-                        {"error", ch.error},
-                        {"error_unsmoothed", ch.error_unsmoothed}};
-                }
-                layers.push_back(row);
-            }
-            j["smoothing"] = layers;
-        }
-        if (o.act_policy_auto) {
-            nlohmann::json layers = nlohmann::json::array();
-            for (const auto& layer : r.act_policy.layers) {
-                nlohmann::json row;
-                for (int i = 0; i < q8::quant::kLinearInputs; ++i) {
-                    const auto& c = layer[static_cast<size_t>(i)];
-                    row[q8::quant::linear_input_name(static_cast<q8::quant::LinearInput>(i))] = {
-                        {"policy", c.is_static ? "static" : "dynamic"},
-                        {"static_scale", c.static_scale},
-                        {"error_static", c.error_static},
-                        {"error_dynamic", c.error_dynamic},
-                        {"range_ratio", c.range_ratio}};
-                }
-                layers.push_back(row);
-            }
-            j["activation_policy"] = layers;
-            j["activation_policy_summary"] = r.act_policy.summary();
-        }
-        if (json) {
-            std::cout << j.dump(2) << "\n";
+        if (c.json) {
+            std::cout << summary_json(c, r).dump(2) << "\n";
         } else {
-            std::cerr << "wrote " << o.output << " (" << r.output_bytes << " bytes, " << r.seconds << " s)\n";
-            if (o.act_policy_auto) {
-                std::cerr << "activation policy per layer (attn, attn_out, ffn, down): " << r.act_policy.summary()
-                          << "\n";
-                int l = 0;
-                for (const auto& layer : r.act_policy.layers) {
-                    std::cerr << "  layer " << l++ << ":";
-                    for (const auto& c : layer) std::cerr << (c.is_static ? " static" : " dynamic");
-                    std::cerr << "\n";
-                }
-            }
-            if (o.smoothquant) {
-                std::cerr << "SmoothQuant alpha per layer (attn, attn_out, ffn, down; - = left unsmoothed):\n";
-                int l = 0;
-                for (const auto& layer : r.smoothing.layers) {
-                    std::cerr << "  layer " << l++ << ":";
-                    for (const auto& ch : layer) {
-                        if (ch.smoothed) {
-                            std::cerr << " " << ch.alpha;
-                        } else {
-                            std::cerr << " -";
-                        }
-                    }
-                    std::cerr << "\n";
-                }
-            }
+            print_summary(c.o, r);
         }
     } catch (const q8::EngineError& e) {
         bar.done();
