@@ -44,7 +44,7 @@ struct ChatMessage {
     Role role = Role::User;
     QString text;
     MessageState state = MessageState::Complete;
-    QString note;  // why it stopped or failed, e.g. "context full", shown under the answer
+    QString note;            // why it stopped or failed, e.g. "context full", shown under the answer
     MessageFigures figures;  // assistant messages only
 };
 

@@ -1,30 +1,113 @@
 #include "main_window.h"
 
+#include <spdlog/spdlog.h>
+#include <QApplication>
+#include <QComboBox>
+#include <QDir>
+#include <QDragEnterEvent>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QHBoxLayout>
-#include <QLabel>
+#include <QInputDialog>
+#include <QLineEdit>
+#include <QListView>
 #include <QMenuBar>
-#include <QPlainTextEdit>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
+#include <QSortFilterProxyModel>
+#include <QSplitter>
+#include <QStandardPaths>
 #include <QStatusBar>
+#include <QToolBar>
 #include <QVBoxLayout>
 
 #include <q8/system.h>
 
-#include "generation_worker.h"
+#include "chat_list_model.h"
+#include "chat_store.h"
+#include "configuration_switch.h"
+#include "log_dock.h"
+#include "prompt_box.h"
+#include "settings_dialog.h"
+#include "transcript_view.h"
 
 namespace q8ui {
 
-MainWindow::MainWindow(const QString& modelPath, QWidget* parent)
+namespace {
+
+constexpr int kSaveWhileStreamingMs = 2000;
+constexpr int kMaxRecent = 8;
+constexpr double kMiB = 1024.0 * 1024.0;
+
+QString defaultChatsDir() { return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/chats"; }
+
+QString quantCacheDir() { return QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + "/quantized"; }
+
+}  // namespace
+
+MainWindow::MainWindow(const QString& modelPath, QWidget* parent, const QString& chatsDir)
     : QMainWindow(parent),
-      worker_(new GenerationWorker),
-      transcript_(new QPlainTextEdit),
-      prompt_(new QPlainTextEdit),
-      send_(new QPushButton(tr("Send"))),
-      stop_(new QPushButton(tr("Stop"))),
-      status_(new QLabel) {
+      chatsDir_(chatsDir.isEmpty() ? defaultChatsDir() : chatsDir),
+      settings_(AppSettings::load()),
+      worker_(new ChatWorker),
+      chats_(new ChatListModel(this)),
+      chatSearch_(newChatSearchModel(chats_, this)) {
     setWindowTitle(tr("q8chat"));
+    setAcceptDrops(true);
+    buildMenus();
+    buildToolbar();
+    refreshRecentMenu();
+    buildCentralArea();
+    buildStatusBar();
+    log_ = new LogDock(this);
+    addDockWidget(Qt::BottomDockWidgetArea, log_);
+    log_->hide();
+    resize(1100, 720);
+
+    worker_->moveToThread(&workerThread_);
+    connectWorker();
+    workerThread_.start();
+
+    const LoadResult saved = loadChats(chatsDir_);
+    chats_->setChats(saved.chats);
+    if (!saved.unreadable.isEmpty()) reportUnreadable(saved.unreadable);
+    if (!saved.chats.isEmpty()) {
+        showChat(saved.chats.front().id);
+    } else {
+        newChat();
+    }
+    applySettings();
+
+    saveTimer_.setInterval(kSaveWhileStreamingMs);
+    connect(&saveTimer_, &QTimer::timeout, this, &MainWindow::saveChat);
+    memoryTimer_.setInterval(1000);
+    connect(&memoryTimer_, &QTimer::timeout, this, &MainWindow::updateMemoryLabel);
+    memoryTimer_.start();
+    updateMemoryLabel();
+
+    const QString path = modelPath.isEmpty() ? QSettings().value("model/lastPath").toString() : modelPath;
+    draftPath_ = QSettings().value("model/draftPath").toString();
+    if (path.isEmpty()) {
+        setGenerating(false);
+        send_->setEnabled(false);
+        showStatus(tr("No model loaded: choose one with File → Open model."));
+    } else {
+        openModel(path);
+    }
+}
+
+MainWindow::~MainWindow() {
+    worker_->requestStop();
+    worker_->requestCancelLoad();
+    workerThread_.quit();
+    workerThread_.wait();
+    if (!chat_.messages.isEmpty()) saveChat();
+}
+
+void MainWindow::buildMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     QAction* open = file->addAction(tr("&Open model…"), this, [this] {
         const QString path = QFileDialog::getOpenFileName(this, tr("Open a GGUF model"), QString(),
@@ -32,93 +115,537 @@ MainWindow::MainWindow(const QString& modelPath, QWidget* parent)
         if (!path.isEmpty()) openModel(path);
     });
     open->setShortcut(QKeySequence::Open);
+    file->addAction(tr("Open &draft model…"), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open a draft model"), QString(),
+                                                          tr("GGUF models (*.gguf);;All files (*)"));
+        if (!path.isEmpty()) setDraftModel(path);
+    });
+    recentMenu_ = file->addMenu(tr("&Recent models"));
+    file->addSeparator();
+    file->addAction(tr("Export chat as &Markdown…"), this, [this] { exportChat(true); });
+    file->addAction(tr("Export chat as &JSON…"), this, [this] { exportChat(false); });
+    file->addSeparator();
+    file->addAction(tr("&Settings…"), this, &MainWindow::editSettings);
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
-    transcript_->setReadOnly(true);
-    prompt_->setPlaceholderText(tr("Type a prompt; Send continues it."));
-    prompt_->setMaximumHeight(120);
 
-    auto* buttons = new QHBoxLayout;
-    buttons->addStretch();
-    buttons->addWidget(stop_);
+    QMenu* chat = menuBar()->addMenu(tr("&Chat"));
+    chat->addAction(tr("&New chat"), QKeySequence::New, this, &MainWindow::newChat);
+    chat->addAction(tr("&Rename…"), this, &MainWindow::renameChat);
+    chat->addAction(tr("&Delete"), this, &MainWindow::deleteChat);
+    chat->addAction(tr("&Undo delete"), this, [this] {
+        if (deleted_.isEmpty()) return;
+        const Chat c = deleted_.takeLast();
+        QString error;
+        if (!q8ui::saveChat(chatsDir_, c, &error)) showStatus(tr("Could not restore the chat: %1").arg(error));
+        chats_->upsert(c);
+        showChat(c.id);
+    });
+    chat->addSeparator();
+    chat->addAction(tr("Re&generate answer"), this, &MainWindow::regenerate);
+    QAction* completion = chat->addAction(tr("&Completion mode (continue the text)"));
+    completion->setCheckable(true);
+    completion->setObjectName("completion-mode");
+    connect(completion, &QAction::toggled, this, [this](bool on) {
+        chat_.completionMode = on;
+        transcript_->setChat(chat_);
+        showStatus(on ? tr("Completion mode: the model continues your text.") : tr("Chat mode."));
+    });
+    connect(this, &MainWindow::modelReady, completion,
+            [this, completion] { completion->setChecked(chat_.completionMode); });
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    view->addAction(tr("&Log"), this, [this] { log_->setVisible(!log_->isVisible()); });
+}
+
+void MainWindow::buildToolbar() {
+    QToolBar* bar = addToolBar(tr("Model"));
+    bar->setObjectName("model-toolbar");
+    bar->setMovable(false);
+    bar->addWidget(new QLabel(tr(" Model: ")));
+    modelPicker_ = new QComboBox;
+    modelPicker_->setMinimumContentsLength(18);
+    modelPicker_->setToolTip(tr("Recently opened models; File → Open model adds one, or drop a .gguf here"));
+    connect(modelPicker_, &QComboBox::activated, this, [this](int i) {
+        const QString path = modelPicker_->itemData(i).toString();
+        if (!path.isEmpty() && path != loaded_.path) openModel(path);
+    });
+    bar->addWidget(modelPicker_);
+    bar->addWidget(new QLabel(tr("  Draft: ")));
+    draftPicker_ = new QComboBox;
+    draftPicker_->setMinimumContentsLength(14);
+    draftPicker_->setToolTip(tr("The small model that proposes tokens for Q4+spec (same vocabulary as the model)"));
+    bar->addWidget(draftPicker_);
+    bar->addSeparator();
+    switch_ = new ConfigurationSwitch;
+    connect(switch_, &ConfigurationSwitch::chosen, this, &MainWindow::chooseConfiguration);
+    bar->addWidget(switch_);
+}
+
+void MainWindow::buildCentralArea() {
+    auto* side = new QWidget;
+    auto* sideLayout = new QVBoxLayout(side);
+    sideLayout->setContentsMargins(4, 4, 4, 4);
+    auto* newChatButton = new QPushButton(tr("+ New chat"));
+    connect(newChatButton, &QPushButton::clicked, this, &MainWindow::newChat);
+    chatSearchEdit_ = new QLineEdit;
+    chatSearchEdit_->setPlaceholderText(tr("Search chats"));
+    chatSearchEdit_->setClearButtonEnabled(true);
+    connect(chatSearchEdit_, &QLineEdit::textChanged, chatSearch_, &QSortFilterProxyModel::setFilterFixedString);
+    chatList_ = new QListView;
+    chatList_->setModel(chatSearch_);
+    chatList_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    connect(chatList_, &QListView::activated, this,
+            [this](const QModelIndex& i) { showChat(i.data(ChatListModel::IdRole).toString()); });
+    connect(chatList_, &QListView::clicked, this,
+            [this](const QModelIndex& i) { showChat(i.data(ChatListModel::IdRole).toString()); });
+    sideLayout->addWidget(newChatButton);
+    sideLayout->addWidget(chatSearchEdit_);
+    sideLayout->addWidget(chatList_, 1);
+
+    transcript_ = new TranscriptView;
+    connect(transcript_, &TranscriptView::regenerateRequested, this, &MainWindow::regenerate);
+    connect(transcript_, &TranscriptView::editRequested, this, &MainWindow::editMessage);
+    prompt_ = new PromptBox;
+    prompt_->setMaximumHeight(120);
+    connect(prompt_, &PromptBox::sendRequested, this, &MainWindow::send);
+    connect(prompt_, &PromptBox::stopRequested, this, [this] { worker_->requestStop(); });
+    contextGauge_ = new QLabel;
+    contextGauge_->setToolTip(tr("Tokens of this chat in the model's context / the context size"));
+    send_ = new QPushButton(tr("Send"));
+    stop_ = new QPushButton(tr("Stop"));
+    connect(send_, &QPushButton::clicked, this, &MainWindow::send);
+    connect(stop_, &QPushButton::clicked, this, [this] { worker_->requestStop(); });
+    auto* promptRow = new QHBoxLayout;
+    promptRow->addWidget(prompt_, 1);
+    auto* buttons = new QVBoxLayout;
+    buttons->addWidget(contextGauge_);
     buttons->addWidget(send_);
-    auto* layout = new QVBoxLayout;
-    layout->addWidget(transcript_, 1);
-    layout->addWidget(prompt_);
-    layout->addLayout(buttons);
-    auto* central = new QWidget;
-    central->setLayout(layout);
-    setCentralWidget(central);
+    buttons->addWidget(stop_);
+    buttons->addStretch();
+    promptRow->addLayout(buttons);
+    auto* main = new QWidget;
+    auto* mainLayout = new QVBoxLayout(main);
+    mainLayout->setContentsMargins(4, 4, 4, 4);
+    mainLayout->addWidget(transcript_, 1);
+    mainLayout->addLayout(promptRow);
+
+    auto* splitter = new QSplitter;
+    splitter->addWidget(side);
+    splitter->addWidget(main);
+    splitter->setStretchFactor(1, 1);
+    splitter->setSizes({220, 880});
+    setCentralWidget(splitter);
+}
+
+void MainWindow::buildStatusBar() {
+    status_ = new QLabel;
+    progress_ = new QProgressBar;
+    progress_->setRange(0, 100);
+    progress_->setMaximumWidth(160);
+    progress_->hide();
+    cancelLoad_ = new QPushButton(tr("Cancel"));
+    cancelLoad_->hide();
+    connect(cancelLoad_, &QPushButton::clicked, this, [this] { worker_->requestCancelLoad(); });
+    modelLabel_ = new QLabel;
+    memoryLabel_ = new QLabel;
+    memoryLabel_->setToolTip(tr("Resident memory of this process (VmRSS)"));
     statusBar()->addWidget(status_, 1);
+    statusBar()->addWidget(progress_);
+    statusBar()->addWidget(cancelLoad_);
+    statusBar()->addPermanentWidget(modelLabel_);
     const q8::CpuInfo cpu = q8::cpu_info();
     kernels_.setText(
         tr("Kernels: %1 · AMX: %2").arg(QString::fromStdString(cpu.kernel_path), QString::fromStdString(cpu.amx)));
     kernels_.setToolTip(tr("CPU features: %1").arg(QString::fromStdString(cpu.features)));
     statusBar()->addPermanentWidget(&kernels_);
-    resize(900, 650);
+    statusBar()->addPermanentWidget(memoryLabel_);
+}
 
-    worker_->moveToThread(&workerThread_);
+void MainWindow::connectWorker() {
     connect(&workerThread_, &QThread::finished, worker_, &QObject::deleteLater);
-    connect(this, &MainWindow::loadRequested, worker_, &GenerationWorker::loadModel);
-    connect(this, &MainWindow::generateRequested, worker_, &GenerationWorker::generate);
-    connect(worker_, &GenerationWorker::modelLoaded, this, [this](const QString& d) {
-        status_->setText(tr("Model: %1").arg(d));
-        setBusy(false);
-    });
-    connect(worker_, &GenerationWorker::tokenReady, this, [this](const QString& t) {
-        transcript_->moveCursor(QTextCursor::End);
-        transcript_->insertPlainText(t);
-    });
-    connect(worker_, &GenerationWorker::finished, this, [this](const QString& why, double tps, double mib) {
-        status_->setText(tr("%1 · %2 tokens/s · %3 MiB resident").arg(why).arg(tps, 0, 'f', 1).arg(mib, 0, 'f', 0));
-        setBusy(false);
-    });
-    connect(worker_, &GenerationWorker::failed, this, [this](const QString& msg) {
-        status_->setText(tr("Error: %1").arg(msg));
-        setBusy(false);
-    });
-    connect(send_, &QPushButton::clicked, this, &MainWindow::send);
-    connect(stop_, &QPushButton::clicked, this, [this] { worker_->requestStop(); });
-    workerThread_.start();
+    connect(this, &MainWindow::loadRequested, worker_, &ChatWorker::load);
+    connect(this, &MainWindow::answerRequested, worker_, &ChatWorker::answer);
+    connect(worker_, &ChatWorker::loadProgress, this, [this](double f) { progress_->setValue(int(100 * f)); });
+    connect(worker_, &ChatWorker::loaded, this, &MainWindow::onLoaded);
+    connect(worker_, &ChatWorker::loadFailed, this, &MainWindow::onLoadFailed);
+    connect(worker_, &ChatWorker::replyText, this, &MainWindow::onReplyText);
+    connect(worker_, &ChatWorker::replyFinished, this, &MainWindow::onReplyFinished);
+    connect(worker_, &ChatWorker::replyRefused, this, &MainWindow::onReplyRefused);
+}
 
-    const QString path = modelPath.isEmpty() ? QSettings().value("model/lastPath").toString() : modelPath;
-    if (path.isEmpty()) {
-        setBusy(false);
-        send_->setEnabled(false);
-        status_->setText(tr("No model loaded: choose one with File → Open model."));
-    } else {
-        openModel(path);
+// ---- models and configurations
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* e) {
+    const QList<QUrl> urls = e->mimeData()->urls();
+    if (urls.size() == 1 && urls.front().isLocalFile() && urls.front().toLocalFile().endsWith(".gguf")) {
+        e->acceptProposedAction();
     }
 }
+
+void MainWindow::dropEvent(QDropEvent* e) { openModel(e->mimeData()->urls().front().toLocalFile()); }
 
 void MainWindow::openModel(const QString& path) {
-    setBusy(true);
-    status_->setText(tr("Loading %1 …").arg(path));
-    QSettings().setValue("model/lastPath", path);
-    emit loadRequested(path);
-}
-
-MainWindow::~MainWindow() {
-    worker_->requestStop();
-    workerThread_.quit();
-    workerThread_.wait();
-}
-
-void MainWindow::send() {
-    const QString prompt = prompt_->toPlainText();
-    if (prompt.isEmpty()) {
-        status_->setText(tr("The prompt is empty."));
+    if (generating_) {
+        showStatus(tr("Stop the answer before opening another model."));
         return;
     }
-    transcript_->moveCursor(QTextCursor::End);
-    transcript_->insertPlainText((transcript_->document()->isEmpty() ? "" : "\n\n") + prompt);
-    setBusy(true);
-    worker_->armForRequest();
-    emit generateRequested(prompt, 256);
+    modelPath_ = path;
+    QSettings().setValue("model/lastPath", path);
+    rememberRecent(path);
+    // The built-in pair: the demo target's own draft sits beside it.
+    const QString sibling = QFileInfo(path).dir().filePath("demo-draft.gguf");
+    if (draftPath_.isEmpty() && QFileInfo(path).fileName() == "demo-target.gguf" && QFileInfo::exists(sibling)) {
+        setDraftModel(sibling);
+    }
+    requestLoad(loaded_.path == path ? switch_->current() : Configuration::Fp16);
 }
 
-void MainWindow::setBusy(bool busy) {
-    send_->setEnabled(!busy);
-    stop_->setEnabled(busy);
+void MainWindow::setDraftModel(const QString& path) {
+    draftPath_ = path;
+    QSettings().setValue("model/draftPath", path);
+    draftPicker_->clear();
+    draftPicker_->addItem(QFileInfo(path).completeBaseName(), path);
+    switch_->setUnavailable(Configuration::Q4Spec, QString());
+}
+
+void MainWindow::requestLoad(Configuration c) {
+    LoadRequest r;
+    r.modelPath = modelPath_;
+    r.draftPath = draftPath_;
+    r.configuration = c;
+    r.threads = settings_.threads;
+    r.contextSize = settings_.contextSize;
+    r.draftK = settings_.draftK;
+    r.cacheDir = quantCacheDir();
+    setLoading(true);
+    showStatus(tr("Loading %1 as %2 …").arg(QFileInfo(modelPath_).fileName(), configurationName(c)));
+    worker_->armForLoad();
+    emit loadRequested(r);
+}
+
+void MainWindow::chooseConfiguration(Configuration c) {
+    if (generating_ || loading_) {
+        switch_->setCurrent(loaded_.configuration);
+        showStatus(
+            tr("The configuration changes when the current %1 ends.").arg(generating_ ? tr("answer") : tr("load")));
+        return;
+    }
+    if (modelPath_.isEmpty()) {
+        switch_->setCurrent(loaded_.configuration);
+        showStatus(tr("Open a model first."));
+        return;
+    }
+    requestLoad(c);
+}
+
+void MainWindow::onLoaded(const LoadedModel& m) {
+    loaded_ = m;
+    setLoading(false);
+    switch_->setCurrent(m.configuration);
+    if (draftPath_.isEmpty()) {
+        switch_->setUnavailable(Configuration::Q4Spec, tr("Q4+spec needs a draft model: File → Open draft model"));
+    }
+    updateModelLabel();
+    showStatus(tr("Model: %1 (%2, %3 MiB of weights as %4)")
+                   .arg(m.name, m.architecture)
+                   .arg(double(m.weightBytes) / kMiB, 0, 'f', 0)
+                   .arg(m.precision));
+    updateContextGauge(0);
+    emit modelReady();
+}
+
+void MainWindow::onLoadFailed(const QString& message) {
+    setLoading(false);
+    switch_->setCurrent(loaded_.configuration);
+    showStatus(tr("Error: %1").arg(message));
+    if (loaded_.path.isEmpty()) send_->setEnabled(false);
+}
+
+// ---- chats
+
+void MainWindow::reportUnreadable(const QVector<UnreadableChatFile>& files) {
+    QStringList lines;
+    for (const UnreadableChatFile& f : files) {
+        lines << tr("%1: %2 — kept as %3").arg(f.fileName, f.reason, f.movedTo.isEmpty() ? f.fileName : f.movedTo);
+    }
+    // Not modal: the app starts whatever the files hold.
+    auto* box = new QMessageBox(
+        QMessageBox::Warning, tr("Some chats could not be read"),
+        tr("%n chat file(s) could not be read and were set aside in %1; nothing was deleted.", "", int(files.size()))
+            .arg(chatsDir_),
+        QMessageBox::Ok, this);
+    box->setDetailedText(lines.join('\n'));
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setObjectName("unreadable-chats");
+    box->open();
+}
+
+void MainWindow::newChat() {
+    if (generating_) return;
+    if (!chat_.messages.isEmpty()) saveChat();
+    chat_ = Chat{};
+    chat_.id = newChatId();
+    chat_.title = tr("New chat");
+    chat_.created = chat_.updated = QDateTime::currentDateTime();
+    chat_.systemPrompt = settings_.systemPrompt;
+    transcript_->setChat(chat_);
+    chatList_->clearSelection();
+    updateContextGauge(0);
+}
+
+void MainWindow::showChat(const QString& id) {
+    if (generating_ || id == chat_.id) return;
+    const std::optional<Chat> c = chats_->chat(id);
+    if (!c) return;
+    if (!chat_.messages.isEmpty()) saveChat();
+    chat_ = *c;
+    transcript_->setChat(chat_);
+    const int row = chats_->rowOf(id);
+    chatList_->setCurrentIndex(chatSearch_->mapFromSource(chats_->index(row)));
+    updateContextGauge(0);
+}
+
+void MainWindow::renameChat() {
+    bool ok = false;
+    const QString title =
+        QInputDialog::getText(this, tr("Rename chat"), tr("Title"), QLineEdit::Normal, chat_.title, &ok);
+    if (!ok || title.trimmed().isEmpty()) return;
+    chat_.title = title.trimmed();
+    saveChat();
+}
+
+void MainWindow::deleteChat() {
+    if (generating_) return;
+    if (chats_->rowOf(chat_.id) >= 0) {
+        QString error;
+        if (!q8ui::deleteChat(chatsDir_, chat_.id, &error)) {
+            showStatus(tr("Could not delete the chat: %1").arg(error));
+            return;
+        }
+        chats_->remove(chat_.id);
+        deleted_.push_back(chat_);
+        showStatus(tr("Deleted “%1” (Chat → Undo delete brings it back).").arg(chat_.title));
+    }
+    chat_ = Chat{};
+    newChat();
+}
+
+void MainWindow::saveChat() {
+    if (chat_.messages.isEmpty()) return;
+    chat_.updated = QDateTime::currentDateTime();
+    if (chat_.title.isEmpty() || chat_.title == tr("New chat")) chat_.title = defaultTitle(chat_);
+    QString error;
+    if (!q8ui::saveChat(chatsDir_, chat_, &error)) {
+        spdlog::error("saving chat {} failed: {}", chat_.id.toStdString(), error.toStdString());
+        showStatus(tr("Could not save the chat: %1").arg(error));
+    }
+    chats_->upsert(chat_);
+}
+
+void MainWindow::exportChat(bool markdown) {
+    const QString path =
+        QFileDialog::getSaveFileName(this, tr("Export chat"), chat_.title + (markdown ? ".md" : ".json"),
+                                     markdown ? tr("Markdown (*.md)") : tr("JSON (*.json)"));
+    if (path.isEmpty()) return;
+    QString error;
+    if (!q8ui::exportChat(chat_, path, markdown ? ExportFormat::Markdown : ExportFormat::Json, &error)) {
+        showStatus(tr("Export failed: %1").arg(error));
+    } else {
+        showStatus(tr("Exported to %1").arg(path));
+    }
+}
+
+// ---- answering
+
+void MainWindow::send() {
+    const QString text = prompt_->toPlainText();
+    if (text.trimmed().isEmpty()) {
+        showStatus(tr("The prompt is empty: type something to send."));
+        return;
+    }
+    if (generating_ || loading_ || loaded_.path.isEmpty()) {
+        showStatus(loaded_.path.isEmpty() ? tr("No model is loaded.") : tr("Wait for the current answer or load."));
+        return;
+    }
+    prompt_->clear();
+    sendText(text, chat_.messages);
+}
+
+void MainWindow::sendText(const QString& text, QVector<ChatMessage> history) {
+    ChatRequest r;
+    r.chatId = chat_.id;
+    r.systemPrompt = chat_.systemPrompt;
+    r.history = history;
+    r.completion = chat_.completionMode;
+    r.settings = settings_.generation;
+    ChatMessage user{Role::User, text, MessageState::Complete, {}, {}};
+    ChatMessage answer{Role::Assistant, {}, MessageState::Streaming, {}, {}};
+    answer.figures.configuration = configurationName(loaded_.configuration);
+    chat_.messages = history;
+    chat_.messages.push_back(user);
+    chat_.messages.push_back(answer);
+    // Completion mode continues the whole text so far: the earlier prompts and answers, then this.
+    if (r.completion) {
+        QString document;
+        for (const ChatMessage& m : history) document += m.text;
+        r.text = document + text;
+    } else {
+        r.text = text;
+    }
+    transcript_->setChat(chat_);
+    saveChat();
+    setGenerating(true);
+    worker_->armForRequest();
+    emit answerRequested(r);
+}
+
+void MainWindow::regenerate() {
+    if (generating_ || loading_) return;
+    // The last user turn is sent again with the history before it.
+    int last = int(chat_.messages.size()) - 1;
+    while (last >= 0 && chat_.messages[last].role != Role::User) --last;
+    if (last < 0) {
+        showStatus(tr("There is no answer to regenerate."));
+        return;
+    }
+    const QString text = chat_.messages[last].text;
+    sendText(text, chat_.messages.mid(0, last));
+}
+
+void MainWindow::editMessage(int index) {
+    if (generating_ || index < 0 || index >= chat_.messages.size() || chat_.messages[index].role != Role::User) return;
+    bool ok = false;
+    const QString text =
+        QInputDialog::getMultiLineText(this, tr("Edit and resend"), tr("Message"), chat_.messages[index].text, &ok);
+    if (!ok || text.trimmed().isEmpty()) return;
+    sendText(text, chat_.messages.mid(0, index));
+}
+
+void MainWindow::onReplyText(const QString& text) {
+    if (chat_.messages.isEmpty()) return;
+    chat_.messages.last().text += text;
+    transcript_->appendToLastMessage(text);
+}
+
+void MainWindow::onReplyFinished(const ReplyDone& done) {
+    ChatMessage& answer = chat_.messages.last();
+    answer.state = done.state;
+    answer.note = done.state == MessageState::Stopped ? tr("stopped") : done.note;
+    answer.figures = done.figures;
+    transcript_->finishLastMessage(answer.state, answer.note, answer.figures);
+    if (done.droppedTurns > 0) {
+        showStatus(tr("%n old turn(s) left the context to make room; the system prompt stays.", "", done.droppedTurns));
+    } else {
+        showStatus(done.state == MessageState::Stopped ? tr("Stopped.") : done.note);
+    }
+    updateContextGauge(done.contextTokens);
+    endAnswer();
+}
+
+void MainWindow::onReplyRefused(const QString& message) {
+    ChatMessage& answer = chat_.messages.last();
+    answer.state = MessageState::Failed;
+    answer.note = message;
+    transcript_->finishLastMessage(answer.state, answer.note, answer.figures);
+    showStatus(tr("Error: %1").arg(message));
+    endAnswer();
+}
+
+void MainWindow::endAnswer() {
+    saveChat();
+    setGenerating(false);
+    emit answerEnded();
+}
+
+// ---- settings and status
+
+void MainWindow::editSettings() {
+    SettingsDialog d(settings_, this);
+    if (d.exec() != QDialog::Accepted) return;
+    const AppSettings before = settings_;
+    settings_ = d.settings();
+    settings_.save();
+    applySettings();
+    const bool reload = settings_.threads != before.threads || settings_.contextSize != before.contextSize ||
+                        settings_.draftK != before.draftK;
+    if (reload && !modelPath_.isEmpty() && !generating_) requestLoad(loaded_.configuration);
+}
+
+void MainWindow::applySettings() {
+    prompt_->setEnterSends(settings_.enterSends);
+    prompt_->setPlaceholderText(settings_.enterSends
+                                    ? tr("Type a prompt… (Enter sends, Shift+Enter new line, Esc stops)")
+                                    : tr("Type a prompt… (Ctrl+Enter sends, Esc stops)"));
+    if (settings_.fontPointSize > 0) {
+        QFont f = font();
+        f.setPointSize(settings_.fontPointSize);
+        transcript_->setFont(f);
+        prompt_->setFont(f);
+    }
+}
+
+void MainWindow::updateContextGauge(qint64 used) {
+    contextGauge_->setText(tr("ctx %1/%2").arg(used).arg(loaded_.contextSize));
+}
+
+void MainWindow::updateMemoryLabel() {
+    memoryLabel_->setText(tr("RSS %1 MiB").arg(double(q8::resident_memory_bytes()) / kMiB, 0, 'f', 0));
+}
+
+void MainWindow::updateModelLabel() {
+    QString text =
+        tr("%1 · %2 · %n thread(s)", "", loaded_.threads).arg(loaded_.name, configurationName(loaded_.configuration));
+    if (!loaded_.draftName.isEmpty()) text += tr(" · draft %1").arg(loaded_.draftName);
+    modelLabel_->setText(text);
+    modelLabel_->setToolTip(tr("Weights run as %1; KV cache %2 MiB for %3 tokens")
+                                .arg(loaded_.precision)
+                                .arg(double(loaded_.kvCacheBytes) / kMiB, 0, 'f', 0)
+                                .arg(loaded_.contextSize));
+}
+
+void MainWindow::setLoading(bool loading) {
+    loading_ = loading;
+    progress_->setVisible(loading);
+    progress_->setValue(0);
+    cancelLoad_->setVisible(loading);
+    send_->setEnabled(!loading && !generating_);
+    stop_->setEnabled(generating_);
+}
+
+void MainWindow::setGenerating(bool generating) {
+    generating_ = generating;
+    send_->setEnabled(!generating && !loading_);
+    stop_->setEnabled(generating);
+    if (generating) {
+        saveTimer_.start();
+    } else {
+        saveTimer_.stop();
+    }
+}
+
+void MainWindow::showStatus(const QString& text) {
+    status_->setText(text);
+    if (!text.isEmpty()) spdlog::info("{}", text.toStdString());
+}
+
+void MainWindow::rememberRecent(const QString& path) {
+    QStringList recent = QSettings().value("model/recent").toStringList();
+    recent.removeAll(path);
+    recent.prepend(path);
+    while (recent.size() > kMaxRecent) recent.removeLast();
+    QSettings().setValue("model/recent", recent);
+    refreshRecentMenu();
+}
+
+void MainWindow::refreshRecentMenu() {
+    const QStringList recent = QSettings().value("model/recent").toStringList();
+    recentMenu_->clear();
+    if (modelPicker_ != nullptr) modelPicker_->clear();
+    for (const QString& path : recent) {
+        recentMenu_->addAction(path, this, [this, path] { openModel(path); });
+        if (modelPicker_ != nullptr) modelPicker_->addItem(QFileInfo(path).completeBaseName(), path);
+    }
+    recentMenu_->setEnabled(!recent.isEmpty());
 }
 
 }  // namespace q8ui

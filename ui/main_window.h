@@ -1,49 +1,142 @@
 #pragma once
-// The chat window: transcript, prompt box, Send and Stop. Generation runs on a worker thread.
+// The chat window: saved chats on the left, the transcript and the prompt box in the middle, the
+// model, draft and configuration switch in the toolbar, the kernel path and memory in the status
+// bar, the log in a dock. The engine runs on a worker thread (ChatWorker); nothing here blocks.
 #include <QLabel>
 #include <QMainWindow>
 #include <QThread>
+#include <QTimer>
 
-class QPlainTextEdit;
+#include "app_settings.h"
+#include "chat_store.h"
+#include "chat_types.h"
+#include "chat_worker.h"
+
+class QComboBox;
+class QListView;
+class QLineEdit;
+class QProgressBar;
 class QPushButton;
+class QSortFilterProxyModel;
 
 namespace q8ui {
 
-class GenerationWorker;
+class ChatListModel;
+class ConfigurationSwitch;
+class LogDock;
+class PromptBox;
+class TranscriptView;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
-    // An empty path reopens the model used last time (QSettings), if any.
-    explicit MainWindow(const QString& modelPath, QWidget* parent = nullptr);
+    // An empty path reopens the model used last time (QSettings), if any. `chatsDir` empty: the
+    // user's data location.
+    explicit MainWindow(const QString& modelPath, QWidget* parent = nullptr, const QString& chatsDir = {});
     ~MainWindow() override;
 
     void openModel(const QString& path);
+    void setDraftModel(const QString& path);  // the draft Q4+spec uses
+    void newChat();
 
+    // For tests and the screenshot mode: the widgets a user acts on.
     QLabel* statusLabel() const { return status_; }
-    // Which kernel path and AMX state this process runs with, always shown in the status bar.
     const QLabel* kernelLabel() const { return &kernels_; }
-    // For tests: the widgets a user acts on.
-    QPlainTextEdit* transcript() const { return transcript_; }
-    QPlainTextEdit* promptBox() const { return prompt_; }
+    TranscriptView* transcript() const { return transcript_; }
+    PromptBox* promptBox() const { return prompt_; }
     QPushButton* sendButton() const { return send_; }
     QPushButton* stopButton() const { return stop_; }
+    ConfigurationSwitch* configurationSwitch() const { return switch_; }
+    QListView* chatList() const { return chatList_; }
+    QLabel* contextGauge() const { return contextGauge_; }
+    QPushButton* cancelLoadButton() const { return cancelLoad_; }
+    const Chat& currentChat() const { return chat_; }
+    const LoadedModel& loadedModel() const { return loaded_; }
+    bool isBusy() const { return generating_ || loading_; }
 
 signals:
-    void generateRequested(const QString& prompt, int maxTokens);
-    void loadRequested(const QString& path);
+    void loadRequested(const q8ui::LoadRequest& request);
+    void answerRequested(const q8ui::ChatRequest& request);
+    // Emitted when an answer ends (finished, stopped or refused) and the window is idle again.
+    void answerEnded();
+    void modelReady();
+
+protected:
+    void dragEnterEvent(QDragEnterEvent* e) override;  // a .gguf dropped on the window opens it
+    void dropEvent(QDropEvent* e) override;
 
 private:
-    void send();
-    void setBusy(bool busy);
+    void buildMenus();
+    void buildToolbar();
+    void buildCentralArea();
+    void buildStatusBar();
+    void connectWorker();
 
+    void send();
+    void sendText(const QString& text, QVector<ChatMessage> history);
+    void regenerate();
+    void editMessage(int index);
+    void requestLoad(Configuration c);
+    void chooseConfiguration(Configuration c);
+    void showChat(const QString& id);
+    void reportUnreadable(const QVector<UnreadableChatFile>& files);
+    void renameChat();
+    void deleteChat();
+    void exportChat(bool markdown);
+    void editSettings();
+    void applySettings();
+
+    void onLoaded(const LoadedModel& m);
+    void onLoadFailed(const QString& message);
+    void onReplyText(const QString& text);
+    void onReplyFinished(const ReplyDone& done);
+    void onReplyRefused(const QString& message);
+    void endAnswer();
+
+    void saveChat();
+    void updateContextGauge(qint64 used);
+    void updateMemoryLabel();
+    void updateModelLabel();
+    void setLoading(bool loading);
+    void setGenerating(bool generating);
+    void showStatus(const QString& text);
+    void rememberRecent(const QString& path);
+    void refreshRecentMenu();
+
+    QString chatsDir_;
+    AppSettings settings_;
     QThread workerThread_;
-    GenerationWorker* worker_;  // lives on workerThread_, deleted when it finishes
-    QPlainTextEdit* transcript_;
-    QPlainTextEdit* prompt_;
-    QPushButton* send_;
-    QPushButton* stop_;
-    QLabel* status_;
+    ChatWorker* worker_;  // lives on workerThread_, deleted when it finishes
+
+    ChatListModel* chats_;
+    QSortFilterProxyModel* chatSearch_;
+    Chat chat_;              // the chat shown (also kept in chats_)
+    QVector<Chat> deleted_;  // for Undo delete
+    LoadedModel loaded_;
+    QString modelPath_;  // the model asked for (loaded_ holds the one in use)
+    QString draftPath_;
+    bool loading_ = false;
+    bool generating_ = false;
+    QTimer saveTimer_;  // saves a long answer while it streams
+
+    QComboBox* modelPicker_ = nullptr;
+    QComboBox* draftPicker_ = nullptr;
+    ConfigurationSwitch* switch_ = nullptr;
+    QMenu* recentMenu_ = nullptr;
+    QListView* chatList_ = nullptr;
+    QLineEdit* chatSearchEdit_ = nullptr;
+    TranscriptView* transcript_ = nullptr;
+    PromptBox* prompt_ = nullptr;
+    QLabel* contextGauge_ = nullptr;
+    QPushButton* send_ = nullptr;
+    QPushButton* stop_ = nullptr;
+    QLabel* status_ = nullptr;
+    QProgressBar* progress_ = nullptr;
+    QPushButton* cancelLoad_ = nullptr;
+    QLabel* modelLabel_ = nullptr;
+    QLabel* memoryLabel_ = nullptr;
+    LogDock* log_ = nullptr;
+    QTimer memoryTimer_;
     // A member, not heap-allocated: destroyed (and so removed from the status bar) before the
     // window's own children are.
     QLabel kernels_;

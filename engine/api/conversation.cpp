@@ -22,6 +22,11 @@ Conversation::Conversation(Session& session, TurnFormat format) : session_(sessi
 
 void Conversation::set_system_prompt(std::string text) { system_ = std::move(text); }
 
+void Conversation::set_turns(std::vector<Turn> turns) {
+    turns_ = std::move(turns);
+    first_in_context_ = 0;
+}
+
 void Conversation::clear() {
     turns_.clear();
     first_in_context_ = 0;

@@ -45,6 +45,9 @@ public:
     explicit Conversation(Session& session, TurnFormat format = {});
 
     void set_system_prompt(std::string text);
+    // Replaces the turns (a saved chat reopened, an answer to redo); every turn is in the context
+    // again until the next reply decides what fits.
+    void set_turns(std::vector<Turn> turns);
     const std::string& system_prompt() const { return system_; }
     // Every turn, including those no longer in the context.
     const std::vector<Turn>& turns() const { return turns_; }

@@ -1,0 +1,23 @@
+#pragma once
+// The user's settings, persisted with QSettings. Generation settings travel with each request;
+// threads, context size and draft length take effect at the next load.
+#include <QString>
+
+#include "chat_worker.h"
+
+namespace q8ui {
+
+struct AppSettings {
+    int threads = 0;  // 0: every core
+    int contextSize = 2048;
+    int draftK = 8;
+    GenerationSettings generation;
+    QString systemPrompt;
+    bool enterSends = false;  // Enter sends (Shift+Enter is then the new line); else Ctrl+Enter
+    int fontPointSize = 0;    // 0: the system's
+
+    static AppSettings load();  // from QSettings, defaults where unset
+    void save() const;
+};
+
+}  // namespace q8ui

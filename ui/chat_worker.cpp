@@ -1,0 +1,205 @@
+#include "chat_worker.h"
+
+#include <spdlog/spdlog.h>
+
+#include <exception>
+
+namespace q8ui {
+
+namespace {
+
+constexpr qint64 kFlushIntervalMs = 33;  // ~30 GUI updates a second
+constexpr double kMiB = 1024.0 * 1024.0;
+
+q8::Precision precisionOf(Configuration c) {
+    switch (c) {
+    case Configuration::Fp16: return q8::Precision::F16;
+    case Configuration::Q8: return q8::Precision::Q8;
+    case Configuration::Q4:
+    case Configuration::Q4Spec: return q8::Precision::Q4;
+    }
+    return q8::Precision::Native;
+}
+
+// A float file runs in every configuration; a quantized one only as itself (the engine explains
+// which). FP16 of an F16/F32 file is the file itself, so it loads natively without a copy.
+q8::Precision loadPrecision(const q8::ModelInfo& info, Configuration c) {
+    const q8::Precision p = precisionOf(c);
+    const bool floatFile = info.file_type.find("Q") == std::string::npos;
+    return p == q8::Precision::F16 && floatFile ? q8::Precision::Native : p;
+}
+
+// Refuses, with the numbers, a model that cannot fit next to what the machine has free.
+void checkMemory(const q8::ModelInfo& info, q8::Precision p, int contextSize) {
+    const q8::MemoryEstimate need = q8::estimate_memory(info, p, contextSize);
+    const uint64_t available = q8::available_memory_bytes();
+    if (available == 0 || need.total() <= available) return;
+    throw q8::EngineError(QString("%1 needs about %2 MiB (weights %3 MiB + KV cache %4 MiB for %5 tokens) but "
+                                  "only %6 MiB of memory is available")
+                              .arg(QString::fromStdString(info.name))
+                              .arg(double(need.total()) / kMiB, 0, 'f', 0)
+                              .arg(double(need.weights) / kMiB, 0, 'f', 0)
+                              .arg(double(need.kv_cache) / kMiB, 0, 'f', 0)
+                              .arg(contextSize)
+                              .arg(double(available) / kMiB, 0, 'f', 0)
+                              .toStdString());
+}
+
+std::vector<q8::Turn> turnsOf(const QVector<ChatMessage>& history) {
+    std::vector<q8::Turn> turns;
+    for (const ChatMessage& m : history) {
+        if (m.role == Role::System) continue;  // the system prompt travels on its own
+        turns.push_back(q8::Turn{m.role == Role::User ? q8::Role::User : q8::Role::Assistant, m.text.toStdString()});
+    }
+    return turns;
+}
+
+}  // namespace
+
+ChatWorker::ChatWorker(QObject* parent) : QObject(parent) {
+    qRegisterMetaType<LoadRequest>();
+    qRegisterMetaType<LoadedModel>();
+    qRegisterMetaType<ChatRequest>();
+    qRegisterMetaType<ReplyDone>();
+}
+
+ChatWorker::~ChatWorker() = default;
+
+void ChatWorker::load(const LoadRequest& request) {
+    try {
+        const std::string path = request.modelPath.toStdString();
+        const q8::ModelInfo info = q8::read_model_info(path);
+        const q8::Precision precision = loadPrecision(info, request.configuration);
+        checkMemory(info, precision, request.contextSize);
+        q8::LoadOptions options;
+        options.precision = precision;
+        options.cache_dir = request.cacheDir.toStdString();
+        QElapsedTimer sinceProgress;
+        sinceProgress.start();
+        options.progress = [&](float fraction) {
+            if (sinceProgress.elapsed() >= kFlushIntervalMs) {
+                emit loadProgress(fraction);
+                sinceProgress.restart();
+            }
+            return !cancelLoad_.load();
+        };
+        auto model = q8::load_model(path, options);
+
+        q8::SessionConfig config;
+        config.n_ctx = request.contextSize;
+        config.n_threads = request.threads;
+        QString draftName;
+        if (request.configuration == Configuration::Q4Spec) {
+            if (request.draftPath.isEmpty()) {
+                throw q8::EngineError("Q4+spec needs a draft model with the same vocabulary: choose one as Draft");
+            }
+            config.draft = q8::load_model(request.draftPath.toStdString());
+            config.speculative.k_max = request.draftK;
+            draftName = QString::fromStdString(q8::model_info(*config.draft).name);
+        }
+        auto session = std::make_unique<q8::Session>(model, config);
+
+        // Only now is the previous model let go: a failed load above leaves it usable.
+        conversation_.reset();
+        session_ = std::move(session);
+        model_ = std::move(model);
+        configuration_ = request.configuration;
+        conversation_ = std::make_unique<q8::Conversation>(*session_);
+
+        const q8::ModelInfo now = session_->info();
+        LoadedModel m;
+        m.path = request.modelPath;
+        m.name = QString::fromStdString(now.name);
+        m.architecture = QString::fromStdString(now.architecture);
+        m.precision = QString::fromStdString(now.precision);
+        m.configuration = request.configuration;
+        m.draftName = draftName;
+        m.weightBytes = static_cast<qint64>(now.weight_bytes);
+        m.kvCacheBytes = static_cast<qint64>(session_->kv_cache_bytes());
+        m.contextSize = static_cast<int>(session_->n_ctx());
+        m.threads = session_->n_threads();
+        m.hasChatTemplate = !now.chat_template.empty();
+        spdlog::info("loaded {} as {} ({})", now.name, configurationName(request.configuration).toStdString(),
+                     now.precision);
+        emit loaded(m);
+    } catch (const std::exception& e) {
+        spdlog::warn("load failed: {}", e.what());
+        emit loadFailed(QString::fromStdString(e.what()));
+    }
+}
+
+q8::GenerationRequest ChatWorker::engineRequest(const GenerationSettings& s) const {
+    q8::GenerationRequest r;
+    r.max_tokens = s.maxTokens;
+    r.sampling.temperature = static_cast<float>(s.temperature);
+    r.sampling.top_k = s.topK;
+    r.sampling.top_p = static_cast<float>(s.topP);
+    r.sampling.min_p = static_cast<float>(s.minP);
+    r.sampling.repeat_penalty = static_cast<float>(s.repeatPenalty);
+    r.sampling.seed = s.seed;
+    return r;
+}
+
+void ChatWorker::flushText(bool force) {
+    if (pendingText_.isEmpty() || (!force && sinceFlush_.elapsed() < kFlushIntervalMs)) return;
+    emit replyText(pendingText_);
+    pendingText_.clear();
+    sinceFlush_.restart();
+}
+
+ReplyDone ChatWorker::finishReply(const q8::GenerationResult& r) {
+    flushText(true);
+    ReplyDone d;
+    d.state = r.reason == q8::StopReason::Cancelled ? MessageState::Stopped : MessageState::Complete;
+    d.note = QString::fromStdString(r.message);
+    const q8::GenerationMetrics& m = r.metrics;
+    MessageFigures& f = d.figures;
+    f.decodeTokensPerSecond = m.decode_tokens_per_s;
+    f.promptTokensPerSecond = m.prompt_tokens_per_s;
+    f.timeToFirstTokenSeconds = m.time_to_first_token_s;
+    f.promptTokens = m.prompt_tokens;
+    f.generatedTokens = m.generated_tokens;
+    f.configuration = configurationName(configuration_);
+    f.peakResidentBytes = static_cast<qint64>(m.peak_resident_bytes);
+    f.drafted = m.speculative.drafted;
+    f.accepted = m.speculative.accepted;
+    f.sampling = QString::fromStdString(r.sampling);
+    return d;
+}
+
+void ChatWorker::answer(const ChatRequest& request) {
+    if (!session_) {
+        emit replyRefused(tr("No model is loaded."));
+        return;
+    }
+    pendingText_.clear();
+    sinceFlush_.start();
+    q8::GenerationCallbacks callbacks;
+    callbacks.on_token = [this](const q8::TokenEvent& ev) {
+        pendingText_ += QString::fromStdString(ev.text);
+        flushText(false);
+    };
+    try {
+        q8::GenerationRequest settings = engineRequest(request.settings);
+        if (request.completion) {
+            settings.prompt = request.text.toStdString();
+            emit replyFinished(finishReply(session_->generate(settings, callbacks, &stop_)));
+            return;
+        }
+        conversation_->set_system_prompt(request.systemPrompt.toStdString());
+        conversation_->set_turns(turnsOf(request.history));
+        const q8::ConversationReply reply =
+            conversation_->send(request.text.toStdString(), settings, callbacks, &stop_);
+        ReplyDone done = finishReply(reply.generation);
+        done.droppedTurns = reply.dropped_turns;
+        done.contextTokens = reply.context_tokens + reply.generation.metrics.generated_tokens;
+        emit replyFinished(done);
+    } catch (const std::exception& e) {
+        // Nothing thrown here may end the process; what streamed before a failure stays shown.
+        flushText(true);
+        spdlog::warn("generation failed: {}", e.what());
+        emit replyRefused(QString::fromStdString(e.what()));
+    }
+}
+
+}  // namespace q8ui

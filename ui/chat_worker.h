@@ -1,0 +1,120 @@
+#pragma once
+// Owns the engine on a worker thread: the loaded model (in the configuration the window asked
+// for), its session and the conversation being answered. Requests arrive as queued slot calls
+// with small structs; text and figures leave as queued signals. Streamed text is coalesced so the
+// GUI gets at most ~30 updates a second however fast tokens come. Stop and Cancel raise atomic
+// flags the engine checks between layers and while loading.
+#include <QElapsedTimer>
+#include <QObject>
+#include <QString>
+#include <atomic>
+#include <memory>
+
+#include <q8/engine.h>
+
+#include "chat_types.h"
+
+namespace q8ui {
+
+struct LoadRequest {
+    QString modelPath;
+    QString draftPath;  // the draft model for Q4+spec; empty: none chosen
+    Configuration configuration = Configuration::Fp16;
+    int threads = 0;         // 0: every core
+    int contextSize = 2048;  // tokens
+    int draftK = 8;          // Q4+spec: most tokens drafted per step
+    QString cacheDir;        // quantize-at-load results are kept here
+};
+
+// The model in use, as the toolbar and status bar show it.
+struct LoadedModel {
+    QString path;
+    QString name;
+    QString architecture;
+    QString precision;  // what the weights run as, e.g. "q4 g32 W4A16"
+    Configuration configuration = Configuration::Fp16;
+    QString draftName;  // Q4+spec only
+    qint64 weightBytes = 0;
+    qint64 kvCacheBytes = 0;
+    int contextSize = 0;
+    int threads = 0;
+    bool hasChatTemplate = false;
+};
+
+struct GenerationSettings {
+    int maxTokens = 512;
+    double temperature = 0.8;
+    int topK = 40;
+    double topP = 0.95;
+    double minP = 0.05;
+    double repeatPenalty = 1.0;
+    quint64 seed = 0;
+};
+
+struct ChatRequest {
+    QString chatId;
+    QString systemPrompt;
+    QVector<ChatMessage> history;  // the chat's messages before this request
+    // The user's new message (a regenerated or edited turn is sent again with the history before
+    // it), or the text to continue in completion mode.
+    QString text;
+    bool completion = false;  // continue `text` in place instead of answering a turn
+    GenerationSettings settings;
+};
+
+struct ReplyDone {
+    MessageState state = MessageState::Complete;
+    QString note;  // the reason it ended, e.g. "reached the limit of 512 tokens"
+    MessageFigures figures;
+    int droppedTurns = 0;  // old turns that left the context for this reply
+    qint64 contextTokens = 0;
+};
+
+class ChatWorker : public QObject {
+    Q_OBJECT
+public:
+    explicit ChatWorker(QObject* parent = nullptr);
+    ~ChatWorker() override;
+
+    // Thread-safe: called from the GUI thread while the worker is busy. arm*() is called before a
+    // request is queued, so a Stop or Cancel pressed before the worker picks it up still counts.
+    void requestStop() { stop_.store(true); }
+    void armForRequest() { stop_.store(false); }
+    void requestCancelLoad() { cancelLoad_.store(true); }
+    void armForLoad() { cancelLoad_.store(false); }
+
+public slots:
+    void load(const q8ui::LoadRequest& request);
+    void answer(const q8ui::ChatRequest& request);
+
+signals:
+    void loadProgress(double fraction);
+    void loaded(const q8ui::LoadedModel& model);
+    // The previous model (if any) stays loaded and usable.
+    void loadFailed(const QString& message);
+    void replyText(const QString& text);  // coalesced new text of the answer
+    void replyFinished(const q8ui::ReplyDone& done);
+    // Nothing was generated (a refused request); the message says why.
+    void replyRefused(const QString& message);
+
+private:
+    q8::GenerationRequest engineRequest(const GenerationSettings& s) const;
+    ReplyDone finishReply(const q8::GenerationResult& r);
+    void flushText(bool force);
+
+    std::shared_ptr<const q8::Model> model_;
+    std::unique_ptr<q8::Session> session_;
+    std::unique_ptr<q8::Conversation> conversation_;
+    Configuration configuration_ = Configuration::Fp16;
+    std::atomic<bool> stop_{false};
+    std::atomic<bool> cancelLoad_{false};
+    QString pendingText_;
+    QElapsedTimer sinceFlush_;
+};
+
+}  // namespace q8ui
+
+Q_DECLARE_METATYPE(q8ui::LoadRequest)
+Q_DECLARE_METATYPE(q8ui::LoadedModel)
+Q_DECLARE_METATYPE(q8ui::ChatRequest)
+Q_DECLARE_METATYPE(q8ui::ReplyDone)
