@@ -78,24 +78,16 @@ CalibrationStats calibrate(const std::shared_ptr<const Model>& model, std::span<
     SessionOptions so;
     so.n_ctx = ctx;
     so.n_threads = o.n_threads;
+    so.matmul_observer = &observer;
     InferenceSession session(model, so);
-    set_matmul_observer(&observer);
-    try {
-        for (int64_t start = 0; start < total; start += ctx) {
-            const int64_t n = std::min(ctx, total - start);
-            session.truncate(0);
-            if (!session.eval(tokens.subspan(static_cast<size_t>(start), static_cast<size_t>(n)), false, o.cancel)) {
-                set_matmul_observer(nullptr);
-                throw EngineError("calibration cancelled");
-            }
-            st.n_tokens += n;
-            if (o.progress) o.progress(float(start + n) / float(total));
-        }
-    } catch (...) {
-        set_matmul_observer(nullptr);
-        throw;
+    for (int64_t start = 0; start < total; start += ctx) {
+        const int64_t n = std::min(ctx, total - start);
+        session.truncate(0);
+        if (!session.eval(tokens.subspan(static_cast<size_t>(start), static_cast<size_t>(n)), false, o.cancel))
+            throw EngineError("calibration cancelled");
+        st.n_tokens += n;
+        if (o.progress) o.progress(float(start + n) / float(total));
     }
-    set_matmul_observer(nullptr);
     return st;
 }
 

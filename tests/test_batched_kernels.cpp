@@ -14,11 +14,11 @@
 #include <vector>
 
 #include "cpu_features.h"
-#include "weight_formats.h"
 #include "kernel_tables.h"
 #include "kernels.h"
 #include "matmul.h"
 #include "thread_pool.h"
+#include "weight_formats.h"
 #include "weight_quant.h"
 
 using q8::Isa;
@@ -393,14 +393,14 @@ private slots:
         target.int8_activations = int8_act;
         const q8::WeightMatrix w = make_matrix(rows, cols, dense, target, split);
         q8::ThreadPool pool(threads);
-        const q8::BatchArithmeticScope exact(q8::BatchArithmetic::Exact);  // what speculative verification runs under
+        const q8::MatmulOptions exact{q8::BatchArithmetic::Exact};  // what speculative verification runs with
         for (size_t n : {size_t{2}, size_t{5}, size_t{9}, size_t{17}}) {
             const std::vector<float> x = random_floats(n * cols, rng);
             std::vector<float> batched(n * rows);
-            q8::matmul(w, x.data(), n, batched.data(), pool);
+            q8::matmul(w, x.data(), n, batched.data(), pool, exact);
             for (size_t t = 0; t < n; ++t) {
                 std::vector<float> one(rows);
-                q8::matmul(w, x.data() + t * cols, 1, one.data(), pool);
+                q8::matmul(w, x.data() + t * cols, 1, one.data(), pool, exact);
                 for (int64_t r = 0; r < rows; ++r) {
                     QVERIFY2(same_bits(one[r], batched[t * rows + r]),
                              qPrintable(QStringLiteral("n %1, token %2, row %3: batched %4, alone %5")
@@ -415,7 +415,7 @@ private slots:
     }
 };
 
-// Outside an Exact scope, prompts of 8+ tokens take the register-blocked path: same values up to
+// With F32 arithmetic (the default), prompts of 8+ tokens take the register-blocked path: same values up to
 // summation order, for every layout it serves (and odd row and column counts for the tails).
 void TestBatchedKernels::prompt_path_matches_row_kernels_data() {
     QTest::addColumn<int>("layout");
@@ -451,10 +451,7 @@ void TestBatchedKernels::prompt_path_matches_row_kernels() {
             const std::vector<float> x = random_floats(n * size_t(cols), rng);
             std::vector<float> fast(n * rows), exact(n * rows);
             q8::matmul(w, x.data(), n, fast.data(), pool);
-            {
-                const q8::BatchArithmeticScope scope(q8::BatchArithmetic::Exact);
-                q8::matmul(w, x.data(), n, exact.data(), pool);
-            }
+            q8::matmul(w, x.data(), n, exact.data(), pool, {q8::BatchArithmetic::Exact});
             for (size_t i = 0; i < fast.size(); ++i) {
                 QVERIFY2(std::abs(fast[i] - exact[i]) <= 1e-5f * (1.f + std::abs(exact[i])),
                          qPrintable(QStringLiteral("n %1, output %2: prompt path %3, row kernels %4")
@@ -468,8 +465,9 @@ void TestBatchedKernels::prompt_path_matches_row_kernels() {
 }
 
 // BF16 prompt products (oneDNN) against F32 ones: within bf16 rounding of both operands. On a CPU
-// without bf16 arithmetic BF16 falls back to F32, which must then match exactly. An Exact scope
-// around a BF16 one stays exact (what speculative verification relies on).
+// without bf16 arithmetic BF16 falls back to F32, which must then match exactly. Exact products of
+// the same batch equal, bit for bit, the one-token products a BF16 session decodes with (what
+// speculative verification relies on; test_speculative checks it through a session).
 void TestBatchedKernels::bf16_prompt_path() {
     constexpr int64_t rows = 300, cols = 512;  // rows: two 128-row blocks and a partial one
     std::mt19937 rng(8);
@@ -484,20 +482,10 @@ void TestBatchedKernels::bf16_prompt_path() {
         constexpr size_t n = 24;
         const std::vector<float> x = random_floats(n * size_t(cols), rng);
         std::vector<float> f32(n * rows), bf16(n * rows), exact(n * rows), one(rows);
-        {
-            const q8::BatchArithmeticScope s(q8::BatchArithmetic::F32);
-            q8::matmul(w, x.data(), n, f32.data(), pool);
-        }
-        {
-            const q8::BatchArithmeticScope s(q8::BatchArithmetic::BF16);
-            q8::matmul(w, x.data(), n, bf16.data(), pool);
-        }
-        {
-            const q8::BatchArithmeticScope outer(q8::BatchArithmetic::Exact);
-            const q8::BatchArithmeticScope inner(q8::BatchArithmetic::BF16);
-            q8::matmul(w, x.data(), n, exact.data(), pool);
-            q8::matmul(w, x.data() + (n - 1) * cols, 1, one.data(), pool);
-        }
+        q8::matmul(w, x.data(), n, f32.data(), pool, {q8::BatchArithmetic::F32});
+        q8::matmul(w, x.data(), n, bf16.data(), pool, {q8::BatchArithmetic::BF16});
+        q8::matmul(w, x.data(), n, exact.data(), pool, {q8::BatchArithmetic::Exact});
+        q8::matmul(w, x.data() + (n - 1) * cols, 1, one.data(), pool, {q8::BatchArithmetic::BF16});
         const bool has_bf16 =
             q8::cpu_features().avx512_bf16 || (q8::cpu_features().amx_bf16 && q8::cpu_features().amx_permitted);
         double err = 0, mag = 0;

@@ -12,12 +12,12 @@
 #include <vector>
 
 #include "cpu_features.h"
-#include "weight_formats.h"
 #include "half.h"
 #include "kernel_tables.h"
 #include "kernels.h"
 #include "matmul.h"
 #include "thread_pool.h"
+#include "weight_formats.h"
 #include "weight_quant.h"
 
 using q8::Isa;
@@ -329,9 +329,7 @@ private slots:
             QVERIFY(&w == &ma || &w == &mb);
             ++seen;
         };
-        q8::set_matmul_observer(&obs);
-        q8::matmul_shared_input({{&ma, ya2.data()}, {&mb, yb2.data()}}, x.data(), 3, pool);
-        q8::set_matmul_observer(nullptr);
+        q8::matmul_shared_input({{&ma, ya2.data()}, {&mb, yb2.data()}}, x.data(), 3, pool, {.observer = &obs});
         QCOMPARE(seen, 2);
         QVERIFY(ya == ya2);
         QVERIFY(yb == yb2);

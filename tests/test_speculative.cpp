@@ -8,6 +8,7 @@
 
 #include <map>
 
+#include "cpu_features.h"
 #include "engine_error.h"
 #include "generator.h"
 #include "model.h"
@@ -165,6 +166,36 @@ private slots:
         QVERIFY(fresh.eval(history));
         QCOMPARE(std::vector<float>(target.logits().begin(), target.logits().end()),
                  std::vector<float>(fresh.logits().begin(), fresh.logits().end()));
+    }
+
+    // Verification asks for Exact arithmetic on its one eval, whatever the session's prompt
+    // arithmetic: in a BF16 session (F16 weights, a batch long enough for bf16 products) every
+    // verified row equals one-token decoding bit for bit. The same batch at the session's own
+    // arithmetic differs where the CPU has bf16 arithmetic, so the check cannot pass vacuously.
+    void verification_is_exact_in_a_bf16_session() {
+        q8::LoadOptions f16;
+        f16.precision = q8::Precision::F16;
+        const auto model = q8::load_model(dir_.filePath("target/model.gguf").toStdString(), f16);
+        q8::SessionOptions o = opts();
+        o.prompt_arithmetic = q8::BatchArithmetic::BF16;
+        q8::InferenceSession verify(model, o), decode(model, o), prompt(model, o);
+        const std::vector<int32_t> prefix = model->tokenizer.encode("def f(x):", false, false);
+        std::vector<int32_t> batch;
+        for (int32_t i = 0; i < 20; ++i) batch.push_back((7 * i + 3) % 300);
+        for (q8::InferenceSession* s : {&verify, &decode, &prompt}) QVERIFY(s->eval(prefix));
+        QVERIFY(verify.eval(batch, true, nullptr, q8::BatchArithmetic::Exact));
+        QVERIFY(prompt.eval(batch, true));
+        bool prompt_differs = false;
+        for (size_t i = 0; i < batch.size(); ++i) {
+            QVERIFY(decode.eval(std::span(batch).subspan(i, 1)));
+            const std::vector<float> want(decode.logits().begin(), decode.logits().end());
+            QCOMPARE(std::vector<float>(verify.logits_row(i).begin(), verify.logits_row(i).end()), want);
+            prompt_differs |= std::vector<float>(prompt.logits_row(i).begin(), prompt.logits_row(i).end()) != want;
+        }
+        const q8::CpuFeatures& f = q8::cpu_features();
+        if (f.avx512_bf16 || (f.amx_bf16 && f.amx_permitted)) {
+            QVERIFY2(prompt_differs, "the BF16 session's batch did not take the bf16 path");
+        }
     }
 
     // The first token of a step is either an accepted draft or a residual resample; either way its

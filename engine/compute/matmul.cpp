@@ -6,9 +6,9 @@
 
 #include "cpu_features.h"
 #include "dequantize.h"
-#include "weight_formats.h"
 #include "kernels.h"
 #include "onednn_gemm.h"
+#include "weight_formats.h"
 #include "weight_quant.h"
 
 namespace q8 {
@@ -34,9 +34,6 @@ KernelTable::DotBatchFn batch_for(const KernelTable& k, const WeightMatrix& w) {
     default: return nullptr;
     }
 }
-
-thread_local const MatmulObserver* t_observer = nullptr;
-thread_local BatchArithmetic t_arithmetic = BatchArithmetic::F32;
 
 // Prompt products from this many tokens on decode each block of rows to f32 once and run the
 // register-blocked kernel (below it the row kernels are as fast).
@@ -105,13 +102,14 @@ void prompt_bf16(const WeightMatrix& w, KernelTable::DecodeRowsFn decode, const 
 }
 
 // Returns false when this matrix or ISA has no prompt path (the caller then uses the row kernels).
-bool matmul_prompt(const WeightMatrix& w, const float* x, size_t n, float* y, ThreadPool& pool) {
+bool matmul_prompt(const WeightMatrix& w, const float* x, size_t n, float* y, ThreadPool& pool,
+                   BatchArithmetic arithmetic) {
     const KernelTable& k = active_kernels();
-    if (t_arithmetic == BatchArithmetic::Exact || n < kGemmMinTokens || k.gemm_f32 == nullptr || w.int8_activations)
+    if (arithmetic == BatchArithmetic::Exact || n < kGemmMinTokens || k.gemm_f32 == nullptr || w.int8_activations)
         return false;
     const KernelTable::DecodeRowsFn decode = decoder_for(k, w);
     if (decode == nullptr) return false;
-    if (t_arithmetic == BatchArithmetic::BF16 && n >= kBf16MinTokens && bf16_arithmetic_available()) {
+    if (arithmetic == BatchArithmetic::BF16 && n >= kBf16MinTokens && bf16_arithmetic_available()) {
         prompt_bf16(w, decode, x, n, y, pool);
         return true;
     }
@@ -253,8 +251,9 @@ void matmul_int8(const WeightMatrix& w, const Int8Input& in, size_t n, float* y,
 
 bool int8_path(const WeightMatrix& w) { return w.int8_activations && w.layout != WeightLayout::Ggml; }
 
-void matmul_float(const WeightMatrix& w, const float* x, size_t n, float* y, ThreadPool& pool) {
-    if (matmul_prompt(w, x, n, y, pool)) return;
+void matmul_float(const WeightMatrix& w, const float* x, size_t n, float* y, ThreadPool& pool,
+                  BatchArithmetic arithmetic) {
+    if (matmul_prompt(w, x, n, y, pool, arithmetic)) return;
     const KernelTable& k = active_kernels();
     const size_t cols = static_cast<size_t>(w.cols);
     const size_t rows = static_cast<size_t>(w.rows);
@@ -281,33 +280,26 @@ void matmul_float(const WeightMatrix& w, const float* x, size_t n, float* y, Thr
 
 }  // namespace
 
-void set_matmul_observer(const MatmulObserver* observer) { t_observer = observer; }
-
-BatchArithmeticScope::BatchArithmeticScope(BatchArithmetic a) : previous_(t_arithmetic) {
-    t_arithmetic = previous_ == BatchArithmetic::Exact ? BatchArithmetic::Exact : a;
-}
-BatchArithmeticScope::~BatchArithmeticScope() { t_arithmetic = previous_; }
-
 void weight_row_to_f32(const WeightMatrix& w, int64_t r, float* dst) { decode_weight_row(w, r, dst); }
 
-void matmul(const WeightMatrix& w, const float* x, size_t n, float* y, ThreadPool& pool) {
-    if (t_observer != nullptr) (*t_observer)(w, x, n);
+void matmul(const WeightMatrix& w, const float* x, size_t n, float* y, ThreadPool& pool, const MatmulOptions& options) {
+    if (options.observer != nullptr) (*options.observer)(w, x, n);
     if (int8_path(w)) {
         thread_local Int8Input in;
         quantize_input(x, n, static_cast<size_t>(w.cols), w.act_scale, in, pool);
         matmul_int8(w, in, n, y, pool);
         return;
     }
-    matmul_float(w, x, n, y, pool);
+    matmul_float(w, x, n, y, pool, options.arithmetic);
 }
 
 void matmul_shared_input(std::initializer_list<std::pair<const WeightMatrix*, float*>> products, const float* x,
-                         size_t n, ThreadPool& pool) {
+                         size_t n, ThreadPool& pool, const MatmulOptions& options) {
     thread_local Int8Input in;
     bool quantized = false;
     float scale_used = 0.f;
     for (const auto& [w, y] : products) {
-        if (t_observer != nullptr) (*t_observer)(*w, x, n);
+        if (options.observer != nullptr) (*options.observer)(*w, x, n);
         if (int8_path(*w)) {
             // Shared while the matrices agree on the activation mode (they do for one input).
             if (!quantized || scale_used != w->act_scale)
@@ -316,7 +308,7 @@ void matmul_shared_input(std::initializer_list<std::pair<const WeightMatrix*, fl
             scale_used = w->act_scale;
             matmul_int8(*w, in, n, y, pool);
         } else {
-            matmul_float(*w, x, n, y, pool);
+            matmul_float(*w, x, n, y, pool, options.arithmetic);
         }
     }
 }

@@ -9,17 +9,7 @@
 
 namespace q8 {
 
-// x: n rows of w.cols floats; y: n rows of w.rows floats. Rows of W are split across the pool.
-// A matrix with int8_activations quantizes each token of x to int8 (per-token scale) first.
-void matmul(const WeightMatrix& w, const float* x, size_t n, float* y, ThreadPool& pool);
-
-// Several matrices over the same input (Q/K/V, gate/up): identical results to separate calls, but
-// int8 activations are quantized once and shared.
-void matmul_shared_input(std::initializer_list<std::pair<const WeightMatrix*, float*>> products, const float* x,
-                         size_t n, ThreadPool& pool);
-
-// How products over several tokens are computed on this thread (one token always runs the row
-// kernels).
+// How products over several tokens are computed (one token always runs the row kernels).
 //   Exact: the row kernels, so n tokens give bit-identical outputs to n one-token products.
 //          Speculative verification needs this.
 //   F32:   from 8 tokens, rows decoded to f32 once and a register-blocked product: the same values
@@ -29,26 +19,27 @@ void matmul_shared_input(std::initializer_list<std::pair<const WeightMatrix*, fl
 //          Interactive prompts use it; reference tests and perplexity keep F32.
 enum class BatchArithmetic { Exact, F32, BF16 };
 
-// Sets this thread's arithmetic while it lives. Exact, once set, is kept by inner scopes, so
-// verification stays exact whatever arithmetic the session asks for its prompts.
-class BatchArithmeticScope {
-public:
-    explicit BatchArithmeticScope(BatchArithmetic a);
-    ~BatchArithmeticScope();
-    BatchArithmeticScope(const BatchArithmeticScope&) = delete;
-    BatchArithmeticScope& operator=(const BatchArithmeticScope&) = delete;
+// A read-only hook for activation statistics (calibration): sees the matrix and its input before
+// each product.
+using MatmulObserver = std::function<void(const WeightMatrix& w, const float* x, size_t n)>;
 
-private:
-    BatchArithmetic previous_;
+// What the caller (the inference session) decides for its products.
+struct MatmulOptions {
+    BatchArithmetic arithmetic = BatchArithmetic::F32;
+    const MatmulObserver* observer = nullptr;  // must outlive the call
 };
+
+// x: n rows of w.cols floats; y: n rows of w.rows floats. Rows of W are split across the pool.
+// A matrix with int8_activations quantizes each token of x to int8 (per-token scale) first.
+void matmul(const WeightMatrix& w, const float* x, size_t n, float* y, ThreadPool& pool,
+            const MatmulOptions& options = {});
+
+// Several matrices over the same input (Q/K/V, gate/up): identical results to separate calls, but
+// int8 activations are quantized once and shared.
+void matmul_shared_input(std::initializer_list<std::pair<const WeightMatrix*, float*>> products, const float* x,
+                         size_t n, ThreadPool& pool, const MatmulOptions& options = {});
 
 // Copies row `r` of W (any loadable type or layout) into dst as floats (embedding lookup).
 void weight_row_to_f32(const WeightMatrix& w, int64_t r, float* dst);
-
-// A read-only hook for activation statistics (calibration): when set on a thread, every matmul
-// called from that thread first passes the matrix and its input to the observer. Costs one
-// thread-local load when unset. Pass nullptr to remove.
-using MatmulObserver = std::function<void(const WeightMatrix& w, const float* x, size_t n)>;
-void set_matmul_observer(const MatmulObserver* observer);
 
 }  // namespace q8

@@ -84,12 +84,8 @@ bool SpeculativeDecoder::step(const std::vector<int32_t>& history, std::vector<i
     std::vector<int32_t> batch{last};
     batch.insert(batch.end(), drafted.begin(), drafted.end());
     const int64_t base = target_.n_past();
-    bool evaluated;
-    {
-        const BatchArithmeticScope exact(BatchArithmetic::Exact);  // each drafted token scores as in plain decoding
-        evaluated = target_.eval(batch, true, cancel);
-    }
-    if (!evaluated) {
+    // Exact: each drafted token scores as in plain decoding.
+    if (!target_.eval(batch, true, cancel, BatchArithmetic::Exact)) {
         target_.truncate(base);
         return false;
     }

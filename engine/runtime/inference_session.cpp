@@ -20,7 +20,7 @@ InferenceSession::InferenceSession(std::shared_ptr<const Model> model, const Ses
       n_ctx_(o.n_ctx > 0 ? o.n_ctx : std::min(model_->config.n_ctx_train, kDefaultMaxCtx)),
       n_batch_(std::max<int64_t>(1, o.n_batch)),
       n_layers_(o.n_layers > 0 ? std::min(o.n_layers, model_->config.n_layer) : model_->config.n_layer),
-      arithmetic_(o.prompt_arithmetic),
+      products_{o.prompt_arithmetic, o.matmul_observer},
       pool_(o.n_threads > 0 ? o.n_threads : default_thread_count()),
       kv_(n_layers_, n_ctx_, model_->config.n_embd_kv(), o.kv_type),
       inv_freq_(rope_inv_freq(model_->config, model_->rope_freq_factors)) {
@@ -47,8 +47,10 @@ void InferenceSession::truncate(int64_t n) {
     if (n < static_cast<int64_t>(tokens_.size())) tokens_.resize(static_cast<size_t>(std::max<int64_t>(0, n)));
 }
 
-bool InferenceSession::eval(std::span<const int32_t> tokens, bool all_logits, const std::atomic<bool>* cancel) {
-    const BatchArithmeticScope arithmetic(arithmetic_);
+bool InferenceSession::eval(std::span<const int32_t> tokens, bool all_logits, const std::atomic<bool>* cancel,
+                            std::optional<BatchArithmetic> arithmetic) {
+    MatmulOptions products = products_;
+    if (arithmetic) products.arithmetic = *arithmetic;
     const ModelConfig& c = model_->config;
     if (tokens.empty()) throw EngineError("nothing to evaluate: the token list is empty");
     if (n_past() + static_cast<int64_t>(tokens.size()) > n_ctx_) {
@@ -67,7 +69,7 @@ bool InferenceSession::eval(std::span<const int32_t> tokens, bool all_logits, co
         const auto n = static_cast<int64_t>(std::min<size_t>(static_cast<size_t>(n_batch_), tokens.size() - done));
         const bool last_chunk = done + static_cast<size_t>(n) == tokens.size();
         const Logits want = all_logits ? Logits::All : last_chunk ? Logits::Last : Logits::None;
-        if (!forward_chunk(tokens.data() + done, n, want, cancel)) return false;
+        if (!forward_chunk(tokens.data() + done, n, want, cancel, products)) return false;
         if (want == Logits::All) {
             std::memcpy(logits_.data() + done * nv, chunk_logits_.data(), static_cast<size_t>(n) * nv * sizeof(float));
         } else if (want == Logits::Last) {

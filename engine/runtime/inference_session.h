@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -26,6 +27,8 @@ struct SessionOptions {
     // Arithmetic of products over several tokens (matmul.h). F32 keeps prompt logits within float
     // rounding of the reference; interactive generation asks for BF16, which is faster.
     BatchArithmetic prompt_arithmetic = BatchArithmetic::F32;
+    // Sees every product's matrix and input (calibration); must outlive the session.
+    const MatmulObserver* matmul_observer = nullptr;
 };
 
 class InferenceSession {
@@ -35,8 +38,10 @@ public:
     // Appends tokens after the cached ones and evaluates them. With all_logits, logits() then holds
     // one row per token, otherwise only the last token's row. Returns false when `cancel` was
     // raised; the cache then keeps the tokens of the chunks that completed. Throws EngineError when
-    // the tokens do not fit in the context or an id is out of range.
-    bool eval(std::span<const int32_t> tokens, bool all_logits = false, const std::atomic<bool>* cancel = nullptr);
+    // the tokens do not fit in the context or an id is out of range. `arithmetic` replaces the
+    // session's prompt_arithmetic for this call (Exact: speculative verification).
+    bool eval(std::span<const int32_t> tokens, bool all_logits = false, const std::atomic<bool>* cancel = nullptr,
+              std::optional<BatchArithmetic> arithmetic = std::nullopt);
 
     std::span<const float> logits() const { return logits_; }
     std::span<const float> logits_row(size_t i) const;
@@ -57,14 +62,15 @@ private:
     // Runs n tokens at positions n_past .. n_past+n-1 through every layer. Returns false if cancelled
     // between layers (nothing is committed then).
     enum class Logits { None, Last, All };
-    bool forward_chunk(const int32_t* ids, int64_t n, Logits want, const std::atomic<bool>* cancel);
+    bool forward_chunk(const int32_t* ids, int64_t n, Logits want, const std::atomic<bool>* cancel,
+                       const MatmulOptions& products);
     void attention(int64_t layer, int64_t n, int64_t pos0);
 
     std::shared_ptr<const Model> model_;
     int64_t n_ctx_;
     int64_t n_batch_;
     int64_t n_layers_;
-    BatchArithmetic arithmetic_;
+    MatmulOptions products_;  // the session's prompt arithmetic and observer
     ThreadPool pool_;
     KvCache kv_;
     std::vector<float> inv_freq_;

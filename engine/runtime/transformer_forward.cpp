@@ -26,7 +26,8 @@ void add_into(float* x, const float* y, size_t n) {
 
 }  // namespace
 
-bool InferenceSession::forward_chunk(const int32_t* ids, int64_t n, Logits want, const std::atomic<bool>* cancel) {
+bool InferenceSession::forward_chunk(const int32_t* ids, int64_t n, Logits want, const std::atomic<bool>* cancel,
+                                     const MatmulOptions& products) {
     const Model& m = *model_;
     const ModelConfig& c = m.config;
     const auto e = static_cast<size_t>(c.n_embd);
@@ -42,7 +43,8 @@ bool InferenceSession::forward_chunk(const int32_t* ids, int64_t n, Logits want,
         const LayerWeights& L = m.layers[static_cast<size_t>(l)];
 
         for (size_t t = 0; t < un; ++t) rms_norm(&x_[t * e], L.attn_norm.data(), e, c.norm_eps, &xn_[t * e]);
-        matmul_shared_input({{&L.wq, q_.data()}, {&L.wk, k_.data()}, {&L.wv, v_.data()}}, xn_.data(), un, pool_);
+        matmul_shared_input({{&L.wq, q_.data()}, {&L.wk, k_.data()}, {&L.wv, v_.data()}}, xn_.data(), un, pool_,
+                            products);
         add_bias(q_.data(), L.bq, n);
         add_bias(k_.data(), L.bk, n);
         add_bias(v_.data(), L.bv, n);
@@ -60,13 +62,13 @@ bool InferenceSession::forward_chunk(const int32_t* ids, int64_t n, Logits want,
             }
         }
         attention(l, n, pos0);
-        matmul(L.wo, att_out_.data(), un, tmp_.data(), pool_);
+        matmul(L.wo, att_out_.data(), un, tmp_.data(), pool_, products);
         add_into(x_.data(), tmp_.data(), un * e);
 
         for (size_t t = 0; t < un; ++t) rms_norm(&x_[t * e], L.ffn_norm.data(), e, c.norm_eps, &xn_[t * e]);
-        matmul_shared_input({{&L.w_gate, gate_.data()}, {&L.w_up, up_.data()}}, xn_.data(), un, pool_);
+        matmul_shared_input({{&L.w_gate, gate_.data()}, {&L.w_up, up_.data()}}, xn_.data(), un, pool_, products);
         silu_mul(gate_.data(), up_.data(), un * static_cast<size_t>(c.n_ff), gate_.data());
-        matmul(L.w_down, gate_.data(), un, tmp_.data(), pool_);
+        matmul(L.w_down, gate_.data(), un, tmp_.data(), pool_, products);
         add_into(x_.data(), tmp_.data(), un * e);
     }
     if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) return false;
@@ -78,7 +80,7 @@ bool InferenceSession::forward_chunk(const int32_t* ids, int64_t n, Logits want,
             rms_norm(&x_[t * e], m.output_norm.data(), e, c.norm_eps, &xn_[(t - first) * e]);
         }
         chunk_logits_.resize(rows * static_cast<size_t>(c.n_vocab));
-        matmul(m.output_matrix(), xn_.data(), rows, chunk_logits_.data(), pool_);
+        matmul(m.output_matrix(), xn_.data(), rows, chunk_logits_.data(), pool_, products);
     }
     return true;
 }
