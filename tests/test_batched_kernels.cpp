@@ -10,7 +10,6 @@
 #include <cmath>
 #include <cstring>
 #include <random>
-#include <stdexcept>
 #include <vector>
 
 #include "cpu_features.h"
@@ -19,6 +18,7 @@
 #include "matmul.h"
 #include "thread_pool.h"
 #include "weight_formats.h"
+#include "weight_matrices.h"
 #include "weight_quant.h"
 
 using q8::Isa;
@@ -80,29 +80,6 @@ std::vector<uint8_t> make_row(Fmt fmt, size_t n, size_t group, std::mt19937& rng
     return out;
 }
 
-// A rows x cols matrix of `dense` in `target`; with `split`, repacked as the loader does for 4-bit
-// groups (weight_arena.cpp).
-q8::WeightMatrix make_matrix(int64_t rows, int64_t cols, const std::vector<float>& dense,
-                             const q8::WeightTarget& target, bool split = false) {
-    q8::WeightMatrix w;
-    const bool ok = q8::quantize_matrix(
-        rows, cols,
-        [&](int64_t r, float* dst) { std::memcpy(dst, dense.data() + r * cols, size_t(cols) * sizeof(float)); }, target,
-        w);
-    if (!ok) throw std::runtime_error("quantize_matrix stopped");
-    if (split) {
-        const bool asym = w.layout == q8::WeightLayout::Q4GroupAsym;
-        std::vector<uint8_t> packed(static_cast<size_t>(rows) * w.row_bytes);
-        for (int64_t r = 0; r < rows; ++r)
-            q8::quant::q4g_to_split(w.row(r), packed.data() + static_cast<size_t>(r) * w.row_bytes, size_t(cols),
-                                    w.group, asym);
-        w.storage = std::move(packed);
-        w.data = w.storage.data();
-        w.layout = asym ? q8::WeightLayout::Q4SplitAsym : q8::WeightLayout::Q4Split;
-    }
-    return w;
-}
-
 KernelTable::DotBatchFn batch_of(const KernelTable& k, Fmt f) {
     switch (f) {
     case Fmt::F32: return k.batch_f32;
@@ -128,8 +105,6 @@ float single_of(const KernelTable& k, Fmt f, const void* w, const float* x, size
     }
     return 0.f;
 }
-
-const char* name_of(Isa isa) { return q8::isa_name(isa).data(); }
 
 }  // namespace
 
@@ -160,7 +135,7 @@ private slots:
             {Fmt::Q4GA, "q4ga32", {32, 96, 1024}, 32},
             {Fmt::Q4GA, "q4ga128", {128, 384}, 128},
         };
-        for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
+        for (Isa isa : kAllIsas) {
             if (isa > q8::best_supported_isa()) continue;  // rows for paths this CPU cannot run are not added
             for (const Case& c : cases) {
                 for (int n : c.lengths) {
@@ -204,7 +179,7 @@ private slots:
         QTest::addColumn<int>("isa");
         QTest::addColumn<int>("n");
         QTest::addColumn<int>("group");  // 0: I8Row; else Q4G group (negative: asymmetric)
-        for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
+        for (Isa isa : kAllIsas) {
             if (isa > q8::best_supported_isa()) continue;
             for (int n : {64, 128, 192, 1024, 1088})
                 QTest::addRow("%s/i8/n%d", name_of(isa), n) << static_cast<int>(isa) << n << 0;
@@ -260,7 +235,7 @@ private slots:
         QTest::addColumn<int>("group");
         QTest::addColumn<bool>("asym");
         QTest::addColumn<bool>("a8");
-        for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
+        for (Isa isa : kAllIsas) {
             if (isa > q8::best_supported_isa()) continue;
             for (int g : {32, 64, 128})
                 for (bool asym : {false, true})

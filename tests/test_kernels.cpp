@@ -24,30 +24,10 @@ using q8::KernelTable;
 
 namespace {
 
-constexpr std::array<Isa, 3> kAllIsas{Isa::Scalar, Isa::Avx2, Isa::Avx512};
 // Lengths for the element formats: below, at and around the 8/16/32/64-wide vector bodies.
 constexpr std::array<int, 10> kLengths{0, 1, 7, 15, 16, 17, 63, 65, 1000, 4097};
 // Q8_0 / Q4_0 rows hold whole 32-element blocks.
 constexpr std::array<int, 7> kBlockLengths{32, 64, 96, 224, 1024, 4096, 4128};
-
-const char* name_of(Isa isa) {
-    switch (isa) {
-    case Isa::Scalar: return "scalar";
-    case Isa::Avx2: return "avx2";
-    case Isa::Avx512: return "avx512";
-    }
-    return "?";
-}
-
-// QSKIPs the row, with the reason, when the CPU cannot run isa.
-#define REQUIRE_ISA(isa)                                                                                             \
-    do {                                                                                                             \
-        if ((isa) > q8::best_supported_isa()) {                                                                      \
-            QSKIP(qPrintable(QStringLiteral("this CPU cannot run %1 kernels (best supported: %2; features: %3)")     \
-                                 .arg(QLatin1String(name_of(isa)), QLatin1String(name_of(q8::best_supported_isa())), \
-                                      QString::fromStdString(q8::cpu_feature_summary()))));                          \
-        }                                                                                                            \
-    } while (0)
 
 // QCOMPARE on floating point is fuzzy; these must be equal exactly.
 #define EXPECT_EXACT(got, want)                                                                                      \
@@ -420,10 +400,7 @@ private slots:
     // Every half, converted in one call and in odd-length pieces at odd offsets: bit-exact against
     // half.h for every non-NaN value; NaN stays NaN with its sign (F16C quiets signalling NaNs,
     // half.h keeps them as they are; both are NaN). Nothing past n is written.
-    void f16_to_f32_data() {
-        QTest::addColumn<int>("isa");
-        for (Isa isa : kAllIsas) QTest::addRow("%s", name_of(isa)) << static_cast<int>(isa);
-    }
+    void f16_to_f32_data() { add_isa_rows(); }
     void f16_to_f32() {
         QFETCH(int, isa);
         REQUIRE_ISA(Isa(isa));
@@ -466,10 +443,7 @@ private slots:
     // Every half value, every midpoint between neighbouring halves (ties to even) and the floats
     // either side of each midpoint, the overflow threshold, infinities and random floats across the
     // whole range: bit-exact against half.h; NaN inputs give a NaN of the same sign.
-    void f32_to_f16_data() {
-        QTest::addColumn<int>("isa");
-        for (Isa isa : kAllIsas) QTest::addRow("%s", name_of(isa)) << static_cast<int>(isa);
-    }
+    void f32_to_f16_data() { add_isa_rows(); }
     void f32_to_f16() {
         QFETCH(int, isa);
         REQUIRE_ISA(Isa(isa));

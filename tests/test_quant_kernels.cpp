@@ -18,18 +18,13 @@
 #include "matmul.h"
 #include "thread_pool.h"
 #include "weight_formats.h"
+#include "weight_matrices.h"
 #include "weight_quant.h"
 
 using q8::Isa;
 using q8::KernelTable;
 
 namespace {
-
-#define FETCH_ISA()                                                                        \
-    QFETCH(int, isa_i);                                                                    \
-    const Isa isa = static_cast<Isa>(isa_i);                                               \
-    if (isa > q8::best_supported_isa()) QSKIP("this CPU cannot run this instruction set"); \
-    const KernelTable& k = table_of(isa)
 
 std::vector<float> normal(std::mt19937& rng, size_t n, float s = 1.f) {
     std::normal_distribution<float> nd(0.f, s);
@@ -85,14 +80,6 @@ double ref_q4_a8(const uint8_t* w, const int8_t* x, size_t n, size_t g, bool asy
     return s;
 }
 
-q8::WeightMatrix make_matrix(const std::vector<float>& w, int64_t rows, int64_t cols, const q8::WeightTarget& t) {
-    q8::WeightMatrix m;
-    const bool ok = q8::quantize_matrix(
-        rows, cols, [&](int64_t r, float* dst) { std::memcpy(dst, &w[size_t(r * cols)], size_t(cols) * 4); }, t, m);
-    if (!ok) qFatal("quantize_matrix stopped");
-    return m;
-}
-
 }  // namespace
 
 class TestQuantKernels : public QObject {
@@ -105,7 +92,7 @@ private slots:
     void activation_quantizer_matches_portable() {
         std::mt19937 rng(11);
         std::normal_distribution<float> nd(0.f, 3.f);
-        for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
+        for (Isa isa : kAllIsas) {
             if (isa > q8::best_supported_isa()) continue;
             const KernelTable& k = table_of(isa);
             for (size_t n : {size_t{1}, size_t{15}, size_t{16}, size_t{33}, size_t{2048}, size_t{2051}}) {
@@ -126,14 +113,11 @@ private slots:
         }
     }
 
-    void group_dot_float_activations_data() {
-        QTest::addColumn<int>("isa_i");
-        for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
-            QTest::newRow(isa == Isa::Scalar ? "scalar" : isa == Isa::Avx2 ? "avx2" : "avx512") << int(isa);
-        }
-    }
+    void group_dot_float_activations_data() { add_isa_rows(); }
     void group_dot_float_activations() {
-        FETCH_ISA();
+        QFETCH(int, isa);
+        REQUIRE_ISA(Isa(isa));
+        const KernelTable& k = table_of(Isa(isa));
         std::mt19937 rng(11);
         for (bool asym : {false, true}) {
             for (size_t g : {32, 64, 128}) {
@@ -159,14 +143,11 @@ private slots:
         }
     }
 
-    void int8_dot_is_exact_data() {
-        QTest::addColumn<int>("isa_i");
-        for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
-            QTest::newRow(isa == Isa::Scalar ? "scalar" : isa == Isa::Avx2 ? "avx2" : "avx512") << int(isa);
-        }
-    }
+    void int8_dot_is_exact_data() { add_isa_rows(); }
     void int8_dot_is_exact() {
-        FETCH_ISA();
+        QFETCH(int, isa);
+        REQUIRE_ISA(Isa(isa));
+        const KernelTable& k = table_of(Isa(isa));
         std::mt19937 rng(5);
         for (size_t n : {size_t(1), size_t(31), size_t(32), size_t(33), size_t(64), size_t(100), size_t(127),
                          size_t(128), size_t(129), size_t(1000), size_t(4096), size_t(5632)}) {
@@ -191,14 +172,11 @@ private slots:
         }
     }
 
-    void w4a8_group_dot_is_exact_data() {
-        QTest::addColumn<int>("isa_i");
-        for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
-            QTest::newRow(isa == Isa::Scalar ? "scalar" : isa == Isa::Avx2 ? "avx2" : "avx512") << int(isa);
-        }
-    }
+    void w4a8_group_dot_is_exact_data() { add_isa_rows(); }
     void w4a8_group_dot_is_exact() {
-        FETCH_ISA();
+        QFETCH(int, isa);
+        REQUIRE_ISA(Isa(isa));
+        const KernelTable& k = table_of(Isa(isa));
         std::mt19937 rng(9);
         for (bool asym : {false, true}) {
             for (size_t g : {32, 64, 128}) {
@@ -241,7 +219,7 @@ private slots:
             {q8::WeightLayout::Q4GroupAsym, q8::GgmlType::F32, 64, true},
         };
         for (const auto& t : targets) {
-            const q8::WeightMatrix m = make_matrix(wf, rows, cols, t);
+            const q8::WeightMatrix m = make_matrix(rows, cols, wf, t);
             for (size_t n : {size_t(1), size_t(2), size_t(7)}) {
                 std::vector<float> x = normal(rng, n * size_t(cols));
                 std::vector<float> y(n * size_t(rows));
@@ -287,7 +265,7 @@ private slots:
         q8::ThreadPool pool(2);
         for (const auto& t : {q8::WeightTarget{q8::WeightLayout::I8Row, q8::GgmlType::F32, 0, true},
                               q8::WeightTarget{q8::WeightLayout::Q4Group, q8::GgmlType::F32, 64, true}}) {
-            q8::WeightMatrix m = make_matrix(wf, rows, cols, t);
+            q8::WeightMatrix m = make_matrix(rows, cols, wf, t);
             m.act_scale = 0.01f;
             std::vector<float> x = normal(rng, 3 * size_t(cols));
             x[5] = 5.f;  // beyond 127 * 0.01: clipped to 1.27
@@ -315,8 +293,8 @@ private slots:
         std::mt19937 rng(4);
         const int64_t cols = 128;
         const std::vector<float> a = normal(rng, 64 * cols, 0.1f), b = normal(rng, 32 * cols, 0.1f);
-        const q8::WeightMatrix ma = make_matrix(a, 64, cols, {q8::WeightLayout::I8Row, q8::GgmlType::F32, 0, true});
-        const q8::WeightMatrix mb = make_matrix(b, 32, cols, {q8::WeightLayout::Q4Group, q8::GgmlType::F32, 32, true});
+        const q8::WeightMatrix ma = make_matrix(64, cols, a, {q8::WeightLayout::I8Row, q8::GgmlType::F32, 0, true});
+        const q8::WeightMatrix mb = make_matrix(32, cols, b, {q8::WeightLayout::Q4Group, q8::GgmlType::F32, 32, true});
         q8::ThreadPool pool(2);
         const std::vector<float> x = normal(rng, 3 * cols);
         std::vector<float> ya(3 * 64), yb(3 * 32), ya2(ya.size()), yb2(yb.size());
