@@ -183,7 +183,10 @@ void ChatWorker::answer(const ChatRequest& request) {
         q8::GenerationRequest settings = engineRequest(request.settings);
         if (request.completion) {
             settings.prompt = request.text.toStdString();
-            emit replyFinished(finishReply(session_->generate(settings, callbacks, &stop_)));
+            const q8::GenerationResult r = session_->generate(settings, callbacks, &stop_);
+            ReplyDone done = finishReply(r);
+            done.contextTokens = r.metrics.prompt_tokens + r.metrics.generated_tokens;
+            emit replyFinished(done);
             return;
         }
         conversation_->set_system_prompt(request.systemPrompt.toStdString());

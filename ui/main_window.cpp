@@ -142,16 +142,10 @@ void MainWindow::buildMenus() {
     });
     chat->addSeparator();
     chat->addAction(tr("Re&generate answer"), this, &MainWindow::regenerate);
-    QAction* completion = chat->addAction(tr("&Completion mode (continue the text)"));
-    completion->setCheckable(true);
-    completion->setObjectName("completion-mode");
-    connect(completion, &QAction::toggled, this, [this](bool on) {
-        chat_.completionMode = on;
-        transcript_->setChat(chat_);
-        showStatus(on ? tr("Completion mode: the model continues your text.") : tr("Chat mode."));
-    });
-    connect(this, &MainWindow::modelReady, completion,
-            [this, completion] { completion->setChecked(chat_.completionMode); });
+    completionAction_ = chat->addAction(tr("&Completion mode (continue the text)"));
+    completionAction_->setCheckable(true);
+    completionAction_->setToolTip(tr("Models without a chat template (like the built-in code model) continue text"));
+    connect(completionAction_, &QAction::triggered, this, [this](bool on) { setCompletionMode(on); });
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     view->addAction(tr("&Log"), this, [this] { log_->setVisible(!log_->isVisible()); });
@@ -209,6 +203,7 @@ void MainWindow::buildCentralArea() {
     prompt_->setMaximumHeight(120);
     connect(prompt_, &PromptBox::sendRequested, this, &MainWindow::send);
     connect(prompt_, &PromptBox::stopRequested, this, [this] { worker_->requestStop(); });
+    modeLabel_ = new QLabel;
     contextGauge_ = new QLabel;
     contextGauge_->setToolTip(tr("Tokens of this chat in the model's context / the context size"));
     send_ = new QPushButton(tr("Send"));
@@ -218,6 +213,7 @@ void MainWindow::buildCentralArea() {
     auto* promptRow = new QHBoxLayout;
     promptRow->addWidget(prompt_, 1);
     auto* buttons = new QVBoxLayout;
+    buttons->addWidget(modeLabel_);
     buttons->addWidget(contextGauge_);
     buttons->addWidget(send_);
     buttons->addWidget(stop_);
@@ -350,6 +346,7 @@ void MainWindow::onLoaded(const LoadedModel& m) {
                    .arg(m.name, m.architecture)
                    .arg(double(m.weightBytes) / kMiB, 0, 'f', 0)
                    .arg(m.precision));
+    if (chat_.messages.isEmpty()) setCompletionMode(!m.hasChatTemplate);
     updateContextGauge(0);
     emit modelReady();
 }
@@ -388,7 +385,7 @@ void MainWindow::newChat() {
     chat_.title = tr("New chat");
     chat_.created = chat_.updated = QDateTime::currentDateTime();
     chat_.systemPrompt = settings_.systemPrompt;
-    transcript_->setChat(chat_);
+    setCompletionMode(!loaded_.path.isEmpty() && !loaded_.hasChatTemplate);
     chatList_->clearSelection();
     updateContextGauge(0);
 }
@@ -399,7 +396,7 @@ void MainWindow::showChat(const QString& id) {
     if (!c) return;
     if (!chat_.messages.isEmpty()) saveChat();
     chat_ = *c;
-    transcript_->setChat(chat_);
+    setCompletionMode(chat_.completionMode);
     const int row = chats_->rowOf(id);
     chatList_->setCurrentIndex(chatSearch_->mapFromSource(chats_->index(row)));
     updateContextGauge(0);
@@ -453,6 +450,15 @@ void MainWindow::exportChat(bool markdown) {
     } else {
         showStatus(tr("Exported to %1").arg(path));
     }
+}
+
+void MainWindow::setCompletionMode(bool on) {
+    chat_.completionMode = on;
+    completionAction_->setChecked(on);
+    modeLabel_->setText(on ? tr("Completion") : tr("Chat"));
+    modeLabel_->setToolTip(on ? tr("The model continues your text in place (Chat → Completion mode)")
+                              : tr("Turns with roles; old turns leave the context when it fills"));
+    transcript_->setChat(chat_);
 }
 
 // ---- answering

@@ -49,6 +49,7 @@ public:
     ConfigurationSwitch* configurationSwitch() const { return switch_; }
     QListView* chatList() const { return chatList_; }
     QLabel* contextGauge() const { return contextGauge_; }
+    QLabel* modeLabel() const { return modeLabel_; }
     QPushButton* cancelLoadButton() const { return cancelLoad_; }
     const Chat& currentChat() const { return chat_; }
     const LoadedModel& loadedModel() const { return loaded_; }
@@ -79,6 +80,7 @@ private:
     void requestLoad(Configuration c);
     void chooseConfiguration(Configuration c);
     void showChat(const QString& id);
+    void setCompletionMode(bool on);
     void reportUnreadable(const QVector<UnreadableChatFile>& files);
     void renameChat();
     void deleteChat();
@@ -128,6 +130,8 @@ private:
     TranscriptView* transcript_ = nullptr;
     PromptBox* prompt_ = nullptr;
     QLabel* contextGauge_ = nullptr;
+    QLabel* modeLabel_ = nullptr;
+    QAction* completionAction_ = nullptr;
     QPushButton* send_ = nullptr;
     QPushButton* stop_ = nullptr;
     QLabel* status_ = nullptr;
