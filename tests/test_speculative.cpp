@@ -102,16 +102,22 @@ private slots:
             spec.options.k_max = k;
             spec.options.k_initial = k;
             spec.options.adaptive = adaptive;
-            spec.on_step = [&](const q8::SpecStep& st) {
-                QVERIFY(st.accepted >= 0 && st.accepted <= st.drafted && st.drafted <= k);
+            q8::GenerationCallbacks callbacks;
+            callbacks.on_step = [&](const q8::SpecStep& st) {
+                QVERIFY(st.accepted >= 0 && st.accepted <= st.drafted && st.drafted <= st.k && st.k <= k);
                 accepted_counts[st.accepted]++;
             };
+            int64_t shown_from_draft = 0;
+            callbacks.on_token = [&](const q8::TokenEvent& ev) { shown_from_draft += ev.from_draft ? 1 : 0; };
             q8::GenerationRequest r;
             r.prompt = prompt;
             r.max_tokens = 40;
             r.sampling = q8::SamplingParams::greedy();
-            const auto got = q8::generate(target, r, {}, nullptr, &spec);
+            const auto got = q8::generate(target, r, callbacks, nullptr, &spec);
             QCOMPARE(got.tokens, want);
+            // Every accepted draft token is shown as one, except those past the token limit.
+            const int64_t accepted = got.metrics.speculative.accepted;
+            QVERIFY(shown_from_draft <= accepted && shown_from_draft >= accepted - k);
             total_drafted += got.metrics.speculative.drafted;
             if (source == "same-model") QCOMPARE(got.metrics.speculative.acceptance_rate(), 1.0);
         }

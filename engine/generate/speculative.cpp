@@ -57,7 +57,8 @@ bool SpeculativeDecoder::step(const std::vector<int32_t>& history, std::vector<i
     const int64_t room =
         std::min(target_.n_ctx() - target_.n_past(), draft_.n_ctx() - (static_cast<int64_t>(history.size()) - 1)) - 1;
     if (room < 0) throw EngineError("speculative step with no room left in the context");
-    const int k = static_cast<int>(std::min<int64_t>(k_, room));
+    const int k_asked = k_;
+    const int k = static_cast<int>(std::min<int64_t>(k_asked, room));
     const auto nv = static_cast<size_t>(target_.model().config.n_vocab);
 
     // Draft k tokens, remembering the draft distribution q_i each was drawn from.
@@ -129,14 +130,31 @@ bool SpeculativeDecoder::step(const std::vector<int32_t>& history, std::vector<i
     // accepted (so a run of early rejections shrinks k quickly and recovers one step at a time).
     if (opt_.adaptive && k > 0) k_ = std::clamp(accepted == k ? k_ + 1 : accepted + 1, 1, opt_.k_max);
 
-    last_ = SpecStep{k, accepted, accepted + 1, k_, draft_s, verify_s};
-    ++totals_.steps;
-    totals_.drafted += k;
-    totals_.accepted += accepted;
-    totals_.emitted += accepted + 1;
-    totals_.draft_s += draft_s;
-    totals_.verify_s += verify_s;
+    last_ = SpecStep{k_asked, k, accepted, accepted + 1, k_, draft_s, verify_s};
+    totals_.add(last_);
     return true;
+}
+
+}  // namespace q8
+
+namespace q8 {
+
+void SpecTotals::add(const SpecStep& s) {
+    ++steps;
+    drafted += s.drafted;
+    accepted += s.accepted;
+    emitted += s.emitted;
+    draft_s += s.draft_s;
+    verify_s += s.verify_s;
+}
+
+void SpecTotals::add(const SpecTotals& t) {
+    steps += t.steps;
+    drafted += t.drafted;
+    accepted += t.accepted;
+    emitted += t.emitted;
+    draft_s += t.draft_s;
+    verify_s += t.verify_s;
 }
 
 }  // namespace q8
