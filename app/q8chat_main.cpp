@@ -5,6 +5,7 @@
 #include <QSettings>
 
 #include <q8/error.h>
+
 #include "builtin_models.h"
 
 #include "main_window.h"

@@ -8,7 +8,8 @@
 #include <sstream>
 #include <unordered_map>
 
-#include "engine_error.h"
+#include <q8/error.h>
+
 #include "inference_session.h"
 #include "matmul.h"
 

@@ -3,8 +3,9 @@
 #include <cstdio>
 #include <sstream>
 
+#include <q8/error.h>
+
 #include "act_policy.h"
-#include "engine_error.h"
 #include "float_model.h"
 #include "smoothquant.h"
 

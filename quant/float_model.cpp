@@ -2,7 +2,8 @@
 
 #include <cstring>
 
-#include "engine_error.h"
+#include <q8/error.h>
+
 #include "matmul.h"
 #include "weight_arena.h"
 

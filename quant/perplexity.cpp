@@ -3,7 +3,8 @@
 #include <chrono>
 #include <cmath>
 
-#include "engine_error.h"
+#include <q8/error.h>
+
 #include "inference_session.h"
 
 namespace q8::quant {

@@ -4,7 +4,8 @@
 #include <filesystem>
 #include <regex>
 
-#include "engine_error.h"
+#include <q8/error.h>
+
 #include "float_model.h"
 #include "gguf_writer.h"
 #include "half.h"

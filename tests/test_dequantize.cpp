@@ -15,8 +15,9 @@
 #include <limits>
 #include <vector>
 
+#include <q8/error.h>
+
 #include "dequantize.h"
-#include "engine_error.h"
 #include "ggml_types.h"
 #include "gguf_reader.h"
 #include "half.h"

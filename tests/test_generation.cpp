@@ -7,7 +7,8 @@
 #include <chrono>
 #include <thread>
 
-#include "engine_error.h"
+#include <q8/error.h>
+
 #include "generator.h"
 #include "model.h"
 #include "reference_scripts.h"

@@ -3,7 +3,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
-#include "engine_error.h"
+#include <q8/error.h>
+
 #include "gguf_bytes.h"
 #include "gguf_reader.h"
 

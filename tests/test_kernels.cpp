@@ -13,8 +13,9 @@
 #include <random>
 #include <vector>
 
+#include <q8/error.h>
+
 #include "cpu_features.h"
-#include "engine_error.h"
 #include "half.h"
 #include "kernel_tables.h"
 #include "kernels.h"

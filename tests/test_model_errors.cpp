@@ -5,7 +5,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
-#include "engine_error.h"
+#include <q8/error.h>
+
 #include "model.h"
 #include "reference_scripts.h"
 

@@ -12,7 +12,8 @@
 
 #include <cmath>
 
-#include "engine_error.h"
+#include <q8/error.h>
+
 #include "fidelity.h"
 #include "model.h"
 #include "perplexity.h"

@@ -14,10 +14,11 @@
 
 #include <cmath>
 
+#include <q8/error.h>
+
 #include "act_policy.h"
 #include "calibration.h"
 #include "dequantize.h"
-#include "engine_error.h"
 #include "float_model.h"
 #include "inference_session.h"
 #include "quantize_file.h"

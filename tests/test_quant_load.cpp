@@ -18,7 +18,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "engine_error.h"
+#include <q8/error.h>
+
 #include "inference_session.h"
 #include "model.h"
 

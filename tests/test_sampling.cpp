@@ -12,7 +12,8 @@
 #include <set>
 #include <vector>
 
-#include "engine_error.h"
+#include <q8/error.h>
+
 #include "sampling.h"
 
 using q8::Sampler;

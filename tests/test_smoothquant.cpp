@@ -13,9 +13,10 @@
 #include <cmath>
 #include <random>
 
+#include <q8/error.h>
+
 #include "act_policy.h"
 #include "calibration.h"
-#include "engine_error.h"
 #include "float_model.h"
 #include "inference_session.h"
 #include "smoothquant.h"

@@ -8,8 +8,9 @@
 
 #include <map>
 
+#include <q8/error.h>
+
 #include "cpu_features.h"
-#include "engine_error.h"
 #include "generator.h"
 #include "model.h"
 #include "reference_scripts.h"

@@ -15,7 +15,8 @@
 #include <thread>
 #include <vector>
 
-#include "engine_error.h"
+#include <q8/error.h>
+
 #include "thread_pool.h"
 
 using namespace std::chrono_literals;

@@ -12,7 +12,8 @@
 #include <memory>
 #include <random>
 
-#include "engine_error.h"
+#include <q8/error.h>
+
 #include "gguf_bytes.h"
 #include "gguf_reader.h"
 #include "pre_tokenizer.h"

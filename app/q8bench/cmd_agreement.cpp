@@ -6,9 +6,11 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include <q8/error.h>
+
 #include "commands.h"
 #include "draft_options.h"
-#include "engine_error.h"
+// Engine internals: agreement scores every position of a text in two inference sessions.
 #include "inference_session.h"
 #include "model.h"
 #include "sampling.h"

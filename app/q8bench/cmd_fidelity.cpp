@@ -7,9 +7,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include <q8/error.h>
+
 #include "calibration.h"
 #include "commands.h"
-#include "engine_error.h"
 #include "fidelity.h"
 #include "float_model.h"
 

@@ -4,6 +4,7 @@
 
 #include "builtin_models.h"
 #include "commands.h"
+// Engine internals: info reports the file and the loaded model as the engine holds them.
 #include "cpu_features.h"
 #include "gguf_reader.h"
 #include "model.h"
@@ -45,7 +46,7 @@ void add_info_command(CLI::App& app) {
             {"norm_eps", c.norm_eps},
             {"context_length", c.n_ctx_train},
             {"tied_embeddings", model->output.rows == 0},
-            {"tensor_types", model->tensor_type_summary()},
+            {"tensor_types", model->file->tensor_type_summary()},
             {"vocabulary",
              {{"size", model->tokenizer.n_vocab()},
               {"model", v.kind == q8::VocabKind::spm ? "llama (SentencePiece)" : "gpt2 (byte-level BPE)"},

@@ -8,9 +8,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include <q8/error.h>
+
 #include "commands.h"
 #include "cpu_features.h"
-#include "engine_error.h"
 #include "perplexity.h"
 #include "quant_options.h"
 

@@ -14,8 +14,10 @@
 #include <string>
 #include <vector>
 
+#include <q8/error.h>
+
 #include "commands.h"
-#include "engine_error.h"
+// Engine internals: synth writes tensors with the engine's GGUF writer.
 #include "gguf_writer.h"
 #include "synth_model.h"
 #include "synth_shapes.h"

@@ -4,8 +4,10 @@
 #include <iostream>
 #include <sstream>
 
+#include <q8/error.h>
+
 #include "commands.h"
-#include "engine_error.h"
+// Engine internals: tokenize reads a vocabulary-only file, which no model loads.
 #include "gguf_reader.h"
 #include "tokenizer.h"
 

@@ -1,7 +1,8 @@
 #include "draft_options.h"
 
+#include <q8/error.h>
+
 #include "builtin_models.h"
-#include "engine_error.h"
 
 namespace q8bench {
 

@@ -4,8 +4,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <q8/error.h>
+
 #include "commands.h"
-#include "engine_error.h"
 
 int main(int argc, char** argv) {
     spdlog::set_default_logger(spdlog::stderr_color_st("q8bench"));

@@ -5,7 +5,8 @@
 #include <memory>
 #include <string>
 
-#include "engine_error.h"
+#include <q8/error.h>
+
 #include "model.h"
 
 namespace q8bench {

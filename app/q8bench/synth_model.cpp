@@ -5,8 +5,9 @@
 #include <numbers>
 #include <string>
 
+#include <q8/error.h>
+
 #include "arch_tensors.h"
-#include "engine_error.h"
 #include "half.h"
 #include "synth_random.h"
 

@@ -6,7 +6,8 @@
 #include <string_view>
 #include <vector>
 
-#include "engine_error.h"
+#include <q8/error.h>
+
 #include "gguf_reader.h"
 #include "vocab.h"
 

@@ -12,7 +12,8 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "engine_error.h"
+#include <q8/error.h>
+
 #include "quantize_file.h"
 
 namespace {

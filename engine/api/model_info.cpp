@@ -52,8 +52,6 @@ ModelInfo describe(const GgufFile& file, const ModelConfig& cfg, const Vocab& vo
     return i;
 }
 
-bool is_matrix(const GgufTensorInfo& t) { return t.n_dims == 2; }
-
 }  // namespace
 
 uint64_t ModelInfo::kv_cache_bytes(int64_t n_ctx, bool f32_cache) const {
@@ -76,30 +74,11 @@ ModelInfo model_info(const Model& model) {
 }
 
 MemoryEstimate estimate_memory(const ModelInfo& info, Precision precision, int64_t n_ctx, bool int8_activations) {
-    // Bytes per weight of the matrices as each precision stores them (loader.cpp's plan): Q8 is
-    // Q8_0 blocks (34 bytes per 32) or int8 rows, Q4 is 4-bit groups of 32 with an f16 scale (18
-    // per 32). Norms and biases stay f32. The file is read again for its tensor list only.
-    const GgufFile file(info.path);
+    LoadOptions options;
+    options.precision = precision;
+    options.int8_activations = int8_activations;
     MemoryEstimate e;
-    for (const auto& t : file.tensors()) {
-        const auto n = static_cast<double>(t.n_elements);
-        double bytes = 4.0 * n;
-        if (is_matrix(t)) {
-            switch (precision) {
-            case Precision::Native: {
-                const bool used_in_place = t.type == GgmlType::F32 || t.type == GgmlType::F16 ||
-                                           t.type == GgmlType::BF16 || t.type == GgmlType::Q8_0 ||
-                                           t.type == GgmlType::Q4_0;
-                bytes = used_in_place ? static_cast<double>(t.n_bytes) : 2.0 * n;  // K-quants become F16
-                break;
-            }
-            case Precision::F16: bytes = 2.0 * n; break;
-            case Precision::Q8: bytes = (int8_activations ? 32.0 : 34.0) / 32.0 * n; break;
-            case Precision::Q4: bytes = 18.0 / 32.0 * n; break;
-            }
-        }
-        e.weights += static_cast<uint64_t>(bytes);
-    }
+    e.weights = estimate_weight_bytes(GgufFile(info.path), options);
     e.kv_cache = info.kv_cache_bytes(n_ctx);
     return e;
 }

@@ -8,8 +8,9 @@
 #include <memory>
 #include <vector>
 
+#include <q8/error.h>
+
 #include "cpu_features.h"
-#include "engine_error.h"
 
 namespace q8 {
 

@@ -4,8 +4,9 @@
 #include <cstring>
 #include <vector>
 
+#include <q8/error.h>
+
 #include "dequantize.h"
-#include "engine_error.h"
 #include "weight_formats.h"
 #include "half.h"
 

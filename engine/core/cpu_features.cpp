@@ -12,7 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "engine_error.h"
+#include <q8/error.h>
 
 namespace q8 {
 

@@ -10,7 +10,7 @@
 #include <cstring>
 #include <utility>
 
-#include "engine_error.h"
+#include <q8/error.h>
 
 namespace q8 {
 

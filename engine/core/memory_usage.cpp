@@ -20,4 +20,15 @@ uint64_t status_kb(const char* key) {
 uint64_t resident_memory_bytes() { return status_kb("VmRSS:"); }
 uint64_t peak_resident_memory_bytes() { return status_kb("VmHWM:"); }
 
+uint64_t available_memory_bytes() {
+    std::ifstream in("/proc/meminfo");
+    std::string key;
+    uint64_t kb = 0;
+    std::string unit;
+    while (in >> key >> kb >> unit) {
+        if (key == "MemAvailable:") return kb * 1024;
+    }
+    return 0;
+}
+
 }  // namespace q8

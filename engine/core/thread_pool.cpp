@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <exception>
 
-#include "engine_error.h"
+#include <q8/error.h>
 
 namespace q8 {
 

@@ -6,8 +6,8 @@
 #include <optional>
 #include <utility>
 
+#include <q8/error.h>
 #include <q8/system.h>
-#include "engine_error.h"
 #include "stop_strings.h"
 
 namespace q8 {

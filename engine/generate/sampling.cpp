@@ -5,7 +5,7 @@
 #include <numeric>
 #include <unordered_set>
 
-#include "engine_error.h"
+#include <q8/error.h>
 
 namespace q8 {
 

@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
-#include "engine_error.h"
+#include <q8/error.h>
+
 #include "matmul.h"
 
 namespace q8 {
@@ -134,10 +135,6 @@ bool SpeculativeDecoder::step(const std::vector<int32_t>& history, std::vector<i
     totals_.add(last_);
     return true;
 }
-
-}  // namespace q8
-
-namespace q8 {
 
 void SpecTotals::add(const SpecStep& s) {
     ++steps;

@@ -3,7 +3,8 @@
 #include <cstring>
 #include <string>
 
-#include "engine_error.h"
+#include <q8/error.h>
+
 #include "gguf_reader.h"
 #include "half.h"
 

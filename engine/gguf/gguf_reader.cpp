@@ -4,7 +4,7 @@
 #include <map>
 #include <limits>
 
-#include "engine_error.h"
+#include <q8/error.h>
 
 namespace q8 {
 

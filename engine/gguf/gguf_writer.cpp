@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "engine_error.h"
+#include <q8/error.h>
 
 namespace q8::quant {
 

@@ -3,7 +3,7 @@
 #include <array>
 #include <cmath>
 
-#include "engine_error.h"
+#include <q8/error.h>
 
 namespace q8 {
 

@@ -45,8 +45,11 @@ struct Model {
     const WeightMatrix& output_matrix() const { return output.rows > 0 ? output : token_embd; }
     size_t weight_bytes() const;                // bytes of all weights as used by the forward pass
     int64_t weight_count() const;               // parameters in the weight matrices, norms and biases
-    std::string tensor_type_summary() const;    // e.g. "F16 x 154, F32 x 45"
     std::string weight_format_summary() const;  // formats as loaded, e.g. "Q4G32 x 154, Q8_0 x 1"
 };
+
+// Bytes the weights of `f` will take in memory once loaded with `options` (what load_model checks
+// against available memory).
+uint64_t estimate_weight_bytes(const GgufFile& f, const LoadOptions& options);
 
 }  // namespace q8

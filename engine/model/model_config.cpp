@@ -2,8 +2,9 @@
 
 #include <filesystem>
 
+#include <q8/error.h>
+
 #include "arch_tensors.h"
-#include "engine_error.h"
 #include "gguf_reader.h"
 
 namespace q8 {

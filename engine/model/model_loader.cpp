@@ -7,9 +7,11 @@
 #include <map>
 #include <sstream>
 
+#include <q8/error.h>
+#include <q8/system.h>
+
 #include "arch_tensors.h"
 #include "dequantize.h"
-#include "engine_error.h"
 #include "half.h"
 #include "model.h"
 #include "weight_cache.h"
@@ -17,17 +19,6 @@
 #include "weight_quant.h"
 
 namespace q8 {
-
-uint64_t available_memory_bytes() {
-    std::ifstream in("/proc/meminfo");
-    std::string key;
-    uint64_t kb = 0;
-    std::string unit;
-    while (in >> key >> kb >> unit) {
-        if (key == "MemAvailable:") return kb * 1024;
-    }
-    return 0;
-}
 
 namespace {
 
@@ -430,19 +421,21 @@ size_t Model::weight_bytes() const {
     return n;
 }
 
-std::string Model::tensor_type_summary() const {
-    std::map<std::string, int> counts;
-    for (const auto& t : file->tensors()) counts[std::string(type_traits(static_cast<uint32_t>(t.type))->name)]++;
-    std::string s;
-    for (const auto& [name, n] : counts) s += (s.empty() ? "" : ", ") + name + " x " + std::to_string(n);
-    return s;
+namespace {
+Plan plan_for(const GgufFile& f, const ModelConfig& cfg, const LoadOptions& options) {
+    const bool tied = f.find_tensor(architecture(cfg.arch).matrix(MatrixRole::Head).name) == nullptr;
+    return make_plan(f, options, tied);
+}
+}  // namespace
+
+uint64_t estimate_weight_bytes(const GgufFile& f, const LoadOptions& options) {
+    return resident_weight_bytes(f, plan_for(f, read_model_config(f), options));
 }
 
 std::shared_ptr<const Model> load_model(const std::string& path, const LoadOptions& options) {
     auto file = std::make_unique<GgufFile>(path);
     const ModelConfig cfg = read_model_config(*file);
-    const bool tied = file->find_tensor(architecture(cfg.arch).matrix(MatrixRole::Head).name) == nullptr;
-    const Plan plan = make_plan(*file, options, tied);
+    const Plan plan = plan_for(*file, cfg, options);
     if (options.check_memory) check_weights_fit_memory(*file, plan);
 
     auto model =

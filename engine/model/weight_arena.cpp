@@ -8,8 +8,9 @@
 #include <utility>
 #include <vector>
 
+#include <q8/error.h>
+
 #include "arch_tensors.h"
-#include "engine_error.h"
 #include "model.h"
 #include "weight_formats.h"
 

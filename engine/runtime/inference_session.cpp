@@ -4,7 +4,8 @@
 #include <cmath>
 #include <cstring>
 
-#include "engine_error.h"
+#include <q8/error.h>
+
 #include "kernels.h"
 #include "matmul.h"
 #include "ops.h"

@@ -6,7 +6,8 @@
 #include <string>
 #include <utility>
 
-#include "engine_error.h"
+#include <q8/error.h>
+
 #include "utf8.h"
 
 namespace q8 {

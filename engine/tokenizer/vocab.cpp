@@ -9,7 +9,8 @@
 #include <optional>
 #include <span>
 
-#include "engine_error.h"
+#include <q8/error.h>
+
 #include "gguf_reader.h"
 
 namespace q8 {

@@ -53,6 +53,11 @@ probe(compute gguf_reader.h FOUND)
 probe(compute inference_session.h REFUSED)
 probe(runtime inference_session.h FOUND)
 probe(runtime generator.h REFUSED)
+# The app and the UI compile against the public API alone.
+probe(api q8/engine.h FOUND)
+probe(api generator.h REFUSED)
+probe(api model.h REFUSED)
+probe(api matmul.h REFUSED)
 
 if(failures)
   message(FATAL_ERROR "layering probes failed:${failures}")

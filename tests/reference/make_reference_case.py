@@ -199,7 +199,7 @@ def build_tokenizer(n_vocab: int) -> dict:
 
 def add_tokenizer(w: gw.GGUFWriter, tok: dict) -> None:
     w.add_string("tokenizer.ggml.model", "gpt2")
-    w.add_string("tokenizer.ggml.pre", "default")
+    w.add_string("tokenizer.ggml.pre", "gpt-2")
     w.add_array("tokenizer.ggml.tokens", gw.STRING, tok["tokens"])
     w.add_array("tokenizer.ggml.token_type", gw.INT32, tok["token_type"])
     w.add_array("tokenizer.ggml.merges", gw.STRING, tok["merges"])

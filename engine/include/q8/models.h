@@ -85,8 +85,9 @@ struct ModelInfo {
 ModelInfo read_model_info(const std::string& path);
 ModelInfo model_info(const Model& model);
 
-// What loading at `precision` will cost: the weights as they will run (an estimate from the
-// file's tensor sizes) plus the KV cache for n_ctx positions.
+// What loading at `precision` will cost: the weights as they will run (the estimate load_model
+// checks against available memory) plus the KV cache for n_ctx positions. Throws EngineError when
+// the file cannot be loaded at that precision, with the reason loading would give.
 struct MemoryEstimate {
     uint64_t weights = 0;
     uint64_t kv_cache = 0;

@@ -1,2 +1,0 @@
-#pragma once
-#include <q8/error.h>
