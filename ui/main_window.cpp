@@ -356,6 +356,7 @@ void MainWindow::onLoadFailed(const QString& message) {
     switch_->setCurrent(loaded_.configuration);
     showStatus(tr("Error: %1").arg(message));
     if (loaded_.path.isEmpty()) send_->setEnabled(false);
+    emit modelFailed(message);
 }
 
 // ---- chats

@@ -61,6 +61,7 @@ signals:
     // Emitted when an answer ends (finished, stopped or refused) and the window is idle again.
     void answerEnded();
     void modelReady();
+    void modelFailed(const QString& message);  // the previous model, if any, stays loaded
 
 protected:
     void dragEnterEvent(QDragEnterEvent* e) override;  // a .gguf dropped on the window opens it
