@@ -10,6 +10,7 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTextBrowser>
@@ -52,6 +53,7 @@ class TestMainWindow : public QObject {
 private slots:
     void initTestCase() {
         spdlog::set_level(spdlog::level::warn);
+        QStandardPaths::setTestModeEnabled(true);  // the quantize-at-load cache is the tests' own
         QCoreApplication::setOrganizationName("q8chat-tests");
         QSettings().clear();
         // Long answers, so that Stop always lands before the answer could end by itself.
@@ -102,6 +104,49 @@ private slots:
             QCOMPARE(w.currentChat().messages.last().state, q8ui::MessageState::Stopped);
             QVERIFY(transcriptText(w).contains("stopped"));
         }
+    }
+
+    void stop_during_prompt_evaluation_acts_within_200ms() {
+        q8ui::MainWindow w(kTarget, nullptr, chatsDir());
+        waitReady(w);
+        // About 1,800 tokens: prompt evaluation alone takes far longer than the bound.
+        QString prompt;
+        for (int i = 0; i < 120; ++i) prompt += QString("value_%1 = compute(value_%2, %1)\n").arg(i).arg(i + 1);
+        w.promptBox()->setPlainText(prompt);
+        QSignalSpy ended(&w, &q8ui::MainWindow::answerEnded);
+        QTest::keyClick(w.promptBox(), Qt::Key_Return, Qt::ControlModifier);
+        QTest::qWait(30);
+        QElapsedTimer t;
+        t.start();
+        QTest::mouseClick(w.stopButton(), Qt::LeftButton);
+        QVERIFY(ended.wait(2000));
+        QVERIFY2(t.elapsed() < 200, qPrintable(QString("stopped after %1 ms").arg(t.elapsed())));
+        const q8ui::ChatMessage& answer = w.currentChat().messages.last();
+        QCOMPARE(answer.state, q8ui::MessageState::Stopped);
+        QCOMPARE(answer.figures.generatedTokens, qint64(0));  // it never got past the prompt
+    }
+
+    void cancel_during_quantize_at_load_keeps_the_previous_model() {
+        QDir(QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + "/quantized").removeRecursively();
+        QSettings().setValue("generation/maxTokens", 4);
+        q8ui::MainWindow w(kTarget, nullptr, chatsDir());
+        QSettings().setValue("generation/maxTokens", 1500);
+        w.show();
+        waitReady(w);
+        QSignalSpy failed(&w, &q8ui::MainWindow::modelFailed);
+        QTest::mouseClick(w.configurationSwitch()->button(q8ui::Configuration::Q8), Qt::LeftButton);
+        QVERIFY(w.cancelLoadButton()->isVisible());
+        QTest::mouseClick(w.cancelLoadButton(), Qt::LeftButton);
+        QVERIFY(failed.wait(kLoadMs));
+        QVERIFY2(failed.front().front().toString().contains("cancel"), qPrintable(failed.front().front().toString()));
+        QCOMPARE(w.loadedModel().configuration, q8ui::Configuration::Fp16);
+        QCOMPARE(w.configurationSwitch()->current(), q8ui::Configuration::Fp16);
+        QVERIFY(w.configurationSwitch()->button(q8ui::Configuration::Fp16)->isChecked());
+        // The previous model still answers.
+        QSignalSpy ended(&w, &q8ui::MainWindow::answerEnded);
+        typeAndSend(w, "x = 1");
+        QVERIFY(ended.wait(20000));
+        QCOMPARE(w.currentChat().messages.last().state, q8ui::MessageState::Complete);
     }
 
     void switching_configuration_loads_it_and_is_refused_while_answering() {

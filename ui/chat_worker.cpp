@@ -30,9 +30,7 @@ q8::Precision loadPrecision(const q8::ModelInfo& info, Configuration c) {
 }
 
 // Refuses, with the numbers, a model that cannot fit next to what the machine has free.
-void checkMemory(const q8::ModelInfo& info, q8::Precision p, int contextSize) {
-    const q8::MemoryEstimate need = q8::estimate_memory(info, p, contextSize);
-    const uint64_t available = q8::available_memory_bytes();
+void checkMemory(const q8::ModelInfo& info, const q8::MemoryEstimate& need, uint64_t available, int contextSize) {
     if (available == 0 || need.total() <= available) return;
     throw q8::EngineError(QString("%1 needs about %2 MiB (weights %3 MiB + KV cache %4 MiB for %5 tokens) but "
                                   "only %6 MiB of memory is available")
@@ -43,6 +41,25 @@ void checkMemory(const q8::ModelInfo& info, q8::Precision p, int contextSize) {
                               .arg(contextSize)
                               .arg(double(available) / kMiB, 0, 'f', 0)
                               .toStdString());
+}
+
+// The draft must speak the target's vocabulary; the engine checks token by token at load, this
+// says early why a chosen draft cannot serve.
+QString draftProblem(const q8::ModelInfo& target, const QString& draftPath) {
+    if (draftPath.isEmpty()) return {};
+    try {
+        const q8::ModelInfo draft = q8::read_model_info(draftPath.toStdString());
+        if (draft.n_vocab != target.n_vocab || draft.tokenizer != target.tokenizer) {
+            return QString("the draft's vocabulary (%1 tokens, %2) differs from the model's (%3 tokens, %4)")
+                .arg(draft.n_vocab)
+                .arg(QString::fromStdString(draft.tokenizer))
+                .arg(target.n_vocab)
+                .arg(QString::fromStdString(target.tokenizer));
+        }
+        return {};
+    } catch (const std::exception& e) {
+        return QString::fromStdString(e.what());
+    }
 }
 
 std::vector<q8::Turn> turnsOf(const QVector<ChatMessage>& history) {
@@ -70,7 +87,11 @@ void ChatWorker::load(const LoadRequest& request) {
         const std::string path = request.modelPath.toStdString();
         const q8::ModelInfo info = q8::read_model_info(path);
         const q8::Precision precision = loadPrecision(info, request.configuration);
-        checkMemory(info, precision, request.contextSize);
+        const q8::MemoryEstimate need = q8::estimate_memory(info, precision, request.contextSize);
+        const uint64_t available = q8::available_memory_bytes();
+        emit loadPlanned(static_cast<qint64>(need.total()), static_cast<qint64>(available));
+        checkMemory(info, need, available, request.contextSize);
+        const QString problem = draftProblem(info, request.draftPath);
         q8::LoadOptions options;
         options.precision = precision;
         options.cache_dir = request.cacheDir.toStdString();
@@ -93,6 +114,7 @@ void ChatWorker::load(const LoadRequest& request) {
             if (request.draftPath.isEmpty()) {
                 throw q8::EngineError("Q4+spec needs a draft model with the same vocabulary: choose one as Draft");
             }
+            if (!problem.isEmpty()) throw q8::EngineError("Q4+spec cannot use this draft: " + problem.toStdString());
             config.draft = q8::load_model(request.draftPath.toStdString());
             config.speculative.k_max = request.draftK;
             draftName = QString::fromStdString(q8::model_info(*config.draft).name);
@@ -114,6 +136,7 @@ void ChatWorker::load(const LoadRequest& request) {
         m.precision = QString::fromStdString(now.precision);
         m.configuration = request.configuration;
         m.draftName = draftName;
+        m.draftProblem = problem;
         m.weightBytes = static_cast<qint64>(now.weight_bytes);
         m.kvCacheBytes = static_cast<qint64>(session_->kv_cache_bytes());
         m.contextSize = static_cast<int>(session_->n_ctx());

@@ -34,6 +34,9 @@ struct LoadedModel {
     QString precision;  // what the weights run as, e.g. "q4 g32 W4A16"
     Configuration configuration = Configuration::Fp16;
     QString draftName;  // Q4+spec only
+    // Why the chosen draft cannot serve this model (another vocabulary), empty when it can or
+    // when no draft is chosen.
+    QString draftProblem;
     qint64 weightBytes = 0;
     qint64 kvCacheBytes = 0;
     int contextSize = 0;
@@ -88,6 +91,8 @@ public slots:
     void answer(const q8ui::ChatRequest& request);
 
 signals:
+    // Before loading: what the model will take in memory against what is available (0: unknown).
+    void loadPlanned(qint64 neededBytes, qint64 availableBytes);
     void loadProgress(double fraction);
     void loaded(const q8ui::LoadedModel& model);
     // The previous model (if any) stays loaded and usable.

@@ -18,6 +18,7 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSortFilterProxyModel>
+#include <QSpinBox>
 #include <QSplitter>
 #include <QStandardPaths>
 #include <QStatusBar>
@@ -170,6 +171,19 @@ void MainWindow::buildToolbar() {
     draftPicker_->setToolTip(tr("The small model that proposes tokens for Q4+spec (same vocabulary as the model)"));
     bar->addWidget(draftPicker_);
     bar->addSeparator();
+    bar->addWidget(new QLabel(tr(" Threads: ")));
+    threads_ = new QSpinBox;
+    threads_->setRange(0, QThread::idealThreadCount());
+    threads_->setSpecialValueText(tr("all"));
+    threads_->setToolTip(tr("Threads the engine uses (takes effect at once, by reloading the model)"));
+    connect(threads_, &QSpinBox::editingFinished, this, [this] {
+        if (threads_->value() == settings_.threads) return;
+        settings_.threads = threads_->value();
+        settings_.save();
+        if (!modelPath_.isEmpty() && !generating_ && !loading_) requestLoad(loaded_.configuration);
+    });
+    bar->addWidget(threads_);
+    bar->addSeparator();
     switch_ = new ConfigurationSwitch;
     connect(switch_, &ConfigurationSwitch::chosen, this, &MainWindow::chooseConfiguration);
     bar->addWidget(switch_);
@@ -261,6 +275,13 @@ void MainWindow::connectWorker() {
     connect(&workerThread_, &QThread::finished, worker_, &QObject::deleteLater);
     connect(this, &MainWindow::loadRequested, worker_, &ChatWorker::load);
     connect(this, &MainWindow::answerRequested, worker_, &ChatWorker::answer);
+    connect(worker_, &ChatWorker::loadPlanned, this, [this](qint64 need, qint64 available) {
+        QString text = tr("Loading %1 as %2: needs about %3 MiB")
+                           .arg(QFileInfo(modelPath_).fileName(), configurationName(requested_))
+                           .arg(double(need) / kMiB, 0, 'f', 0);
+        if (available > 0) text += tr(" of %1 MiB available").arg(double(available) / kMiB, 0, 'f', 0);
+        showStatus(text + " …");
+    });
     connect(worker_, &ChatWorker::loadProgress, this, [this](double f) { progress_->setValue(int(100 * f)); });
     connect(worker_, &ChatWorker::loaded, this, &MainWindow::onLoaded);
     connect(worker_, &ChatWorker::loadFailed, this, &MainWindow::onLoadFailed);
@@ -313,6 +334,7 @@ void MainWindow::requestLoad(Configuration c) {
     r.contextSize = settings_.contextSize;
     r.draftK = settings_.draftK;
     r.cacheDir = quantCacheDir();
+    requested_ = c;
     setLoading(true);
     showStatus(tr("Loading %1 as %2 …").arg(QFileInfo(modelPath_).fileName(), configurationName(c)));
     worker_->armForLoad();
@@ -340,7 +362,13 @@ void MainWindow::onLoaded(const LoadedModel& m) {
     switch_->setCurrent(m.configuration);
     if (draftPath_.isEmpty()) {
         switch_->setUnavailable(Configuration::Q4Spec, tr("Q4+spec needs a draft model: File → Open draft model"));
+    } else {
+        switch_->setUnavailable(Configuration::Q4Spec,
+                                m.draftProblem.isEmpty() ? QString() : tr("Q4+spec: %1").arg(m.draftProblem));
     }
+    draftPicker_->setEnabled(m.draftProblem.isEmpty());
+    draftPicker_->setToolTip(m.draftProblem.isEmpty() ? tr("The small model that proposes tokens for Q4+spec")
+                                                      : m.draftProblem);
     updateModelLabel();
     showStatus(tr("Model: %1 (%2, %3 MiB of weights as %4)")
                    .arg(m.name, m.architecture)
@@ -579,6 +607,7 @@ void MainWindow::editSettings() {
 }
 
 void MainWindow::applySettings() {
+    threads_->setValue(settings_.threads);
     prompt_->setEnterSends(settings_.enterSends);
     prompt_->setPlaceholderText(settings_.enterSends
                                     ? tr("Type a prompt… (Enter sends, Shift+Enter new line, Esc stops)")

@@ -18,6 +18,7 @@ class QLineEdit;
 class QProgressBar;
 class QPushButton;
 class QSortFilterProxyModel;
+class QSpinBox;
 
 namespace q8ui {
 
@@ -116,7 +117,8 @@ private:
     Chat chat_;              // the chat shown (also kept in chats_)
     QVector<Chat> deleted_;  // for Undo delete
     LoadedModel loaded_;
-    QString modelPath_;  // the model asked for (loaded_ holds the one in use)
+    Configuration requested_ = Configuration::Fp16;  // the configuration being loaded
+    QString modelPath_;                              // the model asked for (loaded_ holds the one in use)
     QString draftPath_;
     bool loading_ = false;
     bool generating_ = false;
@@ -124,6 +126,7 @@ private:
 
     QComboBox* modelPicker_ = nullptr;
     QComboBox* draftPicker_ = nullptr;
+    QSpinBox* threads_ = nullptr;
     ConfigurationSwitch* switch_ = nullptr;
     QMenu* recentMenu_ = nullptr;
     QListView* chatList_ = nullptr;
