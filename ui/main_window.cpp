@@ -90,7 +90,8 @@ MainWindow::MainWindow(const QString& modelPath, QWidget* parent, const QString&
     updateMemoryLabel();
 
     const QString path = modelPath.isEmpty() ? QSettings().value("model/lastPath").toString() : modelPath;
-    draftPath_ = QSettings().value("model/draftPath").toString();
+    const QString savedDraft = QSettings().value("model/draftPath").toString();
+    if (!savedDraft.isEmpty() && QFileInfo::exists(savedDraft)) setDraftModel(savedDraft);
     if (path.isEmpty()) {
         setGenerating(false);
         send_->setEnabled(false);
@@ -370,6 +371,7 @@ void MainWindow::onLoaded(const LoadedModel& m) {
     draftPicker_->setToolTip(m.draftProblem.isEmpty() ? tr("The small model that proposes tokens for Q4+spec")
                                                       : m.draftProblem);
     updateModelLabel();
+    updateMemoryLabel();
     showStatus(tr("Model: %1 (%2, %3 MiB of weights as %4)")
                    .arg(m.name, m.architecture)
                    .arg(double(m.weightBytes) / kMiB, 0, 'f', 0)
@@ -587,6 +589,7 @@ void MainWindow::onReplyRefused(const QString& message) {
 }
 
 void MainWindow::endAnswer() {
+    updateMemoryLabel();
     saveChat();
     setGenerating(false);
     emit answerEnded();
