@@ -149,6 +149,26 @@ private slots:
         QCOMPARE(w.currentChat().messages.last().state, q8ui::MessageState::Complete);
     }
 
+    void closing_while_answering_or_loading_exits_promptly() {
+        for (const bool loading : {false, true}) {
+            auto w = std::make_unique<q8ui::MainWindow>(kTarget, nullptr, chatsDir());
+            waitReady(*w);
+            if (loading) {
+                QDir(QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + "/quantized")
+                    .removeRecursively();
+                QTest::mouseClick(w->configurationSwitch()->button(q8ui::Configuration::Q4), Qt::LeftButton);
+            } else {
+                typeAndSend(*w, "def main():");
+                QTRY_VERIFY_WITH_TIMEOUT(!w->currentChat().messages.last().text.isEmpty(), 20000);
+            }
+            QVERIFY(w->isBusy());
+            QElapsedTimer t;
+            t.start();
+            w.reset();  // what closing the window does: the worker stops and its thread ends
+            QVERIFY2(t.elapsed() < 1000, qPrintable(QString("closing took %1 ms").arg(t.elapsed())));
+        }
+    }
+
     void switching_configuration_loads_it_and_is_refused_while_answering() {
         q8ui::MainWindow w(kTarget, nullptr, chatsDir());
         waitReady(w);
