@@ -3,32 +3,28 @@
 namespace q8ui {
 
 namespace {
+
 const QString kConfigurations[] = {"FP16", "Q8", "Q4", "Q4+spec"};
 const QString kRoles[] = {"system", "user", "assistant"};
+
+// The enum value whose name is `name`, the names listed in the enum's order.
+template <typename Enum, size_t N>
+bool parseName(const QString (&names)[N], const QString& name, Enum* out) {
+    for (size_t i = 0; i < N; ++i) {
+        if (names[i] == name) {
+            *out = static_cast<Enum>(i);
+            return true;
+        }
+    }
+    return false;
+}
+
 }  // namespace
 
 QString configurationName(Configuration c) { return kConfigurations[static_cast<int>(c)]; }
-
-bool parseConfiguration(const QString& name, Configuration* out) {
-    for (int i = 0; i < 4; ++i) {
-        if (kConfigurations[i] == name) {
-            *out = static_cast<Configuration>(i);
-            return true;
-        }
-    }
-    return false;
-}
+bool parseConfiguration(const QString& name, Configuration* out) { return parseName(kConfigurations, name, out); }
 
 QString roleName(Role r) { return kRoles[static_cast<int>(r)]; }
-
-bool parseRole(const QString& name, Role* out) {
-    for (int i = 0; i < 3; ++i) {
-        if (kRoles[i] == name) {
-            *out = static_cast<Role>(i);
-            return true;
-        }
-    }
-    return false;
-}
+bool parseRole(const QString& name, Role* out) { return parseName(kRoles, name, out); }
 
 }  // namespace q8ui
