@@ -10,6 +10,7 @@ void add_generate_command(CLI::App& app);
 void add_ppl_command(CLI::App& app);
 void add_fidelity_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_compare_command(CLI::App& app);
 void add_bandwidth_command(CLI::App& app);
 void add_agreement_command(CLI::App& app);
 void add_synth_command(CLI::App& app);

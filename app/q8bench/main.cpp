@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
     q8bench::add_ppl_command(app);
     q8bench::add_fidelity_command(app);
     q8bench::add_bench_command(app);
+    q8bench::add_compare_command(app);
     q8bench::add_bandwidth_command(app);
     q8bench::add_agreement_command(app);
     q8bench::add_synth_command(app);

@@ -1,6 +1,7 @@
 #pragma once
 // The engine's public API: everything the app and its UI may use. Internals (weights, kernels,
 // sessions' caches) stay behind these headers.
+#include "compare.h"
 #include "conversation.h"
 #include "error.h"
 #include "generation.h"

@@ -1,0 +1,127 @@
+// `q8bench compare`: one prompt through FP16, Q8, Q4 and Q4+spec (q8::run_compare, the window's
+// comparison too), printed as a Markdown table or one JSON object. Ctrl-C stops the comparison.
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include <q8/engine.h>
+
+#include "commands.h"
+#include "draft_options.h"
+#include "request_options.h"
+
+namespace q8bench {
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_sigint_compare(int) { g_interrupted.store(true); }
+
+struct CompareOptions {
+    std::string model;
+    DraftCliOptions draft;  // only its file: Q4+spec's draft
+    std::string prompt;
+    int64_t n_predict = 128;
+    int threads = 0;
+    bool json = false;
+};
+
+std::string config_name(const q8::CompareRow& row) { return std::string(q8::compare_config_name(row.config)); }
+
+nlohmann::json row_json(const q8::CompareRow& row) {
+    nlohmann::json j = {{"config", config_name(row)}, {"ran", row.ran}, {"reason", row.reason}};
+    if (!row.ran) return j;
+    j.update(metrics_json(row.result));
+    j["weight_bytes"] = row.weight_bytes;
+    j["precision"] = row.precision;
+    if (row.compared_with_fp16) {
+        j["speedup_vs_fp16"] = row.speedup_vs_fp16;
+        j["identical_to_fp16"] = row.identical_to_fp16;
+        j["first_difference"] = row.first_difference;
+        j["matching_share"] = row.matching_share;
+    }
+    j["text"] = row.result.text;
+    j["tokens"] = row.result.tokens;
+    return j;
+}
+
+nlohmann::json compare_json(const q8::CompareRequest& request, const std::vector<q8::CompareRow>& rows) {
+    nlohmann::json j = {{"prompt", request.prompt},
+                        {"max_tokens", request.max_tokens},
+                        {"sampling", q8::compare_generation_request(request).sampling.describe()},
+                        {"rows", nlohmann::json::array()}};
+    for (const q8::CompareRow& row : rows) j["rows"].push_back(row_json(row));
+    return j;
+}
+
+std::string agreement(const q8::CompareRow& row) {
+    if (!row.compared_with_fp16) return "—";
+    if (row.identical_to_fp16) return "identical";
+    char s[96];
+    std::snprintf(s, sizeof s, "differs from token %lld, %.0f%% match", static_cast<long long>(row.first_difference),
+                  100.0 * row.matching_share);
+    return s;
+}
+
+std::string table_line(const q8::CompareRow& row) {
+    const std::string name = config_name(row);
+    if (!row.ran) return "| " + name + " | — | — | — | — | — | — | — | not run: " + row.reason + " |\n";
+    const q8::GenerationMetrics& m = row.result.metrics;
+    const std::string acceptance =
+        m.speculative.drafted > 0 ? std::to_string(m.speculative.acceptance_rate()).substr(0, 5) : "—";
+    const std::string speedup =
+        row.compared_with_fp16 ? std::to_string(row.speedup_vs_fp16).substr(0, 4) + "x" : std::string("—");
+    char line[512];
+    std::snprintf(line, sizeof line, "| %s | %.3f | %.1f | %.1f | %.1f | %.1f | %s | %s | %s |\n", name.c_str(),
+                  m.time_to_first_token_s, m.prompt_tokens_per_s, m.decode_tokens_per_s,
+                  double(m.peak_resident_bytes) / (1 << 20), double(row.weight_bytes) / (1 << 20), acceptance.c_str(),
+                  speedup.c_str(), agreement(row).c_str());
+    return line;
+}
+
+void print_table(const q8::CompareRequest& request, const std::vector<q8::CompareRow>& rows) {
+    std::cout << request.max_tokens << " tokens per configuration, "
+              << q8::compare_generation_request(request).sampling.describe() << ", model " << request.model_path
+              << "\n\n";
+    std::cout << "| config | first token s | prompt t/s | decode t/s | peak MiB | weights MiB | acceptance | "
+                 "speed-up | agreement with fp16 |\n";
+    std::cout << "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n";
+    for (const q8::CompareRow& row : rows) std::cout << table_line(row);
+}
+
+void run(CompareOptions o) {
+    use_builtin_when_unnamed(o.model, o.draft, true);
+    q8::CompareRequest request;
+    request.model_path = o.model;
+    request.draft_path = o.draft.file;
+    request.prompt = o.prompt;
+    request.max_tokens = o.n_predict;
+    request.n_threads = o.threads;
+
+    std::signal(SIGINT, on_sigint_compare);
+    const std::vector<q8::CompareRow> rows = q8::run_compare(request, {}, &g_interrupted);
+    std::signal(SIGINT, SIG_DFL);
+
+    if (o.json) {
+        std::cout << compare_json(request, rows).dump(2) << "\n";
+    } else {
+        print_table(request, rows);
+    }
+}
+
+}  // namespace
+
+void add_compare_command(CLI::App& app) {
+    auto* cmd = app.add_subcommand("compare", "Run one prompt through FP16, Q8, Q4 and Q4+spec and compare them");
+    auto o = std::make_shared<CompareOptions>();
+    cmd->add_option("-m,--model", o->model, "GGUF model file (default: the built-in demo model and its draft)");
+    cmd->add_option("--draft", o->draft.file, "Draft GGUF for Q4+spec (same vocabulary)");
+    cmd->add_option("-p,--prompt", o->prompt, "Prompt text")->required();
+    cmd->add_option("-n,--n-predict", o->n_predict, "Tokens each configuration generates")->capture_default_str();
+    cmd->add_option("-t,--threads", o->threads, "Threads (0 = all cores)")->capture_default_str();
+    cmd->add_flag("--json", o->json, "Print one JSON object with every row");
+    cmd->callback([o] { run(*o); });
+}
+
+}  // namespace q8bench
