@@ -3,7 +3,6 @@
 #include <q8/compare.h>
 
 #include <algorithm>
-#include <fstream>
 #include <memory>
 
 #include <q8/error.h>
@@ -17,14 +16,6 @@ namespace {
 const char* const kStopped = "stopped";
 
 bool stopped(const std::atomic<bool>* cancel) { return cancel != nullptr && cancel->load(); }
-
-// VmHWM is the process's high-water mark; without a reset every configuration after FP16 would
-// report FP16's peak. Linux resets it to the current resident set on "5" (since 4.0); where that
-// is refused the figure stays the process's.
-void reset_peak_resident_memory() {
-    std::ofstream clear_refs("/proc/self/clear_refs");
-    clear_refs << "5";
-}
 
 Precision target_precision(CompareConfig c) {
     switch (c) {
@@ -82,7 +73,6 @@ CompareRow run_configuration(const CompareRequest& request, CompareConfig c, con
     CompareRow row;
     row.config = c;
     try {
-        reset_peak_resident_memory();
         const auto target = load_target(request, c, cancel);
         const auto draft = c == CompareConfig::Q4Spec ? load_draft(request, cancel) : nullptr;
         const ModelInfo info = model_info(*target);

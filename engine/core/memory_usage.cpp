@@ -31,4 +31,10 @@ uint64_t available_memory_bytes() {
     return 0;
 }
 
+void reset_peak_resident_memory() {
+    // Writing "5" to clear_refs resets VmHWM to the current VmRSS.
+    std::ofstream clear_refs("/proc/self/clear_refs");
+    clear_refs << "5";
+}
+
 }  // namespace q8

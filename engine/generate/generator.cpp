@@ -58,6 +58,7 @@ public:
     }
 
     GenerationResult run() {
+        reset_peak_resident_memory();  // the request's peak, not an earlier one's
         const std::vector<int32_t> prompt = encode_prompt();
         history_ = prompt;
         m().prompt_tokens = static_cast<int64_t>(prompt.size());

@@ -10,7 +10,7 @@
 //   decode tokens/s      generated tokens after the first, divided by the time from the first
 //                        generated token to the last (so prompt evaluation never dilutes it).
 //   resident memory      this process's resident set (VmRSS) when the request ended; peak is
-//                        its high-water mark (VmHWM) over the process's life.
+//                        its high-water mark (VmHWM) from the request's start to its end.
 //   acceptance rate      accepted / drafted over the request's speculative steps: the share of
 //                        drafted tokens the target kept.
 //   mean accepted        accepted / steps: drafted tokens kept per step.

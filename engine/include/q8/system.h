@@ -20,7 +20,10 @@ CpuInfo cpu_info();
 void force_kernel_path(std::string_view name);
 
 uint64_t resident_memory_bytes();       // VmRSS
-uint64_t peak_resident_memory_bytes();  // VmHWM
+uint64_t peak_resident_memory_bytes();  // VmHWM: the high-water mark since the last reset
+// Restarts the high-water mark from the current resident set (Linux 4.0+; elsewhere it stays the
+// process's). Each generation request does this, so its peak is its own.
+void reset_peak_resident_memory();
 uint64_t available_memory_bytes();      // MemAvailable, 0 when unknown
 
 }  // namespace q8
