@@ -78,6 +78,7 @@ ChatWorker::ChatWorker(QObject* parent) : QObject(parent) {
     qRegisterMetaType<LoadedModel>();
     qRegisterMetaType<ChatRequest>();
     qRegisterMetaType<ReplyDone>();
+    qRegisterMetaType<LiveSample>();
 }
 
 ChatWorker::~ChatWorker() = default;
@@ -164,9 +165,11 @@ q8::GenerationRequest ChatWorker::engineRequest(const GenerationSettings& s) con
 }
 
 void ChatWorker::flushText(bool force) {
-    if (pendingText_.isEmpty() || (!force && sinceFlush_.elapsed() < kFlushIntervalMs)) return;
-    emit replyText(pendingText_);
+    if (pendingSample_.tokens == 0 || (!force && sinceFlush_.elapsed() < kFlushIntervalMs)) return;
+    if (!pendingText_.isEmpty()) emit replyText(pendingText_);
+    emit replyProgress(pendingSample_);
     pendingText_.clear();
+    pendingSample_ = LiveSample{};
     sinceFlush_.restart();
 }
 
@@ -196,11 +199,19 @@ void ChatWorker::answer(const ChatRequest& request) {
         return;
     }
     pendingText_.clear();
+    pendingSample_ = LiveSample{};
     sinceFlush_.start();
     q8::GenerationCallbacks callbacks;
     callbacks.on_token = [this](const q8::TokenEvent& ev) {
         pendingText_ += QString::fromStdString(ev.text);
+        pendingSample_.elapsedSeconds = ev.elapsed_s;
+        pendingSample_.tokens += 1;
+        pendingSample_.fromDraft += ev.from_draft ? 1 : 0;
+        pendingSample_.firstToken = pendingSample_.firstToken || ev.index == 0;
         flushText(false);
+    };
+    callbacks.on_step = [this](const q8::SpecStep& st) {
+        pendingSample_.steps.push_back(LiveSample::Step{st.k, st.drafted, st.accepted});
     };
     try {
         q8::GenerationRequest settings = engineRequest(request.settings);

@@ -65,6 +65,19 @@ struct ChatRequest {
     GenerationSettings settings;
 };
 
+// What happened in an answer since the previous sample, for the live charts (at most ~30 a
+// second, like the text).
+struct LiveSample {
+    double elapsedSeconds = 0;  // of the newest token, since the request began
+    int tokens = 0;             // generated since the previous sample
+    int fromDraft = 0;          // of those, drafted tokens the target accepted
+    bool firstToken = false;    // the sample holds the answer's first token (prompt evaluation ended)
+    struct Step {
+        int k = 0, drafted = 0, accepted = 0;
+    };
+    QVector<Step> steps;  // speculative steps completed since the previous sample
+};
+
 struct ReplyDone {
     MessageState state = MessageState::Complete;
     QString note;  // the reason it ended, e.g. "reached the limit of 512 tokens"
@@ -98,6 +111,7 @@ signals:
     // The previous model (if any) stays loaded and usable.
     void loadFailed(const QString& message);
     void replyText(const QString& text);  // coalesced new text of the answer
+    void replyProgress(const q8ui::LiveSample& sample);
     void replyFinished(const q8ui::ReplyDone& done);
     // Nothing was generated (a refused request); the message says why.
     void replyRefused(const QString& message);
@@ -114,6 +128,7 @@ private:
     std::atomic<bool> stop_{false};
     std::atomic<bool> cancelLoad_{false};
     QString pendingText_;
+    LiveSample pendingSample_;
     QElapsedTimer sinceFlush_;
 };
 
@@ -123,3 +138,4 @@ Q_DECLARE_METATYPE(q8ui::LoadRequest)
 Q_DECLARE_METATYPE(q8ui::LoadedModel)
 Q_DECLARE_METATYPE(q8ui::ChatRequest)
 Q_DECLARE_METATYPE(q8ui::ReplyDone)
+Q_DECLARE_METATYPE(q8ui::LiveSample)

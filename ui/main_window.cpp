@@ -31,6 +31,7 @@
 #include "chat_store.h"
 #include "configuration_switch.h"
 #include "log_dock.h"
+#include "performance_dock.h"
 #include "prompt_box.h"
 #include "settings_dialog.h"
 #include "transcript_view.h"
@@ -66,6 +67,9 @@ MainWindow::MainWindow(const QString& modelPath, QWidget* parent, const QString&
     log_ = new LogDock(this);
     addDockWidget(Qt::BottomDockWidgetArea, log_);
     log_->hide();
+    performance_ = new PerformanceDock(this);
+    addDockWidget(Qt::RightDockWidgetArea, performance_);
+    performance_->setVisible(QSettings().value("view/performanceVisible", true).toBool());
     resize(1100, 720);
 
     worker_->moveToThread(&workerThread_);
@@ -88,6 +92,9 @@ MainWindow::MainWindow(const QString& modelPath, QWidget* parent, const QString&
     connect(&memoryTimer_, &QTimer::timeout, this, &MainWindow::updateMemoryLabel);
     memoryTimer_.start();
     updateMemoryLabel();
+    // Memory for the live chart, a few times a second while an answer is written.
+    runMemoryTimer_.setInterval(250);
+    connect(&runMemoryTimer_, &QTimer::timeout, this, &MainWindow::sampleRunMemory);
 
     const QString path = modelPath.isEmpty() ? QSettings().value("model/lastPath").toString() : modelPath;
     const QString savedDraft = QSettings().value("model/draftPath").toString();
@@ -151,6 +158,10 @@ void MainWindow::buildMenus() {
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     view->addAction(tr("&Log"), this, [this] { log_->setVisible(!log_->isVisible()); });
+    view->addAction(tr("&Performance"), this, [this] {
+        performance_->setVisible(!performance_->isVisible());
+        QSettings().setValue("view/performanceVisible", performance_->isVisible());
+    });
 }
 
 void MainWindow::buildToolbar() {
@@ -277,6 +288,7 @@ void MainWindow::connectWorker() {
     connect(this, &MainWindow::loadRequested, worker_, &ChatWorker::load);
     connect(this, &MainWindow::answerRequested, worker_, &ChatWorker::answer);
     connect(worker_, &ChatWorker::loadPlanned, this, [this](qint64 need, qint64 available) {
+        plannedBytes_ = need;
         QString text = tr("Loading %1 as %2: needs about %3 MiB")
                            .arg(QFileInfo(modelPath_).fileName(), configurationName(requested_))
                            .arg(double(need) / kMiB, 0, 'f', 0);
@@ -287,6 +299,7 @@ void MainWindow::connectWorker() {
     connect(worker_, &ChatWorker::loaded, this, &MainWindow::onLoaded);
     connect(worker_, &ChatWorker::loadFailed, this, &MainWindow::onLoadFailed);
     connect(worker_, &ChatWorker::replyText, this, &MainWindow::onReplyText);
+    connect(worker_, &ChatWorker::replyProgress, this, &MainWindow::onReplyProgress);
     connect(worker_, &ChatWorker::replyFinished, this, &MainWindow::onReplyFinished);
     connect(worker_, &ChatWorker::replyRefused, this, &MainWindow::onReplyRefused);
 }
@@ -427,6 +440,12 @@ void MainWindow::showChat(const QString& id) {
     if (!c) return;
     if (!chat_.messages.isEmpty()) saveChat();
     chat_ = *c;
+    // An answer saved while streaming was cut off by the app ending: it is kept, marked as such.
+    for (ChatMessage& m : chat_.messages) {
+        if (m.state != MessageState::Streaming) continue;
+        m.state = MessageState::Stopped;
+        m.note = tr("interrupted: the app closed while writing it");
+    }
     setCompletionMode(chat_.completionMode);
     const int row = chats_->rowOf(id);
     chatList_->setCurrentIndex(chatSearch_->mapFromSource(chats_->index(row)));
@@ -532,6 +551,8 @@ void MainWindow::sendText(const QString& text, QVector<ChatMessage> history) {
     transcript_->setChat(chat_);
     saveChat();
     setGenerating(true);
+    performance_->beginRun(loaded_.configuration, double(plannedBytes_) / kMiB);
+    runClock_.start();
     worker_->armForRequest();
     emit answerRequested(r);
 }
@@ -564,11 +585,27 @@ void MainWindow::onReplyText(const QString& text) {
     transcript_->appendToLastMessage(text);
 }
 
+void MainWindow::onReplyProgress(const LiveSample& sample) {
+    performance_->addTokens(sample.elapsedSeconds, sample.tokens, sample.fromDraft);
+    for (const LiveSample::Step& s : sample.steps) {
+        performance_->addStep(sample.elapsedSeconds, s.k, s.drafted, s.accepted);
+    }
+}
+
+void MainWindow::sampleRunMemory() {
+    if (!generating_) return;
+    performance_->addMemorySample(double(runClock_.elapsed()) / 1000.0, double(q8::resident_memory_bytes()) / kMiB,
+                                  double(loaded_.weightBytes) / kMiB, double(loaded_.kvCacheBytes) / kMiB);
+}
+
 void MainWindow::onReplyFinished(const ReplyDone& done) {
     ChatMessage& answer = chat_.messages.last();
     answer.state = done.state;
     answer.note = done.state == MessageState::Stopped ? tr("stopped") : done.note;
     answer.figures = done.figures;
+    if (done.figures.generatedTokens > 0) {
+        performance_->promptDone(done.figures.timeToFirstTokenSeconds, done.figures.promptTokensPerSecond);
+    }
     transcript_->finishLastMessage(answer.state, answer.note, answer.figures);
     if (done.droppedTurns > 0) {
         showStatus(tr("%n old turn(s) left the context to make room; the system prompt stays.", "", done.droppedTurns));
@@ -589,6 +626,7 @@ void MainWindow::onReplyRefused(const QString& message) {
 }
 
 void MainWindow::endAnswer() {
+    performance_->endRun(chat_.messages.last().figures);
     updateMemoryLabel();
     saveChat();
     setGenerating(false);
@@ -657,8 +695,10 @@ void MainWindow::setGenerating(bool generating) {
     stop_->setEnabled(generating);
     if (generating) {
         saveTimer_.start();
+        runMemoryTimer_.start();
     } else {
         saveTimer_.stop();
+        runMemoryTimer_.stop();
     }
 }
 

@@ -2,6 +2,7 @@
 // The chat window: saved chats on the left, the transcript and the prompt box in the middle, the
 // model, draft and configuration switch in the toolbar, the kernel path and memory in the status
 // bar, the log in a dock. The engine runs on a worker thread (ChatWorker); nothing here blocks.
+#include <QElapsedTimer>
 #include <QLabel>
 #include <QMainWindow>
 #include <QThread>
@@ -25,6 +26,7 @@ namespace q8ui {
 class ChatListModel;
 class ConfigurationSwitch;
 class LogDock;
+class PerformanceDock;
 class PromptBox;
 class TranscriptView;
 
@@ -51,6 +53,7 @@ public:
     QListView* chatList() const { return chatList_; }
     QLabel* contextGauge() const { return contextGauge_; }
     QLabel* modeLabel() const { return modeLabel_; }
+    PerformanceDock* performanceDock() const { return performance_; }
     QPushButton* cancelLoadButton() const { return cancelLoad_; }
     const Chat& currentChat() const { return chat_; }
     const LoadedModel& loadedModel() const { return loaded_; }
@@ -93,6 +96,8 @@ private:
     void onLoaded(const LoadedModel& m);
     void onLoadFailed(const QString& message);
     void onReplyText(const QString& text);
+    void onReplyProgress(const LiveSample& sample);
+    void sampleRunMemory();
     void onReplyFinished(const ReplyDone& done);
     void onReplyRefused(const QString& message);
     void endAnswer();
@@ -144,6 +149,10 @@ private:
     QLabel* modelLabel_ = nullptr;
     QLabel* memoryLabel_ = nullptr;
     LogDock* log_ = nullptr;
+    PerformanceDock* performance_ = nullptr;
+    QElapsedTimer runClock_;  // since the answer being written was requested
+    QTimer runMemoryTimer_;
+    qint64 plannedBytes_ = 0;  // what the model in use was estimated to need before loading
     QTimer memoryTimer_;
     // A member, not heap-allocated: destroyed (and so removed from the status bar) before the
     // window's own children are.
