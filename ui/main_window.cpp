@@ -70,7 +70,8 @@ MainWindow::MainWindow(const QString& modelPath, QWidget* parent, const QString&
     performance_ = new PerformanceDock(this);
     addDockWidget(Qt::RightDockWidgetArea, performance_);
     performance_->setVisible(QSettings().value("view/performanceVisible", true).toBool());
-    resize(1100, 720);
+    performance_->setMinimumWidth(440);  // below that its charts' axes crowd out the plots
+    resize(1440, 860);
 
     worker_->moveToThread(&workerThread_);
     connectWorker();
@@ -553,6 +554,7 @@ void MainWindow::sendText(const QString& text, QVector<ChatMessage> history) {
     setGenerating(true);
     performance_->beginRun(loaded_.configuration, double(plannedBytes_) / kMiB);
     runClock_.start();
+    sampleRunMemory();
     worker_->armForRequest();
     emit answerRequested(r);
 }
@@ -626,6 +628,7 @@ void MainWindow::onReplyRefused(const QString& message) {
 }
 
 void MainWindow::endAnswer() {
+    sampleRunMemory();  // short answers end before the timer's first tick
     performance_->endRun(chat_.messages.last().figures);
     updateMemoryLabel();
     saveChat();
