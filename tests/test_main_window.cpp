@@ -7,11 +7,13 @@
 #include <QLabel>
 #include <QListView>
 #include <QMessageBox>
+#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTextBrowser>
 #include <QToolButton>
@@ -19,6 +21,7 @@
 
 #include <q8/system.h>
 
+#include "compare_window.h"
 #include "configuration_switch.h"
 #include "main_window.h"
 #include "prompt_box.h"
@@ -208,6 +211,33 @@ private slots:
         QVERIFY(f.speculative());
         QCOMPARE(f.sampling, QString("greedy"));
         QVERIFY2(transcriptText(w).contains("accepted"), qPrintable(transcriptText(w)));
+    }
+
+    void compare_mode_runs_the_four_configurations_side_by_side() {
+        QSettings().setValue("generation/maxTokens", 24);
+        q8ui::MainWindow w(kTarget, nullptr, dir_.filePath("compare"));
+        QSettings().setValue("generation/maxTokens", 1500);
+        w.show();
+        waitReady(w);
+        QSignalSpy ended(&w, &q8ui::MainWindow::compareEnded);
+        QTest::keyClicks(w.promptBox(), "def fibonacci(n):");
+        w.compareAction()->trigger();
+        QVERIFY(w.isBusy());
+        QVERIFY(ended.wait(60000));
+        q8ui::CompareWindow* c = w.compareWindow();
+        QVERIFY(c->isVisible());
+        QTableWidget* t = c->table();
+        for (int row = 0; row < 4; ++row) {
+            QVERIFY(t->item(row, 0) != nullptr);
+            QVERIFY2(t->item(row, 3) != nullptr && t->item(row, 3)->text().toDouble() > 0,
+                     qPrintable(t->item(row, 1) ? t->item(row, 1)->text() : QString("no row %1").arg(row)));
+        }
+        QCOMPARE(t->item(0, 8)->text(), QString("identical"));  // FP16 against itself
+        QVERIFY(t->item(3, 6)->text().contains("%"));           // Q4+spec's acceptance
+        // Greedy speculative decoding writes exactly what Q4 wrote.
+        QCOMPARE(c->pane(3)->toPlainText(), c->pane(2)->toPlainText());
+        QVERIFY(c->pane(2)->toPlainText().size() > QString("def fibonacci(n):").size());
+        QVERIFY(!w.isBusy());
     }
 
     void a_bad_model_is_explained_and_the_good_one_stays() {

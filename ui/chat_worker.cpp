@@ -79,6 +79,8 @@ ChatWorker::ChatWorker(QObject* parent) : QObject(parent) {
     qRegisterMetaType<ChatRequest>();
     qRegisterMetaType<ReplyDone>();
     qRegisterMetaType<LiveSample>();
+    qRegisterMetaType<CompareJob>();
+    qRegisterMetaType<CompareRowSummary>();
 }
 
 ChatWorker::~ChatWorker() = default;
@@ -127,6 +129,7 @@ void ChatWorker::load(const LoadRequest& request) {
         session_ = std::move(session);
         model_ = std::move(model);
         configuration_ = request.configuration;
+        loadedRequest_ = request;
         conversation_ = std::make_unique<q8::Conversation>(*session_);
 
         const q8::ModelInfo now = session_->info();
@@ -173,24 +176,89 @@ void ChatWorker::flushText(bool force) {
     sinceFlush_.restart();
 }
 
-ReplyDone ChatWorker::finishReply(const q8::GenerationResult& r) {
-    flushText(true);
-    ReplyDone d;
-    d.state = r.reason == q8::StopReason::Cancelled ? MessageState::Stopped : MessageState::Complete;
-    d.note = QString::fromStdString(r.message);
+namespace {
+
+MessageFigures figuresOf(const q8::GenerationResult& r, Configuration c) {
     const q8::GenerationMetrics& m = r.metrics;
-    MessageFigures& f = d.figures;
+    MessageFigures f;
     f.decodeTokensPerSecond = m.decode_tokens_per_s;
     f.promptTokensPerSecond = m.prompt_tokens_per_s;
     f.timeToFirstTokenSeconds = m.time_to_first_token_s;
     f.promptTokens = m.prompt_tokens;
     f.generatedTokens = m.generated_tokens;
-    f.configuration = configurationName(configuration_);
+    f.configuration = configurationName(c);
     f.peakResidentBytes = static_cast<qint64>(m.peak_resident_bytes);
     f.drafted = m.speculative.drafted;
     f.accepted = m.speculative.accepted;
     f.sampling = QString::fromStdString(r.sampling);
+    return f;
+}
+
+QString agreementOf(const q8::CompareRow& row) {
+    if (!row.compared_with_fp16) return {};
+    if (row.identical_to_fp16) return QStringLiteral("identical");
+    return QString("differs from token %1; %2% of tokens match")
+        .arg(row.first_difference)
+        .arg(100.0 * row.matching_share, 0, 'f', 0);
+}
+
+}  // namespace
+
+ReplyDone ChatWorker::finishReply(const q8::GenerationResult& r) {
+    flushText(true);
+    ReplyDone d;
+    d.state = r.reason == q8::StopReason::Cancelled ? MessageState::Stopped : MessageState::Complete;
+    d.note = QString::fromStdString(r.message);
+    d.figures = figuresOf(r, configuration_);
     return d;
+}
+
+void ChatWorker::compare(const CompareJob& job) {
+    q8::CompareRequest request;
+    request.model_path = loadedRequest_.modelPath.toStdString();
+    request.draft_path = loadedRequest_.draftPath.toStdString();
+    request.prompt = job.prompt.toStdString();
+    request.max_tokens = job.maxTokens;
+    request.n_threads = loadedRequest_.threads;
+    request.n_ctx = loadedRequest_.contextSize;
+    request.cache_dir = loadedRequest_.cacheDir.toStdString();
+    // The compare configurations are in Configuration's order.
+    auto index = [](q8::CompareConfig c) { return static_cast<int>(c); };
+    QString pending;
+    int pendingConfig = 0;
+    QElapsedTimer sinceFlush;
+    sinceFlush.start();
+    auto flush = [&] {
+        if (!pending.isEmpty()) emit compareText(pendingConfig, pending);
+        pending.clear();
+        sinceFlush.restart();
+    };
+    q8::CompareCallbacks callbacks;
+    callbacks.on_start = [&](q8::CompareConfig c) { emit compareStarted(index(c)); };
+    callbacks.on_token = [&](q8::CompareConfig c, const q8::TokenEvent& ev) {
+        pendingConfig = index(c);
+        pending += QString::fromStdString(ev.text);
+        if (sinceFlush.elapsed() >= kFlushIntervalMs) flush();
+    };
+    callbacks.on_done = [&](const q8::CompareRow& row) {
+        flush();
+        CompareRowSummary s;
+        s.config = index(row.config);
+        s.ran = row.ran;
+        s.reason = QString::fromStdString(row.reason);
+        s.figures = figuresOf(row.result, static_cast<Configuration>(s.config));
+        s.weightBytes = static_cast<qint64>(row.weight_bytes);
+        s.precision = QString::fromStdString(row.precision);
+        s.speedup = row.speedup_vs_fp16;
+        s.agreement = agreementOf(row);
+        emit compareRow(s);
+    };
+    try {
+        q8::run_compare(request, callbacks, &stop_);
+    } catch (const std::exception& e) {
+        spdlog::warn("compare failed: {}", e.what());
+    }
+    emit compareFinished();
 }
 
 void ChatWorker::answer(const ChatRequest& request) {

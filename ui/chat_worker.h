@@ -86,6 +86,24 @@ struct ReplyDone {
     qint64 contextTokens = 0;
 };
 
+// A comparison of the four configurations on one prompt (compare mode).
+struct CompareJob {
+    QString prompt;
+    int maxTokens = 128;
+};
+
+// One configuration's line of the comparison table.
+struct CompareRowSummary {
+    int config = 0;  // the Configuration, as an int for queued signals
+    bool ran = false;
+    QString reason;  // why it did not run
+    MessageFigures figures;
+    qint64 weightBytes = 0;
+    QString precision;
+    double speedup = 0;  // decode tokens/s over FP16's
+    QString agreement;   // with FP16: "identical", or where it first differs and the share
+};
+
 class ChatWorker : public QObject {
     Q_OBJECT
 public:
@@ -102,6 +120,7 @@ public:
 public slots:
     void load(const q8ui::LoadRequest& request);
     void answer(const q8ui::ChatRequest& request);
+    void compare(const q8ui::CompareJob& job);
 
 signals:
     // Before loading: what the model will take in memory against what is available (0: unknown).
@@ -116,6 +135,11 @@ signals:
     // Nothing was generated (a refused request); the message says why.
     void replyRefused(const QString& message);
 
+    void compareStarted(int config);
+    void compareText(int config, const QString& text);
+    void compareRow(const q8ui::CompareRowSummary& row);
+    void compareFinished();
+
 private:
     q8::GenerationRequest engineRequest(const GenerationSettings& s) const;
     ReplyDone finishReply(const q8::GenerationResult& r);
@@ -129,6 +153,7 @@ private:
     std::atomic<bool> cancelLoad_{false};
     QString pendingText_;
     LiveSample pendingSample_;
+    LoadRequest loadedRequest_;  // what the model in use was loaded from (compare mode reuses it)
     QElapsedTimer sinceFlush_;
 };
 
@@ -139,3 +164,5 @@ Q_DECLARE_METATYPE(q8ui::LoadedModel)
 Q_DECLARE_METATYPE(q8ui::ChatRequest)
 Q_DECLARE_METATYPE(q8ui::ReplyDone)
 Q_DECLARE_METATYPE(q8ui::LiveSample)
+Q_DECLARE_METATYPE(q8ui::CompareJob)
+Q_DECLARE_METATYPE(q8ui::CompareRowSummary)

@@ -29,6 +29,7 @@
 
 #include "chat_list_model.h"
 #include "chat_store.h"
+#include "compare_window.h"
 #include "configuration_switch.h"
 #include "log_dock.h"
 #include "performance_dock.h"
@@ -200,6 +201,9 @@ void MainWindow::buildToolbar() {
     switch_ = new ConfigurationSwitch;
     connect(switch_, &ConfigurationSwitch::chosen, this, &MainWindow::chooseConfiguration);
     bar->addWidget(switch_);
+    bar->addSeparator();
+    compareAction_ = bar->addAction(tr("Compare"), this, &MainWindow::compare);
+    compareAction_->setToolTip(tr("Run the prompt through FP16, Q8, Q4 and Q4+spec side by side"));
 }
 
 void MainWindow::buildCentralArea() {
@@ -303,6 +307,7 @@ void MainWindow::connectWorker() {
     connect(worker_, &ChatWorker::replyProgress, this, &MainWindow::onReplyProgress);
     connect(worker_, &ChatWorker::replyFinished, this, &MainWindow::onReplyFinished);
     connect(worker_, &ChatWorker::replyRefused, this, &MainWindow::onReplyRefused);
+    connect(this, &MainWindow::compareRequested, worker_, &ChatWorker::compare);
 }
 
 // ---- models and configurations
@@ -634,6 +639,43 @@ void MainWindow::endAnswer() {
     saveChat();
     setGenerating(false);
     emit answerEnded();
+}
+
+// ---- compare mode
+
+void MainWindow::compare() {
+    QString prompt = prompt_->toPlainText();
+    for (int i = int(chat_.messages.size()) - 1; prompt.trimmed().isEmpty() && i >= 0; --i) {
+        if (chat_.messages[i].role == Role::User) prompt = chat_.messages[i].text;
+    }
+    if (prompt.trimmed().isEmpty()) {
+        showStatus(tr("Type a prompt to compare the configurations on."));
+        return;
+    }
+    if (generating_ || loading_ || loaded_.path.isEmpty()) {
+        showStatus(loaded_.path.isEmpty() ? tr("No model is loaded.") : tr("Wait for the current answer or load."));
+        return;
+    }
+    if (compareWindow_ == nullptr) {
+        compareWindow_ = new CompareWindow(this);
+        connect(compareWindow_, &CompareWindow::stopRequested, this, [this] { worker_->requestStop(); });
+        connect(worker_, &ChatWorker::compareStarted, compareWindow_, &CompareWindow::startConfiguration);
+        connect(worker_, &ChatWorker::compareText, compareWindow_, &CompareWindow::appendText);
+        connect(worker_, &ChatWorker::compareRow, compareWindow_, &CompareWindow::addRow);
+        connect(worker_, &ChatWorker::compareFinished, this, [this] {
+            compareWindow_->finish();
+            setGenerating(false);
+            showStatus(tr("Comparison done."));
+            emit compareEnded();
+        });
+    }
+    const int maxTokens = std::min(settings_.generation.maxTokens, 256);
+    compareWindow_->begin(prompt, maxTokens);
+    compareWindow_->show();
+    compareWindow_->raise();
+    setGenerating(true);
+    worker_->armForRequest();
+    emit compareRequested(CompareJob{prompt, maxTokens});
 }
 
 // ---- settings and status

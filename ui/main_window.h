@@ -25,6 +25,7 @@ namespace q8ui {
 
 class ChatListModel;
 class ConfigurationSwitch;
+class CompareWindow;
 class LogDock;
 class PerformanceDock;
 class PromptBox;
@@ -54,6 +55,8 @@ public:
     QLabel* contextGauge() const { return contextGauge_; }
     QLabel* modeLabel() const { return modeLabel_; }
     PerformanceDock* performanceDock() const { return performance_; }
+    CompareWindow* compareWindow() const { return compareWindow_; }
+    QAction* compareAction() const { return compareAction_; }
     QPushButton* cancelLoadButton() const { return cancelLoad_; }
     const Chat& currentChat() const { return chat_; }
     const LoadedModel& loadedModel() const { return loaded_; }
@@ -64,6 +67,8 @@ signals:
     void answerRequested(const q8ui::ChatRequest& request);
     // Emitted when an answer ends (finished, stopped or refused) and the window is idle again.
     void answerEnded();
+    void compareRequested(const q8ui::CompareJob& job);
+    void compareEnded();
     void modelReady();
     void modelFailed(const QString& message);  // the previous model, if any, stays loaded
 
@@ -91,6 +96,7 @@ private:
     void deleteChat();
     void exportChat(bool markdown);
     void editSettings();
+    void compare();
     void applySettings();
 
     void onLoaded(const LoadedModel& m);
@@ -150,6 +156,8 @@ private:
     QLabel* memoryLabel_ = nullptr;
     LogDock* log_ = nullptr;
     PerformanceDock* performance_ = nullptr;
+    CompareWindow* compareWindow_ = nullptr;  // made on first use
+    QAction* compareAction_ = nullptr;
     QElapsedTimer runClock_;  // since the answer being written was requested
     QTimer runMemoryTimer_;
     qint64 plannedBytes_ = 0;  // what the model in use was estimated to need before loading

@@ -2,7 +2,7 @@
 // One prompt through FP16, Q8, Q4 and Q4+spec in turn, so what quantization and speculative
 // decoding buy shows side by side: the figures of each run (definitions in generation.h), the
 // weights' size, the speed-up over FP16 and how far each output agrees with FP16's. `q8bench
-// compare` runs this, and the window is to run the same.
+// compare` and the window's compare mode run this.
 //
 // Runs are comparable: every configuration decodes greedily with a fixed seed and never stops at
 // an end-of-generation token, so each generates exactly max_tokens from the same prompt, and the
@@ -14,9 +14,8 @@
 //   agreement       token ids compared position by position with FP16's output: identical, or
 //                   the first position where they differ and the share of positions whose ids
 //                   match (over the longer output).
-//   peak memory     the resident high-water mark since this configuration started loading (the
-//                   mark is reset before each load where Linux allows it; else over the process's
-//                   life).
+//   peak memory     the resident high-water mark of the configuration's run, as for any request
+//                   (generation.h); its weights are resident then, the previous one's freed.
 #include <atomic>
 #include <cstdint>
 #include <functional>
