@@ -33,6 +33,12 @@ class TestGeneration : public QObject {
         return r;
     }
 
+    static q8::GenerationCallbacks tokens(std::function<void(const q8::TokenEvent&)> f) {
+        q8::GenerationCallbacks c;
+        c.on_token = std::move(f);
+        return c;
+    }
+
     template <typename F>
     static void expect_error(F&& f, const char* needle) {
         try {
@@ -58,11 +64,11 @@ private slots:
         auto s = session();
         std::string streamed;
         int events = 0;
-        const auto r = q8::generate(s, request("def add(a, b):", 24), {[&](const q8::TokenEvent& ev) {
-            QCOMPARE(ev.index, int64_t(events));
-            ++events;
-            streamed += ev.text;
-        }});
+        const auto r = q8::generate(s, request("def add(a, b):", 24), tokens([&](const q8::TokenEvent& ev) {
+                                        QCOMPARE(ev.index, int64_t(events));
+                                        ++events;
+                                        streamed += ev.text;
+                                    }));
         QCOMPARE(r.reason, q8::StopReason::MaxTokens);
         QCOMPARE(r.metrics.generated_tokens, int64_t(24));
         QCOMPARE(events, 24);
@@ -131,7 +137,7 @@ private slots:
         auto r = request("x = [", 40);
         r.stop_strings = {stop};
         std::string streamed;
-        const auto got = q8::generate(s2, r, {[&](const q8::TokenEvent& ev) { streamed += ev.text; }});
+        const auto got = q8::generate(s2, r, tokens([&](const q8::TokenEvent& ev) { streamed += ev.text; }));
         QCOMPARE(got.reason, q8::StopReason::StopString);
         QCOMPARE(streamed, full.text.substr(0, full.text.find(stop)));
     }
@@ -142,7 +148,7 @@ private slots:
         const int32_t eos = model_->tokenizer.vocab().eos;
         r.sampling.logit_bias = {{eos, 1e4f}};
         std::string streamed;
-        const auto out = q8::generate(s, r, {[&](const q8::TokenEvent& ev) { streamed += ev.text; }});
+        const auto out = q8::generate(s, r, tokens([&](const q8::TokenEvent& ev) { streamed += ev.text; }));
         QCOMPARE(out.reason, q8::StopReason::EndOfGeneration);
         QCOMPARE(out.tokens, std::vector<int32_t>{eos});
         QVERIFY2(streamed.empty(), "the end-of-generation token must not be shown");
@@ -175,8 +181,8 @@ private slots:
             raised = std::chrono::steady_clock::now();
             cancel = true;
         });
-        const auto r = q8::generate(
-            s, request("count:", 100000), {[&](const q8::TokenEvent&) { ++seen; }}, &cancel);
+        const auto r =
+            q8::generate(s, request("count:", 100000), tokens([&](const q8::TokenEvent&) { ++seen; }), &cancel);
         const auto took = std::chrono::steady_clock::now() - raised;
         stopper.join();
         QCOMPARE(r.reason, q8::StopReason::Cancelled);
