@@ -1,6 +1,5 @@
 // `q8bench compare`: one prompt through FP16, Q8, Q4 and Q4+spec (q8::run_compare, the window's
 // comparison too), printed as a Markdown table or one JSON object. Ctrl-C stops the comparison.
-#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -8,15 +7,13 @@
 #include <q8/engine.h>
 
 #include "commands.h"
+#include "ctrl_c.h"
 #include "draft_options.h"
 #include "request_options.h"
 
 namespace q8bench {
 
 namespace {
-
-std::atomic<bool> g_interrupted{false};
-extern "C" void on_sigint_compare(int) { g_interrupted.store(true); }
 
 struct CompareOptions {
     std::string model;
@@ -99,9 +96,10 @@ void run(CompareOptions o) {
     request.max_tokens = o.n_predict;
     request.n_threads = o.threads;
 
-    std::signal(SIGINT, on_sigint_compare);
-    const std::vector<q8::CompareRow> rows = q8::run_compare(request, {}, &g_interrupted);
-    std::signal(SIGINT, SIG_DFL);
+    const std::vector<q8::CompareRow> rows = [&] {
+        const CtrlCStops ctrl_c;
+        return q8::run_compare(request, {}, ctrl_c.flag());
+    }();
 
     if (o.json) {
         std::cout << compare_json(request, rows).dump(2) << "\n";

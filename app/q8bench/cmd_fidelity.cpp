@@ -1,7 +1,6 @@
 // `q8bench fidelity -m MODEL -f TEXT [--calib FILE] [--json]`: one table of FP16 / Q8 / Q4
 // variants of a float model: perplexity, change against FP16, weight size, bits per weight, top-1
 // agreement with FP16 (quant/fidelity.h). `--outliers 50` runs the SmoothQuant ablation model.
-#include <csignal>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -11,15 +10,13 @@
 
 #include "calibration.h"
 #include "commands.h"
+#include "ctrl_c.h"
 #include "fidelity.h"
 #include "float_model.h"
 
 namespace q8bench {
 
 namespace {
-
-std::atomic<bool> g_stop{false};
-extern "C" void on_sigint_fid(int) { g_stop.store(true); }
 
 struct FidelityCli {
     std::string model, text_file, calib_file;
@@ -50,7 +47,8 @@ void run(const FidelityCli& c) {
     o.ppl.ctx = c.ctx;
     o.ppl.max_windows = c.chunks;
     o.ppl.n_threads = c.threads;
-    o.ppl.cancel = &g_stop;
+    const CtrlCStops ctrl_c;
+    o.ppl.cancel = ctrl_c.flag();
     if (!c.calib_file.empty()) {
         o.calibration = q8::quant::calibration_tokens(*model, c.calib_file);
         o.calib_options.max_tokens = c.calib_tokens;
@@ -63,9 +61,7 @@ void run(const FidelityCli& c) {
             o.outlier_channels.push_back((2 * i + 1) * model->config.n_embd / (2 * c.n_outlier_channels));
     }
     if (!c.json) o.on_variant = [](const std::string& v) { std::cerr << "running " << v << "...\n"; };
-    std::signal(SIGINT, on_sigint_fid);
     const auto rows = q8::quant::fidelity(model, tokens, o);
-    std::signal(SIGINT, SIG_DFL);
     if (c.json) {
         nlohmann::json j{{"model", c.model},        {"text", c.text_file},         {"ctx", c.ctx},
                          {"tokens", tokens.size()}, {"calibration", c.calib_file}, {"outlier_factor", c.outliers}};

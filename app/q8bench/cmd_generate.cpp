@@ -2,7 +2,6 @@
 // JSON object to stdout with --json). Ctrl-C stops generation cleanly and still reports metrics.
 #include <spdlog/spdlog.h>
 
-#include <csignal>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -10,6 +9,7 @@
 #include <q8/engine.h>
 
 #include "commands.h"
+#include "ctrl_c.h"
 #include "draft_options.h"
 #include "quant_options.h"
 #include "request_options.h"
@@ -17,9 +17,6 @@
 namespace q8bench {
 
 namespace {
-
-std::atomic<bool> g_interrupted{false};
-extern "C" void on_sigint(int) { g_interrupted.store(true); }
 
 struct GenerateOptions {
     std::string model;
@@ -58,9 +55,10 @@ void run(GenerateOptions o) {
         if (!o.json) std::cout << ev.text << std::flush;
     };
 
-    std::signal(SIGINT, on_sigint);
-    const q8::GenerationResult r = session.generate(req, callbacks, &g_interrupted);
-    std::signal(SIGINT, SIG_DFL);
+    const q8::GenerationResult r = [&] {
+        const CtrlCStops ctrl_c;
+        return session.generate(req, callbacks, ctrl_c.flag());
+    }();
 
     nlohmann::json j = metrics_json(r);
     j["model"] = o.model;

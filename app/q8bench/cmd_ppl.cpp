@@ -2,7 +2,6 @@
 // under one precision, by the windowing rule in quant/perplexity.h (llama.cpp's rule).
 #include <spdlog/spdlog.h>
 
-#include <csignal>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -12,15 +11,13 @@
 
 #include "commands.h"
 #include "cpu_features.h"
+#include "ctrl_c.h"
 #include "perplexity.h"
 #include "quant_options.h"
 
 namespace q8bench {
 
 namespace {
-
-std::atomic<bool> g_stop{false};
-extern "C" void on_sigint_ppl(int) { g_stop.store(true); }
 
 struct PplOptions {
     std::string model, text_file;
@@ -46,15 +43,14 @@ void run(const PplOptions& o) {
     po.n_threads = o.threads;
     po.max_windows = o.max_windows;
     po.kv_type = o.kv == "f32" ? q8::KvType::F32 : q8::KvType::F16;
-    po.cancel = &g_stop;
+    const CtrlCStops ctrl_c;
+    po.cancel = ctrl_c.flag();
     if (!o.json) {
         po.progress = [](int64_t done, int64_t total) {
             std::cerr << "\rwindow " << done << "/" << total << std::flush;
         };
     }
-    std::signal(SIGINT, on_sigint_ppl);
     const q8::quant::PerplexityResult r = q8::quant::perplexity(model, tokens, po);
-    std::signal(SIGINT, SIG_DFL);
     if (!o.json) std::cerr << "\n";
 
     nlohmann::json j{

@@ -7,7 +7,6 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <csignal>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -17,6 +16,7 @@
 #include <q8/error.h>
 
 #include "commands.h"
+#include "ctrl_c.h"
 // Engine internals: synth writes tensors with the engine's GGUF writer.
 #include "gguf_writer.h"
 #include "synth_model.h"
@@ -26,9 +26,6 @@
 namespace q8bench {
 
 namespace {
-
-std::atomic<bool> g_stop{false};
-extern "C" void on_sigint_synth(int) { g_stop.store(true); }
 
 struct SynthOptions {
     std::string shape;
@@ -57,6 +54,7 @@ void run(const SynthOptions& o) {
     spdlog::info("{}: {} ({} tensors, {} parameters, {:.2f} GiB of weights), seed {}", o.output, shape->name,
                  tensors.bytes.size(), tensors.parameters, total / kGiB, o.seed);
     int reported_tenths = 0;
+    const CtrlCStops ctrl_c;
     const auto progress = [&](float f) {
         const auto i = static_cast<size_t>(std::lround(double(f) * double(tensors.bytes.size())));
         const double done = double(done_after[std::min(i, done_after.size() - 1)]);
@@ -65,13 +63,11 @@ void run(const SynthOptions& o) {
             reported_tenths = tenths;
             spdlog::info("{:3d}%  {:.2f} of {:.2f} GiB", tenths * 10, done / kGiB, total / kGiB);
         }
-        return !g_stop.load();
+        return !ctrl_c.raised();
     };
 
     const auto t0 = std::chrono::steady_clock::now();
-    std::signal(SIGINT, on_sigint_synth);
     const bool complete = w.write(o.output, progress);
-    std::signal(SIGINT, SIG_DFL);
     if (!complete) throw q8::EngineError(o.output + ": cancelled; nothing was written");
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
