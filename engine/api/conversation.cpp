@@ -9,26 +9,12 @@
 
 namespace q8 {
 
-std::string_view role_name(Role r) {
-    switch (r) {
-    case Role::System: return "system";
-    case Role::User: return "user";
-    case Role::Assistant: return "assistant";
-    }
-    return "?";
-}
-
 Conversation::Conversation(Session& session, TurnFormat format) : session_(session), format_(std::move(format)) {}
 
 void Conversation::set_system_prompt(std::string text) { system_ = std::move(text); }
 
 void Conversation::set_turns(std::vector<Turn> turns) {
     turns_ = std::move(turns);
-    first_in_context_ = 0;
-}
-
-void Conversation::clear() {
-    turns_.clear();
     first_in_context_ = 0;
 }
 

@@ -65,7 +65,6 @@ void Session::clear_cache() {
 
 bool Session::speculative() const { return impl_->draft.has_value(); }
 int64_t Session::n_ctx() const { return impl_->target.n_ctx(); }
-int64_t Session::n_cached() const { return impl_->target.n_past(); }
 int Session::n_threads() const { return impl_->target.pool().size(); }
 uint64_t Session::kv_cache_bytes() const {
     return impl_->target.kv_bytes() + (impl_->draft ? impl_->draft->kv_bytes() : 0);

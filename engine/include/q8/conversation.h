@@ -16,7 +16,6 @@ namespace q8 {
 class Session;
 
 enum class Role { System, User, Assistant };
-std::string_view role_name(Role r);  // "system", "user", "assistant"
 
 struct Turn {
     Role role = Role::User;
@@ -63,7 +62,6 @@ public:
     // Replaces the last answer with a new one (the last turn must be the assistant's).
     ConversationReply regenerate(const GenerationRequest& settings, const GenerationCallbacks& callbacks = {},
                                  const std::atomic<bool>* cancel = nullptr);
-    void clear();
 
 private:
     std::string render(size_t first_turn) const;  // system prompt, turns from first_turn, open answer

@@ -47,7 +47,6 @@ public:
 
     bool speculative() const;
     int64_t n_ctx() const;
-    int64_t n_cached() const;  // positions the cache holds now
     int n_threads() const;
     uint64_t kv_cache_bytes() const;  // target and draft
     const std::shared_ptr<const Model>& model() const;
