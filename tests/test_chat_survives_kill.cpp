@@ -118,7 +118,7 @@ private slots:
         QVERIFY(QDir().mkpath(home_.filePath("config/q8chat")));
         QFile conf(home_.filePath("config/q8chat/q8chat.conf"));
         QVERIFY(conf.open(QIODevice::WriteOnly));
-        conf.write("[generation]\nmaxTokens=100000\n\n[engine]\ncontextSize=2048\n");
+        conf.write("[generation]\nmaxTokens=100000\n\n[engine]\ncontextSize=2048\nthreads=1\n");
         conf.close();
         env_ = QProcessEnvironment::systemEnvironment();
         env_.insert("QT_QPA_PLATFORM", "offscreen");

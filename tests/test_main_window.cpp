@@ -62,6 +62,8 @@ private slots:
         // Long answers, so that Stop always lands before the answer could end by itself.
         QSettings().setValue("generation/maxTokens", 1500);
         QSettings().setValue("engine/contextSize", 2048);
+        // One engine thread: ctest runs two suites at once on two cores.
+        QSettings().setValue("engine/threads", 1);
     }
 
     void ctrl_enter_streams_an_answer_with_its_figures() {
