@@ -53,6 +53,12 @@ Chat fullChat() {
     answer.figures.drafted = 120;
     answer.figures.accepted = 111;
     answer.figures.sampling = "temp 0.8, top-k 40, top-p 0.95, min-p 0.05, seed 0";
+    answer.figures.record =
+        QJsonObject{{"cpu_model", "AMD EPYC"},
+                    {"threads", 2},
+                    {"amx", false},
+                    {"model", QJsonObject{{"name", "demo-target.gguf"}, {"xxh3", "f292130dd2a9e334"}}},
+                    {"draft", QJsonValue::Null}};
     ChatMessage failed{Role::Assistant, "", MessageState::Failed, "out of memory", {}};
     failed.figures.configuration = "FP16";
     failed.figures.sampling = "greedy";
@@ -97,6 +103,7 @@ void compareChats(const Chat& a, const Chat& b) {
         QCOMPARE(x.figures.drafted, y.figures.drafted);
         QCOMPARE(x.figures.accepted, y.figures.accepted);
         QCOMPARE(x.figures.sampling, y.figures.sampling);
+        QCOMPARE(x.figures.record, y.figures.record);
     }
 }
 

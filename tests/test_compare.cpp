@@ -40,6 +40,15 @@ private slots:
         rows_ = q8::run_compare(request(true), callbacks);
     }
 
+    // Warm or cold, a configuration writes the same tokens: the warm-up changes timing only.
+    void the_warm_up_leaves_the_output_unchanged() {
+        q8::CompareRequest cold = request(false);
+        cold.warmup_tokens = 0;
+        const std::vector<q8::CompareRow> rows = q8::run_compare(cold);
+        for (q8::CompareConfig c : {q8::CompareConfig::Fp16, q8::CompareConfig::Q8, q8::CompareConfig::Q4})
+            QCOMPARE(row(rows, c).result.tokens, row(rows_, c).result.tokens);
+    }
+
     void every_configuration_runs_in_order() {
         QCOMPARE(rows_.size(), size_t(4));
         QCOMPARE(started_, q8::compare_configs());
@@ -53,6 +62,10 @@ private slots:
             QVERIFY(r.weight_bytes > 0);
             QVERIFY(r.compared_with_fp16);
             QVERIFY(r.speedup_vs_fp16 > 0);
+            // The warm-up is forgotten before the measured run: its whole prompt is evaluated.
+            QCOMPARE(r.result.metrics.reused_tokens, int64_t(0));
+            QVERIFY(r.result.metrics.prompt_tokens > 0);
+            QCOMPARE(r.record.configuration, std::string(q8::compare_config_name(r.config)));
         }
         QCOMPARE(row(rows_, q8::CompareConfig::Fp16).speedup_vs_fp16, 1.0);
         // Lower precision, smaller weights.

@@ -4,10 +4,15 @@
 // a chat file that cannot be read is set aside, never lost.
 #include <spdlog/spdlog.h>
 #include <QDir>
+#include <QImage>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QListView>
 #include <QMessageBox>
 #include <QPlainTextEdit>
+#include <QProcess>
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
@@ -48,6 +53,20 @@ class TestMainWindow : public QObject {
     QTemporaryDir dir_;
 
     QString chatsDir() const { return dir_.filePath("chats"); }
+
+    static QByteArray readFile(const QString& path) {
+        QFile f(path);
+        return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+    }
+    static QJsonObject readJson(const QString& path) { return QJsonDocument::fromJson(readFile(path)).object(); }
+
+    // What `q8bench compare --json` prints for the same prompt on the built-in pair.
+    static QJsonObject cliCompare(const QString& prompt, int tokens) {
+        QProcess p;
+        p.start(Q8BENCH_PATH, {"compare", "-p", prompt, "-n", QString::number(tokens), "-t", "1", "--json"});
+        if (!p.waitForFinished(120000) || p.exitCode() != 0) return {};
+        return QJsonDocument::fromJson(p.readAllStandardOutput()).object();
+    }
 
     static void waitReady(q8ui::MainWindow& w) {
         QTRY_VERIFY_WITH_TIMEOUT(!w.isBusy() && w.sendButton()->isEnabled(), kLoadMs);
@@ -240,6 +259,46 @@ private slots:
         QCOMPARE(c->pane(3)->toPlainText(), c->pane(2)->toPlainText());
         QVERIFY(c->pane(2)->toPlainText().size() > QString("def fibonacci(n):").size());
         QVERIFY(!w.isBusy());
+
+        // Exports: the comparison as JSON with the CLI's fields and the table's figures, the table
+        // as CSV, the window as PNG and SVG.
+        QVERIFY(c->exportButton()->isEnabled());
+        const QString json = dir_.filePath("compare.json");
+        QString error;
+        QVERIFY2(c->exportJson(json, &error), qPrintable(error));
+        const QJsonObject report = readJson(json);
+        const QJsonArray rows = report["rows"].toArray();
+        QCOMPARE(rows.size(), 4);
+        for (int row = 0; row < 4; ++row) {
+            const QJsonObject r = rows[row].toObject();
+            QCOMPARE(QString::number(r["decode_tokens_per_s"].toDouble(), 'f', 1), t->item(row, 3)->text());
+            QCOMPARE(r["record"].toObject()["model"].toObject()["name"].toString(), QString("demo-target.gguf"));
+        }
+        const QJsonObject cli = cliCompare("def fibonacci(n):", 24);
+        QCOMPARE(report.keys(), cli.keys());
+        for (int row = 0; row < 4; ++row) {
+            const QJsonObject mine = rows[row].toObject();
+            const QJsonObject theirs = cli["rows"].toArray()[row].toObject();
+            QCOMPARE(mine.keys(), theirs.keys());
+            QCOMPARE(mine["record"].toObject().keys(), theirs["record"].toObject().keys());
+        }
+
+        const QString csv = dir_.filePath("compare.csv");
+        QVERIFY2(c->exportCsv(csv, &error), qPrintable(error));
+        const QStringList lines = QString::fromUtf8(readFile(csv)).split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 5);
+        QVERIFY(lines[1].startsWith("FP16,"));
+        QVERIFY(lines[1].contains("," + t->item(0, 3)->text() + ","));
+
+        const QString png = dir_.filePath("compare.png");
+        QVERIFY2(c->exportPng(png, &error), qPrintable(error));
+        QVERIFY(!QImage(png).isNull());
+        const QString svg = dir_.filePath("compare.svg");
+        QVERIFY2(c->exportSvg(svg, &error), qPrintable(error));
+        QVERIFY(readFile(svg).contains("<svg"));
+        // An export that cannot be written says so and leaves nothing half-written.
+        QVERIFY(!c->exportJson(dir_.filePath("no-such-folder/compare.json"), &error));
+        QVERIFY2(error.contains("no-such-folder"), qPrintable(error));
     }
 
     void a_bad_model_is_explained_and_the_good_one_stays() {

@@ -41,6 +41,10 @@ MessageFigures figures(Configuration c, double decode, double prompt, double ttf
     f.generatedTokens = 100;
     f.promptTokens = 40;
     f.sampling = "greedy";
+    f.record = QJsonObject{{"cpu_model", "Test CPU, 2 cores"},
+                           {"configuration", configurationName(c).toLower()},
+                           {"model", QJsonObject{{"name", "m.gguf"}, {"bytes", 1234}, {"xxh3", "00000000deadbeef"}}},
+                           {"draft", QJsonValue::Null}};
     return f;
 }
 
@@ -280,6 +284,13 @@ void TestPerformanceDock::exportsHoldWhatWasFed() {
     QImage image(png);
     QVERIFY(!image.isNull());
     QVERIFY(image.width() >= 300 && image.height() >= 600);
+    const QString svgPath = dir.filePath("charts.svg");
+    QVERIFY2(dock.exportSvg(svgPath, &error), qPrintable(error));
+    QFile svg(svgPath);
+    QVERIFY(svg.open(QIODevice::ReadOnly));
+    const QByteArray svgText = svg.readAll();
+    QVERIFY(svgText.contains("<svg"));
+    QVERIFY(svgText.contains("<polyline") || svgText.contains("<path"));  // the charts' lines as vectors
 
     const QString csvPath = dir.filePath("data.csv");
     QVERIFY2(dock.exportCsv(csvPath, &error), qPrintable(error));
@@ -292,6 +303,10 @@ void TestPerformanceDock::exportsHoldWhatWasFed() {
     QVERIFY(lines.contains("summary,Q4,decode_tokens_per_s,,50"));
     QVERIFY(lines.contains("summary,Q4+spec,peak_resident_mib,,760"));
     QVERIFY(lines.contains("summary,Q4+spec,sampling,,greedy"));
+    // Each summary keeps the record of the run it came from, quoted where it holds a comma.
+    QVERIFY(lines.contains("summary,Q4,record.cpu_model,,\"Test CPU, 2 cores\""));
+    QVERIFY(lines.contains("summary,Q4,record.model.xxh3,,00000000deadbeef"));
+    QVERIFY(lines.contains("summary,Q4+spec,record.configuration,,q4+spec"));
     const int decodeRows = int(std::count_if(lines.begin(), lines.end(),
                                              [](const QString& l) { return l.startsWith("tokens_per_s,Q4,Q4,"); }));
     QCOMPARE(decodeRows, int(dock.data().decodeRate(Configuration::Q4).points().size()));
@@ -307,6 +322,7 @@ void TestPerformanceDock::exportsHoldWhatWasFed() {
     QCOMPARE(q4["prompt_tokens_per_s"].toDouble(), 600.0);
     QCOMPARE(q4["time_to_first_token_s"].toDouble(), 0.2);
     QCOMPARE(q4["peak_resident_mib"].toDouble(), 690.0);
+    QCOMPARE(q4["record"].toObject()["model"].toObject()["bytes"].toInt(), 1234);
     QCOMPARE(root["summary"].toObject()["Q4+spec"].toObject()["decode_tokens_per_s"].toDouble(), 95.0);
     bool sawHistogram = false;
     for (const QJsonValue& v : root["series"].toArray()) {
@@ -327,7 +343,8 @@ void TestPerformanceDock::exportsHoldWhatWasFed() {
 void TestPerformanceDock::exportFailureSaysWhy() {
     PerformanceDock dock;
     const QString path = "/nonexistent-q8-dir/out";
-    for (auto write : {&PerformanceDock::exportPng, &PerformanceDock::exportCsv, &PerformanceDock::exportJson}) {
+    for (auto write : {&PerformanceDock::exportPng, &PerformanceDock::exportSvg, &PerformanceDock::exportCsv,
+                       &PerformanceDock::exportJson}) {
         QString error;
         QVERIFY(!(dock.*write)(path, &error));
         QVERIFY2(error.contains(path), qPrintable(error));

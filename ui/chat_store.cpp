@@ -116,7 +116,7 @@ private:
 };
 
 QJsonObject figuresToJson(const MessageFigures& f) {
-    return {
+    QJsonObject json{
         {"decode_tokens_per_s", f.decodeTokensPerSecond},
         {"prompt_tokens_per_s", f.promptTokensPerSecond},
         {"time_to_first_token_s", f.timeToFirstTokenSeconds},
@@ -128,6 +128,8 @@ QJsonObject figuresToJson(const MessageFigures& f) {
         {"accepted", f.accepted},
         {"sampling", f.sampling},
     };
+    if (!f.record.isEmpty()) json.insert("record", f.record);
+    return json;
 }
 
 MessageFigures figuresFromJson(FieldReader& r) {
@@ -142,6 +144,7 @@ MessageFigures figuresFromJson(FieldReader& r) {
     f.drafted = r.integer("drafted", false);
     f.accepted = r.integer("accepted", false);
     f.sampling = r.string("sampling", false);
+    f.record = r.object("record").toObject();
     return f;
 }
 

@@ -3,6 +3,7 @@
 // from the worker thread to the GUI in queued signals and round-trip through the chat files
 // (docs/chat-format.md).
 #include <QDateTime>
+#include <QJsonObject>
 #include <QMetaType>
 #include <QString>
 #include <QVector>
@@ -28,6 +29,9 @@ struct MessageFigures {
     qint64 drafted = 0;
     qint64 accepted = 0;
     QString sampling;  // the sampling the figures were measured under, e.g. "greedy"
+    // What produced them: CPU, kernel path, threads, context, model file and hash, engine version,
+    // date (the engine's run record, keys as q8::record_json writes them; docs/metrics.md).
+    QJsonObject record;
 
     bool speculative() const { return drafted > 0; }
     double acceptanceRate() const { return drafted > 0 ? double(accepted) / double(drafted) : 0.0; }

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <QJsonDocument>
+
 #include <exception>
 
 namespace q8ui {
@@ -19,6 +21,12 @@ q8::Precision precisionOf(Configuration c) {
     case Configuration::Q4Spec: return q8::Precision::Q4;
     }
     return q8::Precision::Native;
+}
+
+// A record names configurations as `q8bench` does ("fp16", "q8", "q4", "q4+spec"), so records from
+// the window and the CLI compare; the window's configurations are in the comparison's order.
+std::string recordName(Configuration c) {
+    return std::string(q8::compare_config_name(static_cast<q8::CompareConfig>(static_cast<int>(c))));
 }
 
 // A float file runs in every configuration; a quantized one only as itself (the engine explains
@@ -123,6 +131,9 @@ void ChatWorker::load(const LoadRequest& request) {
             draftName = QString::fromStdString(q8::model_info(*config.draft).name);
         }
         auto session = std::make_unique<q8::Session>(model, config);
+        // Hashed now, inside the load the user waits for, so no answer waits for its record.
+        q8::file_identity(path);
+        if (config.draft != nullptr) q8::file_identity(request.draftPath.toStdString());
 
         // Only now is the previous model let go: a failed load above leaves it usable.
         conversation_.reset();
@@ -178,7 +189,11 @@ void ChatWorker::flushText(bool force) {
 
 namespace {
 
-MessageFigures figuresOf(const q8::GenerationResult& r, Configuration c) {
+QJsonObject recordObject(const q8::RunRecord& record) {
+    return QJsonDocument::fromJson(QByteArray::fromStdString(q8::record_json(record))).object();
+}
+
+MessageFigures figuresOf(const q8::GenerationResult& r, Configuration c, const q8::RunRecord& record) {
     const q8::GenerationMetrics& m = r.metrics;
     MessageFigures f;
     f.decodeTokensPerSecond = m.decode_tokens_per_s;
@@ -191,6 +206,7 @@ MessageFigures figuresOf(const q8::GenerationResult& r, Configuration c) {
     f.drafted = m.speculative.drafted;
     f.accepted = m.speculative.accepted;
     f.sampling = QString::fromStdString(r.sampling);
+    f.record = recordObject(record);
     return f;
 }
 
@@ -209,7 +225,7 @@ ReplyDone ChatWorker::finishReply(const q8::GenerationResult& r) {
     ReplyDone d;
     d.state = r.reason == q8::StopReason::Cancelled ? MessageState::Stopped : MessageState::Complete;
     d.note = QString::fromStdString(r.message);
-    d.figures = figuresOf(r, configuration_);
+    d.figures = figuresOf(r, configuration_, q8::run_record(*session_, recordName(configuration_)));
     return d;
 }
 
@@ -246,19 +262,20 @@ void ChatWorker::compare(const CompareJob& job) {
         s.config = index(row.config);
         s.ran = row.ran;
         s.reason = QString::fromStdString(row.reason);
-        s.figures = figuresOf(row.result, static_cast<Configuration>(s.config));
+        s.figures = figuresOf(row.result, static_cast<Configuration>(s.config), row.record);
         s.weightBytes = static_cast<qint64>(row.weight_bytes);
         s.precision = QString::fromStdString(row.precision);
         s.speedup = row.speedup_vs_fp16;
         s.agreement = agreementOf(row);
         emit compareRow(s);
     };
+    QString report;
     try {
-        q8::run_compare(request, callbacks, &stop_);
+        report = QString::fromStdString(q8::compare_json(request, q8::run_compare(request, callbacks, &stop_)));
     } catch (const std::exception& e) {
         spdlog::warn("compare failed: {}", e.what());
     }
-    emit compareFinished();
+    emit compareFinished(report);
 }
 
 void ChatWorker::answer(const ChatRequest& request) {

@@ -138,7 +138,8 @@ signals:
     void compareStarted(int config);
     void compareText(int config, const QString& text);
     void compareRow(const q8ui::CompareRowSummary& row);
-    void compareFinished();
+    // The comparison as `q8bench compare --json` prints it (q8::compare_json); empty when it failed.
+    void compareFinished(const QString& reportJson);
 
 private:
     q8::GenerationRequest engineRequest(const GenerationSettings& s) const;

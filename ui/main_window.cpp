@@ -662,8 +662,8 @@ void MainWindow::compare() {
         connect(worker_, &ChatWorker::compareStarted, compareWindow_, &CompareWindow::startConfiguration);
         connect(worker_, &ChatWorker::compareText, compareWindow_, &CompareWindow::appendText);
         connect(worker_, &ChatWorker::compareRow, compareWindow_, &CompareWindow::addRow);
-        connect(worker_, &ChatWorker::compareFinished, this, [this] {
-            compareWindow_->finish();
+        connect(worker_, &ChatWorker::compareFinished, this, [this](const QString& reportJson) {
+            compareWindow_->finish(reportJson);
             setGenerating(false);
             showStatus(tr("Comparison done."));
             emit compareEnded();

@@ -20,6 +20,7 @@
 #include <QValueAxis>
 #include <cmath>
 
+#include "file_export.h"
 #include "performance_export.h"
 
 namespace q8ui {
@@ -126,13 +127,6 @@ QBarSeries* summaryBars(QChart* chart) {
     return bars;
 }
 
-bool save(const QString& path, const QByteArray& bytes, QString* error) {
-    QSaveFile file(path);
-    if (file.open(QIODevice::WriteOnly) && file.write(bytes) == bytes.size() && file.commit()) return true;
-    if (error) *error = QObject::tr("Could not write %1: %2").arg(path, file.errorString());
-    return false;
-}
-
 }  // namespace
 
 PerformanceDock::PerformanceDock(QWidget* parent) : QDockWidget(tr("Performance"), parent) {
@@ -148,6 +142,8 @@ PerformanceDock::PerformanceDock(QWidget* parent) : QDockWidget(tr("Performance"
     exportButton->setMenu(menu);
     connect(menu->addAction(tr("Charts as PNG…")), &QAction::triggered, this,
             [this] { chooseExport(tr("PNG image (*.png)"), &PerformanceDock::exportPng); });
+    connect(menu->addAction(tr("Charts as SVG…")), &QAction::triggered, this,
+            [this] { chooseExport(tr("SVG image (*.svg)"), &PerformanceDock::exportSvg); });
     connect(menu->addAction(tr("Data as CSV…")), &QAction::triggered, this,
             [this] { chooseExport(tr("CSV (*.csv)"), &PerformanceDock::exportCsv); });
     connect(menu->addAction(tr("Data as JSON…")), &QAction::triggered, this,
@@ -464,18 +460,19 @@ int PerformanceDock::pointCount(Chart c) const {
 }
 
 bool PerformanceDock::exportPng(const QString& path, QString* error) const {
-    QSaveFile file(path);
-    if (file.open(QIODevice::WriteOnly) && content_->grab().save(&file, "PNG") && file.commit()) return true;
-    if (error) *error = tr("Could not write %1: %2").arg(path, file.errorString());
-    return false;
+    return saveWidgetPng(*content_, path, error);
+}
+
+bool PerformanceDock::exportSvg(const QString& path, QString* error) const {
+    return saveWidgetSvg(*content_, path, tr("q8chat performance"), error);
 }
 
 bool PerformanceDock::exportCsv(const QString& path, QString* error) const {
-    return save(path, performanceCsv(data_), error);
+    return saveBytes(path, performanceCsv(data_), error);
 }
 
 bool PerformanceDock::exportJson(const QString& path, QString* error) const {
-    return save(path, performanceJson(data_), error);
+    return saveBytes(path, performanceJson(data_), error);
 }
 
 }  // namespace q8ui

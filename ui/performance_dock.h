@@ -56,6 +56,7 @@ public:
 
     // False with *error set when the file cannot be written.
     bool exportPng(const QString& path, QString* error = nullptr) const;
+    bool exportSvg(const QString& path, QString* error = nullptr) const;
     bool exportCsv(const QString& path, QString* error = nullptr) const;
     bool exportJson(const QString& path, QString* error = nullptr) const;
 

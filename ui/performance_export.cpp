@@ -3,6 +3,9 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QVariant>
+
+#include "file_export.h"
 
 namespace q8ui {
 
@@ -30,9 +33,16 @@ QList<QPair<QString, double>> summaryFigures(const MessageFigures& f) {
     };
 }
 
-QString csvField(const QString& s) {
-    if (!s.contains(QLatin1Char(',')) && !s.contains(QLatin1Char('"')) && !s.contains(QLatin1Char('\n'))) return s;
-    return QLatin1Char('"') + QString(s).replace(QLatin1String("\""), QLatin1String("\"\"")) + QLatin1Char('"');
+// The record's fields as CSV rows: "model.name" for a nested field.
+void flattenRecord(const QJsonObject& object, const QString& prefix, QList<QPair<QString, QString>>& out) {
+    for (auto it = object.begin(); it != object.end(); ++it) {
+        const QString key = prefix + it.key();
+        if (it->isObject()) {
+            flattenRecord(it->toObject(), key + '.', out);
+        } else if (!it->isNull()) {
+            out.append({key, it->isString() ? it->toString() : it->toVariant().toString()});
+        }
+    }
 }
 
 QString number(double v) { return QString::number(v, 'g', 10); }
@@ -76,6 +86,10 @@ QByteArray performanceCsv(const PerformanceData& data) {
         for (const auto& [key, value] : summaryFigures(*it))
             csv += QStringList{"summary", name, key, QString(), number(value)}.join(',') + '\n';
         csv += QStringList{"summary", name, "sampling", QString(), csvField(it->sampling)}.join(',') + '\n';
+        QList<QPair<QString, QString>> record;
+        flattenRecord(it->record, QStringLiteral("record."), record);
+        for (const auto& [key, value] : record)
+            csv += QStringList{"summary", name, key, QString(), csvField(value)}.join(',') + '\n';
     }
     return csv.toUtf8();
 }
@@ -93,6 +107,7 @@ QByteArray performanceJson(const PerformanceData& data) {
         QJsonObject figures;
         for (const auto& [key, value] : summaryFigures(*it)) figures.insert(key, value);
         figures.insert("sampling", it->sampling);
+        figures.insert("record", it->record);
         summary.insert(configurationName(it.key()), figures);
     }
     const QJsonObject root{

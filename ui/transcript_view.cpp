@@ -3,6 +3,7 @@
 #include <QClipboard>
 #include <QEvent>
 #include <QGuiApplication>
+#include <QJsonObject>
 #include <QScrollBar>
 #include <QTextBrowser>
 #include <QTextCursor>
@@ -55,6 +56,24 @@ QString assistantName(const ChatMessage& m) {
     return configuration.isEmpty() ? QStringLiteral("q8chat") : QStringLiteral("q8chat · ") + plainHtml(configuration);
 }
 
+// The run record in a few lines for the figures' tooltip: which machine, build and file.
+QString recordInWords(const QJsonObject& r) {
+    if (r.isEmpty()) return {};
+    const QJsonObject model = r.value("model").toObject();
+    QStringList isa;
+    for (const char* key : {"avx512", "avx512_vnni", "avx512_bf16", "amx"})
+        if (r.value(QLatin1String(key)).toBool()) isa << QLatin1String(key);
+    return QStringLiteral("%1 · %2 (%3) · %4 threads · context %5\n%6 · %7 MiB · xxh3 %8\n%9 · engine %10 · %11")
+        .arg(r.value("cpu_model").toString(), r.value("kernel_path").toString(),
+             isa.isEmpty() ? QStringLiteral("no AVX-512") : isa.join(' '))
+        .arg(r.value("threads").toInt())
+        .arg(r.value("n_ctx").toInteger())
+        .arg(model.value("name").toString())
+        .arg(qRound64(model.value("bytes").toDouble() / 1048576.0))
+        .arg(model.value("xxh3").toString(), r.value("precision").toString(), r.value("engine_version").toString(),
+             r.value("date").toString());
+}
+
 // "52.0 tok/s · prompt 850 tok/s · TTFT 0.11 s · 256 tok · 720 MiB · Q4+spec · 92% accepted (111/120)"
 QString figuresHtml(const MessageFigures& f) {
     QStringList parts;
@@ -79,7 +98,10 @@ QString figuresHtml(const MessageFigures& f) {
                      .arg(f.accepted)
                      .arg(f.drafted);
     }
-    const QString tip = QStringLiteral("prompt: %1 tokens\n%2").arg(f.promptTokens).arg(sampling).trimmed();
+    const QString tip = QStringLiteral("prompt: %1 tokens\n%2\n%3")
+                            .arg(f.promptTokens)
+                            .arg(sampling, recordInWords(f.record))
+                            .trimmed();
     return QStringLiteral("<span title=\"%1\">%2</span>").arg(plainHtml(tip), parts.join(QStringLiteral(" · ")));
 }
 

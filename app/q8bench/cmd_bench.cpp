@@ -136,6 +136,7 @@ nlohmann::json generation_row(const BenchOptions& o, const std::string& cfg,
     }
     nlohmann::json row = make_row(o, cfg, *model, threads, "tg" + std::to_string(o.n_gen), ts);
     row["sampling"] = sampling;
+    row["record"] = record_object(q8::run_record(session, cfg));
     row["bandwidth_gbps"] = roofline_gbps;
     if (draft) {
         row["acceptance_rate"] = totals.acceptance_rate();
@@ -190,8 +191,11 @@ void run(BenchOptions o) {
     for (const std::string& cfg : configs) {
         const auto model = q8::load_model(o.model, o.quant.load_options(cfg));
         if (o.n_prompt > 0) {
-            rows.push_back(
-                make_row(o, cfg, *model, threads, "pp" + std::to_string(o.n_prompt), prompt_rates(o, model, threads)));
+            nlohmann::json row =
+                make_row(o, cfg, *model, threads, "pp" + std::to_string(o.n_prompt), prompt_rates(o, model, threads));
+            row["record"] =
+                record_object(q8::run_record(q8::model_info(*model), nullptr, threads, o.n_prompt + 1, cfg));
+            rows.push_back(std::move(row));
         }
         if (o.n_gen > 0) rows.push_back(generation_row(o, cfg, model, threads, bw.gb_per_s));
     }

@@ -21,36 +21,11 @@ struct CompareOptions {
     std::string prompt;
     int64_t n_predict = 128;
     int threads = 0;
+    int64_t warmup = q8::CompareRequest{}.warmup_tokens;
     bool json = false;
 };
 
 std::string config_name(const q8::CompareRow& row) { return std::string(q8::compare_config_name(row.config)); }
-
-nlohmann::json row_json(const q8::CompareRow& row) {
-    nlohmann::json j = {{"config", config_name(row)}, {"ran", row.ran}, {"reason", row.reason}};
-    if (!row.ran) return j;
-    j.update(metrics_json(row.result));
-    j["weight_bytes"] = row.weight_bytes;
-    j["precision"] = row.precision;
-    if (row.compared_with_fp16) {
-        j["speedup_vs_fp16"] = row.speedup_vs_fp16;
-        j["identical_to_fp16"] = row.identical_to_fp16;
-        j["first_difference"] = row.first_difference;
-        j["matching_share"] = row.matching_share;
-    }
-    j["text"] = row.result.text;
-    j["tokens"] = row.result.tokens;
-    return j;
-}
-
-nlohmann::json compare_json(const q8::CompareRequest& request, const std::vector<q8::CompareRow>& rows) {
-    nlohmann::json j = {{"prompt", request.prompt},
-                        {"max_tokens", request.max_tokens},
-                        {"sampling", q8::compare_generation_request(request).sampling.describe()},
-                        {"rows", nlohmann::json::array()}};
-    for (const q8::CompareRow& row : rows) j["rows"].push_back(row_json(row));
-    return j;
-}
 
 std::string agreement(const q8::CompareRow& row) {
     if (!row.compared_with_fp16) return "—";
@@ -95,6 +70,7 @@ void run(CompareOptions o) {
     request.prompt = o.prompt;
     request.max_tokens = o.n_predict;
     request.n_threads = o.threads;
+    request.warmup_tokens = o.warmup;
 
     const std::vector<q8::CompareRow> rows = [&] {
         const CtrlCStops ctrl_c;
@@ -102,7 +78,7 @@ void run(CompareOptions o) {
     }();
 
     if (o.json) {
-        std::cout << compare_json(request, rows).dump(2) << "\n";
+        std::cout << q8::compare_json(request, rows) << "\n";
     } else {
         print_table(request, rows);
     }
@@ -118,6 +94,8 @@ void add_compare_command(CLI::App& app) {
     cmd->add_option("-p,--prompt", o->prompt, "Prompt text")->required();
     cmd->add_option("-n,--n-predict", o->n_predict, "Tokens each configuration generates")->capture_default_str();
     cmd->add_option("-t,--threads", o->threads, "Threads (0 = all cores)")->capture_default_str();
+    cmd->add_option("--warmup", o->warmup, "Tokens of the untimed warm-up before each measured run (0: none)")
+        ->capture_default_str();
     cmd->add_flag("--json", o->json, "Print one JSON object with every row");
     cmd->callback([o] { run(*o); });
 }

@@ -66,6 +66,7 @@ void run(GenerateOptions o) {
     j["kernel_path"] = q8::cpu_info().kernel_path;
     j["precision"] = session.info().precision;
     if (draft) j["draft"] = draft->description;
+    j["record"] = record_object(q8::run_record(session, o.quant.config));
     if (o.json) {
         j["prompt"] = o.prompt;
         j["text"] = r.text;

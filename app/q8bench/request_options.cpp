@@ -40,30 +40,8 @@ q8::SessionConfig SessionCliOptions::config(const std::optional<Draft>& draft, i
     return c;
 }
 
-nlohmann::json metrics_json(const q8::GenerationResult& r) {
-    const q8::GenerationMetrics& m = r.metrics;
-    const q8::SpecTotals& s = m.speculative;
-    return {
-        {"stop_reason", std::string(q8::stop_reason_name(r.reason))},
-        {"sampling", r.sampling},
-        {"prompt_tokens", m.prompt_tokens},
-        {"reused_tokens", m.reused_tokens},
-        {"generated_tokens", m.generated_tokens},
-        {"time_to_first_token_s", m.time_to_first_token_s},
-        {"prompt_tokens_per_s", m.prompt_tokens_per_s},
-        {"decode_tokens_per_s", m.decode_tokens_per_s},
-        {"total_s", m.total_s},
-        {"resident_bytes", m.resident_bytes},
-        {"peak_resident_bytes", m.peak_resident_bytes},
-        {"speculative_steps", s.steps},
-        {"drafted", s.drafted},
-        {"accepted", s.accepted},
-        {"acceptance_rate", s.acceptance_rate()},
-        {"mean_accepted", s.mean_accepted()},
-        {"tokens_per_step", s.tokens_per_step()},
-        {"draft_s", s.draft_s},
-        {"verify_s", s.verify_s},
-    };
-}
+nlohmann::json metrics_json(const q8::GenerationResult& r) { return nlohmann::json::parse(q8::result_json(r)); }
+
+nlohmann::json record_object(const q8::RunRecord& record) { return nlohmann::json::parse(q8::record_json(record)); }
 
 }  // namespace q8bench

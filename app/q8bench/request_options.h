@@ -32,7 +32,9 @@ struct SessionCliOptions {
 };
 
 // The request's figures (definitions in q8/generation.h), with the sampling they were measured
-// under.
+// under, and the record of what produced them: q8/report_json.h's objects, which the window's
+// exports write too.
 nlohmann::json metrics_json(const q8::GenerationResult& r);
+nlohmann::json record_object(const q8::RunRecord& record);
 
 }  // namespace q8bench

@@ -7,6 +7,7 @@
 
 #include <q8/error.h>
 #include <q8/models.h>
+#include <q8/run_record.h>
 #include <q8/session.h>
 
 namespace q8 {
@@ -59,6 +60,16 @@ GenerationCallbacks generation_callbacks(CompareConfig c, const CompareCallbacks
     return g;
 }
 
+// Pages the weights in and pays first-use costs outside the measured run, which then starts from
+// an empty cache as the first configuration's would.
+void warm_up(Session& session, const CompareRequest& request, const std::atomic<bool>* cancel) {
+    if (request.warmup_tokens <= 0) return;
+    GenerationRequest r = compare_generation_request(request);
+    r.max_tokens = request.warmup_tokens;
+    session.generate(r, {}, cancel);
+    session.clear_cache();
+}
+
 CompareRow not_run(CompareConfig c, std::string reason) {
     CompareRow row;
     row.config = c;
@@ -84,7 +95,9 @@ CompareRow run_configuration(const CompareRequest& request, CompareConfig c, con
             row.precision += " + draft (" + d.precision + ")";
         }
         Session session(target, session_config(request, draft));
+        warm_up(session, request, cancel);
         row.result = session.generate(compare_generation_request(request), generation_callbacks(c, callbacks), cancel);
+        row.record = run_record(session, compare_config_name(c));
     } catch (const EngineError& e) {
         // A load cancelled through its progress callback throws too: that is the stop, not a refusal.
         row.reason = stopped(cancel) ? kStopped : e.what();

@@ -33,12 +33,14 @@ struct Session::Impl {
         d.n_threads = target.pool().size();
         d.n_layers = c.draft_layers;
         if (c.draft != nullptr) check_same_vocabulary(*model, *c.draft);
+        draft_model = c.draft;
         draft.emplace(c.draft != nullptr ? c.draft : model, d);
         speculative.draft = &*draft;
         speculative.options = c.speculative;
     }
 
     std::shared_ptr<const Model> model;
+    std::shared_ptr<const Model> draft_model;  // null for no draft or a layer-skip draft
     InferenceSession target;
     std::optional<InferenceSession> draft;
     SpeculativeSetup speculative;
@@ -71,5 +73,8 @@ uint64_t Session::kv_cache_bytes() const {
 }
 const std::shared_ptr<const Model>& Session::model() const { return impl_->model; }
 ModelInfo Session::info() const { return model_info(*impl_->model); }
+ModelInfo Session::draft_info() const {
+    return impl_->draft_model != nullptr ? model_info(*impl_->draft_model) : ModelInfo{};
+}
 
 }  // namespace q8

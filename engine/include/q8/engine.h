@@ -6,6 +6,8 @@
 #include "error.h"
 #include "generation.h"
 #include "models.h"
+#include "report_json.h"
+#include "run_record.h"
 #include "sampling_params.h"
 #include "session.h"
 #include "system.h"

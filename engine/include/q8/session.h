@@ -51,6 +51,9 @@ public:
     uint64_t kv_cache_bytes() const;  // target and draft
     const std::shared_ptr<const Model>& model() const;
     ModelInfo info() const;
+    // The separate draft model's; path empty when there is none (no speculation, or a draft made
+    // of the target's own first layers).
+    ModelInfo draft_info() const;
 
 private:
     struct Impl;
