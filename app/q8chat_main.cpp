@@ -1,10 +1,12 @@
 // q8chat: the desktop app. Opens the model named on the command line, else the one opened last,
 // else the built-in demo model. --prompt sends a prompt once the model is loaded, as a user
-// would; --screenshot saves the window as a PNG once that answer ends (or once the model is
-// loaded) and quits, which is how the README's picture is made (also offscreen).
+// would (--compare runs it through the four configurations instead); --screenshot saves the
+// window as a PNG once that answer or comparison ends (or once the model is loaded) and quits,
+// which is how the README's pictures are made (also offscreen).
 #include <spdlog/spdlog.h>
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QAction>
 #include <QPushButton>
 #include <QSettings>
 #include <QTimer>
@@ -12,37 +14,54 @@
 #include <q8/error.h>
 
 #include "builtin_models.h"
+#include "compare_window.h"
 #include "main_window.h"
 #include "prompt_box.h"
 
 namespace {
 
-void sendWhenReady(q8ui::MainWindow& window, const QString& prompt) {
+void sendWhenReady(q8ui::MainWindow& window, const QString& prompt, bool compare) {
     QObject::connect(
         &window, &q8ui::MainWindow::modelReady, &window,
-        [&window, prompt] {
+        [&window, prompt, compare] {
             window.promptBox()->setPlainText(prompt);
-            window.sendButton()->click();
+            if (compare) {
+                window.compareAction()->trigger();
+            } else {
+                window.sendButton()->click();
+            }
         },
         Qt::SingleShotConnection);
 }
 
-// Saves the window once it has something to show: the answer to `prompt`, or the loaded model.
-void screenshotWhenDone(q8ui::MainWindow& window, const QString& file, bool afterAnswer) {
-    auto save = [&window, file] {
-        // One more turn of the event loop, so the last text and figures are laid out.
-        QTimer::singleShot(200, &window, [&window, file] {
-            const bool ok = window.grab().save(file, "PNG");
-            if (ok) {
-                spdlog::info("saved the window to {}", file.toStdString());
-            } else {
-                spdlog::error("could not write {}", file.toStdString());
+bool savePng(QWidget& widget, const QString& file) {
+    const bool ok = widget.grab().save(file, "PNG");
+    if (ok) {
+        spdlog::info("saved {} to {}", widget.windowTitle().toStdString(), file.toStdString());
+    } else {
+        spdlog::error("could not write {}", file.toStdString());
+    }
+    return ok;
+}
+
+// Saves the window once it has something to show: the answer to `prompt` (or its comparison, and
+// then the comparison's window too, as FILE-compare.png), or the loaded model.
+void screenshotWhenDone(q8ui::MainWindow& window, const QString& file, bool afterAnswer, bool compare) {
+    auto save = [&window, file, compare] {
+        // One more turn of the event loop, so the last text, figures and charts are laid out.
+        QTimer::singleShot(400, &window, [&window, file, compare] {
+            bool ok = savePng(window, file);
+            if (compare && window.compareWindow() != nullptr) {
+                QString stem = file;
+                if (stem.endsWith(".png")) stem.chop(4);
+                ok = savePng(*window.compareWindow(), stem + "-compare.png") && ok;
             }
             QApplication::exit(ok ? 0 : 1);
         });
     };
     if (afterAnswer) {
-        QObject::connect(&window, &q8ui::MainWindow::answerEnded, &window, save, Qt::SingleShotConnection);
+        QObject::connect(&window, compare ? &q8ui::MainWindow::compareEnded : &q8ui::MainWindow::answerEnded, &window,
+                         save, Qt::SingleShotConnection);
     } else {
         QObject::connect(&window, &q8ui::MainWindow::modelReady, &window, save, Qt::SingleShotConnection);
     }
@@ -67,8 +86,9 @@ int main(int argc, char** argv) {
     const QCommandLineOption screenshot(
         "screenshot", "Save the window to FILE (PNG) when the answer to --prompt ends, or once loaded; then quit.",
         "FILE");
+    const QCommandLineOption compare("compare", "With --prompt: run it through FP16, Q8, Q4 and Q4+spec instead.");
     const QCommandLineOption chats("chats-dir", "Keep saved chats in DIR instead of the user's data folder.", "DIR");
-    parser.addOptions({prompt, screenshot, chats});
+    parser.addOptions({prompt, compare, screenshot, chats});
     parser.process(app);
 
     QString model = parser.positionalArguments().value(0);
@@ -80,8 +100,9 @@ int main(int argc, char** argv) {
         }
     }
     q8ui::MainWindow window(model, nullptr, parser.value(chats));
-    if (parser.isSet(prompt)) sendWhenReady(window, parser.value(prompt));
-    if (parser.isSet(screenshot)) screenshotWhenDone(window, parser.value(screenshot), parser.isSet(prompt));
+    if (parser.isSet(prompt)) sendWhenReady(window, parser.value(prompt), parser.isSet(compare));
+    if (parser.isSet(screenshot))
+        screenshotWhenDone(window, parser.value(screenshot), parser.isSet(prompt), parser.isSet(compare));
     window.show();
     return QApplication::exec();
 }

@@ -53,6 +53,7 @@ Chat fullChat() {
     answer.figures.drafted = 120;
     answer.figures.accepted = 111;
     answer.figures.sampling = "temp 0.8, top-k 40, top-p 0.95, min-p 0.05, seed 0";
+    answer.draftSpans = {{0, 4}, {9, 3}};
     answer.figures.record =
         QJsonObject{{"cpu_model", "AMD EPYC"},
                     {"threads", 2},
@@ -104,6 +105,7 @@ void compareChats(const Chat& a, const Chat& b) {
         QCOMPARE(x.figures.accepted, y.figures.accepted);
         QCOMPARE(x.figures.sampling, y.figures.sampling);
         QCOMPARE(x.figures.record, y.figures.record);
+        QCOMPARE(x.draftSpans, y.draftSpans);
     }
 }
 
@@ -140,6 +142,23 @@ private slots:
         const Chat back = chatFromJson(chatToJson(chat), &error);
         QVERIFY2(error.isEmpty(), qPrintable(error));
         compareChats(back, chat);
+    }
+
+    // Drafted spans are derived data: ones that overlap or leave the text are dropped, and the
+    // chat still loads.
+    void draft_spans_that_do_not_fit_the_text_are_dropped() {
+        QJsonObject json = chatToJson(fullChat());
+        QJsonArray messages = json["messages"].toArray();
+        QJsonObject answer = messages[2].toObject();
+        const int size = int(answer["text"].toString().size());
+        answer["draft_spans"] = QJsonArray{QJsonArray{0, 4},        QJsonArray{2, 3},   QJsonArray{5, 0},
+                                           QJsonArray{size - 1, 2}, QJsonArray{"x", 1}, QJsonArray{6, 2}};
+        messages[2] = answer;
+        json["messages"] = messages;
+        QString error;
+        const Chat back = chatFromJson(json, &error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QCOMPARE(back.messages[2].draftSpans, (QVector<TextSpan>{{0, 4}, {6, 2}}));
     }
 
     void save_and_load_keep_every_field() {

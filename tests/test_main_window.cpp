@@ -20,7 +20,9 @@
 #include <QStatusBar>
 #include <QTableWidget>
 #include <QTemporaryDir>
+#include <QTextBlock>
 #include <QTextBrowser>
+#include <QTextDocument>
 #include <QToolButton>
 #include <QtTest>
 
@@ -29,6 +31,7 @@
 #include "compare_window.h"
 #include "configuration_switch.h"
 #include "main_window.h"
+#include "performance_dock.h"
 #include "prompt_box.h"
 #include "transcript_view.h"
 
@@ -58,6 +61,15 @@ class TestMainWindow : public QObject {
         QFile f(path);
         return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
     }
+    // Every character drawn on a background of its own, in document order, line breaks left out.
+    static QString tintedText(const QTextDocument* doc) {
+        QString out;
+        for (QTextBlock b = doc->begin(); b.isValid(); b = b.next())
+            for (auto it = b.begin(); !it.atEnd(); ++it)
+                if (it.fragment().charFormat().hasProperty(QTextFormat::BackgroundBrush)) out += it.fragment().text();
+        return out.remove(QChar::LineSeparator).remove('\n');
+    }
+
     static QJsonObject readJson(const QString& path) { return QJsonDocument::fromJson(readFile(path)).object(); }
 
     // What `q8bench compare --json` prints for the same prompt on the built-in pair.
@@ -232,6 +244,27 @@ private slots:
         QVERIFY(f.speculative());
         QCOMPARE(f.sampling, QString("greedy"));
         QVERIFY2(transcriptText(w).contains("accepted"), qPrintable(transcriptText(w)));
+
+        // The text the draft wrote is known span by span, in order, inside the answer, and the
+        // View menu's toggle tints it in the transcript.
+        const q8ui::ChatMessage& answer = w.currentChat().messages.last();
+        QVERIFY(!answer.draftSpans.isEmpty());
+        int end = 0;
+        for (const q8ui::TextSpan& s : answer.draftSpans) {
+            QVERIFY(s.start >= end && s.length > 0);
+            end = s.start + s.length;
+        }
+        QVERIFY(end <= answer.text.size());
+        QVERIFY(!w.transcript()->highlightDraft());
+        w.highlightDraftAction()->trigger();
+        QVERIFY(w.transcript()->highlightDraft());
+        QString drafted;
+        for (const q8ui::TextSpan& s : answer.draftSpans) drafted += answer.text.mid(s.start, s.length);
+        drafted.remove('\n');
+        QCOMPARE(tintedText(w.transcript()->browser()->document()), drafted);
+        w.highlightDraftAction()->trigger();
+        QVERIFY(tintedText(w.transcript()->browser()->document()).isEmpty());
+        QVERIFY(!w.transcript()->highlightDraft());
     }
 
     void compare_mode_runs_the_four_configurations_side_by_side() {
@@ -259,6 +292,14 @@ private slots:
         QCOMPARE(c->pane(3)->toPlainText(), c->pane(2)->toPlainText());
         QVERIFY(c->pane(2)->toPlainText().size() > QString("def fibonacci(n):").size());
         QVERIFY(!w.isBusy());
+
+        // The dock charted every configuration as it ran and shows each one's summary.
+        const q8ui::PerformanceData& data = w.performanceDock()->data();
+        QCOMPARE(data.summaries().size(), 4);
+        QCOMPARE(data.ratedConfigurations().size(), 4);
+        QCOMPARE(QString::number(data.summaries()[q8ui::Configuration::Q4Spec].decodeTokensPerSecond, 'f', 1),
+                 t->item(3, 3)->text());
+        QVERIFY(!data.stepAcceptance().points().isEmpty());
 
         // Exports: the comparison as JSON with the CLI's fields and the table's figures, the table
         // as CSV, the window as PNG and SVG.

@@ -323,6 +323,36 @@ private slots:
         QCOMPARE(doc->toPlainText().count("52.0 tok/s"), 1);
     }
 
+    // View → Highlight drafted tokens: the drafted spans get a background, the rest none; off, the
+    // answer is Markdown again.
+    void drafted_tokens_are_tinted_when_asked() {
+        TranscriptView view;
+        Chat chat;
+        chat.messages << message(Role::User, "Hi");
+        ChatMessage answer = message(Role::Assistant, "");
+        answer.state = MessageState::Streaming;
+        chat.messages << answer;
+        view.setChat(chat);
+        // Streamed in two chunks, the second with a drafted span that continues the first's.
+        view.appendToLastMessage("Hello **there** ", {TextSpan{6, 10}});
+        view.appendToLastMessage("and more", {TextSpan{0, 3}});
+        QCOMPARE(view.chat().messages.last().draftSpans, (QVector<TextSpan>{{6, 13}}));
+        view.finishLastMessage(MessageState::Complete, {}, figures(true));
+        const QTextDocument* doc = view.browser()->document();
+        QVERIFY(doc->toPlainText().contains("Hello there and more"));  // Markdown while off
+        QVERIFY(!formatAt(doc, "there").hasProperty(QTextFormat::BackgroundBrush));
+
+        view.setHighlightDraft(true);
+        doc = view.browser()->document();
+        QVERIFY2(doc->toPlainText().contains("Hello **there** and more"), qPrintable(doc->toPlainText()));
+        QVERIFY(formatAt(doc, "**there** and").hasProperty(QTextFormat::BackgroundBrush));
+        QVERIFY(formatAt(doc, " more").hasProperty(QTextFormat::BackgroundBrush) == false);
+        QVERIFY(!formatAt(doc, "Hello").hasProperty(QTextFormat::BackgroundBrush));
+
+        view.setHighlightDraft(false);
+        QVERIFY(view.browser()->document()->toPlainText().contains("Hello there and more"));
+    }
+
     void streaming_appends_only_to_the_last_answer() {
         TranscriptView view;
         view.resize(700, 500);

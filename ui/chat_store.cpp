@@ -148,6 +148,22 @@ MessageFigures figuresFromJson(FieldReader& r) {
     return f;
 }
 
+// Spans are derived from the generation, not typed by anyone: one that does not fit the text (a
+// file edited by hand) is dropped rather than costing the chat its loading.
+QVector<TextSpan> draftSpansFromJson(const QJsonArray& array, int textSize) {
+    QVector<TextSpan> spans;
+    int end = 0;
+    for (const QJsonValue& v : array) {
+        const QJsonArray pair = v.toArray();
+        const int start = pair.size() == 2 ? pair[0].toInt(-1) : -1;
+        const int length = pair.size() == 2 ? pair[1].toInt(-1) : -1;
+        if (start < end || length <= 0 || start + length > textSize) continue;
+        spans.append(TextSpan{start, length});
+        end = start + length;
+    }
+    return spans;
+}
+
 QJsonObject messageToJson(const ChatMessage& m) {
     QJsonObject json{
         {"role", roleName(m.role)},
@@ -156,6 +172,11 @@ QJsonObject messageToJson(const ChatMessage& m) {
         {"note", m.note},
     };
     if (m.role == Role::Assistant) json.insert("figures", figuresToJson(m.figures));
+    if (!m.draftSpans.isEmpty()) {
+        QJsonArray spans;
+        for (const TextSpan& s : m.draftSpans) spans.append(QJsonArray{s.start, s.length});
+        json.insert("draft_spans", spans);
+    }
     return json;
 }
 
@@ -174,6 +195,7 @@ ChatMessage messageFromJson(const QJsonObject& json, const QString& where, QStri
         FieldReader fr(figures.toObject(), where + "figures.", error);
         m.figures = figuresFromJson(fr);
     }
+    m.draftSpans = draftSpansFromJson(r.array("draft_spans", false), int(m.text.size()));
     return m;
 }
 

@@ -24,6 +24,15 @@ bool parseName(const QString (&names)[N], const QString& name, Enum* out) {
 QString configurationName(Configuration c) { return kConfigurations[static_cast<int>(c)]; }
 bool parseConfiguration(const QString& name, Configuration* out) { return parseName(kConfigurations, name, out); }
 
+void appendSpan(QVector<TextSpan>& spans, int start, int length) {
+    if (length <= 0) return;
+    if (!spans.isEmpty() && spans.last().start + spans.last().length == start) {
+        spans.last().length += length;
+        return;
+    }
+    spans.append(TextSpan{start, length});
+}
+
 QString roleName(Role r) { return kRoles[static_cast<int>(r)]; }
 bool parseRole(const QString& name, Role* out) { return parseName(kRoles, name, out); }
 

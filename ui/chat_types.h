@@ -37,6 +37,15 @@ struct MessageFigures {
     double acceptanceRate() const { return drafted > 0 ? double(accepted) / double(drafted) : 0.0; }
 };
 
+// A stretch of a message's text, in QString positions (UTF-16 code units).
+struct TextSpan {
+    int start = 0;
+    int length = 0;
+    bool operator==(const TextSpan&) const = default;
+};
+// Adds [start, start + length) to spans kept in order, merging it with the last span it touches.
+void appendSpan(QVector<TextSpan>& spans, int start, int length);
+
 enum class Role { System, User, Assistant };
 QString roleName(Role r);  // "system", "user", "assistant"
 bool parseRole(const QString& name, Role* out);
@@ -50,6 +59,9 @@ struct ChatMessage {
     MessageState state = MessageState::Complete;
     QString note;            // why it stopped or failed, e.g. "context full", shown under the answer
     MessageFigures figures;  // assistant messages only
+    // Q4+spec: the answer's text that the draft model wrote and the target accepted, for the
+    // transcript's "highlight drafted tokens" view.
+    QVector<TextSpan> draftSpans;
 };
 
 struct Chat {

@@ -86,6 +86,7 @@ ChatWorker::ChatWorker(QObject* parent) : QObject(parent) {
     qRegisterMetaType<LoadedModel>();
     qRegisterMetaType<ChatRequest>();
     qRegisterMetaType<ReplyDone>();
+    qRegisterMetaType<ReplyChunk>();
     qRegisterMetaType<LiveSample>();
     qRegisterMetaType<CompareJob>();
     qRegisterMetaType<CompareRowSummary>();
@@ -180,9 +181,9 @@ q8::GenerationRequest ChatWorker::engineRequest(const GenerationSettings& s) con
 
 void ChatWorker::flushText(bool force) {
     if (pendingSample_.tokens == 0 || (!force && sinceFlush_.elapsed() < kFlushIntervalMs)) return;
-    if (!pendingText_.isEmpty()) emit replyText(pendingText_);
+    if (!pendingChunk_.text.isEmpty()) emit replyText(pendingChunk_);
     emit replyProgress(pendingSample_);
-    pendingText_.clear();
+    pendingChunk_ = ReplyChunk{};
     pendingSample_ = LiveSample{};
     sinceFlush_.restart();
 }
@@ -241,20 +242,33 @@ void ChatWorker::compare(const CompareJob& job) {
     // The compare configurations are in Configuration's order.
     auto index = [](q8::CompareConfig c) { return static_cast<int>(c); };
     QString pending;
+    LiveSample sample;
     int pendingConfig = 0;
     QElapsedTimer sinceFlush;
     sinceFlush.start();
     auto flush = [&] {
         if (!pending.isEmpty()) emit compareText(pendingConfig, pending);
+        if (sample.tokens > 0) emit compareProgress(pendingConfig, sample);
         pending.clear();
+        sample = LiveSample{};
         sinceFlush.restart();
     };
     q8::CompareCallbacks callbacks;
     callbacks.on_start = [&](q8::CompareConfig c) { emit compareStarted(index(c)); };
+    callbacks.on_loaded = [&](q8::CompareConfig c, uint64_t weights, uint64_t kv) {
+        emit compareLoaded(index(c), static_cast<qint64>(weights), static_cast<qint64>(kv));
+    };
     callbacks.on_token = [&](q8::CompareConfig c, const q8::TokenEvent& ev) {
         pendingConfig = index(c);
         pending += QString::fromStdString(ev.text);
+        sample.elapsedSeconds = ev.elapsed_s;
+        sample.tokens += 1;
+        sample.fromDraft += ev.from_draft ? 1 : 0;
+        sample.firstToken = sample.firstToken || ev.index == 0;
         if (sinceFlush.elapsed() >= kFlushIntervalMs) flush();
+    };
+    callbacks.on_step = [&](q8::CompareConfig, const q8::SpecStep& st) {
+        sample.steps.push_back(LiveSample::Step{st.k, st.drafted, st.accepted});
     };
     callbacks.on_done = [&](const q8::CompareRow& row) {
         flush();
@@ -283,12 +297,14 @@ void ChatWorker::answer(const ChatRequest& request) {
         emit replyRefused(tr("No model is loaded."));
         return;
     }
-    pendingText_.clear();
+    pendingChunk_ = ReplyChunk{};
     pendingSample_ = LiveSample{};
     sinceFlush_.start();
     q8::GenerationCallbacks callbacks;
     callbacks.on_token = [this](const q8::TokenEvent& ev) {
-        pendingText_ += QString::fromStdString(ev.text);
+        const QString piece = QString::fromStdString(ev.text);
+        if (ev.from_draft) appendSpan(pendingChunk_.draftSpans, int(pendingChunk_.text.size()), int(piece.size()));
+        pendingChunk_.text += piece;
         pendingSample_.elapsedSeconds = ev.elapsed_s;
         pendingSample_.tokens += 1;
         pendingSample_.fromDraft += ev.from_draft ? 1 : 0;

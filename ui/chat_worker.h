@@ -65,6 +65,13 @@ struct ChatRequest {
     GenerationSettings settings;
 };
 
+// New text of an answer since the previous chunk (at most ~30 a second), with the parts of it that
+// came from the draft model (positions within `text`).
+struct ReplyChunk {
+    QString text;
+    QVector<TextSpan> draftSpans;
+};
+
 // What happened in an answer since the previous sample, for the live charts (at most ~30 a
 // second, like the text).
 struct LiveSample {
@@ -129,14 +136,16 @@ signals:
     void loaded(const q8ui::LoadedModel& model);
     // The previous model (if any) stays loaded and usable.
     void loadFailed(const QString& message);
-    void replyText(const QString& text);  // coalesced new text of the answer
+    void replyText(const q8ui::ReplyChunk& chunk);
     void replyProgress(const q8ui::LiveSample& sample);
     void replyFinished(const q8ui::ReplyDone& done);
     // Nothing was generated (a refused request); the message says why.
     void replyRefused(const QString& message);
 
     void compareStarted(int config);
+    void compareLoaded(int config, qint64 weightBytes, qint64 kvCacheBytes);
     void compareText(int config, const QString& text);
+    void compareProgress(int config, const q8ui::LiveSample& sample);
     void compareRow(const q8ui::CompareRowSummary& row);
     // The comparison as `q8bench compare --json` prints it (q8::compare_json); empty when it failed.
     void compareFinished(const QString& reportJson);
@@ -152,7 +161,7 @@ private:
     Configuration configuration_ = Configuration::Fp16;
     std::atomic<bool> stop_{false};
     std::atomic<bool> cancelLoad_{false};
-    QString pendingText_;
+    ReplyChunk pendingChunk_;
     LiveSample pendingSample_;
     LoadRequest loadedRequest_;  // what the model in use was loaded from (compare mode reuses it)
     QElapsedTimer sinceFlush_;
@@ -165,5 +174,6 @@ Q_DECLARE_METATYPE(q8ui::LoadedModel)
 Q_DECLARE_METATYPE(q8ui::ChatRequest)
 Q_DECLARE_METATYPE(q8ui::ReplyDone)
 Q_DECLARE_METATYPE(q8ui::LiveSample)
+Q_DECLARE_METATYPE(q8ui::ReplyChunk)
 Q_DECLARE_METATYPE(q8ui::CompareJob)
 Q_DECLARE_METATYPE(q8ui::CompareRowSummary)

@@ -160,6 +160,15 @@ void MainWindow::buildMenus() {
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     view->addAction(tr("&Log"), this, [this] { log_->setVisible(!log_->isVisible()); });
+    highlightDraftAction_ = view->addAction(tr("&Highlight drafted tokens"));
+    highlightDraftAction_->setCheckable(true);
+    highlightDraftAction_->setToolTip(
+        tr("Q4+spec: tint the text the draft model wrote and the target accepted (shown as plain text)"));
+    highlightDraftAction_->setChecked(QSettings().value("view/highlightDraft", false).toBool());
+    connect(highlightDraftAction_, &QAction::toggled, this, [this](bool on) {
+        QSettings().setValue("view/highlightDraft", on);
+        transcript_->setHighlightDraft(on);
+    });
     view->addAction(tr("&Performance"), this, [this] {
         performance_->setVisible(!performance_->isVisible());
         QSettings().setValue("view/performanceVisible", performance_->isVisible());
@@ -228,6 +237,7 @@ void MainWindow::buildCentralArea() {
     sideLayout->addWidget(chatList_, 1);
 
     transcript_ = new TranscriptView;
+    transcript_->setHighlightDraft(highlightDraftAction_->isChecked());
     connect(transcript_, &TranscriptView::regenerateRequested, this, &MainWindow::regenerate);
     connect(transcript_, &TranscriptView::editRequested, this, &MainWindow::editMessage);
     prompt_ = new PromptBox;
@@ -308,6 +318,22 @@ void MainWindow::connectWorker() {
     connect(worker_, &ChatWorker::replyFinished, this, &MainWindow::onReplyFinished);
     connect(worker_, &ChatWorker::replyRefused, this, &MainWindow::onReplyRefused);
     connect(this, &MainWindow::compareRequested, worker_, &ChatWorker::compare);
+    // A comparison's runs feed the performance dock like answers do, one configuration at a time.
+    connect(worker_, &ChatWorker::compareLoaded, this, [this](int config, qint64 weightBytes, qint64 kvCacheBytes) {
+        performance_->beginRun(static_cast<Configuration>(config), 0);
+        runWeightBytes_ = weightBytes;
+        runKvCacheBytes_ = kvCacheBytes;
+        runClock_.start();
+        sampleRunMemory();
+    });
+    connect(worker_, &ChatWorker::compareProgress, this,
+            [this](int, const LiveSample& sample) { onReplyProgress(sample); });
+    connect(worker_, &ChatWorker::compareRow, this, [this](const CompareRowSummary& row) {
+        if (!row.ran) return;
+        performance_->promptDone(row.figures.timeToFirstTokenSeconds, row.figures.promptTokensPerSecond);
+        sampleRunMemory();
+        performance_->endRun(row.figures);
+    });
 }
 
 // ---- models and configurations
@@ -558,6 +584,8 @@ void MainWindow::sendText(const QString& text, QVector<ChatMessage> history) {
     saveChat();
     setGenerating(true);
     performance_->beginRun(loaded_.configuration, double(plannedBytes_) / kMiB);
+    runWeightBytes_ = loaded_.weightBytes;
+    runKvCacheBytes_ = loaded_.kvCacheBytes;
     runClock_.start();
     sampleRunMemory();
     worker_->armForRequest();
@@ -586,10 +614,13 @@ void MainWindow::editMessage(int index) {
     sendText(text, chat_.messages.mid(0, index));
 }
 
-void MainWindow::onReplyText(const QString& text) {
+void MainWindow::onReplyText(const ReplyChunk& chunk) {
     if (chat_.messages.isEmpty()) return;
-    chat_.messages.last().text += text;
-    transcript_->appendToLastMessage(text);
+    ChatMessage& answer = chat_.messages.last();
+    const int offset = int(answer.text.size());
+    answer.text += chunk.text;
+    for (const TextSpan& s : chunk.draftSpans) appendSpan(answer.draftSpans, offset + s.start, s.length);
+    transcript_->appendToLastMessage(chunk.text, chunk.draftSpans);
 }
 
 void MainWindow::onReplyProgress(const LiveSample& sample) {
@@ -602,7 +633,7 @@ void MainWindow::onReplyProgress(const LiveSample& sample) {
 void MainWindow::sampleRunMemory() {
     if (!generating_) return;
     performance_->addMemorySample(double(runClock_.elapsed()) / 1000.0, double(q8::resident_memory_bytes()) / kMiB,
-                                  double(loaded_.weightBytes) / kMiB, double(loaded_.kvCacheBytes) / kMiB);
+                                  double(runWeightBytes_) / kMiB, double(runKvCacheBytes_) / kMiB);
 }
 
 void MainWindow::onReplyFinished(const ReplyDone& done) {

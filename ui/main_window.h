@@ -57,6 +57,7 @@ public:
     PerformanceDock* performanceDock() const { return performance_; }
     CompareWindow* compareWindow() const { return compareWindow_; }
     QAction* compareAction() const { return compareAction_; }
+    QAction* highlightDraftAction() const { return highlightDraftAction_; }
     QPushButton* cancelLoadButton() const { return cancelLoad_; }
     const Chat& currentChat() const { return chat_; }
     const LoadedModel& loadedModel() const { return loaded_; }
@@ -101,8 +102,10 @@ private:
 
     void onLoaded(const LoadedModel& m);
     void onLoadFailed(const QString& message);
-    void onReplyText(const QString& text);
+    void onReplyText(const q8ui::ReplyChunk& chunk);
     void onReplyProgress(const LiveSample& sample);
+    // The running request's memory for the dock; the weights and KV cache are those of the model
+    // it runs on (the loaded one, or a comparison's configuration).
     void sampleRunMemory();
     void onReplyFinished(const ReplyDone& done);
     void onReplyRefused(const QString& message);
@@ -147,6 +150,7 @@ private:
     QLabel* contextGauge_ = nullptr;
     QLabel* modeLabel_ = nullptr;
     QAction* completionAction_ = nullptr;
+    QAction* highlightDraftAction_ = nullptr;
     QPushButton* send_ = nullptr;
     QPushButton* stop_ = nullptr;
     QLabel* status_ = nullptr;
@@ -159,6 +163,8 @@ private:
     CompareWindow* compareWindow_ = nullptr;  // made on first use
     QAction* compareAction_ = nullptr;
     QElapsedTimer runClock_;  // since the answer being written was requested
+    qint64 runWeightBytes_ = 0;
+    qint64 runKvCacheBytes_ = 0;
     QTimer runMemoryTimer_;
     qint64 plannedBytes_ = 0;  // what the model in use was estimated to need before loading
     QTimer memoryTimer_;

@@ -11,6 +11,7 @@
 #include <QUrl>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
 
 #include "markdown_html.h"
@@ -37,8 +38,9 @@ struct Colors {
           codeBackground(mixed(p.color(QPalette::Base), p.color(QPalette::Text), 0.06)),
           text(p.color(QPalette::Text)),
           answer(p.color(QPalette::Link)),
-          error(mixed(p.color(QPalette::Text), Qt::red, 0.7)) {}
-    QColor muted, userBackground, codeBackground, text, answer, error;
+          error(mixed(p.color(QPalette::Text), Qt::red, 0.7)),
+          draft(mixed(p.color(QPalette::Base), QColor(0x2e, 0xa0, 0x43), 0.28)) {}
+    QColor muted, userBackground, codeBackground, text, answer, error, draft;
 };
 
 QString plainHtml(const QString& text) { return text.toHtmlEscaped(); }
@@ -146,6 +148,25 @@ QString headerHtml(const Chat& chat, int first, int last, const Colors& colors) 
     return {};
 }
 
+bool showsDraft(const ChatMessage& m, bool highlight) { return highlight && !m.draftSpans.isEmpty(); }
+
+// An answer as plain text, its drafted parts tinted when the view highlights them.
+QString answerHtml(const ChatMessage& m, bool highlight, const Colors& colors) {
+    if (!showsDraft(m, highlight)) return plainHtml(m.text);
+    QString html;
+    int at = 0;
+    const int size = int(m.text.size());
+    for (const TextSpan& s : m.draftSpans) {
+        const int start = std::clamp(s.start, at, size);
+        const int end = std::clamp(s.start + s.length, start, size);
+        html += plainHtml(m.text.mid(at, start - at));
+        html += QStringLiteral("<span style=\"background-color:%1\">%2</span>")
+                    .arg(colors.draft.name(), plainHtml(m.text.mid(start, end - start)));
+        at = end;
+    }
+    return html + plainHtml(m.text.mid(at));
+}
+
 }  // namespace
 
 TranscriptView::TranscriptView(QWidget* parent) : QWidget(parent), browser_(new QTextBrowser) {
@@ -199,9 +220,12 @@ void TranscriptView::appendMessage(const ChatMessage& message) {
     appendGroup(index, index);
 }
 
-void TranscriptView::appendToLastMessage(const QString& text) {
+void TranscriptView::appendToLastMessage(const QString& text, const QVector<TextSpan>& draftSpans) {
     if (chat_.messages.isEmpty()) return;
-    chat_.messages.last().text += text;
+    ChatMessage& m = chat_.messages.last();
+    const int offset = int(m.text.size());
+    m.text += text;
+    for (const TextSpan& s : draftSpans) appendSpan(m.draftSpans, offset + s.start, s.length);
     tailDirty_ = true;
     if (throttle_.isActive()) return;
     renderTail();
@@ -215,6 +239,12 @@ void TranscriptView::finishLastMessage(MessageState state, const QString& note, 
     m.note = note;
     m.figures = figures;
     renderTail();
+}
+
+void TranscriptView::setHighlightDraft(bool on) {
+    if (on == highlightDraft_) return;
+    highlightDraft_ = on;
+    rebuild();
 }
 
 void TranscriptView::changeEvent(QEvent* event) {
@@ -266,7 +296,8 @@ void TranscriptView::renderTail() {
     tailDirty_ = false;
     if (!tail_) return;
     const ChatMessage& m = chat_.messages[tailLast_];
-    if (m.state == MessageState::Streaming && m.role == Role::Assistant && !chat_.completionMode) {
+    if (m.state == MessageState::Streaming && m.role == Role::Assistant && !chat_.completionMode &&
+        !showsDraft(m, highlightDraft_)) {
         renderStreamingTail();
         return;
     }
@@ -326,9 +357,8 @@ QString TranscriptView::groupHtml(int first, int last) const {
     if (first != last) {
         // Completion mode: the answer continues the prompt in the same paragraph, in its own colour.
         const ChatMessage& answer = chat_.messages[last];
-        html += paragraph(
-            plainHtml(head.text) +
-            QStringLiteral("<span style=\"color:%1\">%2</span>").arg(colors.answer.name(), plainHtml(answer.text)));
+        html += paragraph(plainHtml(head.text) + QStringLiteral("<span style=\"color:%1\">%2</span>")
+                                                      .arg(colors.answer.name(), answerHtml(answer, highlightDraft_, colors)));
         return html + footerHtml(answer, lastGroup, colors);
     }
     switch (head.role) {
@@ -337,7 +367,9 @@ QString TranscriptView::groupHtml(int first, int last) const {
         return html + paragraph(plainHtml(head.text), QStringLiteral("color:%1").arg(colors.muted.name()));
     case Role::Assistant:
         if (chat_.completionMode)
-            html += paragraph(plainHtml(head.text), QStringLiteral("color:%1").arg(colors.answer.name()));
+            html += paragraph(answerHtml(head, highlightDraft_, colors), QStringLiteral("color:%1").arg(colors.answer.name()));
+        else if (showsDraft(head, highlightDraft_))
+            html += paragraph(answerHtml(head, highlightDraft_, colors));
         else
             html += markdownToHtml(head.text, markdownOptions(first, colors));
         return html + footerHtml(head, lastGroup, colors);

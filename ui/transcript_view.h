@@ -29,8 +29,14 @@ public:
     void clear();
     void appendMessage(const ChatMessage& message);
     // Streaming: cheap to call for every token; the text is drawn at most about 30 times a second.
-    void appendToLastMessage(const QString& text);
+    // draftSpans: the parts of `text` the draft model wrote (positions within `text`).
+    void appendToLastMessage(const QString& text, const QVector<TextSpan>& draftSpans = {});
     void finishLastMessage(MessageState state, const QString& note, const MessageFigures& figures);
+
+    // Tints the text of answers that came from the draft model (Q4+spec). Such answers are then
+    // shown as plain text: Markdown rendering would move text around the tinted spans.
+    void setHighlightDraft(bool on);
+    bool highlightDraft() const { return highlightDraft_; }
 
     // What is shown, texts as appended so far.
     const Chat& chat() const { return chat_; }
@@ -78,6 +84,7 @@ private:
     // resumes it.
     bool following_ = true;
     bool editing_ = false;
+    bool highlightDraft_ = false;
 };
 
 }  // namespace q8ui

@@ -95,6 +95,7 @@ CompareRow run_configuration(const CompareRequest& request, CompareConfig c, con
             row.precision += " + draft (" + d.precision + ")";
         }
         Session session(target, session_config(request, draft));
+        if (callbacks.on_loaded) callbacks.on_loaded(c, row.weight_bytes, session.kv_cache_bytes());
         warm_up(session, request, cancel);
         row.result = session.generate(compare_generation_request(request), generation_callbacks(c, callbacks), cancel);
         row.record = run_record(session, compare_config_name(c));

@@ -69,6 +69,9 @@ struct CompareRow {
 
 struct CompareCallbacks {
     std::function<void(CompareConfig)> on_start;  // before its model loads
+    // Its model (and draft) loaded and its session made, before the warm-up: the weights' bytes
+    // (the draft's included) and the KV cache's.
+    std::function<void(CompareConfig, uint64_t weight_bytes, uint64_t kv_cache_bytes)> on_loaded;
     std::function<void(CompareConfig, const TokenEvent&)> on_token;
     std::function<void(CompareConfig, const SpecStep&)> on_step;  // Q4+spec only
     std::function<void(const CompareRow&)> on_done;               // every row, those not run too
