@@ -4,9 +4,9 @@
 // window as a PNG once that answer or comparison ends (or once the model is loaded) and quits,
 // which is how the README's pictures are made (also offscreen).
 #include <spdlog/spdlog.h>
+#include <QAction>
 #include <QApplication>
 #include <QCommandLineParser>
-#include <QAction>
 #include <QPushButton>
 #include <QSettings>
 #include <QTimer>

@@ -357,8 +357,9 @@ QString TranscriptView::groupHtml(int first, int last) const {
     if (first != last) {
         // Completion mode: the answer continues the prompt in the same paragraph, in its own colour.
         const ChatMessage& answer = chat_.messages[last];
-        html += paragraph(plainHtml(head.text) + QStringLiteral("<span style=\"color:%1\">%2</span>")
-                                                      .arg(colors.answer.name(), answerHtml(answer, highlightDraft_, colors)));
+        html += paragraph(plainHtml(head.text) +
+                          QStringLiteral("<span style=\"color:%1\">%2</span>")
+                              .arg(colors.answer.name(), answerHtml(answer, highlightDraft_, colors)));
         return html + footerHtml(answer, lastGroup, colors);
     }
     switch (head.role) {
@@ -367,7 +368,8 @@ QString TranscriptView::groupHtml(int first, int last) const {
         return html + paragraph(plainHtml(head.text), QStringLiteral("color:%1").arg(colors.muted.name()));
     case Role::Assistant:
         if (chat_.completionMode)
-            html += paragraph(answerHtml(head, highlightDraft_, colors), QStringLiteral("color:%1").arg(colors.answer.name()));
+            html += paragraph(answerHtml(head, highlightDraft_, colors),
+                              QStringLiteral("color:%1").arg(colors.answer.name()));
         else if (showsDraft(head, highlightDraft_))
             html += paragraph(answerHtml(head, highlightDraft_, colors));
         else
