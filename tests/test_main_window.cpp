@@ -342,6 +342,34 @@ private slots:
         QVERIFY2(error.contains("no-such-folder"), qPrintable(error));
     }
 
+    // Stop in the comparison's window ends the whole comparison: the running configuration and
+    // the ones after it are listed as stopped, and the window is free again.
+    void stop_ends_the_whole_comparison() {
+        QSettings().setValue("generation/maxTokens", 256);
+        q8ui::MainWindow w(kTarget, nullptr, dir_.filePath("compare-stop"));
+        QSettings().setValue("generation/maxTokens", 1500);
+        w.show();
+        waitReady(w);
+        QSignalSpy ended(&w, &q8ui::MainWindow::compareEnded);
+        QTest::keyClicks(w.promptBox(), "def fibonacci(n):");
+        w.compareAction()->trigger();
+        q8ui::CompareWindow* c = w.compareWindow();
+        // Stopped while FP16 streams.
+        QTRY_VERIFY_WITH_TIMEOUT(c->pane(0)->toPlainText().size() > QString("def fibonacci(n):").size() + 4, 20000);
+        QElapsedTimer sinceStop;
+        sinceStop.start();
+        QTest::mouseClick(c->stopButton(), Qt::LeftButton);
+        QVERIFY(ended.wait(10000));
+        QVERIFY2(sinceStop.elapsed() < 2000, qPrintable(QString::number(sinceStop.elapsed())));
+        QTableWidget* t = c->table();
+        for (int row = 1; row < 4; ++row) {
+            QVERIFY(t->item(row, 1) != nullptr);
+            QCOMPARE(t->item(row, 1)->text(), QString("stopped"));
+        }
+        QVERIFY(!w.isBusy());
+        QVERIFY(w.sendButton()->isEnabled());
+    }
+
     void a_bad_model_is_explained_and_the_good_one_stays() {
         const QString bad = dir_.filePath("bad.gguf");
         QFile f(bad);
