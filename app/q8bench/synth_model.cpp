@@ -9,7 +9,7 @@
 
 #include "arch_tensors.h"
 #include "half.h"
-#include "synth_random.h"
+#include "normal_stream.h"
 
 namespace q8bench {
 
@@ -34,7 +34,7 @@ public:
         const uint64_t seed = seed_, stream = result_.bytes.size();
         w_.add_tensor(name, q8::GgmlType::F16, {static_cast<uint64_t>(cols), static_cast<uint64_t>(rows)},
                       [seed, stream, n](std::vector<uint8_t>& out) {
-                          NormalStream rng(seed, stream, kWeightStd);
+                          q8::NormalStream rng(seed, stream, kWeightStd);
                           const size_t base = out.size();
                           out.resize(base + n * 2);
                           uint8_t* p = out.data() + base;
@@ -78,7 +78,7 @@ private:
 // rope_freqs.weight as llama.cpp's converter computes it from rope_scaling (rope_type "llama3"):
 // per rotated pair, the divisor of its frequency. High frequencies (short wavelengths) keep theirs,
 // low ones are divided by `factor`, and the band between is interpolated.
-std::vector<float> llama3_rope_factors(const SynthShape& s, const Llama3RopeScaling& r) {
+std::vector<float> llama3_rope_factors(const q8::ModelShape& s, const q8::Llama3RopeScaling& r) {
     const int64_t dim = s.head_dim();
     const double low_wavelen = r.original_context / r.low_freq_factor;
     const double high_wavelen = r.original_context / r.high_freq_factor;
@@ -101,7 +101,7 @@ std::vector<float> llama3_rope_factors(const SynthShape& s, const Llama3RopeScal
 
 // Whether the shape has a model-wide tensor: the output head unless tied, RoPE factors only when
 // the shape rescales RoPE.
-bool shape_has(const SynthShape& s, const q8::GlobalTensor& g) {
+bool shape_has(const q8::ModelShape& s, const q8::GlobalTensor& g) {
     switch (g.presence) {
     case q8::Presence::Always: return true;
     case q8::Presence::Untied: return !s.tied;
@@ -111,7 +111,7 @@ bool shape_has(const SynthShape& s, const q8::GlobalTensor& g) {
 }
 
 // RoPE rotates whole heads: add_synth_hparams writes rope.dimension_count = head_dim.
-q8::TensorDims tensor_dims(const SynthShape& s) {
+q8::TensorDims tensor_dims(const q8::ModelShape& s) {
     return {.n_embd = s.n_embd,
             .q_dim = s.n_head * s.head_dim(),
             .kv_dim = s.n_head_kv * s.head_dim(),
@@ -121,7 +121,7 @@ q8::TensorDims tensor_dims(const SynthShape& s) {
 }
 
 // Matrices random, norm weights ones, biases zeros, RoPE factors as converters compute them.
-void add_tensor(TensorList& t, const SynthShape& s, const std::string& name, q8::TensorKind kind, q8::Dim cols,
+void add_tensor(TensorList& t, const q8::ModelShape& s, const std::string& name, q8::TensorKind kind, q8::Dim cols,
                 q8::Dim rows) {
     const q8::TensorDims d = tensor_dims(s);
     switch (kind) {
@@ -134,7 +134,7 @@ void add_tensor(TensorList& t, const SynthShape& s, const std::string& name, q8:
 
 }  // namespace
 
-void add_synth_hparams(q8::quant::GgufWriter& w, const SynthShape& s, uint64_t seed) {
+void add_synth_hparams(q8::quant::GgufWriter& w, const q8::ModelShape& s, uint64_t seed) {
     const std::string a(s.arch);
     w.set_string("general.architecture", a);
     w.set_string("general.name", std::string(s.title));
@@ -155,7 +155,7 @@ void add_synth_hparams(q8::quant::GgufWriter& w, const SynthShape& s, uint64_t s
     w.set_f32(a + ".attention.layer_norm_rms_epsilon", s.norm_eps);
 }
 
-SynthTensors add_synth_tensors(q8::quant::GgufWriter& w, const SynthShape& s, uint64_t seed) {
+SynthTensors add_synth_tensors(q8::quant::GgufWriter& w, const q8::ModelShape& s, uint64_t seed) {
     const q8::Architecture* arch = q8::find_architecture(s.arch);
     if (arch == nullptr) throw q8::EngineError("shape " + std::string(s.name) + ": unknown architecture");
     TensorList t(w, seed);

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "gguf_writer.h"
-#include "synth_shapes.h"
+#include "model_shapes.h"
 
 namespace q8bench {
 
@@ -17,11 +17,11 @@ struct SynthTensors {
 };
 
 // general.* and <arch>.* keys (no tokenizer: see synth_vocab.h).
-void add_synth_hparams(q8::quant::GgufWriter& w, const SynthShape& shape, uint64_t seed);
+void add_synth_hparams(q8::quant::GgufWriter& w, const q8::ModelShape& shape, uint64_t seed);
 
 // Matrices F16 N(0, 0.02^2), one independent random stream per tensor derived from `seed` (the
 // same seed gives the same file); norm weights F32 ones; biases F32 zeros; Llama 3 RoPE
 // frequency factors as converters compute them.
-SynthTensors add_synth_tensors(q8::quant::GgufWriter& w, const SynthShape& shape, uint64_t seed);
+SynthTensors add_synth_tensors(q8::quant::GgufWriter& w, const q8::ModelShape& shape, uint64_t seed);
 
 }  // namespace q8bench

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <numbers>
 
-namespace q8bench {
+namespace q8 {
 
 class NormalStream {
 public:
@@ -52,4 +52,4 @@ private:
     float stddev_;
 };
 
-}  // namespace q8bench
+}  // namespace q8

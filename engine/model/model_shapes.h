@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace q8bench {
+namespace q8 {
 
 // Llama 3's long-context RoPE rescaling (rope_scaling with rope_type "llama3" in config.json),
 // which converters store as the rope_freqs.weight tensor.
@@ -19,7 +19,7 @@ struct Llama3RopeScaling {
     double original_context;
 };
 
-struct SynthShape {
+struct ModelShape {
     std::string_view name;   // the --shape value
     std::string_view title;  // general.name of the written file
     std::string_view arch;   // general.architecture; its tensors come from the engine's table (arch_tensors.h)
@@ -32,9 +32,9 @@ struct SynthShape {
     int64_t head_dim() const { return n_embd / n_head; }
 };
 
-std::span<const SynthShape> synth_shapes();
-const SynthShape* find_synth_shape(std::string_view name);
+std::span<const ModelShape> model_shapes();
+const ModelShape* find_model_shape(std::string_view name);
 // "tinyllama-1.1b, llama-3.2-1b, ..." for help texts and errors.
-std::string synth_shape_names();
+std::string model_shape_names();
 
-}  // namespace q8bench
+}  // namespace q8

@@ -1,8 +1,8 @@
-#include "synth_shapes.h"
+#include "model_shapes.h"
 
 #include <array>
 
-namespace q8bench {
+namespace q8 {
 
 namespace {
 
@@ -10,7 +10,7 @@ namespace {
 // num_key_value_heads, intermediate_size, vocab_size, max_position_embeddings, rope_theta,
 // rms_norm_eps, tie_word_embeddings, rope_scaling). Qwen2.5-1.5B is the base model (131072
 // positions; its Instruct variant says 32768).
-const std::array<SynthShape, 6> kShapes{{
+const std::array<ModelShape, 8> kShapes{{
     {.name = "tinyllama-1.1b",
      .title = "TinyLlama-1.1B (synthetic random weights)",
      .arch = "llama",
@@ -81,6 +81,37 @@ const std::array<SynthShape, 6> kShapes{{
      .norm_eps = 1e-5f,
      .tied = false,
      .for_tests = true},
+    // tiny-llama-test widened with its head size kept: the target shape of embedding tests.
+    {.name = "tiny-llama-test-wide",
+     .title = "tiny llama test model, wide (synthetic random weights)",
+     .arch = "llama",
+     .n_embd = 128,
+     .n_layer = 3,
+     .n_head = 8,
+     .n_head_kv = 2,
+     .n_ff = 256,
+     .n_vocab = 32000,
+     .n_ctx = 512,
+     .rope_base = 10000.f,
+     .norm_eps = 1e-5f,
+     .tied = false,
+     .for_tests = true},
+    // The built-in demo target's head size and query-to-key/value ratio, with every other
+    // dimension larger: the target shape of the demo's embedding test.
+    {.name = "demo-wide-test",
+     .title = "demo-sized llama test model, wide (synthetic random weights)",
+     .arch = "llama",
+     .n_embd = 640,
+     .n_layer = 8,
+     .n_head = 10,
+     .n_head_kv = 5,
+     .n_ff = 1536,
+     .n_vocab = 6016,
+     .n_ctx = 512,
+     .rope_base = 10000.f,
+     .norm_eps = 1e-5f,
+     .tied = false,
+     .for_tests = true},
     // Qwen2.5's vocabulary size, so a smaller vocabulary is padded as for the real shapes.
     {.name = "tiny-qwen2-test",
      .title = "tiny qwen2 test model (synthetic random weights)",
@@ -100,18 +131,18 @@ const std::array<SynthShape, 6> kShapes{{
 
 }  // namespace
 
-std::span<const SynthShape> synth_shapes() { return kShapes; }
+std::span<const ModelShape> model_shapes() { return kShapes; }
 
-const SynthShape* find_synth_shape(std::string_view name) {
-    for (const SynthShape& s : kShapes) {
+const ModelShape* find_model_shape(std::string_view name) {
+    for (const ModelShape& s : kShapes) {
         if (s.name == name) return &s;
     }
     return nullptr;
 }
 
-std::string synth_shape_names() {
+std::string model_shape_names() {
     std::string s;
-    for (const SynthShape& shape : kShapes) {
+    for (const ModelShape& shape : kShapes) {
         if (!s.empty()) s += ", ";
         s += shape.name;
         if (shape.for_tests) s += " (for tests)";
@@ -119,4 +150,4 @@ std::string synth_shape_names() {
     return s;
 }
 
-}  // namespace q8bench
+}  // namespace q8
