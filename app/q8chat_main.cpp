@@ -92,14 +92,17 @@ int main(int argc, char** argv) {
     parser.process(app);
 
     QString model = parser.positionalArguments().value(0);
-    if (model.isEmpty() && QSettings().value("model/lastPath").toString().isEmpty()) {
-        try {
-            model = QString::fromStdString(q8app::builtin_models().target);
-        } catch (const q8::EngineError& e) {
-            spdlog::warn("{}", e.what());
-        }
+    QString builtinTarget, builtinDraft;
+    try {
+        const q8app::BuiltinModels builtin = q8app::builtin_models();
+        builtinTarget = QString::fromStdString(builtin.target);
+        builtinDraft = QString::fromStdString(builtin.draft);
+    } catch (const q8::EngineError& e) {
+        spdlog::warn("{}", e.what());
     }
+    if (model.isEmpty() && QSettings().value("model/lastPath").toString().isEmpty()) model = builtinTarget;
     q8ui::MainWindow window(model, nullptr, parser.value(chats));
+    window.setBuiltinPair(builtinTarget, builtinDraft);
     if (parser.isSet(prompt)) sendWhenReady(window, parser.value(prompt), parser.isSet(compare));
     if (parser.isSet(screenshot))
         screenshotWhenDone(window, parser.value(screenshot), parser.isSet(prompt), parser.isSet(compare));

@@ -33,6 +33,7 @@
 #include "main_window.h"
 #include "performance_dock.h"
 #include "prompt_box.h"
+#include "scaled_demo.h"
 #include "transcript_view.h"
 
 namespace {
@@ -368,6 +369,46 @@ private slots:
         }
         QVERIFY(!w.isBusy());
         QVERIFY(w.sendButton()->isEnabled());
+    }
+
+    // File → Scaled demo, at a small test shape: built with progress into the cache folder, then
+    // opened with the built-in draft; the text is the built-in model's. Cancel leaves no file and
+    // keeps the model in use.
+    void the_scaled_demo_is_built_and_opened_or_cancelled() {
+        QSettings().setValue("scaledDemo/shape", "demo-wide-test");
+        const QString path = q8ui::scaledDemoPath("demo-wide-test");
+        QFile::remove(path);
+        q8ui::MainWindow w(kTarget, nullptr, dir_.filePath("scaled"));
+        w.show();
+        waitReady(w);
+        QVERIFY(!w.scaledDemoAction()->isEnabled());  // no built-in pair known yet
+        w.setBuiltinPair(kTarget, kDraft);
+        QVERIFY(w.scaledDemoAction()->isEnabled());
+
+        QSignalSpy failed(&w, &q8ui::MainWindow::modelFailed);
+        w.buildScaledDemo();
+        QVERIFY(w.cancelLoadButton()->isVisible());
+        QTest::mouseClick(w.cancelLoadButton(), Qt::LeftButton);
+        QVERIFY(failed.wait(kLoadMs));
+        QVERIFY2(w.statusLabel()->text().contains("cancelled"), qPrintable(w.statusLabel()->text()));
+        QVERIFY(!QFile::exists(path));
+        QCOMPARE(w.loadedModel().path, kTarget);
+
+        QSignalSpy ready(&w, &q8ui::MainWindow::modelReady);
+        w.buildScaledDemo();
+        QVERIFY(ready.wait(kLoadMs));
+        QCOMPARE(w.loadedModel().path, path);
+        QVERIFY2(w.loadedModel().name.contains("scaled to demo-wide-test"), qPrintable(w.loadedModel().name));
+        QVERIFY(w.configurationSwitch()->button(q8ui::Configuration::Q4Spec)->isEnabled());
+        QVERIFY(QFile::exists(path));
+        // Once built, the menu opens it without building again.
+        QSignalSpy again(&w, &q8ui::MainWindow::modelReady);
+        w.openScaledDemo();
+        QVERIFY(again.wait(kLoadMs));
+        QCOMPARE(w.loadedModel().path, path);
+        QFile::remove(path);
+        QSettings().remove("scaledDemo/shape");
+        QSettings().setValue("model/lastPath", kTarget);
     }
 
     void a_bad_model_is_explained_and_the_good_one_stays() {

@@ -89,6 +89,7 @@ ChatWorker::ChatWorker(QObject* parent) : QObject(parent) {
     qRegisterMetaType<ReplyChunk>();
     qRegisterMetaType<LiveSample>();
     qRegisterMetaType<CompareJob>();
+    qRegisterMetaType<ScaledModelJob>();
     qRegisterMetaType<CompareRowSummary>();
 }
 
@@ -290,6 +291,31 @@ void ChatWorker::compare(const CompareJob& job) {
         spdlog::warn("compare failed: {}", e.what());
     }
     emit compareFinished(report);
+}
+
+void ChatWorker::buildScaledModel(const ScaledModelJob& job) {
+    try {
+        q8::ScaleOptions options;
+        options.shape = job.shape.toStdString();
+        QElapsedTimer sinceProgress;
+        sinceProgress.start();
+        options.progress = [&](float fraction) {
+            if (sinceProgress.elapsed() >= kFlushIntervalMs) {
+                emit loadProgress(fraction);
+                sinceProgress.restart();
+            }
+            return !cancelLoad_.load();
+        };
+        spdlog::info("building the scaled demo ({}) at {}", options.shape, job.outputPath.toStdString());
+        if (!q8::write_scaled_model(job.sourcePath.toStdString(), job.outputPath.toStdString(), options)) {
+            emit loadFailed(tr("cancelled; the scaled demo was not built"));
+            return;
+        }
+        emit scaledModelBuilt(job.outputPath);
+    } catch (const std::exception& e) {
+        spdlog::warn("building the scaled demo failed: {}", e.what());
+        emit loadFailed(QString::fromStdString(e.what()));
+    }
 }
 
 void ChatWorker::answer(const ChatRequest& request) {

@@ -99,6 +99,13 @@ struct CompareJob {
     int maxTokens = 128;
 };
 
+// The scaled demo to build (scaled_demo.h).
+struct ScaledModelJob {
+    QString sourcePath;  // the small model
+    QString outputPath;
+    QString shape;
+};
+
 // One configuration's line of the comparison table.
 struct CompareRowSummary {
     int config = 0;  // the Configuration, as an int for queued signals
@@ -128,6 +135,8 @@ public slots:
     void load(const q8ui::LoadRequest& request);
     void answer(const q8ui::ChatRequest& request);
     void compare(const q8ui::CompareJob& job);
+    // Progress and Cancel as for a load; the model in use stays loaded.
+    void buildScaledModel(const q8ui::ScaledModelJob& job);
 
 signals:
     // Before loading: what the model will take in memory against what is available (0: unknown).
@@ -136,6 +145,7 @@ signals:
     void loaded(const q8ui::LoadedModel& model);
     // The previous model (if any) stays loaded and usable.
     void loadFailed(const QString& message);
+    void scaledModelBuilt(const QString& path);
     void replyText(const q8ui::ReplyChunk& chunk);
     void replyProgress(const q8ui::LiveSample& sample);
     void replyFinished(const q8ui::ReplyDone& done);
@@ -176,4 +186,5 @@ Q_DECLARE_METATYPE(q8ui::ReplyDone)
 Q_DECLARE_METATYPE(q8ui::LiveSample)
 Q_DECLARE_METATYPE(q8ui::ReplyChunk)
 Q_DECLARE_METATYPE(q8ui::CompareJob)
+Q_DECLARE_METATYPE(q8ui::ScaledModelJob)
 Q_DECLARE_METATYPE(q8ui::CompareRowSummary)

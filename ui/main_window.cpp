@@ -22,6 +22,7 @@
 #include <QSplitter>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <QStorageInfo>
 #include <QToolBar>
 #include <QVBoxLayout>
 
@@ -34,6 +35,7 @@
 #include "log_dock.h"
 #include "performance_dock.h"
 #include "prompt_box.h"
+#include "scaled_demo.h"
 #include "settings_dialog.h"
 #include "transcript_view.h"
 
@@ -132,6 +134,11 @@ void MainWindow::buildMenus() {
         if (!path.isEmpty()) setDraftModel(path);
     });
     recentMenu_ = file->addMenu(tr("&Recent models"));
+    scaledDemoAction_ = file->addAction(tr("Sc&aled demo (real-sized weights)…"), this, &MainWindow::openScaledDemo);
+    scaledDemoAction_->setToolTip(
+        tr("The built-in model embedded in a 1.1B-parameter shape: same text, real-sized "
+           "weights, so Q4 and Q4+spec show what they buy"));
+    scaledDemoAction_->setEnabled(false);
     file->addSeparator();
     file->addAction(tr("Export chat as &Markdown…"), this, [this] { exportChat(true); });
     file->addAction(tr("Export chat as &JSON…"), this, [this] { exportChat(false); });
@@ -318,6 +325,12 @@ void MainWindow::connectWorker() {
     connect(worker_, &ChatWorker::replyFinished, this, &MainWindow::onReplyFinished);
     connect(worker_, &ChatWorker::replyRefused, this, &MainWindow::onReplyRefused);
     connect(this, &MainWindow::compareRequested, worker_, &ChatWorker::compare);
+    connect(this, &MainWindow::scaledModelRequested, worker_, &ChatWorker::buildScaledModel);
+    connect(worker_, &ChatWorker::scaledModelBuilt, this, [this](const QString& path) {
+        setLoading(false);
+        setDraftModel(builtinDraft_);
+        openModel(path);
+    });
     // A comparison's runs feed the performance dock like answers do, one configuration at a time.
     connect(worker_, &ChatWorker::compareLoaded, this, [this](int config, qint64 weightBytes, qint64 kvCacheBytes) {
         performance_->beginRun(static_cast<Configuration>(config), 0);
@@ -361,6 +374,48 @@ void MainWindow::openModel(const QString& path) {
         setDraftModel(sibling);
     }
     requestLoad(loaded_.path == path ? switch_->current() : Configuration::Fp16);
+}
+
+void MainWindow::setBuiltinPair(const QString& target, const QString& draft) {
+    builtinTarget_ = target;
+    builtinDraft_ = draft;
+    scaledDemoAction_->setEnabled(!target.isEmpty() && !draft.isEmpty());
+}
+
+void MainWindow::openScaledDemo() {
+    if (generating_ || loading_) {
+        showStatus(tr("Wait for the current answer or load."));
+        return;
+    }
+    const QString shape = scaledDemoShape();
+    const QString path = scaledDemoPath(shape);
+    if (QFileInfo::exists(path)) {
+        setDraftModel(builtinDraft_);
+        openModel(path);
+        return;
+    }
+    qint64 bytes = 0;
+    try {
+        bytes = qint64(q8::scaled_model_bytes(builtinTarget_.toStdString(), shape.toStdString()));
+    } catch (const std::exception& e) {
+        showStatus(tr("Error: %1").arg(QString::fromStdString(e.what())));
+        return;
+    }
+    const QString folder = QFileInfo(path).absolutePath();
+    QDir().mkpath(folder);
+    const QString question = scaledDemoQuestion(shape, bytes, folder, QStorageInfo(folder).bytesAvailable());
+    if (QMessageBox::question(this, tr("Build the scaled demo?"), question) == QMessageBox::Yes) buildScaledDemo();
+}
+
+void MainWindow::buildScaledDemo() {
+    if (generating_ || loading_ || builtinTarget_.isEmpty()) return;
+    const QString shape = scaledDemoShape();
+    const QString path = scaledDemoPath(shape);
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    setLoading(true);
+    showStatus(tr("Building the scaled demo (%1) …").arg(shape));
+    worker_->armForLoad();
+    emit scaledModelRequested(ScaledModelJob{builtinTarget_, path, shape});
 }
 
 void MainWindow::setDraftModel(const QString& path) {

@@ -41,6 +41,12 @@ public:
 
     void openModel(const QString& path);
     void setDraftModel(const QString& path);  // the draft Q4+spec uses
+    // The built-in demo pair, when the app found it: the scaled demo is built from its target.
+    void setBuiltinPair(const QString& target, const QString& draft);
+    // File → Scaled demo: opens it, or asks and then builds it first.
+    void openScaledDemo();
+    // Builds the scaled demo without asking (progress and Cancel as for a load), then opens it.
+    void buildScaledDemo();
     void newChat();
 
     // For tests and the screenshot mode: the widgets a user acts on.
@@ -58,6 +64,7 @@ public:
     CompareWindow* compareWindow() const { return compareWindow_; }
     QAction* compareAction() const { return compareAction_; }
     QAction* highlightDraftAction() const { return highlightDraftAction_; }
+    QAction* scaledDemoAction() const { return scaledDemoAction_; }
     QPushButton* cancelLoadButton() const { return cancelLoad_; }
     const Chat& currentChat() const { return chat_; }
     const LoadedModel& loadedModel() const { return loaded_; }
@@ -69,6 +76,7 @@ signals:
     // Emitted when an answer ends (finished, stopped or refused) and the window is idle again.
     void answerEnded();
     void compareRequested(const q8ui::CompareJob& job);
+    void scaledModelRequested(const q8ui::ScaledModelJob& job);
     void compareEnded();
     void modelReady();
     void modelFailed(const QString& message);  // the previous model, if any, stays loaded
@@ -151,6 +159,8 @@ private:
     QLabel* modeLabel_ = nullptr;
     QAction* completionAction_ = nullptr;
     QAction* highlightDraftAction_ = nullptr;
+    QAction* scaledDemoAction_ = nullptr;
+    QString builtinTarget_, builtinDraft_;
     QPushButton* send_ = nullptr;
     QPushButton* stop_ = nullptr;
     QLabel* status_ = nullptr;

@@ -9,5 +9,6 @@
 #include "report_json.h"
 #include "run_record.h"
 #include "sampling_params.h"
+#include "scaled_model.h"
 #include "session.h"
 #include "system.h"
