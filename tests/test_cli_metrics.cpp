@@ -32,8 +32,14 @@ private slots:
             q8bench_json({"bench", "--config", "q4+spec", "-p", "0", "-n", "48", "-r", "1", "-t", "1", "--draft-k", "4",
                           "--prompt", kPrompt, "--bandwidth-mib", "64", "--json"})
                 .array();
-        QCOMPARE(rows.size(), 1);
-        const QJsonObject bench = rows[0].toObject();
+        // Q4+spec is measured against Q4 without the draft in the same run, which bench adds.
+        QCOMPARE(rows.size(), 2);
+        const QJsonObject plain = rows[0].toObject();
+        const QJsonObject bench = rows[1].toObject();
+        QCOMPARE(plain["config"].toString(), QString("q4"));
+        QCOMPARE(bench["config"].toString(), QString("q4+spec"));
+        QVERIFY(!plain.contains("speedup_vs_plain"));
+        QCOMPARE(bench["speedup_vs_plain"].toDouble(), bench["avg_ts"].toDouble() / plain["avg_ts"].toDouble());
         const QJsonObject gen = q8bench_json({"generate", "--config", "q4+spec", "--temp", "0", "--ignore-eos", "-n",
                                               "48", "-t", "1", "--draft-k", "4", "-p", kPrompt, "--json"})
                                     .object();

@@ -162,22 +162,51 @@ std::string figure(const nlohmann::json& r, const char* key) {
 
 void print_table(const nlohmann::json& rows, const q8::BandwidthResult& bw, int threads) {
     std::cout << "DRAM read bandwidth (same run, " << threads << " threads): " << bw.gb_per_s << " GB/s\n\n";
-    std::cout << "| config | size MiB | params | threads | test | t/s | GB/s | % roofline | acceptance | sampling |\n";
-    std::cout << "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |\n";
+    std::cout << "| config | size MiB | params | threads | test | t/s | GB/s | % roofline | acceptance | vs plain | "
+                 "sampling |\n";
+    std::cout << "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |\n";
     for (const auto& r : rows) {
         char line[512];
-        std::snprintf(line, sizeof line, "| %s | %.1f | %.2fM | %d | %s | %.2f ± %.2f | %s | %s | %s | %s |\n",
+        std::snprintf(line, sizeof line, "| %s | %.1f | %.2fM | %d | %s | %.2f ± %.2f | %s | %s | %s | %s | %s |\n",
                       r["config"].get<std::string>().c_str(), r["size_bytes"].get<double>() / (1 << 20),
                       r["n_params"].get<double>() / 1e6, r["n_threads"].get<int>(),
                       r["test"].get<std::string>().c_str(), r["avg_ts"].get<double>(), r["stddev_ts"].get<double>(),
                       figure(r, "gbps").c_str(), figure(r, "roofline_pct").c_str(),
-                      figure(r, "acceptance_rate").c_str(), r.value("sampling", std::string()).c_str());
+                      figure(r, "acceptance_rate").c_str(), figure(r, "speedup_vs_plain").c_str(),
+                      r.value("sampling", std::string()).c_str());
         std::cout << line;
     }
 }
 
+// Each +spec configuration is judged against itself without the draft, measured in the same run:
+// that configuration is added (before it) when it was not asked for.
+std::vector<std::string> with_baselines(const std::vector<std::string>& asked) {
+    std::vector<std::string> out;
+    for (const std::string& c : asked) {
+        const std::string plain = QuantCliOptions::precision_of(c);
+        const bool have = std::find(asked.begin(), asked.end(), plain) != asked.end() ||
+                          std::find(out.begin(), out.end(), plain) != out.end();
+        if (QuantCliOptions::is_speculative(c) && !have) out.push_back(plain);
+        out.push_back(c);
+    }
+    return out;
+}
+
+// speedup_vs_plain on each +spec generation row: its decode tokens/s over the plain row's.
+void add_speedups(nlohmann::json& rows) {
+    for (auto& row : rows) {
+        const std::string cfg = row["config"].get<std::string>();
+        if (!QuantCliOptions::is_speculative(cfg) || row["test"].get<std::string>().rfind("tg", 0) != 0) continue;
+        for (const auto& plain : rows) {
+            if (plain["config"] == QuantCliOptions::precision_of(cfg) && plain["test"] == row["test"] &&
+                plain["avg_ts"].get<double>() > 0)
+                row["speedup_vs_plain"] = row["avg_ts"].get<double>() / plain["avg_ts"].get<double>();
+        }
+    }
+}
+
 void run(BenchOptions o) {
-    const std::vector<std::string> configs = split(o.configs);
+    const std::vector<std::string> configs = with_baselines(split(o.configs));
     const bool any_spec = std::any_of(configs.begin(), configs.end(), QuantCliOptions::is_speculative);
     use_builtin_when_unnamed(o.model, o.draft, any_spec);
     if (o.reps < 1 || o.n_prompt < 0 || o.n_gen < 0) {
@@ -199,6 +228,7 @@ void run(BenchOptions o) {
         }
         if (o.n_gen > 0) rows.push_back(generation_row(o, cfg, model, threads, bw.gb_per_s));
     }
+    add_speedups(rows);
     if (o.json) {
         std::cout << rows.dump(2) << "\n";
     } else {
