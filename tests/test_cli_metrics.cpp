@@ -28,10 +28,17 @@ class TestCliMetrics : public QObject {
 
 private slots:
     void bench_and_generate_agree_on_acceptance_under_the_same_sampling() {
-        const QJsonArray rows =
-            q8bench_json({"bench", "--config", "q4+spec", "-p", "0", "-n", "48", "-r", "1", "-t", "1", "--draft-k", "4",
-                          "--prompt", kPrompt, "--bandwidth-mib", "64", "--json"})
-                .array();
+        const QJsonArray rows = q8bench_json({"bench",      "--config",
+                                              "q4+spec",    "-p",
+                                              "0",          "-n",
+                                              "48",         "-r",
+                                              "1",          "-t",
+                                              "1",          "--draft-k",
+                                              "4",          "--draft-policy",
+                                              "acceptance", "--prompt",
+                                              kPrompt,      "--bandwidth-mib",
+                                              "64",         "--json"})
+                                    .array();
         // Q4+spec is measured against Q4 without the draft in the same run, which bench adds.
         QCOMPARE(rows.size(), 2);
         const QJsonObject plain = rows[0].toObject();
@@ -40,9 +47,10 @@ private slots:
         QCOMPARE(bench["config"].toString(), QString("q4+spec"));
         QVERIFY(!plain.contains("speedup_vs_plain"));
         QCOMPARE(bench["speedup_vs_plain"].toDouble(), bench["avg_ts"].toDouble() / plain["avg_ts"].toDouble());
-        const QJsonObject gen = q8bench_json({"generate", "--config", "q4+spec", "--temp", "0", "--ignore-eos", "-n",
-                                              "48", "-t", "1", "--draft-k", "4", "-p", kPrompt, "--json"})
-                                    .object();
+        const QJsonObject gen =
+            q8bench_json({"generate", "--config", "q4+spec", "--temp", "0", "--ignore-eos", "-n", "48", "-t", "1",
+                          "--draft-k", "4", "--draft-policy", "acceptance", "-p", kPrompt, "--json"})
+                .object();
         QVERIFY(!gen.isEmpty());
         QCOMPARE(bench["sampling"].toString(), QString("greedy"));
         QCOMPARE(gen["sampling"].toString(), QString("greedy"));

@@ -103,6 +103,9 @@ private slots:
             spec.options.k_max = k;
             spec.options.k_initial = k;
             spec.options.adaptive = adaptive;
+            // The acceptance rule keeps k drafting here: the speed rule may pause on a model this
+            // small, and this test is about every drafted position.
+            spec.options.policy = q8::SpeculativeOptions::Policy::Acceptance;
             q8::GenerationCallbacks callbacks;
             callbacks.on_step = [&](const q8::SpecStep& st) {
                 QVERIFY(st.accepted >= 0 && st.accepted <= st.drafted && st.drafted <= st.k && st.k <= k);

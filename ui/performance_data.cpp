@@ -86,11 +86,13 @@ void PerformanceData::addStep(double elapsedSeconds, int k, int drafted, int acc
     if (!running_) return;
     currentK_ = k;
     k_.add(QPointF(elapsedSeconds, k));
+    // A paused step (k = 0, plain decoding) or one at the end of the context drafted nothing: it
+    // has no accepted length to count and no acceptance to plot.
+    if (drafted <= 0) return;
     if (histogram_.size() <= accepted) histogram_.resize(accepted + 1, 0);
     ++histogram_[accepted];
     drafted_ += drafted;
     accepted_ += accepted;
-    if (drafted <= 0) return;  // nothing drafted (end of context): no acceptance to plot
     stepAcceptance_.add(QPointF(elapsedSeconds, double(accepted) / double(drafted)));
     windowDrafted_.add(elapsedSeconds, drafted);
     windowAccepted_.add(elapsedSeconds, accepted);

@@ -395,7 +395,9 @@ void PerformanceDock::redrawSpeculative() {
                     .arg(100.0 * double(data_.accepted()) / double(data_.drafted()), 0, 'f', 0)
                     .arg(data_.accepted())
                     .arg(data_.drafted());
-        if (data_.emittedTokens() > 0)
+        if (data_.currentK() == 0)
+            title += tr("<br>speculation paused: draft slower than target");
+        else if (data_.emittedTokens() > 0)
             title += tr("<br>%1% of the output came from the draft")
                          .arg(100.0 * double(data_.draftTokens()) / double(data_.emittedTokens()), 0, 'f', 0);
     }

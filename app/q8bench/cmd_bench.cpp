@@ -118,7 +118,7 @@ nlohmann::json generation_row(const BenchOptions& o, const std::string& cfg,
     SessionCliOptions so = o.session;
     so.threads = threads;
     so.ctx = std::max(o.n_prompt, 0) + o.n_gen + 64;
-    q8::Session session(model, so.config(draft, o.draft.k));
+    q8::Session session(model, so.config(draft, o.draft));
     q8::GenerationRequest req;
     req.prompt = o.prompt;
     req.max_tokens = o.n_gen;

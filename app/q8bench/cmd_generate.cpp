@@ -42,7 +42,7 @@ void run(GenerateOptions o) {
     // Speculative when the configuration says +spec or a draft is named.
     std::optional<Draft> draft;
     if (speculative) draft = load_draft(o.draft, o.model, model, o.quant);
-    q8::Session session(model, o.session.config(draft, o.draft.k));
+    q8::Session session(model, o.session.config(draft, o.draft));
 
     q8::GenerationRequest req;
     req.prompt = o.prompt;

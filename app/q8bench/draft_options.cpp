@@ -10,6 +10,11 @@ void DraftCliOptions::add_to(CLI::App* cmd) {
     cmd->add_option("--draft", file, "Draft GGUF for speculative decoding (same vocabulary)");
     cmd->add_option("--draft-self", self, "Self-draft: q4 (a Q4 copy of the target) or layers:N (its first N layers)");
     cmd->add_option("--draft-k", k, "Most tokens drafted per step")->capture_default_str();
+    cmd->add_option("--draft-policy", policy,
+                    "How k adapts: speed (measured tokens/s; pauses speculation when it does not pay) or acceptance "
+                    "(acceptance alone: reproducible)")
+        ->check(CLI::IsMember({"speed", "acceptance"}))
+        ->capture_default_str();
 }
 
 void use_builtin_when_unnamed(std::string& model, DraftCliOptions& draft, bool speculative) {

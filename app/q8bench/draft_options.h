@@ -14,6 +14,7 @@ struct DraftCliOptions {
     std::string file;
     std::string self;  // "q4" or "layers:N"
     int k = 8;
+    std::string policy = "speed";  // how k adapts: "speed" or "acceptance" (draft_length.h)
 
     void add_to(CLI::App* cmd);
     bool given() const { return !file.empty() || !self.empty(); }

@@ -26,7 +26,7 @@ void SessionCliOptions::add_to(CLI::App* cmd, bool with_ctx) {
         ->capture_default_str();
 }
 
-q8::SessionConfig SessionCliOptions::config(const std::optional<Draft>& draft, int k) const {
+q8::SessionConfig SessionCliOptions::config(const std::optional<Draft>& draft, const DraftCliOptions& options) const {
     q8::SessionConfig c;
     c.n_threads = threads;
     c.n_ctx = ctx;
@@ -35,7 +35,9 @@ q8::SessionConfig SessionCliOptions::config(const std::optional<Draft>& draft, i
         // A layer-limited self-draft runs over the target's own model.
         if (draft->layers == 0) c.draft = draft->model;
         c.draft_layers = draft->layers;
-        c.speculative.k_max = k;
+        c.speculative.k_max = options.k;
+        c.speculative.policy = options.policy == "acceptance" ? q8::SpeculativeOptions::Policy::Acceptance
+                                                              : q8::SpeculativeOptions::Policy::Speed;
     }
     return c;
 }

@@ -27,8 +27,8 @@ struct SessionCliOptions {
     std::string prompt_arith = "bf16";
 
     void add_to(CLI::App* cmd, bool with_ctx = true);  // bench sizes the context itself
-    // The draft, when given, decodes speculatively with at most k tokens per step.
-    q8::SessionConfig config(const std::optional<Draft>& draft, int k) const;
+    // The draft, when given, decodes speculatively as the draft options say (k, policy).
+    q8::SessionConfig config(const std::optional<Draft>& draft, const DraftCliOptions& options) const;
 };
 
 // The request's figures (definitions in q8/generation.h), with the sampling they were measured

@@ -45,6 +45,7 @@ nlohmann::json result_object(const GenerationResult& r) {
         {"resident_bytes", m.resident_bytes},
         {"peak_resident_bytes", m.peak_resident_bytes},
         {"speculative_steps", s.steps},
+        {"paused_steps", s.paused_steps},
         {"drafted", s.drafted},
         {"accepted", s.accepted},
         {"acceptance_rate", s.acceptance_rate()},

@@ -12,6 +12,10 @@ namespace q8 {
 namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+void check_draft_length(const SpeculativeOptions& o) {
+    if (o.k_max < 1 || o.k_max > 64) throw EngineError("draft length must be between 1 and 64");
+}
 }  // namespace
 
 void check_same_vocabulary(const Model& target, const Model& draft) {
@@ -33,9 +37,7 @@ void check_same_vocabulary(const Model& target, const Model& draft) {
 
 SpeculativeDecoder::SpeculativeDecoder(InferenceSession& target, InferenceSession& draft, Sampler& sampler,
                                        const SpeculativeOptions& options)
-    : target_(target), draft_(draft), sampler_(sampler), opt_(options) {
-    if (opt_.k_max < 1 || opt_.k_max > 64) throw EngineError("draft length must be between 1 and 64");
-    k_ = std::clamp(opt_.k_initial, 1, opt_.k_max);
+    : target_(target), draft_(draft), sampler_(sampler), length_((check_draft_length(options), options)) {
     if (&target_.model() != &draft_.model()) check_same_vocabulary(target_.model(), draft_.model());
 }
 
@@ -58,7 +60,7 @@ bool SpeculativeDecoder::step(const std::vector<int32_t>& history, std::vector<i
     const int64_t room =
         std::min(target_.n_ctx() - target_.n_past(), draft_.n_ctx() - (static_cast<int64_t>(history.size()) - 1)) - 1;
     if (room < 0) throw EngineError("speculative step with no room left in the context");
-    const int k_asked = k_;
+    const int k_asked = length_.next();
     const int k = static_cast<int>(std::min<int64_t>(k_asked, room));
     const auto nv = static_cast<size_t>(target_.model().config.n_vocab);
 
@@ -67,8 +69,12 @@ bool SpeculativeDecoder::step(const std::vector<int32_t>& history, std::vector<i
     std::vector<int32_t> drafted;
     std::vector<std::vector<float>> q;
     std::vector<int32_t> ctx(history);
+    double sync_s = 0;
     if (k > 0) {
+        // After a pause the draft catches up on what was decoded plainly: a cost of resuming,
+        // not of drafting, so the draft-length policy does not see it.
         if (!sync_draft(history, cancel)) return false;
+        sync_s = seconds_since(t_draft);
         int32_t prev = last;
         for (int i = 0; i < k; ++i) {
             const int32_t one[1] = {prev};
@@ -127,17 +133,15 @@ bool SpeculativeDecoder::step(const std::vector<int32_t>& history, std::vector<i
     out.push_back(next);
     const double verify_s = seconds_since(t_verify);
 
-    // Adaptive draft length: one more after a fully accepted step, otherwise one more than was
-    // accepted (so a run of early rejections shrinks k quickly and recovers one step at a time).
-    if (opt_.adaptive && k > 0) k_ = std::clamp(accepted == k ? k_ + 1 : accepted + 1, 1, opt_.k_max);
-
-    last_ = SpecStep{k_asked, k, accepted, accepted + 1, k_, draft_s, verify_s};
+    length_.observe(k, accepted, draft_s - sync_s, verify_s);
+    last_ = SpecStep{k_asked, k, accepted, accepted + 1, length_.next(), draft_s, verify_s};
     totals_.add(last_);
     return true;
 }
 
 void SpecTotals::add(const SpecStep& s) {
     ++steps;
+    paused_steps += s.k == 0 ? 1 : 0;
     drafted += s.drafted;
     accepted += s.accepted;
     emitted += s.emitted;
@@ -147,6 +151,7 @@ void SpecTotals::add(const SpecStep& s) {
 
 void SpecTotals::add(const SpecTotals& t) {
     steps += t.steps;
+    paused_steps += t.paused_steps;
     drafted += t.drafted;
     accepted += t.accepted;
     emitted += t.emitted;

@@ -10,6 +10,7 @@
 
 #include <q8/generation.h>
 
+#include "draft_length.h"
 #include "inference_session.h"
 #include "sampling.h"
 
@@ -33,7 +34,7 @@ public:
 
     const SpecTotals& totals() const { return totals_; }
     const SpecStep& last_step() const { return last_; }
-    int k() const { return k_; }
+    int k() const { return length_.next(); }
 
 private:
     bool sync_draft(const std::vector<int32_t>& history, const std::atomic<bool>* cancel);
@@ -41,8 +42,7 @@ private:
     InferenceSession& target_;
     InferenceSession& draft_;
     Sampler& sampler_;
-    SpeculativeOptions opt_;
-    int k_;
+    DraftLength length_;
     SpecTotals totals_;
     SpecStep last_;
 };

@@ -43,9 +43,14 @@ std::string_view stop_reason_name(StopReason r);
 
 // Speculative decoding: how many tokens the draft proposes per step.
 struct SpeculativeOptions {
+    // Speed: the k that maximises measured tokens per second, pausing speculation (plain decoding)
+    // while no k beats it. Acceptance: k follows acceptance alone, so a seeded sampled answer is
+    // reproducible. Rules: engine/generate/draft_length.h.
+    enum class Policy { Speed, Acceptance };
     int k_max = 8;         // most tokens drafted per step
     int k_initial = 4;     // draft length of the first step
-    bool adaptive = true;  // adapt k to acceptance (rule in speculative.cpp); false keeps k_initial
+    bool adaptive = true;  // adapt k by `policy`; false keeps k_initial
+    Policy policy = Policy::Speed;
 };
 
 // One draft-and-verify step, streamed as it completes.
@@ -54,13 +59,14 @@ struct SpecStep {
     int drafted = 0;   // tokens the draft proposed (k, or fewer near the end of the context)
     int accepted = 0;  // drafted tokens the target kept
     int emitted = 0;   // accepted + the target's own token
-    int k_next = 0;    // draft length chosen for the next step
+    int k_next = 0;    // draft length chosen for the next step; 0: speculation paused
     double draft_s = 0;
     double verify_s = 0;
 };
 
 struct SpecTotals {
     int64_t steps = 0, drafted = 0, accepted = 0, emitted = 0;
+    int64_t paused_steps = 0;  // steps decoded plainly because the draft did not pay (k = 0)
     double draft_s = 0, verify_s = 0;
     void add(const SpecStep& s);
     void add(const SpecTotals& t);

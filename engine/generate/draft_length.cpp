@@ -1,0 +1,91 @@
+#include "draft_length.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace q8 {
+
+namespace {
+
+// Weight of the newest measurement in the smoothed costs: recent enough to follow the text, steady
+// enough not to chase one noisy step.
+constexpr double kNewest = 0.3;
+// Decay of the acceptance counts per step.
+constexpr double kKeep = 0.9;
+// Steps of plain decoding before a paused speculation is tried again.
+constexpr int kPauseSteps = 16;
+// Before this many steps, k follows acceptance while the costs are measured.
+constexpr int kWarmupSteps = 3;
+
+double smooth(double old, double now) { return old > 0 ? old + kNewest * (now - old) : now; }
+
+}  // namespace
+
+DraftLength::DraftLength(const SpeculativeOptions& options)
+    : opt_(options),
+      k_(std::clamp(options.k_initial, 1, options.k_max)),
+      verify_s_(static_cast<size_t>(options.k_max) + 2, 0.0) {}
+
+double DraftLength::acceptance() const { return trials_ > 0 ? accepted_ / trials_ : 0.5; }
+
+double DraftLength::verify_estimate(int n) const {
+    if (verify_s_[static_cast<size_t>(n)] > 0) return verify_s_[static_cast<size_t>(n)];
+    // Least squares line through the measured sizes.
+    double sn = 0, sv = 0, snn = 0, snv = 0, count = 0;
+    for (size_t i = 1; i < verify_s_.size(); ++i) {
+        if (verify_s_[i] <= 0) continue;
+        sn += double(i), sv += verify_s_[i], snn += double(i * i), snv += double(i) * verify_s_[i], ++count;
+    }
+    if (count == 0) return 0;
+    if (count == 1) return sv / sn * n;  // one size known: assume cost grows with the tokens
+    const double slope = std::max(0.0, (count * snv - sn * sv) / (count * snn - sn * sn));
+    const double intercept = (sv - slope * sn) / count;
+    return std::max(intercept + slope * n, 1e-9);
+}
+
+int DraftLength::choose_by_speed(bool allow_plain) const {
+    int largest_measured = 0;
+    for (int n = 2; n < int(verify_s_.size()); ++n)
+        if (verify_s_[static_cast<size_t>(n)] > 0) largest_measured = n - 1;
+    const double a = std::clamp(acceptance(), 0.0, 0.999);
+    int best = allow_plain ? 0 : 1;
+    double best_rate = allow_plain ? 1.0 / verify_estimate(1) : 0.0;
+    const int k_limit = std::clamp(largest_measured + 1, 1, opt_.k_max);
+    for (int k = 1; k <= k_limit; ++k) {
+        const double emitted = (1.0 - std::pow(a, k + 1)) / (1.0 - a);
+        const double rate = emitted / (k * draft_token_s_ + verify_estimate(k + 1));
+        if (rate > best_rate) best = k, best_rate = rate;
+    }
+    return best;
+}
+
+void DraftLength::observe(int k, int accepted, double draft_s, double verify_s) {
+    ++steps_;
+    verify_s_[static_cast<size_t>(k) + 1] = smooth(verify_s_[static_cast<size_t>(k) + 1], verify_s);
+    if (k > 0) {
+        draft_token_s_ = smooth(draft_token_s_, draft_s / k);
+        // A step stops at its first rejection: `accepted` successes, then one failure if any.
+        accepted_ = kKeep * accepted_ + accepted;
+        trials_ = kKeep * trials_ + accepted + (accepted < k ? 1 : 0);
+    }
+    if (!opt_.adaptive) return;
+    const bool by_acceptance = opt_.policy == SpeculativeOptions::Policy::Acceptance || steps_ < kWarmupSteps;
+    if (by_acceptance) {
+        if (k > 0) k_ = std::clamp(accepted == k ? k_ + 1 : accepted + 1, 1, opt_.k_max);
+        return;
+    }
+    if (verify_s_[1] <= 0) {  // plain decoding not measured yet: one plain step, the rate to beat
+        k_ = 0;
+        return;
+    }
+    if (pause_left_ > 0) {
+        // Paused: plain steps until the pause ends, then one step probes speculation again, since
+        // the text (and so the acceptance) may have changed.
+        k_ = --pause_left_ > 0 ? 0 : choose_by_speed(false);
+        return;
+    }
+    k_ = choose_by_speed(true);
+    if (k_ == 0) pause_left_ = kPauseSteps;
+}
+
+}  // namespace q8

@@ -1,0 +1,46 @@
+#pragma once
+// How many tokens the draft proposes next (SpeculativeOptions::policy).
+//
+// Speed, the default, picks the k that maximises expected tokens per second from what this
+// machine measured in this request: the draft's cost per token, the target's cost to verify n
+// tokens in one pass (by n), and the per-token acceptance probability a. A step of k drafts emits
+// E(k) = 1 + a + ... + a^k tokens on average and costs k * draft + verify(k + 1); plain decoding
+// (k = 0) emits one token for verify(1). When no k > 0 beats plain decoding, speculation pauses:
+// the next steps decode plainly, and after a while one step probes speculation again, since the
+// text (and so the acceptance) may have changed. Sizes not measured yet are estimated by a
+// straight line through the measured ones, and k moves at most one past the largest measured size
+// per step, so every estimate is soon a measurement.
+//
+// Acceptance is the earlier rule, which depends on acceptance alone (so a seeded sampled answer is
+// reproducible): one more after a fully accepted step, otherwise one more than was accepted.
+#include <vector>
+
+#include <q8/generation.h>
+
+namespace q8 {
+
+class DraftLength {
+public:
+    explicit DraftLength(const SpeculativeOptions& options);
+
+    int next() const { return k_; }
+    // After each step: k drafted (0 for a plain step), how many were accepted, and the seconds
+    // spent drafting (without bringing the draft up to date) and verifying.
+    void observe(int k, int accepted, double draft_s, double verify_s);
+
+private:
+    // The k of the highest expected rate; 0 (plain decoding) only when allowed.
+    int choose_by_speed(bool allow_plain) const;
+    double verify_estimate(int n) const;  // seconds to verify n tokens in one pass
+    double acceptance() const;
+
+    SpeculativeOptions opt_;
+    int k_;
+    int steps_ = 0;
+    int pause_left_ = 0;                // plain steps left before speculation is probed again
+    double draft_token_s_ = 0;          // per drafted token, smoothed
+    std::vector<double> verify_s_;      // by batch size n = k + 1; 0: not measured
+    double accepted_ = 0, trials_ = 0;  // decayed counts of accepted and judged drafts
+};
+
+}  // namespace q8
