@@ -111,14 +111,20 @@ bool int8_path(const WeightMatrix& w) {
 }
 
 // Returns false when this matrix or ISA has no prompt path (the caller then uses the row kernels).
+// Int8-activation matrices keep their integer kernels, with one exception: a bf16 prompt over
+// int8 activation blocks runs the bf16 product W4A16 prompts run, since the block kernels reach
+// about 100 tokens/s on a 128-token TinyLlama prompt where it reaches about 160
+// (docs/performance.md). Decoding, verification (Exact) and F32 prompts (perplexity, reference
+// tests) stay on the block kernels.
 bool matmul_prompt(const WeightMatrix& w, const float* x, size_t n, float* y, ThreadPool& pool,
                    BatchArithmetic arithmetic) {
     const KernelTable& k = active_kernels();
-    if (arithmetic == BatchArithmetic::Exact || n < kGemmMinTokens || k.gemm_f32 == nullptr || int8_path(w))
-        return false;
+    if (arithmetic == BatchArithmetic::Exact || n < kGemmMinTokens || k.gemm_f32 == nullptr) return false;
+    const bool bf16 = arithmetic == BatchArithmetic::BF16 && n >= kBf16MinTokens && bf16_arithmetic_available();
+    if (int8_path(w) && !(w.act_blocks && bf16)) return false;
     const KernelTable::DecodeRowsFn decode = decoder_for(k, w);
     if (decode == nullptr) return false;
-    if (arithmetic == BatchArithmetic::BF16 && n >= kBf16MinTokens && bf16_arithmetic_available()) {
+    if (bf16) {
         prompt_bf16(w, decode, x, n, y, pool);
         return true;
     }
@@ -324,13 +330,14 @@ void weight_row_to_f32(const WeightMatrix& w, int64_t r, float* dst) { decode_we
 
 void matmul(const WeightMatrix& w, const float* x, size_t n, float* y, ThreadPool& pool, const MatmulOptions& options) {
     if (options.observer != nullptr) (*options.observer)(w, x, n);
-    if (int8_path(w)) {
-        thread_local Int8Input in;
-        quantize_input(x, n, static_cast<size_t>(w.cols), int8_mode(w), in, pool);
-        matmul_int8(w, in, n, y, pool);
+    if (!int8_path(w)) {
+        matmul_float(w, x, n, y, pool, options.arithmetic);
         return;
     }
-    matmul_float(w, x, n, y, pool, options.arithmetic);
+    if (matmul_prompt(w, x, n, y, pool, options.arithmetic)) return;
+    thread_local Int8Input in;
+    quantize_input(x, n, static_cast<size_t>(w.cols), int8_mode(w), in, pool);
+    matmul_int8(w, in, n, y, pool);
 }
 
 void matmul_shared_input(std::initializer_list<std::pair<const WeightMatrix*, float*>> products, const float* x,
@@ -340,16 +347,17 @@ void matmul_shared_input(std::initializer_list<std::pair<const WeightMatrix*, fl
     Int8Mode mode_used;
     for (const auto& [w, y] : products) {
         if (options.observer != nullptr) (*options.observer)(*w, x, n);
-        if (int8_path(*w)) {
-            // Shared while the matrices agree on the activation mode (they do for one input).
-            if (!quantized || !(mode_used == int8_mode(*w)))
-                quantize_input(x, n, static_cast<size_t>(w->cols), int8_mode(*w), in, pool);
-            quantized = true;
-            mode_used = int8_mode(*w);
-            matmul_int8(*w, in, n, y, pool);
-        } else {
+        if (!int8_path(*w)) {
             matmul_float(*w, x, n, y, pool, options.arithmetic);
+            continue;
         }
+        if (matmul_prompt(*w, x, n, y, pool, options.arithmetic)) continue;
+        // Shared while the matrices agree on the activation mode (they do for one input).
+        if (!quantized || !(mode_used == int8_mode(*w)))
+            quantize_input(x, n, static_cast<size_t>(w->cols), int8_mode(*w), in, pool);
+        quantized = true;
+        mode_used = int8_mode(*w);
+        matmul_int8(*w, in, n, y, pool);
     }
 }
 
