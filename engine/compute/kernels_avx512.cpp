@@ -430,6 +430,16 @@ float dot_q4_a8_vnni(const void* w, const int8_t* x, size_t n, size_t group) {
 // enter through the group sums at the end (q4s_correction); with float activations each nibble is
 // looked up as its value (q4s_f32_tile).
 
+// Split rows lie back to back, so a matrix is one sequential stream, and still one core's hardware
+// prefetchers leave it short of DRAM bandwidth: on the 2-vCPU EPYC guest one thread streaming a
+// 115 MB split matrix read 12.7 GB/s without software prefetch, 20 GB/s asking 1.5 KiB ahead and
+// 23-25 GB/s asking 4-8 KiB ahead (alternating runs). Prefetch never faults past the end.
+constexpr size_t kSplitPrefetchBytes = 4096;
+
+void prefetch_ahead(const uint8_t* p) {
+    _mm_prefetch(reinterpret_cast<const char*>(p + kSplitPrefetchBytes), _MM_HINT_T0);
+}
+
 // Per-lane index of the group (within a span) a 32-bit lane of a span's dot product belongs to.
 template <int G>
 __m512i span_lane_groups() {
@@ -482,6 +492,7 @@ void q4s_a8_tile(const uint8_t* w, const int8_t* xp, const float* sums, size_t l
     __m512 acc[NT];
     for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
     for (size_t s = 0; s < n / 128; ++s) {
+        prefetch_ahead(w + 64 * s);
         const __m512i v = _mm512_loadu_si512(w + 64 * s);
         const __m512i lo = _mm512_and_si512(v, mask), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), mask);
         const __m512 d = span_lane_scales<G>(scales, s, lane_groups);
@@ -545,6 +556,7 @@ void q4s_a8b_tile(const uint8_t* w, const A8Blocks& x, size_t t0, size_t n, bool
     __m512 acc[NT];
     for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
     for (size_t s = 0; s < n / 128; ++s) {
+        prefetch_ahead(w + 64 * s);
         const __m512i v = _mm512_loadu_si512(w + 64 * s);
         const __m512i lo = _mm512_and_si512(v, mask), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), mask);
         const __m128 d = span_block_scales<G>(scales, s);
