@@ -25,8 +25,8 @@ WeightTarget ggml(GgmlType t) { return {WeightLayout::Ggml, t, 0, false}; }
 std::optional<Variant> variant(const std::string& name) {
     const WeightTarget f16 = ggml(GgmlType::F16), q8_0 = ggml(GgmlType::Q8_0), q4_0 = ggml(GgmlType::Q4_0);
     const WeightTarget i8{WeightLayout::I8Row, GgmlType::F32, 0, true};
-    auto g = [](uint32_t group, bool asym, bool a8) {
-        return WeightTarget{asym ? WeightLayout::Q4GroupAsym : WeightLayout::Q4Group, GgmlType::F32, group, a8};
+    auto g = [](uint32_t group, bool asym, bool a8, bool blocks = false) {
+        return WeightTarget{asym ? WeightLayout::Q4GroupAsym : WeightLayout::Q4Group, GgmlType::F32, group, a8, blocks};
     };
     if (name == "fp16") return Variant{name, "FP16 weights", {f16, f16, f16, name}};
     if (name == "q8") return Variant{name, "Q8_0 weights, float activations (W8A16)", {q8_0, q8_0, q8_0, name}};
@@ -47,6 +47,11 @@ std::optional<Variant> variant(const std::string& name) {
     if (name == "q4-a8")
         return Variant{
             name, "4-bit g32 symmetric, int8 per-token activations (W4A8)", {g(32, false, true), q4_0, q8_0, name}};
+    if (name == "q4-a8b") {
+        return Variant{name,
+                       "4-bit g32 symmetric, int8 activations with one scale per 32 values (W4A8 blocks)",
+                       {g(32, false, true, true), q4_0, q8_0, name}};
+    }
     if (name == "q4-a8p") {
         return Variant{name,
                        "W4A8 g32, per-layer static/dynamic activation scales",
@@ -65,7 +70,7 @@ std::optional<Variant> variant(const std::string& name) {
 
 const std::vector<std::string>& fidelity_variant_names() {
     static const std::vector<std::string> names{"fp16",   "q8",      "q8-a8",   "q8-sq", "q8-sqp", "q4",
-                                                "q4-g64", "q4-g128", "q4-asym", "q4-a8", "q4-a8p"};
+                                                "q4-g64", "q4-g128", "q4-asym", "q4-a8", "q4-a8b", "q4-a8p"};
     return names;
 }
 

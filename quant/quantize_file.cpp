@@ -76,8 +76,10 @@ void check_options(const QuantizeFileOptions& o) {
         throw EngineError("q8quant: --smoothquant needs calibration text (--calib FILE)");
     if (o.act_policy_auto && o.calib_file.empty())
         throw EngineError("q8quant: --act-policy auto needs calibration text (--calib FILE)");
-    if (o.act_policy_auto && !o.int8_activations)
-        throw EngineError("q8quant: --act-policy applies to int8 activations (--act a8)");
+    if (o.act_policy_auto && (!o.int8_activations || o.act_blocks))
+        throw EngineError("q8quant: --act-policy applies to int8 per-token activations (--act a8)");
+    if (o.act_blocks && o.type != Precision::Q4)
+        throw EngineError("q8quant: int8 activation blocks (--act a8b) are a Q4 mode");
     if (o.alpha && (*o.alpha < 0.f || *o.alpha > 1.f)) throw EngineError("q8quant: --alpha must be between 0 and 1");
     if (std::filesystem::exists(o.output) && std::filesystem::equivalent(o.input, o.output)) {
         throw EngineError("q8quant: the output would overwrite the input");
@@ -134,6 +136,14 @@ FloatLayers prepare_layers(const QuantizeFileOptions& o, const std::shared_ptr<c
     return fl;
 }
 
+}  // namespace
+
+std::string activations_hint(const QuantizeFileOptions& o) {
+    return !o.int8_activations ? "float" : o.act_blocks ? "int8-blocks" : "int8";
+}
+
+namespace {
+
 // The source file's keys, with the file type and the q8chat.quant.* record of how it was made.
 void add_keys(GgufWriter& w, const GgufFile& src, const QuantizeFileOptions& o, const QuantizeFileResult& res) {
     const bool q8 = o.type == Precision::Q8;
@@ -148,7 +158,7 @@ void add_keys(GgufWriter& w, const GgufFile& src, const QuantizeFileOptions& o, 
     w.set_string("q8chat.quant.weights", per_row ? "int8 per output channel (Q8_0 blocks sharing the row scale)"
                                          : q8    ? "Q8_0"
                                                  : "4-bit symmetric groups (Q4_0 blocks sharing the group scale)");
-    w.set_string("q8chat.quant.activations", o.int8_activations ? "int8" : "float");
+    w.set_string("q8chat.quant.activations", activations_hint(o));
     w.set_bool("q8chat.quant.smoothquant", o.smoothquant);
     if (o.smoothquant) {
         std::vector<float> alphas;

@@ -25,6 +25,7 @@ struct QuantizeFileOptions {
     Precision type = Precision::Q8;  // Q8 or Q4
     int group = 32;
     bool int8_activations = true;
+    bool act_blocks = false;  // Q4 with int8_activations: one scale per 32 values instead of per token
     bool smoothquant = false;
     std::string calib_file;        // required with smoothquant
     std::optional<float> alpha;    // fixed SmoothQuant alpha (default: searched per layer)
@@ -47,5 +48,9 @@ struct QuantizeFileResult {
 // unreadable calibration file, an unwritable output (checked first; no partial file is ever
 // left), bad options, cancellation.
 QuantizeFileResult quantize_file(const QuantizeFileOptions& options);
+
+// The q8chat.quant.activations value a file made with these options carries (the loader runs a
+// native load with it): "float", "int8" (per token) or "int8-blocks" (one scale per 32 values).
+std::string activations_hint(const QuantizeFileOptions& options);
 
 }  // namespace q8::quant

@@ -283,6 +283,26 @@ private slots:
         QVERIFY(rows[3].toObject().contains("draft_ms_per_step"));
     }
 
+    // --act: auto makes Q4 W4A8 with activation blocks and Q8 W8A16; a16 and a8 stay selectable;
+    // a8b is refused for Q8 with the reason.
+    void activation_modes() {
+        const QStringList base{"generate", "-m", model_, "-p", "ab", "-n", "2", "--temp", "0", "--json", "-t", "1"};
+        auto precision = [&](const QStringList& extra) {
+            const Run r = q8bench(base + extra);
+            return r.code == 0 ? QJsonDocument::fromJson(r.out).object()["precision"].toString()
+                               : QString("exit %1: %2").arg(r.code).arg(QString::fromUtf8(r.err));
+        };
+        QCOMPARE(precision({"--config", "q4"}), QString("q4 g32 W4A8 (blocks of 32)"));
+        QCOMPARE(precision({"--config", "q4", "--act", "a8b"}), QString("q4 g32 W4A8 (blocks of 32)"));
+        QCOMPARE(precision({"--config", "q4", "--act", "a16"}), QString("q4 g32 W4A16"));
+        QCOMPARE(precision({"--config", "q4", "--act", "a8"}), QString("q4 g32 W4A8"));
+        QCOMPARE(precision({"--config", "q8"}), QString("q8 W8A16 (Q8_0)"));
+        QCOMPARE(precision({"--config", "q8", "--act", "a8"}), QString("q8 W8A8 (per-channel int8)"));
+        const Run bad = q8bench(base + QStringList{"--config", "q8", "--act", "a8b"});
+        QCOMPARE(bad.code, 1);
+        QVERIFY2(bad.err.contains("Q4 mode"), bad.err.constData());
+    }
+
     void agreement_of_a_model_with_itself_is_total() {
         const QString text = dir_.filePath("agree.txt");
         QFile t(text);

@@ -175,13 +175,27 @@ private slots:
         QVERIFY2(r.code == 0, qPrintable(r.err));
         const q8::GgufFile g(out.toStdString());
         QCOMPARE(g.find_tensor("blk.0.ffn_up.weight")->type, q8::GgmlType::Q4_0);  // standard blocks on disk
+        // Q4 files default to int8 activation blocks, as Q4 at load does.
+        QCOMPARE(QString::fromStdString(g.opt_string("q8chat.quant.activations").value_or("")), QString("int8-blocks"));
         const auto file_model = q8::load_model(out.toStdString());
-        QCOMPARE(QString::fromStdString(file_model->layers[0].w_up.format_name()), QString("Q4G64"));
+        QCOMPARE(QString::fromStdString(file_model->layers[0].w_up.format_name()), QString("Q4G64/A8b"));
         q8::LoadOptions lo;
         lo.precision = q8::Precision::Q4;
         lo.q4_group = 64;
         const auto at_load = q8::load_model(f32_.toStdString(), lo);
         QVERIFY(logits(file_model, eval_tokens_) == logits(at_load, eval_tokens_));
+        // --act a16 writes a float-activation file, which runs like W4A16 at load.
+        const QString a16 = dir_.filePath("q4g64-a16.gguf");
+        QVERIFY(run_q8quant({"-m", f32_, "-o", a16, "--type", "q4", "--group", "64", "--act", "a16"}).code == 0);
+        const auto a16_model = q8::load_model(a16.toStdString());
+        QCOMPARE(QString::fromStdString(a16_model->layers[0].w_up.format_name()), QString("Q4G64"));
+        lo.activations = q8::ActivationMode::Float;
+        QVERIFY(logits(a16_model, eval_tokens_) == logits(q8::load_model(f32_.toStdString(), lo), eval_tokens_));
+        // The per-token policy needs per-token activations.
+        const Run bad = run_q8quant(
+            {"-m", f32_, "-o", a16, "--type", "q4", "--act", "a8b", "--act-policy", "auto", "--calib", calib_});
+        QCOMPARE(bad.code, 1);
+        QVERIFY2(bad.err.contains("--act a8"), qPrintable(bad.err));
         QVERIFY(QFileInfo(out).size() < QFileInfo(f32_).size() / 4);
     }
 

@@ -85,12 +85,12 @@ class TestQuantLoad : public QObject {
     QString model(const QString& name) const { return dir_.filePath(name + "/model.gguf"); }
 
     std::shared_ptr<const q8::Model> load(const QString& name, q8::Precision p, int group = 32, bool asym = false,
-                                          bool a8 = false) {
+                                          q8::ActivationMode act = q8::ActivationMode::Float) {
         q8::LoadOptions o;
         o.precision = p;
         o.q4_group = group;
         o.q4_asymmetric = asym;
-        o.int8_activations = a8;
+        o.activations = act;
         return q8::load_model(model(name).toStdString(), o);
     }
 
@@ -150,34 +150,40 @@ private slots:
         QTest::addColumn<int>("precision");
         QTest::addColumn<int>("group");
         QTest::addColumn<bool>("asym");
-        QTest::addColumn<bool>("a8");
+        QTest::addColumn<int>("act");
         QTest::addColumn<double>("tolerance");
         QTest::addColumn<QString>("layer_format");
         const int F16 = int(q8::Precision::F16), Q8 = int(q8::Precision::Q8), Q4 = int(q8::Precision::Q4);
-        QTest::newRow("fp16") << "wide_f16" << F16 << 32 << false << false << 1e-3 << "F16";
-        QTest::newRow("q8_w8a16") << "wide_f16" << Q8 << 32 << false << false << 0.05 << "Q8_0";
-        QTest::newRow("q8_w8a8") << "wide_f16" << Q8 << 32 << false << true << 0.08 << "I8row/A8";
-        QTest::newRow("q4_g32") << "wide_f16" << Q4 << 32 << false << false << 0.6 << "Q4_0";
-        QTest::newRow("q4_g64") << "wide_f16" << Q4 << 64 << false << false << 0.6 << "Q4G64";
-        QTest::newRow("q4_g128") << "wide_f16" << Q4 << 128 << false << false << 0.6 << "Q4G128";
-        QTest::newRow("q4_g32_asym") << "wide_f16" << Q4 << 32 << true << false << 0.6 << "Q4GA32";
-        QTest::newRow("q4_g128_asym") << "wide_f16" << Q4 << 128 << true << false << 0.6 << "Q4GA128";
-        QTest::newRow("q4_g32_w4a8") << "wide_f16" << Q4 << 32 << false << true << 0.6 << "Q4G32/A8";
-        QTest::newRow("q4_g64_asym_w4a8") << "wide_f16" << Q4 << 64 << true << true << 0.6 << "Q4GA64/A8";
+        const int auto_ = int(q8::ActivationMode::Auto), a16 = int(q8::ActivationMode::Float),
+                  a8 = int(q8::ActivationMode::Int8PerToken), a8b = int(q8::ActivationMode::Int8Blocks);
+        QTest::newRow("fp16") << "wide_f16" << F16 << 32 << false << a16 << 1e-3 << "F16";
+        QTest::newRow("q8_w8a16") << "wide_f16" << Q8 << 32 << false << a16 << 0.05 << "Q8_0";
+        QTest::newRow("q8_default") << "wide_f16" << Q8 << 32 << false << auto_ << 0.05 << "Q8_0";
+        QTest::newRow("q8_w8a8") << "wide_f16" << Q8 << 32 << false << a8 << 0.08 << "I8row/A8";
+        QTest::newRow("q4_g32") << "wide_f16" << Q4 << 32 << false << a16 << 0.6 << "Q4_0";
+        QTest::newRow("q4_g64") << "wide_f16" << Q4 << 64 << false << a16 << 0.6 << "Q4G64";
+        QTest::newRow("q4_g128") << "wide_f16" << Q4 << 128 << false << a16 << 0.6 << "Q4G128";
+        QTest::newRow("q4_g32_asym") << "wide_f16" << Q4 << 32 << true << a16 << 0.6 << "Q4GA32";
+        QTest::newRow("q4_g128_asym") << "wide_f16" << Q4 << 128 << true << a16 << 0.6 << "Q4GA128";
+        QTest::newRow("q4_g32_w4a8") << "wide_f16" << Q4 << 32 << false << a8 << 0.6 << "Q4G32/A8";
+        QTest::newRow("q4_g64_asym_w4a8") << "wide_f16" << Q4 << 64 << true << a8 << 0.6 << "Q4GA64/A8";
+        QTest::newRow("q4_default") << "wide_f16" << Q4 << 32 << false << auto_ << 0.6 << "Q4G32/A8b";
+        QTest::newRow("q4_g64_w4a8b") << "wide_f16" << Q4 << 64 << false << a8b << 0.6 << "Q4G64/A8b";
+        QTest::newRow("q4_g128_asym_w4a8b") << "wide_f16" << Q4 << 128 << true << a8b << 0.6 << "Q4GA128/A8b";
     }
     void every_variant_runs_close_to_the_reference() {
         QFETCH(QString, name);
         QFETCH(int, precision);
         QFETCH(int, group);
         QFETCH(bool, asym);
-        QFETCH(bool, a8);
+        QFETCH(int, act);
         QFETCH(double, tolerance);
         QFETCH(QString, layer_format);
         // These random fixtures amplify weight error about fivefold by the logits (Q8_0's 0.5% per
         // weight becomes 2.4%, Q4_0's 7.6% becomes 38%), so the bounds catch broken paths, not
         // quality; quality is measured by perplexity (q8bench ppl / fidelity) on trained models.
         const Ref ref = read_ref(dir_.filePath(name));
-        const auto m = load(name, static_cast<q8::Precision>(precision), group, asym, a8);
+        const auto m = load(name, static_cast<q8::Precision>(precision), group, asym, q8::ActivationMode(act));
         QCOMPARE(QString::fromStdString(m->layers[1].w_down.format_name()), layer_format);
         const double err = rel_error(run(m, ref.tokens), ref.logits);
         qInfo("%s (%s): rms logit error / rms logit %.4f, %.2f MiB", qPrintable(QString::fromStdString(m->precision)),
@@ -190,19 +196,23 @@ private slots:
         const auto m = load("f32", q8::Precision::Q4, 128);
         QCOMPARE(QString::fromStdString(m->layers[0].wq.format_name()), QString("Q4G64"));
         QCOMPARE(QString::fromStdString(m->layers[0].w_down.format_name()), QString("Q4G32"));
+        // Rows that are not a multiple of 128 have no split layout, so no block-activation kernel:
+        // the default Q4 (int8 activation blocks) runs them with float activations.
+        const auto d = load("f32", q8::Precision::Q4, 32, false, q8::ActivationMode::Auto);
+        QCOMPARE(QString::fromStdString(d->layers[0].wq.format_name()), QString("Q4G32"));
     }
 
     void quantized_files_load_directly_and_refuse_requantizing() {
         const auto q8file = load("q8_0", q8::Precision::Q8);
         QVERIFY(in_arena(*q8file, q8file->layers[0].wq));
         QVERIFY(same_bytes_as_file(*q8file, "blk.0.attn_q.weight", q8file->layers[0].wq));
-        const auto q4file = load("q4_0", q8::Precision::Q4, 32, false, true);
+        const auto q4file = load("q4_0", q8::Precision::Q4, 32, false, q8::ActivationMode::Int8PerToken);
         QCOMPARE(QString::fromStdString(q4file->layers[0].wq.format_name()), QString("Q4G32/A8"));
         QVERIFY(
             same_bytes_as_file(*q4file, "blk.0.attn_q.weight", q4file->layers[0].wq));  // relabelled, not requantized
         // Reference Q8_0 files have per-block scales: int8 activations need per-row scales, so
         // such a file keeps float activations rather than being requantized.
-        const auto q8a8 = load("q8_0", q8::Precision::Q8, 32, false, true);
+        const auto q8a8 = load("q8_0", q8::Precision::Q8, 32, false, q8::ActivationMode::Int8PerToken);
         QCOMPARE(QString::fromStdString(q8a8->layers[0].wq.format_name()), QString("Q8_0"));
 
         for (auto [name, p, word] : {std::tuple{"q4_0", q8::Precision::Q8, "Q4_0"},
@@ -252,7 +262,7 @@ private slots:
         q8::LoadOptions o;
         o.precision = q8::Precision::Q4;
         o.q4_group = 64;
-        o.int8_activations = true;
+        o.activations = q8::ActivationMode::Int8Blocks;
         o.cache_dir = cache.toStdString();
         auto entries = [&] { return QDir(cache).entryList({"*.q8cache"}, QDir::Files); };
 

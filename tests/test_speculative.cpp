@@ -208,6 +208,47 @@ private slots:
         }
     }
 
+    // The default Q4 target (int8 activation blocks; rows of 128 and 256 values, so every layer
+    // matrix has the block kernels) verifies k + 1 tokens in one batch: greedy speculation must
+    // still equal plain greedy decoding, in an F32 and in a BF16 session (whose prompts take the
+    // bf16 product while verification stays on the block kernels).
+    void q4_block_target_greedy_equals_plain() {
+        const auto wide =
+            make_model(dir_, "wide",
+                       QStringList{"--arch", "llama", "--layers", "3", "--ctx", "512", "--vocab", "320", "--seed", "34",
+                                   "--dim", "128", "--ff", "256", "--n-head", "4", "--n-head-kv", "2"});
+        QVERIFY(wide);
+        q8::LoadOptions q4;
+        q4.precision = q8::Precision::Q4;
+        const auto model = q8::load_model(dir_.filePath("wide/model.gguf").toStdString(), q4);
+        QCOMPARE(QString::fromStdString(model->layers[0].w_down.format_name()), QString("Q4G32/A8b"));
+        std::vector<std::string> prompts = prompts_;
+        prompts.push_back("def fib(n):\n    if n < 2:\n        return n\n    return fib(n - 1) + fib(n - 2)\n");
+        QVERIFY(model->tokenizer.encode(prompts.back(), false, false).size() >= 16);  // a bf16 prompt
+        for (q8::BatchArithmetic arith : {q8::BatchArithmetic::F32, q8::BatchArithmetic::BF16}) {
+            q8::SessionOptions o = opts();
+            o.prompt_arithmetic = arith;
+            for (const auto& prompt : prompts) {
+                q8::GenerationRequest r;
+                r.prompt = prompt;
+                r.max_tokens = 32;
+                r.sampling = q8::SamplingParams::greedy();
+                q8::InferenceSession plain_session(model, o);
+                const auto want = q8::generate(plain_session, r, {}).tokens;
+                for (int k : {1, 4, 8}) {
+                    for (int64_t layers : {int64_t{0}, int64_t{1}}) {  // the model itself, its first layer
+                        q8::InferenceSession target(model, o), draft(model, opts(256, layers));
+                        q8::SpeculativeSetup spec;
+                        spec.draft = &draft;
+                        spec.options.k_max = k;
+                        spec.options.k_initial = k;
+                        QCOMPARE(q8::generate(target, r, {}, nullptr, &spec).tokens, want);
+                    }
+                }
+            }
+        }
+    }
+
     // The first token of a step is either an accepted draft or a residual resample; either way its
     // distribution must be the target's. A chi-square test over many seeded steps.
     void sampling_keeps_the_target_distribution() {

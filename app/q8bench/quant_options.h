@@ -15,7 +15,7 @@ struct QuantCliOptions {
     std::string config = "native";
     int group = 32;
     bool asym = false;
-    std::string act = "a16";
+    std::string act = "auto";
 
     void add_to(CLI::App* cmd, bool with_config = true) {
         if (with_config) {
@@ -29,8 +29,10 @@ struct QuantCliOptions {
             ->check(CLI::IsMember({32, 64, 128}))
             ->capture_default_str();
         cmd->add_flag("--asym", asym, "Q4: asymmetric groups (f16 scale + f16 minimum)");
-        cmd->add_option("--act", act, "Activations: a16 (float) or a8 (int8 per token: W8A8 / W4A8)")
-            ->check(CLI::IsMember({"a16", "a8"}))
+        cmd->add_option("--act", act,
+                        "Activations: auto (q4: a8b, q8: a16, native: as the file says), a16 (float), a8 (int8 "
+                        "per token: W8A8 / W4A8), a8b (q4: int8 with one scale per 32 values)")
+            ->check(CLI::IsMember({"auto", "a16", "a8", "a8b"}))
             ->capture_default_str();
     }
 
@@ -47,7 +49,7 @@ struct QuantCliOptions {
         o.precision = q8::parse_precision(precision_of(config_name));
         o.q4_group = group;
         o.q4_asymmetric = asym;
-        o.int8_activations = act == "a8";
+        o.activations = q8::parse_activation_mode(act);
         return o;
     }
     q8::LoadOptions load_options() const { return load_options(config); }

@@ -65,8 +65,9 @@ void add_options(CLI::App& app, Cli& c) {
         ->check(CLI::IsMember({32, 64, 128}))
         ->capture_default_str();
     app.add_option("--act", c.act,
-                   "Activations at run time: a8 (int8 per token) or a16 (float); default a8 for q8, a16 for q4")
-        ->check(CLI::IsMember({"a8", "a16"}));
+                   "Activations at run time: a8 (int8 per token), a8b (q4: int8 with one scale per 32 values) or "
+                   "a16 (float); default a8 for q8, a8b for q4")
+        ->check(CLI::IsMember({"a8", "a8b", "a16"}));
     app.add_flag("--smoothquant", o.smoothquant, "Migrate activation outliers into the weights (needs --calib)");
     app.add_option("--calib", o.calib_file, "Calibration text file (UTF-8) for --smoothquant");
     app.add_option("--calib-tokens", o.calibration.max_tokens, "Calibration tokens used at most")
@@ -86,7 +87,9 @@ void add_options(CLI::App& app, Cli& c) {
 void resolve_options(Cli& c) {
     c.o.type = c.type == "q8" ? q8::Precision::Q8 : q8::Precision::Q4;
     c.o.group = c.group;
-    c.o.int8_activations = c.act.empty() ? c.type == "q8" : c.act == "a8";
+    const std::string act = !c.act.empty() ? c.act : c.type == "q8" ? "a8" : "a8b";
+    c.o.int8_activations = act != "a16";
+    c.o.act_blocks = act == "a8b";
     if (c.alpha >= 0.f) c.o.alpha = c.alpha;
     c.o.act_policy_auto = c.act_policy == "auto";
 }
@@ -131,7 +134,7 @@ nlohmann::json summary_json(const Cli& c, const q8::quant::QuantizeFileResult& r
                      {"output", o.output},
                      {"type", c.type},
                      {"group", o.type == q8::Precision::Q4 ? c.group : 0},
-                     {"activations", o.int8_activations ? "int8" : "float"},
+                     {"activations", q8::quant::activations_hint(o)},
                      {"smoothquant", o.smoothquant},
                      {"output_bytes", r.output_bytes},
                      {"calibration_tokens", r.calibration_tokens},

@@ -73,10 +73,10 @@ ModelInfo model_info(const Model& model) {
     return i;
 }
 
-MemoryEstimate estimate_memory(const ModelInfo& info, Precision precision, int64_t n_ctx, bool int8_activations) {
+MemoryEstimate estimate_memory(const ModelInfo& info, Precision precision, int64_t n_ctx, ActivationMode activations) {
     LoadOptions options;
     options.precision = precision;
-    options.int8_activations = int8_activations;
+    options.activations = activations;
     MemoryEstimate e;
     e.weights = estimate_weight_bytes(GgufFile(info.path), options);
     e.kv_cache = info.kv_cache_bytes(n_ctx);

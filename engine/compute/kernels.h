@@ -9,6 +9,17 @@
 
 namespace q8 {
 
+// Int8 activations with one scale per block of 32 values (compute/weight_formats.h, "int8
+// activation blocks"), arranged for Q4 split rows by quant::q4split_order_i8_blocks: per token,
+// xp holds the n codes in split order, scales the n/32 block scales (natural order: block b is
+// values 32b..32b+31) and sums the n/group group sums. The l* members are the per-token strides.
+struct A8Blocks {
+    const int8_t* xp;
+    const float* scales;
+    const float* sums;
+    size_t ldx, ld_scales, ld_sums;
+};
+
 struct KernelTable {
     Isa isa;
     // w points at one row in the named format (f32, f16, bf16, Q8_0 or Q4_0 blocks); x at n floats.
@@ -71,6 +82,12 @@ struct KernelTable {
                                  size_t n_tok, size_t n, size_t group, bool asym, float* y, size_t ldy);
     Q4SplitFn batch_q4s = nullptr;
     Q4SplitA8Fn batch_q4s_a8 = nullptr;
+    // The same rows against int8 activation blocks (W4A8 with block scales): each block's products
+    // are exact in int32, scaled by the weight group's scale times the block's scale; the result is
+    // final (no scale left to the caller). Per token bit-identical whatever n_tok.
+    using Q4SplitA8BlocksFn = void (*)(const void* w, const A8Blocks& x, size_t n_tok, size_t n, size_t group,
+                                       bool asym, float* y, size_t ldy);
+    Q4SplitA8BlocksFn batch_q4s_a8b = nullptr;
 
     // Prompt evaluation with float activations (matmul.h, BatchArithmetic): n_rows rows of n
     // values, row_bytes apart from `w`, decoded to f32 into dst (nullptr when this ISA has no fast

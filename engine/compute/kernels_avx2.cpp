@@ -3,10 +3,10 @@
 
 #include <cstring>
 
-#include "weight_formats.h"
 #include "half.h"
 #include "kernels.h"
 #include "kernels_batch_loop.h"
+#include "weight_formats.h"
 
 namespace q8 {
 
@@ -302,6 +302,57 @@ float q4s_row_f32(const uint8_t* w, const float* xp, const float* sums, size_t n
     return hsum(_mm256_add_ps(acc0, acc1)) + (asym ? 1.f : -8.f) * corr;
 }
 
+// Int8 activation blocks, a tile of up to four tokens per pass over the row (its codes are
+// widened once for the tile). A 16-byte code chunk holds 16 first-half and 16 second-half codes;
+// the low four lanes of its product are first-half values, the high four second-half ones, each
+// scaled by the group's scale times the scale of the activation block they fall in.
+template <int NT>
+void q4s_a8b_tile(const uint8_t* w, const A8Blocks& x, size_t t0, size_t n, size_t group, bool asym, float* y,
+                  size_t ldy) {
+    const size_t h = group / 2, n_groups = n / group;
+    const uint8_t* scales = w + n / 2;
+    const __m128i mask = _mm_set1_epi8(0x0f);
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc[NT];
+    for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+    for (size_t g = 0; g < n_groups; ++g) {
+        const size_t off = q4s_group_offset(g, group);
+        const float d = f16_at(scales + 2 * g);
+        for (size_t j = 0; j < h; j += 16) {
+            const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + g * h + j));
+            const __m256i q = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(raw, 4), mask), _mm_and_si128(raw, mask));
+            const size_t b_lo = (g * group + j) / quant::kActBlock, b_hi = (g * group + h + j) / quant::kActBlock;
+            for (int t = 0; t < NT; ++t) {
+                const size_t tok = t0 + static_cast<size_t>(t);
+                const int8_t* lo = x.xp + tok * x.ldx + off;
+                const float* xs = x.scales + tok * x.ld_scales;
+                const __m256i xv = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(lo + 64 + j)),
+                                                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(lo + j)));
+                // codes (0..15) times int8: each pair sum is at most 2 * 15 * 127, exact in int16.
+                const __m256i isum = _mm256_madd_epi16(_mm256_maddubs_epi16(q, xv), ones);
+                const __m256 ds = _mm256_set_m128(_mm_set1_ps(d * xs[b_hi]), _mm_set1_ps(d * xs[b_lo]));
+                acc[t] = _mm256_fmadd_ps(ds, _mm256_cvtepi32_ps(isum), acc[t]);
+            }
+        }
+    }
+    const uint8_t* c = asym ? scales + 2 * n_groups : scales;
+    for (int t = 0; t < NT; ++t)
+        y[t * ldy] = hsum(acc[t]) + (asym ? 1.f : -8.f) * q4s_correction(c, x.sums + (t0 + t) * x.ld_sums, n_groups);
+}
+
+void q4s_a8b_batch(const void* wv, const A8Blocks& x, size_t n_tok, size_t n, size_t group, bool asym, float* y,
+                   size_t ldy) {
+    const auto* w = static_cast<const uint8_t*>(wv);
+    size_t t = 0;
+    for (; t + 4 <= n_tok; t += 4) q4s_a8b_tile<4>(w, x, t, n, group, asym, y + t * ldy, ldy);
+    switch (n_tok - t) {
+    case 3: q4s_a8b_tile<3>(w, x, t, n, group, asym, y + t * ldy, ldy); break;
+    case 2: q4s_a8b_tile<2>(w, x, t, n, group, asym, y + t * ldy, ldy); break;
+    case 1: q4s_a8b_tile<1>(w, x, t, n, group, asym, y + t * ldy, ldy); break;
+    default: break;
+    }
+}
+
 template <class T, float (*Row)(const uint8_t*, const T*, const float*, size_t, size_t, bool)>
 void q4s_batch(const void* w, const T* xp, const float* sums, size_t ldx, size_t ld_sums, size_t n_tok, size_t n,
                size_t group, bool asym, float* y, size_t ldy) {
@@ -317,6 +368,7 @@ KernelTable make_table() {
                      dot_q4_a8<false>, dot_q4_a8<true>>(t);
     t.batch_q4s = q4s_batch<float, q4s_row_f32>;
     t.batch_q4s_a8 = q4s_batch<int8_t, q4s_row_a8>;
+    t.batch_q4s_a8b = q4s_a8b_batch;
     return t;
 }
 

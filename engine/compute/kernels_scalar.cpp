@@ -2,10 +2,10 @@
 // without AVX2.
 #include <cstring>
 
-#include "weight_formats.h"
 #include "half.h"
 #include "kernels.h"
 #include "kernels_batch_loop.h"
+#include "weight_formats.h"
 
 namespace q8 {
 
@@ -185,6 +185,40 @@ void q4s_a8_portable(const void* w, const int8_t* xp, const float* sums, size_t 
             q4s_row<int8_t, int32_t>(static_cast<const uint8_t*>(w), xp + t * ldx, sums + t * ld_sums, n, group, asym);
 }
 
+// Int8 activation blocks: the products of each activation block are summed exactly in int32, then
+// scaled by the group's scale times the block's scale. In a group of 32 both halves are one
+// block; a larger group's first half covers its first group/64 blocks, its second half the rest.
+float q4s_a8b_row(const uint8_t* w, const int8_t* xp, const float* xs, const float* sums, size_t n, size_t group,
+                  bool asym) {
+    const size_t h = group / 2, n_groups = n / group, per_span = quant::kQ4SplitSpan / group;
+    const size_t blocks = group / quant::kActBlock;
+    const uint8_t* scales = w + n / 2;
+    const uint8_t* mins = scales + 2 * n_groups;
+    float acc = 0.f;
+    for (size_t g = 0; g < n_groups; ++g) {
+        const int8_t* lo = xp + g / per_span * quant::kQ4SplitSpan + g % per_span * h;
+        const int8_t* hi = lo + quant::kQ4SplitSpan / 2;
+        const uint8_t* q = w + g * h;
+        int32_t isum[4] = {};  // per activation block of the group
+        for (size_t j = 0; j < h; ++j) {
+            isum[j / quant::kActBlock] += int32_t(q[j] & 0x0f) * lo[j];
+            isum[(h + j) / quant::kActBlock] += int32_t(q[j] >> 4) * hi[j];
+        }
+        const float d = f16_to_f32(load_u16(scales + 2 * g));
+        for (size_t b = 0; b < blocks; ++b) acc += d * xs[g * blocks + b] * static_cast<float>(isum[b]);
+        const float c = asym ? f16_to_f32(load_u16(mins + 2 * g)) : -8.f * d;
+        acc += c * sums[g];
+    }
+    return acc;
+}
+
+void q4s_a8b_portable(const void* w, const A8Blocks& x, size_t n_tok, size_t n, size_t group, bool asym, float* y,
+                      size_t ldy) {
+    for (size_t t = 0; t < n_tok; ++t)
+        y[t * ldy] = q4s_a8b_row(static_cast<const uint8_t*>(w), x.xp + t * x.ldx, x.scales + t * x.ld_scales,
+                                 x.sums + t * x.ld_sums, n, group, asym);
+}
+
 }  // namespace
 
 float batch_loop::quantize_act_i8(const float* x, int8_t* q, size_t n, float static_scale) {
@@ -201,6 +235,7 @@ KernelTable make_table() {
                      dot_q4_a8<true>>(t);
     t.batch_q4s = q4s_portable;
     t.batch_q4s_a8 = q4s_a8_portable;
+    t.batch_q4s_a8b = q4s_a8b_portable;
     return t;
 }
 

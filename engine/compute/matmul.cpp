@@ -101,15 +101,30 @@ void prompt_bf16(const WeightMatrix& w, KernelTable::DecodeRowsFn decode, const 
     });
 }
 
+bool split_layout(const WeightMatrix& w) {
+    return w.layout == WeightLayout::Q4Split || w.layout == WeightLayout::Q4SplitAsym;
+}
+
+// Block scales have kernels for split rows only; other layouts with them run float activations.
+bool int8_path(const WeightMatrix& w) {
+    return w.int8_activations && w.layout != WeightLayout::Ggml && (!w.act_blocks || split_layout(w));
+}
+
 // Returns false when this matrix or ISA has no prompt path (the caller then uses the row kernels).
+// Int8-activation matrices keep their integer kernels, with one exception: a bf16 prompt over
+// int8 activation blocks runs the bf16 product W4A16 prompts run, since the block kernels reach
+// about 100 tokens/s on a 128-token TinyLlama prompt where it reaches about 160
+// (docs/performance.md). Decoding, verification (Exact) and F32 prompts (perplexity, reference
+// tests) stay on the block kernels.
 bool matmul_prompt(const WeightMatrix& w, const float* x, size_t n, float* y, ThreadPool& pool,
                    BatchArithmetic arithmetic) {
     const KernelTable& k = active_kernels();
-    if (arithmetic == BatchArithmetic::Exact || n < kGemmMinTokens || k.gemm_f32 == nullptr || w.int8_activations)
-        return false;
+    if (arithmetic == BatchArithmetic::Exact || n < kGemmMinTokens || k.gemm_f32 == nullptr) return false;
+    const bool bf16 = arithmetic == BatchArithmetic::BF16 && n >= kBf16MinTokens && bf16_arithmetic_available();
+    if (int8_path(w) && !(w.act_blocks && bf16)) return false;
     const KernelTable::DecodeRowsFn decode = decoder_for(k, w);
     if (decode == nullptr) return false;
-    if (arithmetic == BatchArithmetic::BF16 && n >= kBf16MinTokens && bf16_arithmetic_available()) {
+    if (bf16) {
         prompt_bf16(w, decode, x, n, y, pool);
         return true;
     }
@@ -118,31 +133,38 @@ bool matmul_prompt(const WeightMatrix& w, const float* x, size_t n, float* y, Th
     return true;
 }
 
-// One input quantized to int8 per token.
+// One input quantized to int8, per token or per block of 32 values.
 struct Int8Input {
     std::vector<int8_t> q;     // n rows of cols
-    std::vector<float> scale;  // per token
+    std::vector<float> scale;  // per token, or per block (cols / 32 per token)
 };
 
-// static_scale > 0: one calibrated scale for every token (static per-tensor mode).
+// How a matrix wants its input quantized; matrices sharing an input share it when these agree.
+struct Int8Mode {
+    bool blocks = false;
+    float static_scale = 0.f;  // per token: > 0 is one calibrated scale for every token
+    bool operator==(const Int8Mode&) const = default;
+};
+
+Int8Mode int8_mode(const WeightMatrix& w) { return w.act_blocks ? Int8Mode{true, 0.f} : Int8Mode{false, w.act_scale}; }
+
 // A prompt's tokens are quantized in parallel (n rows of work per product); a few tokens inline.
-void quantize_input(const float* x, size_t n, size_t cols, float static_scale, Int8Input& out, ThreadPool& pool) {
+// Blocks use the per-token quantizer on each block of 32, so every ISA gives the same codes.
+void quantize_input(const float* x, size_t n, size_t cols, Int8Mode mode, Int8Input& out, ThreadPool& pool) {
+    const size_t per_token = mode.blocks ? cols / quant::kActBlock : 1;
+    const size_t span = mode.blocks ? quant::kActBlock : cols;
     out.q.resize(n * cols);
-    out.scale.resize(n);
+    out.scale.resize(n * per_token);
     const KernelTable& k = active_kernels();
     auto rows = [&](size_t t0, size_t t1) {
-        for (size_t t = t0; t < t1; ++t)
-            out.scale[t] = k.quantize_act_i8(x + t * cols, out.q.data() + t * cols, cols, static_scale);
+        for (size_t i = t0 * per_token; i < t1 * per_token; ++i)
+            out.scale[i] = k.quantize_act_i8(x + i * span, out.q.data() + i * span, span, mode.static_scale);
     };
     if (n < 8) {
         rows(0, n);
     } else {
         pool.parallel_for(n, rows);
     }
-}
-
-bool split_layout(const WeightMatrix& w) {
-    return w.layout == WeightLayout::Q4Split || w.layout == WeightLayout::Q4SplitAsym;
 }
 
 // Activations of n tokens in the order split rows read them, with their group sums.
@@ -218,6 +240,28 @@ void matmul_q4_split_int8(const WeightMatrix& w, const Int8Input& in, size_t n, 
     });
 }
 
+// Int8 activation blocks: reordered for split rows, with their group sums, then one kernel call
+// per row for all n tokens (each decoded span serves a tile of tokens).
+void matmul_q4_split_blocks(const WeightMatrix& w, const Int8Input& in, size_t n, float* y, ThreadPool& pool) {
+    const KernelTable& k = active_kernels();
+    const auto cols = static_cast<size_t>(w.cols), rows = static_cast<size_t>(w.rows);
+    const size_t n_groups = cols / w.group, n_blocks = cols / quant::kActBlock;
+    thread_local SplitInput<int8_t> prepared;
+    SplitInput<int8_t>& s = prepared;  // the workers read the caller's copy, not their own thread_local
+    s.x.resize(n * cols);
+    s.sums.resize(n * n_groups);
+    for (size_t t = 0; t < n; ++t) {
+        quant::q4split_order_i8_blocks(in.q.data() + t * cols, in.scale.data() + t * n_blocks, s.x.data() + t * cols,
+                                       s.sums.data() + t * n_groups, cols, w.group);
+    }
+    const A8Blocks x{s.x.data(), in.scale.data(), s.sums.data(), cols, n_blocks, n_groups};
+    const bool asym = w.layout == WeightLayout::Q4SplitAsym;
+    pool.parallel_for(rows, [&](size_t r0, size_t r1) {
+        for (size_t r = r0; r < r1; ++r)
+            k.batch_q4s_a8b(w.row(static_cast<int64_t>(r)), x, n, cols, w.group, asym, y + r, rows);
+    });
+}
+
 void matmul_q4_split_float(const WeightMatrix& w, const float* x, size_t n, float* y, ThreadPool& pool) {
     const KernelTable& k = active_kernels();
     const auto cols = static_cast<size_t>(w.cols), rows = static_cast<size_t>(w.rows);
@@ -238,7 +282,11 @@ void matmul_q4_split_float(const WeightMatrix& w, const float* x, size_t n, floa
 // relies on this). Rows are split across the pool; each row is read once for all n tokens.
 void matmul_int8(const WeightMatrix& w, const Int8Input& in, size_t n, float* y, ThreadPool& pool) {
     if (split_layout(w)) {
-        matmul_q4_split_int8(w, in, n, y, pool);
+        if (w.act_blocks) {
+            matmul_q4_split_blocks(w, in, n, y, pool);
+        } else {
+            matmul_q4_split_int8(w, in, n, y, pool);
+        }
         return;
     }
     const auto min_tokens = onednn_min_tokens();
@@ -248,8 +296,6 @@ void matmul_int8(const WeightMatrix& w, const Int8Input& in, size_t n, float* y,
     }
     pool.parallel_for(static_cast<size_t>(w.rows), [&](size_t r0, size_t r1) { int8_rows(w, in, n, y, r0, r1); });
 }
-
-bool int8_path(const WeightMatrix& w) { return w.int8_activations && w.layout != WeightLayout::Ggml; }
 
 void matmul_float(const WeightMatrix& w, const float* x, size_t n, float* y, ThreadPool& pool,
                   BatchArithmetic arithmetic) {
@@ -284,32 +330,34 @@ void weight_row_to_f32(const WeightMatrix& w, int64_t r, float* dst) { decode_we
 
 void matmul(const WeightMatrix& w, const float* x, size_t n, float* y, ThreadPool& pool, const MatmulOptions& options) {
     if (options.observer != nullptr) (*options.observer)(w, x, n);
-    if (int8_path(w)) {
-        thread_local Int8Input in;
-        quantize_input(x, n, static_cast<size_t>(w.cols), w.act_scale, in, pool);
-        matmul_int8(w, in, n, y, pool);
+    if (!int8_path(w)) {
+        matmul_float(w, x, n, y, pool, options.arithmetic);
         return;
     }
-    matmul_float(w, x, n, y, pool, options.arithmetic);
+    if (matmul_prompt(w, x, n, y, pool, options.arithmetic)) return;
+    thread_local Int8Input in;
+    quantize_input(x, n, static_cast<size_t>(w.cols), int8_mode(w), in, pool);
+    matmul_int8(w, in, n, y, pool);
 }
 
 void matmul_shared_input(std::initializer_list<std::pair<const WeightMatrix*, float*>> products, const float* x,
                          size_t n, ThreadPool& pool, const MatmulOptions& options) {
     thread_local Int8Input in;
     bool quantized = false;
-    float scale_used = 0.f;
+    Int8Mode mode_used;
     for (const auto& [w, y] : products) {
         if (options.observer != nullptr) (*options.observer)(*w, x, n);
-        if (int8_path(*w)) {
-            // Shared while the matrices agree on the activation mode (they do for one input).
-            if (!quantized || scale_used != w->act_scale)
-                quantize_input(x, n, static_cast<size_t>(w->cols), w->act_scale, in, pool);
-            quantized = true;
-            scale_used = w->act_scale;
-            matmul_int8(*w, in, n, y, pool);
-        } else {
+        if (!int8_path(*w)) {
             matmul_float(*w, x, n, y, pool, options.arithmetic);
+            continue;
         }
+        if (matmul_prompt(*w, x, n, y, pool, options.arithmetic)) continue;
+        // Shared while the matrices agree on the activation mode (they do for one input).
+        if (!quantized || !(mode_used == int8_mode(*w)))
+            quantize_input(x, n, static_cast<size_t>(w->cols), int8_mode(*w), in, pool);
+        quantized = true;
+        mode_used = int8_mode(*w);
+        matmul_int8(*w, in, n, y, pool);
     }
 }
 

@@ -16,7 +16,8 @@ namespace q8 {
 //          up to summation order, about twice as fast. The default.
 //   BF16:  from 16 tokens, operands rounded to bf16 with f32 accumulation, through oneDNN
 //          (AVX512-BF16, or AMX where present); falls back to F32 on CPUs without bf16 arithmetic.
-//          Interactive prompts use it; reference tests and perplexity keep F32.
+//          Interactive prompts use it; reference tests and perplexity keep F32. Matrices with
+//          int8 activation blocks use it too (their prompts then run with bf16 activations).
 enum class BatchArithmetic { Exact, F32, BF16 };
 
 // A read-only hook for activation statistics (calibration): sees the matrix and its input before
@@ -30,7 +31,9 @@ struct MatmulOptions {
 };
 
 // x: n rows of w.cols floats; y: n rows of w.rows floats. Rows of W are split across the pool.
-// A matrix with int8_activations quantizes each token of x to int8 (per-token scale) first.
+// A matrix with int8_activations quantizes each token of x to int8 first (one scale per token, or
+// per block of 32 values with act_blocks); BF16 prompts over act_blocks matrices take the bf16
+// product instead (matmul.cpp, matmul_prompt).
 void matmul(const WeightMatrix& w, const float* x, size_t n, float* y, ThreadPool& pool,
             const MatmulOptions& options = {});
 

@@ -183,6 +183,20 @@ void q4split_order(const T* x, T* xp, float* group_sums, size_t n, size_t group)
 }
 }  // namespace
 
+void q4split_order_i8_blocks(const int8_t* q, const float* scales, int8_t* xp, float* group_sums, size_t n,
+                             size_t group) {
+    q4split_order(q, xp, group_sums, n, group);  // the order; the sums are replaced below
+    for (size_t g = 0; g < n / group; ++g) {
+        float sum = 0.f;
+        for (size_t b = g * group / kActBlock; b < (g + 1) * group / kActBlock; ++b) {
+            int32_t s = 0;
+            for (size_t j = 0; j < kActBlock; ++j) s += q[b * kActBlock + j];
+            sum += scales[b] * static_cast<float>(s);
+        }
+        group_sums[g] = sum;
+    }
+}
+
 void q4split_order_f32(const float* x, float* xp, float* group_sums, size_t n, size_t group) {
     q4split_order(x, xp, group_sums, n, group);
 }
@@ -250,6 +264,11 @@ float quantize_activations_i8_static(const float* x, int8_t* q, size_t n, float 
     const float id = scale != 0.f ? 1.f / scale : 0.f;
     for (size_t j = 0; j < n; ++j) q[j] = round_to_i8(x[j] * id);
     return scale;
+}
+
+void quantize_activations_i8_blocks(const float* x, int8_t* q, float* scales, size_t n) {
+    for (size_t b = 0; b < n / kActBlock; ++b)
+        scales[b] = quantize_activations_i8(x + b * kActBlock, q + b * kActBlock, kActBlock);
 }
 
 void q4g_to_ggml(const uint8_t* src, uint8_t* dst, size_t n, size_t group, bool asym) {

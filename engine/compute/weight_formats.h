@@ -19,6 +19,9 @@
 //   I8 row   one int8 per value (clamped to [-127, 127]) and one f16-representable scale per row
 //                         (W8A8 weights, per output channel).               x = q * scale
 //   int8 activations: one row (token) of int8 in [-127, 127] with a float scale amax / 127.
+//   int8 activation blocks: the same rule applied to each block of 32 consecutive values of a
+//                         token, one float scale per block (the weights' group granularity, so
+//                         one large activation costs precision in its own block only).
 //
 // The Q8_0, Q4_0 and Q4_1 quantizers reproduce ggml's reference quantizers (quantize_row_*_ref)
 // bit for bit, including their float32 rounding: the tests compare them byte for byte with the
@@ -63,6 +66,11 @@ float quantize_activations_i8(const float* x, int8_t* q, size_t n);
 // [-127, 127]. Returns `scale`.
 float quantize_activations_i8_static(const float* x, int8_t* q, size_t n, float scale);
 
+// Blocks of 32 (kActBlock): quantize_activations_i8 on each block, scales[b] its scale; n a
+// multiple of 32.
+inline constexpr size_t kActBlock = 32;
+void quantize_activations_i8_blocks(const float* x, int8_t* q, float* scales, size_t n);
+
 // The split arrangement of Q4G / Q4GA rows (see above); n a multiple of kQ4SplitSpan.
 inline constexpr size_t kQ4SplitSpan = 128;
 constexpr bool q4_split_fits(size_t n, size_t group) { return valid_q4_group(group) && n % kQ4SplitSpan == 0; }
@@ -73,6 +81,11 @@ void dequantize_row_q4split(const uint8_t* src, float* dst, size_t n, size_t gro
 // then sum over codes of q * xp, scaled per group, plus (minimum or -8 * scale) * group sum.
 void q4split_order_f32(const float* x, float* xp, float* group_sums, size_t n, size_t group);
 void q4split_order_i8(const int8_t* x, int8_t* xp, float* group_sums, size_t n, size_t group);
+// Int8 activation blocks in split order, with each weight group's sum of its blocks' values
+// (sum over the group's blocks b of scales[b] * sum of q in b): the term the group's minimum, or
+// -8 times its scale, multiplies.
+void q4split_order_i8_blocks(const int8_t* q, const float* scales, int8_t* xp, float* group_sums, size_t n,
+                             size_t group);
 
 // Q4G(g > 32) <-> Q4_0 blocks with the group's scale repeated (identical values), and the asymmetric
 // pair with Q4_1; for storing group-wise rows in standard GGUF types. `to_ggml` writes n/32 blocks.

@@ -31,6 +31,8 @@ struct WeightMatrix {
     bool int8_activations = false;  // quantize each input token to int8 (W8A8 / W4A8)
     float act_scale = 0.f;          // int8 activations: 0 = per token (dynamic); > 0 = one static
                                     // per-tensor scale from calibration (values beyond clip)
+    bool act_blocks = false;        // int8 activations with one scale per 32 values instead of per
+                                    // token (Q4 split layouts; others run float activations)
     std::vector<float> row_scale;   // I8Row: scale of each row
     std::vector<int32_t> row_sum;   // I8Row: sum of each row's int8 values
 

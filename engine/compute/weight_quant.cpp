@@ -7,8 +7,8 @@
 #include <q8/error.h>
 
 #include "dequantize.h"
-#include "weight_formats.h"
 #include "half.h"
+#include "weight_formats.h"
 
 namespace q8 {
 
@@ -64,6 +64,7 @@ bool quantize_matrix(int64_t rows, int64_t cols, const std::function<void(int64_
     w.type = t.layout == WeightLayout::Ggml ? t.type : GgmlType::F32;
     w.group = t.layout == WeightLayout::Q4Group || t.layout == WeightLayout::Q4GroupAsym ? t.group : 0;
     w.int8_activations = t.int8_activations;
+    w.act_blocks = t.int8_activations && t.act_blocks;
     w.row_bytes = row_bytes_for(t, cols);
     w.storage.resize(w.row_bytes * static_cast<size_t>(rows));
     if (t.layout == WeightLayout::I8Row) {

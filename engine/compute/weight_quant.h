@@ -16,6 +16,7 @@ struct WeightTarget {
     GgmlType type = GgmlType::F16;  // for layout Ggml: F16, Q8_0 or Q4_0
     uint32_t group = 32;            // Q4Group / Q4GroupAsym
     bool int8_activations = false;
+    bool act_blocks = false;  // with int8_activations: one scale per 32 values (WeightMatrix::act_blocks)
 };
 
 // Called with the number of rows finished so far; returning false stops (the caller throws).

@@ -198,7 +198,8 @@ void apply_static_act_scales(Arch a, LayerWeights& L, const float* scales) {
         if (t.kind != TensorKind::Matrix) continue;
         WeightMatrix& w = L.*t.matrix;
         const float s = scales[static_cast<int>(t.input)];
-        if (w.int8_activations && std::isfinite(s) && s > 0.f) w.act_scale = s;
+        // Static scales belong to the per-token mode; block scales are always computed per block.
+        if (w.int8_activations && !w.act_blocks && std::isfinite(s) && s > 0.f) w.act_scale = s;
     }
 }
 

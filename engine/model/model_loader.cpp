@@ -5,6 +5,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include <q8/error.h>
@@ -35,6 +36,7 @@ struct Plan {
     WeightTarget layer, embd, head;
     // Native loads of quantized files: re-view layer matrices for int8 activations / groups.
     bool native_int8 = false;
+    bool native_blocks = false;  // int8 activation blocks (Q4_0 matrices only)
     uint32_t native_group = 32;
     std::string label;
 };
@@ -58,7 +60,31 @@ GgmlType quantized_type_of(const GgufFile& f) {
     return best;
 }
 
-std::string act_label(bool int8) { return int8 ? "A8" : "A16"; }
+std::string act_label(ActivationMode m) {
+    switch (m) {
+    case ActivationMode::Int8PerToken: return "A8";
+    case ActivationMode::Int8Blocks: return "A8 (blocks of 32)";
+    default: return "A16";
+    }
+}
+
+// What a file written by q8quant says its activations are (q8chat.quant.activations), if it says.
+std::optional<ActivationMode> file_activations(const GgufFile& f) {
+    const std::optional<std::string> hint = f.opt_string("q8chat.quant.activations");
+    if (!hint) return std::nullopt;
+    return *hint == "int8"          ? ActivationMode::Int8PerToken
+           : *hint == "int8-blocks" ? ActivationMode::Int8Blocks
+                                    : ActivationMode::Float;
+}
+
+// Auto made concrete: a q8quant file runs as it was made for; otherwise Q4 runs int8 activation
+// blocks (int8 products at W4A16's fidelity) and Q8 runs Q8_0 with float activations
+// (docs/quantization.md, "Q8: W8A16 or W8A8").
+ActivationMode resolve_activations(const LoadOptions& o, std::optional<ActivationMode> file_act) {
+    if (o.activations != ActivationMode::Auto) return o.activations;
+    if (file_act) return *file_act;
+    return o.precision == Precision::Q4 ? ActivationMode::Int8Blocks : ActivationMode::Float;
+}
 
 Plan make_plan(const GgufFile& f, const LoadOptions& o, bool tied) {
     Plan p;
@@ -69,8 +95,13 @@ Plan make_plan(const GgufFile& f, const LoadOptions& o, bool tied) {
         throw EngineError("Q4 group size must be 32, 64 or 128, not " + std::to_string(g));
     }
     // Hints written by q8quant: how the file's quantized weights are meant to run.
-    const bool file_int8 = f.opt_string("q8chat.quant.activations").value_or("") == "int8";
     const auto file_group = static_cast<uint32_t>(f.opt_uint("q8chat.quant.group_size").value_or(32));
+    const ActivationMode act = resolve_activations(o, file_activations(f));
+    if (o.precision == Precision::Q8 && act == ActivationMode::Int8Blocks) {
+        throw EngineError("int8 activation blocks (a8b) are a Q4 mode; Q8 runs with a16 or a8");
+    }
+    const bool int8 = act == ActivationMode::Int8PerToken || act == ActivationMode::Int8Blocks;
+    const bool blocks = act == ActivationMode::Int8Blocks;
 
     if (o.precision == Precision::Native || quantized) {
         if (quantized) {
@@ -87,12 +118,15 @@ Plan make_plan(const GgufFile& f, const LoadOptions& o, bool tied) {
                                   ", or quantize the F16/F32 original");
             }
         }
-        p.native_int8 = file_int8 || o.int8_activations;
+        p.native_int8 = int8;
+        p.native_blocks = blocks;
         p.native_group = quant::valid_q4_group(file_group) ? file_group : 32;
         if (!quantized) {
             p.label = "native";
         } else {
-            p.label = type_name(qt) + " " + act_label(p.native_int8) + " (native)";
+            // Q8_0 matrices have no block mode: they keep float activations under a8b.
+            p.label = type_name(qt) + " " + act_label(blocks && qt != GgmlType::Q4_0 ? ActivationMode::Float : act) +
+                      " (native)";
         }
         return p;
     }
@@ -103,23 +137,22 @@ Plan make_plan(const GgufFile& f, const LoadOptions& o, bool tied) {
         p.label = "fp16";
         break;
     case Precision::Q8:
-        p.layer = o.int8_activations ? WeightTarget{WeightLayout::I8Row, GgmlType::F32, 0, true}
-                                     : WeightTarget{WeightLayout::Ggml, GgmlType::Q8_0, 0, false};
+        p.layer = int8 ? WeightTarget{WeightLayout::I8Row, GgmlType::F32, 0, true}
+                       : WeightTarget{WeightLayout::Ggml, GgmlType::Q8_0, 0, false};
         p.embd = p.head = WeightTarget{WeightLayout::Ggml, GgmlType::Q8_0, 0, false};
-        p.label = o.int8_activations ? "q8 W8A8 (per-channel int8)" : "q8 W8A16 (Q8_0)";
+        p.label = int8 ? "q8 W8A8 (per-channel int8)" : "q8 W8A16 (Q8_0)";
         break;
     case Precision::Q4: {
         const WeightLayout l = o.q4_asymmetric ? WeightLayout::Q4GroupAsym : WeightLayout::Q4Group;
-        p.layer = WeightTarget{l, GgmlType::F32, static_cast<uint32_t>(g), o.int8_activations};
-        if (g == 32 && !o.q4_asymmetric && !o.int8_activations)
-            p.layer = WeightTarget{WeightLayout::Ggml, GgmlType::Q4_0, 0, false};
+        p.layer = WeightTarget{l, GgmlType::F32, static_cast<uint32_t>(g), int8, blocks};
+        if (g == 32 && !o.q4_asymmetric && !int8) p.layer = WeightTarget{WeightLayout::Ggml, GgmlType::Q4_0, 0, false};
         p.embd = g == 32 && !o.q4_asymmetric ? WeightTarget{WeightLayout::Ggml, GgmlType::Q4_0, 0, false}
                                              : WeightTarget{l, GgmlType::F32, static_cast<uint32_t>(g), false};
         // The output head stays at 8 bits (as llama.cpp keeps it at 6): it is one matrix, and
         // 4-bit logits cost far more quality than its size saves.
         p.head = WeightTarget{WeightLayout::Ggml, GgmlType::Q8_0, 0, false};
-        p.label = "q4 " + std::string(o.q4_asymmetric ? "asym " : "") + "g" + std::to_string(g) + " W4" +
-                  act_label(o.int8_activations);
+        p.label =
+            "q4 " + std::string(o.q4_asymmetric ? "asym " : "") + "g" + std::to_string(g) + " W4" + act_label(act);
         break;
     }
     case Precision::Native: break;
@@ -239,7 +272,7 @@ public:
             f_.map().release_pages(static_cast<size_t>(t.data - f_.map().bytes().data()), t.n_bytes);
         }
         if (role == MatrixRole::Layer && !plan_.convert) {
-            if (w.type == GgmlType::Q8_0 && plan_.native_int8) {
+            if (w.type == GgmlType::Q8_0 && plan_.native_int8 && !plan_.native_blocks) {
                 if (!q8_0_to_i8_rows(w)) ++float_act_fallbacks_;
                 w.int8_activations = w.layout == WeightLayout::I8Row;
             } else if (w.type == GgmlType::Q4_0 && (plan_.native_int8 || plan_.native_group != 32)) {
@@ -247,6 +280,7 @@ public:
                     throw EngineError(f_.path() + ": tensor '" + name + "' cannot be viewed as 4-bit groups");
                 }
                 w.int8_activations = plan_.native_int8;
+                w.act_blocks = plan_.native_blocks;
             }
         }
         tick(t.n_elements);
@@ -318,7 +352,7 @@ Tokenizer load_tokenizer(const GgufFile& f, const ModelConfig& cfg) {
 WeightCacheKey converted_weights_key(const GgufFile& f, const LoadOptions& o) {
     return weight_cache_key(f, "precision=" + std::string(precision_name(o.precision)) +
                                    ";group=" + std::to_string(o.q4_group) + ";asym=" + std::to_string(o.q4_asymmetric) +
-                                   ";int8_act=" + std::to_string(o.int8_activations) + ";layout=1");
+                                   ";act=" + std::string(activation_mode_name(o.activations)) + ";layout=1");
 }
 
 // Every tensor the architecture's table names, in table order; optional ones only when present.
@@ -389,6 +423,24 @@ std::string_view precision_name(Precision p) {
     case Precision::Q4: return "q4";
     }
     return "?";
+}
+
+std::string_view activation_mode_name(ActivationMode m) {
+    switch (m) {
+    case ActivationMode::Auto: return "auto";
+    case ActivationMode::Float: return "a16";
+    case ActivationMode::Int8PerToken: return "a8";
+    case ActivationMode::Int8Blocks: return "a8b";
+    }
+    return "?";
+}
+
+ActivationMode parse_activation_mode(std::string_view s) {
+    if (s == "auto") return ActivationMode::Auto;
+    if (s == "a16") return ActivationMode::Float;
+    if (s == "a8") return ActivationMode::Int8PerToken;
+    if (s == "a8b") return ActivationMode::Int8Blocks;
+    throw EngineError("unknown activation mode '" + std::string(s) + "' (auto, a16, a8, a8b)");
 }
 
 Precision parse_precision(std::string_view s) {

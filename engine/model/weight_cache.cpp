@@ -147,6 +147,7 @@ bool read_weight_cache(const std::string& cache_dir, const WeightCacheKey& key,
         w.layout = static_cast<WeightLayout>(layout);
         w.type = static_cast<GgmlType>(type);
         w.int8_activations = int8 != 0;
+        w.act_blocks = int8 == 2;  // 2: int8 activation blocks
         w.row_bytes = row_bytes;
         w.storage.resize(storage);
         if (!r.bytes(w.storage.data(), storage) || !r.count(n_scale)) return reject("truncated");
@@ -185,7 +186,7 @@ void write_weight_cache(const std::string& cache_dir, const WeightCacheKey& key,
             w.put<uint8_t>(static_cast<uint8_t>(m->layout));
             w.put<uint32_t>(static_cast<uint32_t>(m->type));
             w.put<uint32_t>(m->group);
-            w.put<uint8_t>(m->int8_activations ? 1 : 0);
+            w.put<uint8_t>(m->int8_activations ? (m->act_blocks ? 2 : 1) : 0);
             w.put<float>(m->act_scale);
             w.put<int64_t>(m->rows);
             w.put<int64_t>(m->cols);

@@ -186,10 +186,28 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
+def int8_blocks(x: np.ndarray) -> np.ndarray:
+    """x [n, d] as W4A8 with int8 activation blocks sees it: each block of 32 values of a row
+    quantized to int8 with scale amax/127 (float32 arithmetic, q = round half away from zero of
+    x * (1/scale) clamped to +-127), then decoded to q * scale."""
+    n, d = x.shape
+    b = x.astype(np.float32).reshape(n, d // 32, 32)
+    scale = (np.abs(b).max(axis=-1, keepdims=True) / np.float32(127)).astype(np.float32)
+    inv = np.divide(np.float32(1), scale, out=np.zeros_like(scale), where=scale != 0).astype(np.float32)
+    v = np.clip((b * inv).astype(np.float32), -127, 127).astype(np.float64)
+    q = np.trunc(v + np.copysign(0.5, v))
+    return (q * scale.astype(np.float64)).reshape(n, d)
+
+
+def identity(x: np.ndarray) -> np.ndarray:
+    return x
+
+
 def attention(cfg: ModelConfig, W: dict, p: str, x: np.ndarray, positions: np.ndarray,
-              inv_freq: np.ndarray) -> np.ndarray:
+              inv_freq: np.ndarray, act=identity) -> np.ndarray:
     n, hd = x.shape[0], cfg.head_dim
     nh, nkv = cfg.num_attention_heads, cfg.num_key_value_heads
+    x = act(x)
 
     def proj(name):
         y = x @ W[p + f"self_attn.{name}.weight"].T
@@ -210,11 +228,13 @@ def attention(cfg: ModelConfig, W: dict, p: str, x: np.ndarray, positions: np.nd
     scores = np.where(mask[None], -np.inf, scores)
     out = softmax(scores) @ v                                    # [nh, n, hd]
     out = out.transpose(1, 0, 2).reshape(n, nh * hd)
-    return out @ W[p + "self_attn.o_proj.weight"].T
+    return act(out) @ W[p + "self_attn.o_proj.weight"].T
 
 
-def forward(cfg: ModelConfig, weights: dict, tokens, positions=None) -> np.ndarray:
-    """Logits [len(tokens), vocab] (float64) for every position of a causal sequence."""
+def forward(cfg: ModelConfig, weights: dict, tokens, positions=None, act=identity) -> np.ndarray:
+    """Logits [len(tokens), vocab] (float64) for every position of a causal sequence. `act` is
+    applied to the input of every layer matrix (int8_blocks: W4A8 with activation blocks); the
+    output head always sees float activations."""
     W = {k: np.asarray(v, dtype=np.float64) for k, v in weights.items()}
     tokens = np.asarray(tokens, dtype=np.int64)
     if tokens.min() < 0 or tokens.max() >= cfg.vocab_size:
@@ -225,23 +245,23 @@ def forward(cfg: ModelConfig, weights: dict, tokens, positions=None) -> np.ndarr
     for i in range(cfg.num_hidden_layers):
         p = f"model.layers.{i}."
         x = rms_norm(h, W[p + "input_layernorm.weight"], cfg.rms_norm_eps)
-        h = h + attention(cfg, W, p, x, positions, inv_freq)
-        x = rms_norm(h, W[p + "post_attention_layernorm.weight"], cfg.rms_norm_eps)
+        h = h + attention(cfg, W, p, x, positions, inv_freq, act)
+        x = act(rms_norm(h, W[p + "post_attention_layernorm.weight"], cfg.rms_norm_eps))
         mlp = silu(x @ W[p + "mlp.gate_proj.weight"].T) * (x @ W[p + "mlp.up_proj.weight"].T)
-        h = h + mlp @ W[p + "mlp.down_proj.weight"].T
+        h = h + act(mlp) @ W[p + "mlp.down_proj.weight"].T
     h = rms_norm(h, W["model.norm.weight"], cfg.rms_norm_eps)
     head = W["model.embed_tokens.weight"] if cfg.tie_word_embeddings else W["lm_head.weight"]
     return h @ head.T
 
 
-def greedy(cfg: ModelConfig, weights: dict, prompt, n_new: int) -> tuple[list[int], float]:
+def greedy(cfg: ModelConfig, weights: dict, prompt, n_new: int, act=identity) -> tuple[list[int], float]:
     """Greedy continuation (no EOS stop), recomputing the whole sequence each step.
     Returns (new ids, smallest top-1 minus top-2 logit gap seen, a measure of how robust the
     argmax choices are to small numerical differences)."""
     seq = list(int(t) for t in prompt)
     out, min_gap = [], math.inf
     for _ in range(n_new):
-        last = forward(cfg, weights, seq)[-1]
+        last = forward(cfg, weights, seq, act=act)[-1]
         top = int(np.argmax(last))
         second = np.partition(last, -2)[-2]
         min_gap = min(min_gap, float(last[top] - second))

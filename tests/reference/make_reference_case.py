@@ -30,7 +30,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gguf_writer as gw  # noqa: E402
-from llama_reference import ModelConfig, forward, greedy, weight_names, weight_shapes  # noqa: E402
+from llama_reference import (ModelConfig, forward, greedy, identity, int8_blocks,  # noqa: E402
+                             weight_names, weight_shapes)
 
 N_PROMPT = 12
 N_GREEDY = 16
@@ -317,6 +318,8 @@ def main(argv=None) -> int:
     ap.add_argument("--dtype", choices=list(DTYPES), default="f32",
                     help="type of the 2-D weights (norms and biases are always f32)")
     ap.add_argument("--ctx", type=int, default=128)
+    ap.add_argument("--act-blocks", action="store_true",
+                    help="expected logits for W4A8 with int8 activation blocks (the engine's default Q4)")
     args = ap.parse_args(argv)
 
     cfg = make_config(args)
@@ -336,8 +339,9 @@ def main(argv=None) -> int:
     write_model_gguf(os.path.join(args.out, "model.gguf"), cfg, weights, types, tok, args.dtype, name)
 
     prompt = prompt_tokens(cfg.vocab_size, tok["bos"])
-    logits = forward(cfg, eff, prompt)
-    new_ids, min_gap = greedy(cfg, eff, prompt, N_GREEDY)
+    act = int8_blocks if args.act_blocks else identity
+    logits = forward(cfg, eff, prompt, act=act)
+    new_ids, min_gap = greedy(cfg, eff, prompt, N_GREEDY, act=act)
 
     logits_path = os.path.join(args.out, "logits.f32")
     tmp = logits_path + ".tmp"
@@ -357,6 +361,7 @@ def main(argv=None) -> int:
         "eos_token_id": tok["eos"],
         "seed": args.seed,
         "dtype": args.dtype,
+        "activations": "int8-blocks" if args.act_blocks else "float",
         "config": cfg.to_dict(),
     }
     jpath = os.path.join(args.out, "expected.json")

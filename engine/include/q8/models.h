@@ -24,6 +24,21 @@ enum class Precision { Native, F16, Q8, Q4 };
 std::string_view precision_name(Precision p);   // "native", "fp16", "q8", "q4"
 Precision parse_precision(std::string_view s);  // also accepts "f16"; throws EngineError
 
+// How the activations (inputs) of the quantized layer matrices enter their products.
+//   Auto:         Q4 runs Int8Blocks, Q8 runs Float (docs/quantization.md says why); Native follows
+//                 the file's q8quant hint (int8: Int8PerToken with the file's static scales), else
+//                 Float.
+//   Float:        float activations: W8A16 (Q8_0 weights) and W4A16.
+//   Int8PerToken: int8 with one scale per token, or the static per-layer scales a file written by
+//                 `q8quant --act-policy auto` carries: W8A8 (per-channel int8 weights) and W4A8.
+//   Int8Blocks:   Q4 only: int8 with one scale per block of 32 values, the weights' group
+//                 granularity (W4A8 at W4A16's fidelity). Matrices whose rows are not a multiple of
+//                 128 run float activations.
+enum class ActivationMode { Auto, Float, Int8PerToken, Int8Blocks };
+
+std::string_view activation_mode_name(ActivationMode m);   // "auto", "a16", "a8", "a8b"
+ActivationMode parse_activation_mode(std::string_view s);  // throws EngineError
+
 struct LoadOptions {
     // Called with the fraction loaded; returning false cancels the load (EngineError "cancelled").
     // During quantize-at-load it is called at least every few MiB of weights.
@@ -36,9 +51,8 @@ struct LoadOptions {
     // f16 min, "asymmetric"). Group 32 symmetric is exactly Q4_0.
     int q4_group = 32;
     bool q4_asymmetric = false;
-    // Q8/Q4: quantize activations to int8 per token at run time (W8A8 with per-output-channel int8
-    // weights for Q8, W4A8 for Q4). Off: float activations (Q8 weights are then Q8_0 blocks).
-    bool int8_activations = false;
+    // Q8/Q4 (and quantized files loaded natively): float or int8 activations, see ActivationMode.
+    ActivationMode activations = ActivationMode::Auto;
 
     // Non-empty: converted weights (F16/Q8/Q4 of a float file) are cached in this directory and
     // the next load with the same file and settings reads them instead of converting again (see
@@ -94,6 +108,6 @@ struct MemoryEstimate {
     uint64_t total() const { return weights + kv_cache; }
 };
 MemoryEstimate estimate_memory(const ModelInfo& info, Precision precision, int64_t n_ctx,
-                               bool int8_activations = false);
+                               ActivationMode activations = ActivationMode::Auto);
 
 }  // namespace q8
