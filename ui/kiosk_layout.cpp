@@ -46,6 +46,7 @@ KioskTypeSizes applyKioskLayout(MainWindow& window, KioskHeadline* headline) {
     // context menu can hide the toolbars or the dock.
     window.menuBar()->hide();
     window.setContextMenuPolicy(Qt::PreventContextMenu);
+    window.setAcceptDrops(false);  // a model dropped on the window would replace the demo's
     window.chatList()->parentWidget()->hide();
 
     auto* top = new QToolBar(QObject::tr("Kiosk"), &window);
