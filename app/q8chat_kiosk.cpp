@@ -1,5 +1,6 @@
 #include "q8chat_kiosk.h"
 
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <QApplication>
 #include <QStandardPaths>
@@ -16,6 +17,8 @@
 namespace q8app {
 
 int runKiosk(const KioskOptions& options) {
+    // stdout may carry the soak's report: messages go to stderr (the engine logs from its thread).
+    spdlog::set_default_logger(spdlog::stderr_color_mt("q8chat"));
     BuiltinModels models;
     QString promptsFile;
     try {

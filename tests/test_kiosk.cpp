@@ -400,14 +400,16 @@ private slots:
         env.insert("XDG_CACHE_HOME", home.filePath("cache"));
         env.insert("XDG_DATA_HOME", home.filePath("data"));
         env.insert("QT_QPA_PLATFORM", "offscreen");
-        const QString report = home.filePath("soak.json");
+        // To stdout, which then holds the report alone (messages go to stderr).
         QProcess app;
         app.setProcessEnvironment(env);
-        app.start(Q8CHAT_PATH, {"--kiosk", "--soak", "12", "--soak-output", report});
+        app.start(Q8CHAT_PATH, {"--kiosk", "--soak", "12"});
         QVERIFY(app.waitForFinished(kLoopMs));
         QVERIFY2(app.exitStatus() == QProcess::NormalExit && app.exitCode() == 0,
                  app.readAllStandardError().constData());
-        const QJsonObject json = QJsonDocument::fromJson(readFile(report)).object();
+        QJsonParseError parse;
+        const QJsonObject json = QJsonDocument::fromJson(app.readAllStandardOutput(), &parse).object();
+        QVERIFY2(parse.error == QJsonParseError::NoError, qPrintable(parse.errorString()));
         QCOMPARE(json["format"].toString(), QString("q8chat.kiosk-soak"));
         const QJsonArray samples = json["samples"].toArray();
         QVERIFY2(samples.size() >= 10, qPrintable(QString::number(samples.size())));
@@ -425,6 +427,22 @@ private slots:
         // The demo's chats stay in the cache folder, never among the user's.
         QVERIFY(!QDir(home.filePath("cache/q8chat/q8chat/kiosk-chats")).entryList({"*.json"}).isEmpty());
         QVERIFY(!QDir(home.filePath("data/q8chat/q8chat/chats")).exists());
+
+        // To a file; one that cannot be written is said, with a failing exit code.
+        const QString report = home.filePath("soak.json");
+        for (const QString& file : {report, home.filePath("no-such-folder/soak.json")}) {
+            QProcess toFile;
+            toFile.setProcessEnvironment(env);
+            toFile.start(Q8CHAT_PATH, {"--kiosk", "--soak", "1", "--soak-output", file});
+            QVERIFY(toFile.waitForFinished(kLoopMs));
+            if (file == report) {
+                QCOMPARE(toFile.exitCode(), 0);
+                QVERIFY(QJsonDocument::fromJson(readFile(report))["samples"].toArray().size() >= 1);
+            } else {
+                QCOMPARE(toFile.exitCode(), 1);
+                QVERIFY(toFile.readAllStandardError().contains("no-such-folder"));
+            }
+        }
 
         // Bad arguments are explained, not run.
         for (const QStringList& args :

@@ -52,8 +52,6 @@ KioskController::KioskController(MainWindow& window, QVector<KioskPrompt> prompt
     connect(&refresh_, &QTimer::timeout, this, &KioskController::refreshHeadline);
 }
 
-Configuration KioskController::stepConfiguration() const { return kCycle[config_]; }
-
 KioskPinDialog* KioskController::pinDialog() const { return pin_; }
 
 void KioskController::start() {
@@ -94,7 +92,6 @@ void KioskController::setState(State s) {
                                   .arg(prompts_.size())
                                   .arg(p.title, p.kind));
     }
-    emit stateChanged(s);
 }
 
 void KioskController::step() {

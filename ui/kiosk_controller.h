@@ -62,8 +62,6 @@ public:
     void start();
 
     State state() const { return state_; }
-    int promptIndex() const { return prompt_; }
-    Configuration stepConfiguration() const;
     KioskHeadline* headline() const { return headline_; }
     KioskPinDialog* pinDialog() const;  // while it asks
 
@@ -72,7 +70,6 @@ signals:
     // A demo answer ended with these figures (not a visitor's).
     void runFinished(int prompt, q8ui::Configuration configuration, const q8ui::MessageFigures& figures);
     void errorShown(const QString& message);
-    void stateChanged(q8ui::KioskController::State state);
     // The exit shortcut was pressed (and the PIN given when one is set): the window may close now.
     void exitGranted();
 
