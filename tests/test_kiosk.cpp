@@ -256,7 +256,8 @@ private slots:
     void the_headline_shows_speed_up_and_memory_against_fp16() {
         q8ui::MainWindow w(kTarget, nullptr, dir_.filePath("headline"));
         q8ui::KioskPacing pacing = fastPacing();
-        pacing.showMs = 60000;  // each finished answer stays, so the headline can be read
+        pacing.showMs = 60000;        // each finished answer stays, so the headline can be read
+        pacing.idleResumeMs = 60000;  // and the click on Q4 below pauses the loop for good
         KioskController kiosk(w, testPrompts(), {kTarget, kDraft}, {}, pacing);
         QSignalSpy finished(&kiosk, &KioskController::runFinished);
         kiosk.start();
