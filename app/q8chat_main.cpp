@@ -2,7 +2,8 @@
 // else the built-in demo model. --prompt sends a prompt once the model is loaded, as a user
 // would (--compare runs it through the four configurations instead); --screenshot saves the
 // window as a PNG once that answer or comparison ends (or once the model is loaded) and quits,
-// which is how the README's pictures are made (also offscreen).
+// which is how the README's pictures are made (also offscreen). --kiosk runs the unattended
+// demo instead (app/q8chat_kiosk.h).
 #include <spdlog/spdlog.h>
 #include <QAction>
 #include <QApplication>
@@ -17,6 +18,7 @@
 #include "compare_window.h"
 #include "main_window.h"
 #include "prompt_box.h"
+#include "q8chat_kiosk.h"
 
 namespace {
 
@@ -88,8 +90,47 @@ int main(int argc, char** argv) {
         "FILE");
     const QCommandLineOption compare("compare", "With --prompt: run it through FP16, Q8, Q4 and Q4+spec instead.");
     const QCommandLineOption chats("chats-dir", "Keep saved chats in DIR instead of the user's data folder.", "DIR");
-    parser.addOptions({prompt, compare, screenshot, chats});
+    const QCommandLineOption kiosk(
+        "kiosk",
+        "Run the unattended demo full screen: built-in prompts through the four configurations; a "
+        "visitor can type at any time. Leave with Ctrl+Alt+Shift+Q (and the PIN set in Settings).");
+    const QCommandLineOption soak("soak",
+                                  "With --kiosk: run the demo for SECONDS, write memory and tokens/s over time "
+                                  "as JSON, and exit.",
+                                  "SECONDS");
+    const QCommandLineOption soakOutput("soak-output", "With --soak: write the JSON to FILE instead of stdout.",
+                                        "FILE");
+    parser.addOptions({prompt, compare, screenshot, chats, kiosk, soak, soakOutput});
     parser.process(app);
+
+    if (parser.isSet(kiosk)) {
+        if (!parser.positionalArguments().isEmpty() || parser.isSet(prompt) || parser.isSet(compare) ||
+            parser.isSet(screenshot)) {
+            spdlog::error(
+                "--kiosk runs its own models and prompts: it takes no model, --prompt, --compare or "
+                "--screenshot");
+            return 2;
+        }
+        q8app::KioskOptions options;
+        options.chatsDir = parser.value(chats);
+        options.soakOutput = parser.value(soakOutput);
+        if (parser.isSet(soak)) {
+            bool ok = false;
+            options.soakSeconds = parser.value(soak).toDouble(&ok);
+            if (!ok || !(options.soakSeconds > 0) || options.soakSeconds > 1e7) {
+                spdlog::error("--soak takes a number of seconds above 0, not '{}'", parser.value(soak).toStdString());
+                return 2;
+            }
+        } else if (parser.isSet(soakOutput)) {
+            spdlog::error("--soak-output needs --soak SECONDS");
+            return 2;
+        }
+        return q8app::runKiosk(options);
+    }
+    if (parser.isSet(soak) || parser.isSet(soakOutput)) {
+        spdlog::error("--soak and --soak-output need --kiosk");
+        return 2;
+    }
 
     QString model = parser.positionalArguments().value(0);
     QString builtinTarget, builtinDraft;

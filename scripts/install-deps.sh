@@ -14,6 +14,7 @@ packages=(
   libxxhash-dev
   python3-numpy
   xvfb xauth
+  help2man file
 )
 
 missing=()

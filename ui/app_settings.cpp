@@ -21,6 +21,7 @@ AppSettings AppSettings::load() {
     a.systemPrompt = s.value("chat/systemPrompt", a.systemPrompt).toString();
     a.enterSends = s.value("chat/enterSends", a.enterSends).toBool();
     a.fontPointSize = s.value("view/fontPointSize", a.fontPointSize).toInt();
+    a.kiosk = KioskSettings::load();
     return a;
 }
 
@@ -39,6 +40,7 @@ void AppSettings::save() const {
     s.setValue("chat/systemPrompt", systemPrompt);
     s.setValue("chat/enterSends", enterSends);
     s.setValue("view/fontPointSize", fontPointSize);
+    kiosk.save();
 }
 
 }  // namespace q8ui

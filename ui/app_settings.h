@@ -4,6 +4,7 @@
 #include <QString>
 
 #include "chat_worker.h"
+#include "kiosk_settings.h"
 
 namespace q8ui {
 
@@ -15,6 +16,7 @@ struct AppSettings {
     QString systemPrompt;
     bool enterSends = false;  // Enter sends (Shift+Enter is then the new line); else Ctrl+Enter
     int fontPointSize = 0;    // 0: the system's
+    KioskSettings kiosk;      // q8chat --kiosk: idle time and exit PIN
 
     static AppSettings load();  // from QSettings, defaults where unset
     void save() const;

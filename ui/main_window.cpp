@@ -571,9 +571,25 @@ void MainWindow::saveChat() {
     QString error;
     if (!q8ui::saveChat(chatsDir_, chat_, &error)) {
         spdlog::error("saving chat {} failed: {}", chat_.id.toStdString(), error.toStdString());
-        showStatus(tr("Could not save the chat: %1").arg(error));
+        const QString message = tr("Could not save the chat: %1").arg(error);
+        showStatus(message);
+        emit saveFailed(message);
     }
     chats_->upsert(chat_);
+}
+
+void MainWindow::pruneChats(int keep) {
+    // The list is kept newest first.
+    for (int row = chats_->rowCount() - 1; row >= 0 && chats_->rowCount() > keep; --row) {
+        const QString id = chats_->index(row).data(ChatListModel::IdRole).toString();
+        if (id == chat_.id) continue;
+        QString error;
+        if (!q8ui::deleteChat(chatsDir_, id, &error)) {
+            spdlog::warn("could not delete old chat {}: {}", id.toStdString(), error.toStdString());
+            continue;
+        }
+        chats_->remove(id);
+    }
 }
 
 void MainWindow::exportChat(bool markdown) {

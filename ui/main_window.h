@@ -48,6 +48,12 @@ public:
     // Builds the scaled demo without asking (progress and Cancel as for a load), then opens it.
     void buildScaledDemo();
     void newChat();
+    // Answers from now on use `g`, for this window only (nothing is saved): the kiosk's short,
+    // greedy answers.
+    void useGenerationSettings(const GenerationSettings& g) { settings_.generation = g; }
+    // Deletes every saved chat but the `keep` most recent (files and list; never the one shown).
+    // For a folder of throwaway chats, like the kiosk's, that must not grow for ever.
+    void pruneChats(int keep);
 
     // For tests and the screenshot mode: the widgets a user acts on.
     QLabel* statusLabel() const { return status_; }
@@ -80,6 +86,7 @@ signals:
     void compareEnded();
     void modelReady();
     void modelFailed(const QString& message);  // the previous model, if any, stays loaded
+    void saveFailed(const QString& message);   // a chat could not be saved (also said in the status bar)
 
 protected:
     void dragEnterEvent(QDragEnterEvent* e) override;  // a .gguf dropped on the window opens it

@@ -20,6 +20,7 @@
 #include <QValueAxis>
 #include <cmath>
 
+#include "configuration_color.h"
 #include "file_export.h"
 #include "performance_export.h"
 
@@ -30,17 +31,6 @@ namespace {
 constexpr Configuration kConfigurations[] = {Configuration::Fp16, Configuration::Q8, Configuration::Q4,
                                              Configuration::Q4Spec};
 constexpr double kMiB = 1024.0 * 1024.0;
-
-// One colour per configuration, the same in every chart.
-QColor configurationColor(Configuration c) {
-    switch (c) {
-    case Configuration::Fp16: return QColor(0x4c, 0x6a, 0x92);
-    case Configuration::Q8: return QColor(0x2e, 0x8b, 0x57);
-    case Configuration::Q4: return QColor(0xe0, 0x8a, 0x1e);
-    case Configuration::Q4Spec: return QColor(0x9b, 0x3d, 0xb8);
-    }
-    return Qt::gray;
-}
 
 // 1, 2 or 5 times a power of ten, at least v.
 double niceCeiling(double v) {
@@ -121,7 +111,7 @@ QBarSeries* summaryBars(QChart* chart) {
     auto* bars = new QBarSeries;
     bars->setLabelsVisible(true);
     bars->setLabelsPosition(QAbstractBarSeries::LabelsInsideEnd);
-    bars->setLabelsPrecision(3);
+    bars->setLabelsPrecision(4);  // 3 would write 1040 tokens/s as 1.04e+03
     chart->addSeries(bars);
     for (QAbstractAxis* axis : chart->axes()) bars->attachAxis(axis);
     return bars;
@@ -135,11 +125,11 @@ PerformanceDock::PerformanceDock(QWidget* parent) : QDockWidget(tr("Performance"
     auto* layout = new QVBoxLayout(box);
     layout->setContentsMargins(2, 2, 2, 2);
 
-    auto* exportButton = new QToolButton;
-    exportButton->setText(tr("Export"));
-    exportButton->setPopupMode(QToolButton::InstantPopup);
-    auto* menu = new QMenu(exportButton);
-    exportButton->setMenu(menu);
+    exportButton_ = new QToolButton;
+    exportButton_->setText(tr("Export"));
+    exportButton_->setPopupMode(QToolButton::InstantPopup);
+    auto* menu = new QMenu(exportButton_);
+    exportButton_->setMenu(menu);
     connect(menu->addAction(tr("Charts as PNG…")), &QAction::triggered, this,
             [this] { chooseExport(tr("PNG image (*.png)"), &PerformanceDock::exportPng); });
     connect(menu->addAction(tr("Charts as SVG…")), &QAction::triggered, this,
@@ -151,7 +141,7 @@ PerformanceDock::PerformanceDock(QWidget* parent) : QDockWidget(tr("Performance"
     exportError_ = new QLabel;
     exportError_->setStyleSheet("color: #b00020");
     auto* top = new QHBoxLayout;
-    top->addWidget(exportButton);
+    top->addWidget(exportButton_);
     top->addWidget(exportError_, 1);
     layout->addLayout(top);
 

@@ -17,6 +17,7 @@ class QChartView;
 class QLabel;
 class QLineSeries;
 class QScatterSeries;
+class QToolButton;
 class QValueAxis;
 
 namespace q8ui {
@@ -51,6 +52,7 @@ public:
 
     const PerformanceData& data() const { return data_; }
     QChartView* chartView(Chart c) const { return views_.value(c); }
+    QToolButton* exportButton() const { return exportButton_; }
     // Points (bars for bar charts) the chart shows.
     int pointCount(Chart c) const;
 
@@ -77,6 +79,7 @@ private:
     unsigned dirty_ = 0;
     QTimer timer_;
     QWidget* content_ = nullptr;  // everything the PNG shows
+    QToolButton* exportButton_ = nullptr;
     QLabel* exportError_ = nullptr;
     QMap<Chart, QChartView*> views_;
 

@@ -4,7 +4,11 @@
 #include <QDialogButtonBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
+#include <QLabel>
+#include <QLineEdit>
 #include <QPlainTextEdit>
+#include <QPushButton>
+#include <QRegularExpressionValidator>
 #include <QSpinBox>
 #include <QThread>
 
@@ -50,6 +54,18 @@ SettingsDialog::SettingsDialog(const AppSettings& a, QWidget* parent) : QDialog(
     enterSends_ = new QCheckBox(tr("Enter sends (Shift+Enter for a new line)"));
     enterSends_->setChecked(a.enterSends);
     fontSize_ = spin(0, 48, a.fontPointSize, tr("system"));
+    kioskIdle_ = spin(KioskSettings::kMinIdleSeconds, KioskSettings::kMaxIdleSeconds, a.kiosk.idleResumeSeconds);
+    kioskIdle_->setSuffix(tr(" s"));
+    kioskPin_ = new QLineEdit;
+    kioskPin_->setEchoMode(QLineEdit::Password);
+    kioskPin_->setValidator(new QRegularExpressionValidator(
+        QRegularExpression(QString("[0-9]{0,%1}").arg(KioskSettings::kMaxPinDigits)), kioskPin_));
+    kioskPin_->setPlaceholderText(a.kiosk.requiresPin() ? tr("a PIN is set: type a new one to change it")
+                                                        : tr("none: type %1 to %2 digits to set one")
+                                                              .arg(KioskSettings::kMinPinDigits)
+                                                              .arg(KioskSettings::kMaxPinDigits));
+    kioskRemovePin_ = new QCheckBox(tr("Leave kiosk mode without a PIN"));
+    kioskRemovePin_->setVisible(a.kiosk.requiresPin());
 
     auto* form = new QFormLayout;
     form->addRow(tr("Threads"), threads_);
@@ -65,7 +81,21 @@ SettingsDialog::SettingsDialog(const AppSettings& a, QWidget* parent) : QDialog(
     form->addRow(tr("System prompt"), systemPrompt_);
     form->addRow(QString(), enterSends_);
     form->addRow(tr("Font size"), fontSize_);
+    form->addRow(new QLabel(tr("<b>Kiosk mode</b> (q8chat --kiosk; leave it with %1)")
+                                .arg(KioskSettings::exitShortcut().toString(QKeySequence::NativeText))));
+    form->addRow(tr("Resume the demo after a visitor's last input"), kioskIdle_);
+    form->addRow(tr("PIN to leave kiosk mode"), kioskPin_);
+    form->addRow(QString(), kioskRemovePin_);
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
+    ok_ = buttons->button(QDialogButtonBox::Ok);
+    // A PIN too short to set is not dropped silently: OK waits for a valid one (or none).
+    const auto checkPin = [this] {
+        const QString pin = kioskPin_->text();
+        ok_->setEnabled(pin.isEmpty() || KioskSettings::validPin(pin));
+        kioskPin_->setEnabled(!kioskRemovePin_->isChecked());
+    };
+    connect(kioskPin_, &QLineEdit::textChanged, this, checkPin);
+    connect(kioskRemovePin_, &QCheckBox::toggled, this, checkPin);
     connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     form->addRow(buttons);
@@ -88,6 +118,12 @@ AppSettings SettingsDialog::settings() const {
     a.systemPrompt = systemPrompt_->toPlainText();
     a.enterSends = enterSends_->isChecked();
     a.fontPointSize = fontSize_->value();
+    a.kiosk.idleResumeSeconds = kioskIdle_->value();
+    if (kioskRemovePin_->isChecked()) {
+        a.kiosk.setPin(QString());
+    } else if (!kioskPin_->text().isEmpty()) {
+        a.kiosk.setPin(kioskPin_->text());
+    }
     return a;
 }
 

@@ -6,7 +6,10 @@
 
 class QCheckBox;
 class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
 class QPlainTextEdit;
+class QPushButton;
 class QSpinBox;
 
 namespace q8ui {
@@ -17,12 +20,21 @@ public:
     SettingsDialog(const AppSettings& settings, QWidget* parent = nullptr);
     AppSettings settings() const;
 
+    // For tests: the kiosk's exit PIN (empty: keep the one set) and its removal.
+    QLineEdit* kioskPinEdit() const { return kioskPin_; }
+    QCheckBox* kioskRemovePin() const { return kioskRemovePin_; }
+    QPushButton* okButton() const { return ok_; }
+
 private:
     AppSettings base_;
     QSpinBox *threads_, *context_, *draftK_, *maxTokens_, *topK_, *seed_, *fontSize_;
     QDoubleSpinBox *temperature_, *topP_, *minP_, *repeatPenalty_;
     QPlainTextEdit* systemPrompt_;
     QCheckBox* enterSends_;
+    QSpinBox* kioskIdle_;
+    QLineEdit* kioskPin_;
+    QCheckBox* kioskRemovePin_;
+    QPushButton* ok_;
 };
 
 }  // namespace q8ui
