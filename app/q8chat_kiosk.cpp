@@ -13,6 +13,7 @@
 #include "kiosk_prompts.h"
 #include "kiosk_soak.h"
 #include "main_window.h"
+#include "scaled_demo.h"
 
 namespace q8app {
 
@@ -22,7 +23,7 @@ int runKiosk(const KioskOptions& options) {
     BuiltinModels models;
     QString promptsFile;
     try {
-        models = kiosk_models();
+        models = kiosk_models(q8ui::scaledDemoPath(q8ui::scaledDemoShape()).toStdString());
         promptsFile = QString::fromStdString(kiosk_prompts_file());
     } catch (const q8::EngineError& e) {
         spdlog::error("kiosk: {}", e.what());
