@@ -108,15 +108,7 @@ void ChatWorker::load(const LoadRequest& request) {
         q8::LoadOptions options;
         options.precision = precision;
         options.cache_dir = request.cacheDir.toStdString();
-        QElapsedTimer sinceProgress;
-        sinceProgress.start();
-        options.progress = [&](float fraction) {
-            if (sinceProgress.elapsed() >= kFlushIntervalMs) {
-                emit loadProgress(fraction);
-                sinceProgress.restart();
-            }
-            return !cancelLoad_.load();
-        };
+        options.progress = loadProgressReporter();
         auto model = q8::load_model(path, options);
 
         q8::SessionConfig config;
@@ -293,19 +285,23 @@ void ChatWorker::compare(const CompareJob& job) {
     emit compareFinished(report);
 }
 
+std::function<bool(float)> ChatWorker::loadProgressReporter() {
+    auto sinceProgress = std::make_shared<QElapsedTimer>();
+    sinceProgress->start();
+    return [this, sinceProgress](float fraction) {
+        if (sinceProgress->elapsed() >= kFlushIntervalMs) {
+            emit loadProgress(fraction);
+            sinceProgress->restart();
+        }
+        return !cancelLoad_.load();
+    };
+}
+
 void ChatWorker::buildScaledModel(const ScaledModelJob& job) {
     try {
         q8::ScaleOptions options;
         options.shape = job.shape.toStdString();
-        QElapsedTimer sinceProgress;
-        sinceProgress.start();
-        options.progress = [&](float fraction) {
-            if (sinceProgress.elapsed() >= kFlushIntervalMs) {
-                emit loadProgress(fraction);
-                sinceProgress.restart();
-            }
-            return !cancelLoad_.load();
-        };
+        options.progress = loadProgressReporter();
         spdlog::info("building the scaled demo ({}) at {}", options.shape, job.outputPath.toStdString());
         if (!q8::write_scaled_model(job.sourcePath.toStdString(), job.outputPath.toStdString(), options)) {
             emit loadFailed(tr("cancelled; the scaled demo was not built"));

@@ -8,6 +8,7 @@
 #include <QObject>
 #include <QString>
 #include <atomic>
+#include <functional>
 #include <memory>
 
 #include <q8/engine.h>
@@ -162,6 +163,8 @@ signals:
 
 private:
     q8::GenerationRequest engineRequest(const GenerationSettings& s) const;
+    // For a load or a build: reports progress about 30 times a second; false once Cancel was asked.
+    std::function<bool(float)> loadProgressReporter();
     ReplyDone finishReply(const q8::GenerationResult& r);
     void flushText(bool force);
 
