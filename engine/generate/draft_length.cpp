@@ -12,8 +12,10 @@ namespace {
 constexpr double kNewest = 0.3;
 // Decay of the acceptance counts per step.
 constexpr double kKeep = 0.9;
-// Steps of plain decoding before a paused speculation is tried again.
+// Steps of plain decoding before a paused speculation is tried again; each probe that does not
+// pay doubles the next pause (up to the longest), since probing costs a catch-up of the draft.
 constexpr int kPauseSteps = 16;
+constexpr int kLongestPause = 256;
 // Before this many steps, k follows acceptance while the costs are measured.
 constexpr int kWarmupSteps = 3;
 
@@ -24,6 +26,7 @@ double smooth(double old, double now) { return old > 0 ? old + kNewest * (now - 
 DraftLength::DraftLength(const SpeculativeOptions& options)
     : opt_(options),
       k_(std::clamp(options.k_initial, 1, options.k_max)),
+      pause_length_(kPauseSteps),
       verify_s_(static_cast<size_t>(options.k_max) + 2, 0.0) {}
 
 double DraftLength::acceptance() const { return trials_ > 0 ? accepted_ / trials_ : 0.5; }
@@ -82,10 +85,13 @@ void DraftLength::observe(int k, int accepted, double draft_s, double verify_s) 
         // Paused: plain steps until the pause ends, then one step probes speculation again, since
         // the text (and so the acceptance) may have changed.
         k_ = --pause_left_ > 0 ? 0 : choose_by_speed(false);
+        probing_ = pause_left_ == 0;
         return;
     }
     k_ = choose_by_speed(true);
-    if (k_ == 0) pause_left_ = kPauseSteps;
+    pause_length_ = k_ > 0 ? kPauseSteps : probing_ ? std::min(2 * pause_length_, kLongestPause) : pause_length_;
+    if (k_ == 0) pause_left_ = pause_length_;
+    probing_ = false;
 }
 
 }  // namespace q8

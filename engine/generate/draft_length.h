@@ -7,9 +7,9 @@
 // E(k) = 1 + a + ... + a^k tokens on average and costs k * draft + verify(k + 1); plain decoding
 // (k = 0) emits one token for verify(1). When no k > 0 beats plain decoding, speculation pauses:
 // the next steps decode plainly, and after a while one step probes speculation again, since the
-// text (and so the acceptance) may have changed. Sizes not measured yet are estimated by a
-// straight line through the measured ones, and k moves at most one past the largest measured size
-// per step, so every estimate is soon a measurement.
+// text (and so the acceptance) may have changed; a probe that does not pay doubles the next pause. Sizes not measured
+// yet are estimated by a straight line through the measured ones, and k moves at most one past the largest measured
+// size per step, so every estimate is soon a measurement.
 //
 // Acceptance is the earlier rule, which depends on acceptance alone (so a seeded sampled answer is
 // reproducible): one more after a fully accepted step, otherwise one more than was accepted.
@@ -38,6 +38,8 @@ private:
     int k_;
     int steps_ = 0;
     int pause_left_ = 0;                // plain steps left before speculation is probed again
+    int pause_length_;                  // of the next pause
+    bool probing_ = false;              // this step probes speculation after a pause
     double draft_token_s_ = 0;          // per drafted token, smoothed
     std::vector<double> verify_s_;      // by batch size n = k + 1; 0: not measured
     double accepted_ = 0, trials_ = 0;  // decayed counts of accepted and judged drafts

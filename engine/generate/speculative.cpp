@@ -61,6 +61,7 @@ bool SpeculativeDecoder::step(const std::vector<int32_t>& history, std::vector<i
         std::min(target_.n_ctx() - target_.n_past(), draft_.n_ctx() - (static_cast<int64_t>(history.size()) - 1)) - 1;
     if (room < 0) throw EngineError("speculative step with no room left in the context");
     const int k_asked = length_.next();
+    if (k_asked == 0) return plain_step(history, out, cancel);
     const int k = static_cast<int>(std::min<int64_t>(k_asked, room));
     const auto nv = static_cast<size_t>(target_.model().config.n_vocab);
 
@@ -135,6 +136,21 @@ bool SpeculativeDecoder::step(const std::vector<int32_t>& history, std::vector<i
 
     length_.observe(k, accepted, draft_s - sync_s, verify_s);
     last_ = SpecStep{k_asked, k, accepted, accepted + 1, length_.next(), draft_s, verify_s};
+    totals_.add(last_);
+    return true;
+}
+
+// Speculation paused: one token exactly as plain decoding makes it (generator.cpp), at its cost,
+// which is the rate speculation has to beat.
+bool SpeculativeDecoder::plain_step(const std::vector<int32_t>& history, std::vector<int32_t>& out,
+                                    const std::atomic<bool>* cancel) {
+    const auto t0 = Clock::now();
+    const int32_t one[1] = {history.back()};
+    if (!target_.eval(one, false, cancel)) return false;
+    out.push_back(sampler_.sample(target_.logits(), history));
+    const double s = seconds_since(t0);
+    length_.observe(0, 0, 0, s);
+    last_ = SpecStep{0, 0, 0, 1, length_.next(), 0, s};
     totals_.add(last_);
     return true;
 }

@@ -37,6 +37,7 @@ public:
     int k() const { return length_.next(); }
 
 private:
+    bool plain_step(const std::vector<int32_t>& history, std::vector<int32_t>& out, const std::atomic<bool>* cancel);
     bool sync_draft(const std::vector<int32_t>& history, const std::atomic<bool>* cancel);
 
     InferenceSession& target_;
