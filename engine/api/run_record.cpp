@@ -56,7 +56,7 @@ std::string hex64(uint64_t v) {
     return s;
 }
 
-std::string cpu_model_name() {
+std::string read_cpu_model_name() {
     std::ifstream in("/proc/cpuinfo");
     std::string line;
     while (std::getline(in, line)) {
@@ -67,6 +67,12 @@ std::string cpu_model_name() {
         return start == std::string::npos ? std::string() : line.substr(start);
     }
     return "unknown";
+}
+
+// Read once: the CPU does not change while the process runs, and every answer makes a record.
+const std::string& cpu_model_name() {
+    static const std::string name = read_cpu_model_name();
+    return name;
 }
 
 std::string utc_now_iso8601() {
