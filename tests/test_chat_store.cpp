@@ -36,13 +36,15 @@ Chat fullChat() {
     chat.systemPrompt = "You write Python.\nAnswer with code only.\t\"quoted\" \\ back\\slash";
     chat.completionMode = true;
 
-    ChatMessage system{Role::System, "Be brief.", MessageState::Complete, QString(), {}};
+    ChatMessage system{Role::System, "Be brief.", MessageState::Complete, QString(), {}, {}};
     ChatMessage user{Role::User,
                      "def fibonacci(n):\r\n  \"\"\"Ünïcödé, emoji 🐍, NUL-free\"\"\"\n",
                      MessageState::Complete,
                      QString(),
+                     {},
                      {}};
-    ChatMessage answer{Role::Assistant, "Here it is:\n\n" + kCode + "\n", MessageState::Stopped, "context full", {}};
+    ChatMessage answer{
+        Role::Assistant, "Here it is:\n\n" + kCode + "\n", MessageState::Stopped, "context full", {}, {}};
     answer.figures.decodeTokensPerSecond = 52.123456789;
     answer.figures.promptTokensPerSecond = 850.0000001;
     answer.figures.timeToFirstTokenSeconds = 0.1149;
@@ -60,10 +62,10 @@ Chat fullChat() {
                     {"amx", false},
                     {"model", QJsonObject{{"name", "demo-target.gguf"}, {"xxh3", "f292130dd2a9e334"}}},
                     {"draft", QJsonValue::Null}};
-    ChatMessage failed{Role::Assistant, "", MessageState::Failed, "out of memory", {}};
+    ChatMessage failed{Role::Assistant, "", MessageState::Failed, "out of memory", {}, {}};
     failed.figures.configuration = "FP16";
     failed.figures.sampling = "greedy";
-    ChatMessage streaming{Role::Assistant, "partial", MessageState::Streaming, QString(), {}};
+    ChatMessage streaming{Role::Assistant, "partial", MessageState::Streaming, QString(), {}, {}};
     chat.messages = {system, user, answer, failed, streaming};
     return chat;
 }
@@ -74,7 +76,7 @@ Chat simpleChat(const QString& id, const QString& title, const QDateTime& update
     chat.title = title;
     chat.created = updated.addSecs(-60);
     chat.updated = updated;
-    chat.messages = {ChatMessage{Role::User, "hello " + title, MessageState::Complete, QString(), {}}};
+    chat.messages = {ChatMessage{Role::User, "hello " + title, MessageState::Complete, QString(), {}, {}}};
     return chat;
 }
 
@@ -269,7 +271,7 @@ private slots:
         QVERIFY(saveChat(tmp.path(), chat, nullptr));
         chat.title = "After";
         chat.updated = at(2);
-        chat.messages.append(ChatMessage{Role::Assistant, "an answer", MessageState::Complete, QString(), {}});
+        chat.messages.append(ChatMessage{Role::Assistant, "an answer", MessageState::Complete, QString(), {}, {}});
         QVERIFY(saveChat(tmp.path(), chat, nullptr));
 
         QCOMPARE(filesIn(tmp.path()), QStringList{"c.json"});  // no temporary file left behind
@@ -357,8 +359,8 @@ private slots:
     void markdown_closes_a_code_fence_a_stopped_answer_left_open() {
         Chat chat = simpleChat("c", "Open fence", at(1));
         chat.messages.append(
-            ChatMessage{Role::Assistant, "```python\nwhile True:\n    pass", MessageState::Stopped, QString(), {}});
-        chat.messages.append(ChatMessage{Role::User, "next", MessageState::Complete, QString(), {}});
+            ChatMessage{Role::Assistant, "```python\nwhile True:\n    pass", MessageState::Stopped, QString(), {}, {}});
+        chat.messages.append(ChatMessage{Role::User, "next", MessageState::Complete, QString(), {}, {}});
         const QString md = chatToMarkdown(chat);
         QVERIFY2(md.contains("    pass\n```\n\n*Stopped*\n\n## User\n\nnext"), qPrintable(md));
     }
@@ -396,11 +398,11 @@ private slots:
     void default_title_is_the_first_words() {
         Chat chat;
         QCOMPARE(defaultTitle(chat), QString("New chat"));
-        chat.messages.append(ChatMessage{Role::System, "system text", MessageState::Complete, QString(), {}});
-        chat.messages.append(ChatMessage{Role::User, "  \n ", MessageState::Complete, QString(), {}});
+        chat.messages.append(ChatMessage{Role::System, "system text", MessageState::Complete, QString(), {}, {}});
+        chat.messages.append(ChatMessage{Role::User, "  \n ", MessageState::Complete, QString(), {}, {}});
         QCOMPARE(defaultTitle(chat), QString("New chat"));
         chat.messages.append(
-            ChatMessage{Role::User, "  def\n  fibonacci(n):  ", MessageState::Complete, QString(), {}});
+            ChatMessage{Role::User, "  def\n  fibonacci(n):  ", MessageState::Complete, QString(), {}, {}});
         QCOMPARE(defaultTitle(chat), QString("def fibonacci(n):"));
 
         chat.messages.last().text = "Write a function that returns the n-th Fibonacci number quickly";

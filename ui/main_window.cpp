@@ -637,8 +637,8 @@ void MainWindow::sendText(const QString& text, QVector<ChatMessage> history) {
     r.history = history;
     r.completion = chat_.completionMode;
     r.settings = settings_.generation;
-    ChatMessage user{Role::User, text, MessageState::Complete, {}, {}};
-    ChatMessage answer{Role::Assistant, {}, MessageState::Streaming, {}, {}};
+    ChatMessage user{Role::User, text, MessageState::Complete, {}, {}, {}};
+    ChatMessage answer{Role::Assistant, {}, MessageState::Streaming, {}, {}, {}};
     answer.figures.configuration = configurationName(loaded_.configuration);
     chat_.messages = history;
     chat_.messages.push_back(user);
