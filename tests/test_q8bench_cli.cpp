@@ -283,6 +283,53 @@ private slots:
         QVERIFY(rows[3].toObject().contains("draft_ms_per_step"));
     }
 
+    // profile: every operation kind once, non-negative times whose shares add up to the whole,
+    // and the products (the weights) taking time in every pass.
+    void profile_json_covers_every_operation() {
+        for (const char* batch : {"1", "3"}) {
+            const Run r = q8bench({"profile", "-m", model_, "--config", "q4", "--batch", batch, "--passes", "3",
+                                   "--warmup", "1", "--context", "8", "-t", "1", "--json"});
+            QCOMPARE(r.code, 0);
+            const QJsonObject o = QJsonDocument::fromJson(r.out).object();
+            QCOMPARE(o["tokens_per_pass"].toInt(), QString(batch).toInt());
+            const QJsonArray ops = o["ops"].toArray();
+            QCOMPARE(ops.size(), 11);
+            double share = 0;
+            QSet<QString> names;
+            for (const auto& v : ops) {
+                const QJsonObject op = v.toObject();
+                QVERIFY(op["ms_per_pass"].toDouble() >= 0);
+                share += op["share"].toDouble();
+                names.insert(op["op"].toString());
+                if (op["op"].toString().endsWith("products") || op["op"].toString().endsWith("product"))
+                    QVERIFY2(op["ms_per_pass"].toDouble() > 0, qPrintable(op["op"].toString()));
+            }
+            QCOMPARE(names.size(), 11);
+            QVERIFY(std::abs(share - 1.0) < 1e-6);
+            QVERIFY(o["profiled_ms_per_pass"].toDouble() <= o["wall_ms_per_pass"].toDouble());
+        }
+        const Run bad = q8bench({"profile", "-m", model_, "--batch", "0"});
+        QCOMPARE(bad.code, 1);
+        QVERIFY2(bad.err.contains("--batch"), bad.err.constData());
+    }
+
+    // verify: one row per batch size, each measured every round, costs relative to one token.
+    void verify_json_rows() {
+        const Run r = q8bench({"verify", "-m", model_, "--config", "q4", "--max-tokens", "4", "--context", "8", "-r",
+                               "2", "-t", "1", "--json"});
+        QCOMPARE(r.code, 0);
+        const QJsonArray rows = QJsonDocument::fromJson(r.out).object()["rows"].toArray();
+        QCOMPARE(rows.size(), 4);
+        for (int i = 0; i < rows.size(); ++i) {
+            const QJsonObject row = rows[i].toObject();
+            QCOMPARE(row["tokens"].toInt(), i + 1);
+            QCOMPARE(row["samples_ms"].toArray().size(), 2);
+            QVERIFY(row["best_ms"].toDouble() > 0);
+            QVERIFY(row["best_ms"].toDouble() <= row["median_ms"].toDouble());
+        }
+        QCOMPARE(rows[0].toObject()["cost_vs_one"].toDouble(), 1.0);
+    }
+
     // --act: auto makes Q4 W4A8 with activation blocks and Q8 W8A16; a16 and a8 stay selectable;
     // a8b is refused for Q8 with the reason.
     void activation_modes() {

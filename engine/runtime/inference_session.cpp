@@ -22,6 +22,7 @@ InferenceSession::InferenceSession(std::shared_ptr<const Model> model, const Ses
       n_batch_(std::max<int64_t>(1, o.n_batch)),
       n_layers_(o.n_layers > 0 ? std::min(o.n_layers, model_->config.n_layer) : model_->config.n_layer),
       products_{o.prompt_arithmetic, o.matmul_observer},
+      profile_(o.profile),
       pool_(o.n_threads > 0 ? o.n_threads : default_thread_count()),
       kv_(n_layers_, n_ctx_, model_->config.n_embd_kv(), o.kv_type),
       inv_freq_(rope_inv_freq(model_->config, model_->rope_freq_factors)) {

@@ -9,6 +9,7 @@
 #include <span>
 #include <vector>
 
+#include "forward_profile.h"
 #include "kv_cache.h"
 #include "matmul.h"
 #include "model.h"
@@ -29,6 +30,9 @@ struct SessionOptions {
     BatchArithmetic prompt_arithmetic = BatchArithmetic::F32;
     // Sees every product's matrix and input (calibration); must outlive the session.
     const MatmulObserver* matmul_observer = nullptr;
+    // Receives the time of each operation of every forward pass (q8bench profile); must outlive
+    // the session.
+    ForwardProfile* profile = nullptr;
 };
 
 class InferenceSession {
@@ -71,6 +75,7 @@ private:
     int64_t n_batch_;
     int64_t n_layers_;
     MatmulOptions products_;  // the session's prompt arithmetic and observer
+    ForwardProfile* profile_;
     ThreadPool pool_;
     KvCache kv_;
     std::vector<float> inv_freq_;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "forward_profile.h"
 #include "inference_session.h"
 #include "kernels.h"
 #include "matmul.h"
@@ -33,8 +34,18 @@ bool InferenceSession::forward_chunk(const int32_t* ids, int64_t n, Logits want,
     const auto e = static_cast<size_t>(c.n_embd);
     const int64_t pos0 = n_past();
     const auto un = static_cast<size_t>(n);
+    ForwardProfile* const prof = profile_;
+    if (prof != nullptr) {
+        prof->tokens += n;
+        ++prof->passes;
+    }
+    const auto rms_norm_all = [&](const std::vector<float>& w) {
+        for (size_t t = 0; t < un; ++t) rms_norm(&x_[t * e], w.data(), e, c.norm_eps, &xn_[t * e]);
+    };
 
-    for (int64_t t = 0; t < n; ++t) weight_row_to_f32(m.token_embd, ids[t], x_.data() + static_cast<size_t>(t) * e);
+    timed(prof, ForwardOp::Embedding, [&] {
+        for (int64_t t = 0; t < n; ++t) weight_row_to_f32(m.token_embd, ids[t], x_.data() + static_cast<size_t>(t) * e);
+    });
 
     const auto q_dim = static_cast<size_t>(c.n_head * c.head_dim);
     const auto kv_dim = static_cast<size_t>(c.n_embd_kv());
@@ -42,45 +53,56 @@ bool InferenceSession::forward_chunk(const int32_t* ids, int64_t n, Logits want,
         if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) return false;
         const LayerWeights& L = m.layers[static_cast<size_t>(l)];
 
-        for (size_t t = 0; t < un; ++t) rms_norm(&x_[t * e], L.attn_norm.data(), e, c.norm_eps, &xn_[t * e]);
-        matmul_shared_input({{&L.wq, q_.data()}, {&L.wk, k_.data()}, {&L.wv, v_.data()}}, xn_.data(), un, pool_,
-                            products);
-        add_bias(q_.data(), L.bq, n);
-        add_bias(k_.data(), L.bk, n);
-        add_bias(v_.data(), L.bv, n);
-        const KernelTable& kt = active_kernels();
-        for (int64_t t = 0; t < n; ++t) {
-            const auto ut = static_cast<size_t>(t);
-            apply_rope(&q_[ut * q_dim], c.n_head, c.head_dim, c.n_rot, c.rope_style, inv_freq_, pos0 + t);
-            apply_rope(&k_[ut * kv_dim], c.n_head_kv, c.head_dim, c.n_rot, c.rope_style, inv_freq_, pos0 + t);
-            if (kv_.type() == KvType::F16) {
-                kt.f32_to_f16(&k_[ut * kv_dim], static_cast<uint16_t*>(kv_.k(l, pos0 + t)), kv_dim);
-                kt.f32_to_f16(&v_[ut * kv_dim], static_cast<uint16_t*>(kv_.v(l, pos0 + t)), kv_dim);
-            } else {
-                std::memcpy(kv_.k(l, pos0 + t), &k_[ut * kv_dim], kv_dim * sizeof(float));
-                std::memcpy(kv_.v(l, pos0 + t), &v_[ut * kv_dim], kv_dim * sizeof(float));
+        timed(prof, ForwardOp::Norms, [&] { rms_norm_all(L.attn_norm); });
+        timed(prof, ForwardOp::QkvProducts, [&] {
+            matmul_shared_input({{&L.wq, q_.data()}, {&L.wk, k_.data()}, {&L.wv, v_.data()}}, xn_.data(), un, pool_,
+                                products);
+            add_bias(q_.data(), L.bq, n);
+            add_bias(k_.data(), L.bk, n);
+            add_bias(v_.data(), L.bv, n);
+        });
+        timed(prof, ForwardOp::RopeAndCache, [&] {
+            const KernelTable& kt = active_kernels();
+            for (int64_t t = 0; t < n; ++t) {
+                const auto ut = static_cast<size_t>(t);
+                apply_rope(&q_[ut * q_dim], c.n_head, c.head_dim, c.n_rot, c.rope_style, inv_freq_, pos0 + t);
+                apply_rope(&k_[ut * kv_dim], c.n_head_kv, c.head_dim, c.n_rot, c.rope_style, inv_freq_, pos0 + t);
+                if (kv_.type() == KvType::F16) {
+                    kt.f32_to_f16(&k_[ut * kv_dim], static_cast<uint16_t*>(kv_.k(l, pos0 + t)), kv_dim);
+                    kt.f32_to_f16(&v_[ut * kv_dim], static_cast<uint16_t*>(kv_.v(l, pos0 + t)), kv_dim);
+                } else {
+                    std::memcpy(kv_.k(l, pos0 + t), &k_[ut * kv_dim], kv_dim * sizeof(float));
+                    std::memcpy(kv_.v(l, pos0 + t), &v_[ut * kv_dim], kv_dim * sizeof(float));
+                }
             }
-        }
-        attention(l, n, pos0);
-        matmul(L.wo, att_out_.data(), un, tmp_.data(), pool_, products);
-        add_into(x_.data(), tmp_.data(), un * e);
+        });
+        timed(prof, ForwardOp::Attention, [&] { attention(l, n, pos0); });
+        timed(prof, ForwardOp::AttnOutProduct,
+              [&] { matmul(L.wo, att_out_.data(), un, tmp_.data(), pool_, products); });
+        timed(prof, ForwardOp::Residuals, [&] { add_into(x_.data(), tmp_.data(), un * e); });
 
-        for (size_t t = 0; t < un; ++t) rms_norm(&x_[t * e], L.ffn_norm.data(), e, c.norm_eps, &xn_[t * e]);
-        matmul_shared_input({{&L.w_gate, gate_.data()}, {&L.w_up, up_.data()}}, xn_.data(), un, pool_, products);
-        silu_mul(gate_.data(), up_.data(), un * static_cast<size_t>(c.n_ff), gate_.data());
-        matmul(L.w_down, gate_.data(), un, tmp_.data(), pool_, products);
-        add_into(x_.data(), tmp_.data(), un * e);
+        timed(prof, ForwardOp::Norms, [&] { rms_norm_all(L.ffn_norm); });
+        timed(prof, ForwardOp::FfnUpGateProducts, [&] {
+            matmul_shared_input({{&L.w_gate, gate_.data()}, {&L.w_up, up_.data()}}, xn_.data(), un, pool_, products);
+        });
+        timed(prof, ForwardOp::FfnActivation,
+              [&] { silu_mul(gate_.data(), up_.data(), un * static_cast<size_t>(c.n_ff), gate_.data()); });
+        timed(prof, ForwardOp::FfnDownProduct,
+              [&] { matmul(L.w_down, gate_.data(), un, tmp_.data(), pool_, products); });
+        timed(prof, ForwardOp::Residuals, [&] { add_into(x_.data(), tmp_.data(), un * e); });
     }
     if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) return false;
 
     if (want != Logits::None) {
-        const size_t first = want == Logits::All ? 0 : un - 1;
-        const size_t rows = un - first;
-        for (size_t t = first; t < un; ++t) {
-            rms_norm(&x_[t * e], m.output_norm.data(), e, c.norm_eps, &xn_[(t - first) * e]);
-        }
-        chunk_logits_.resize(rows * static_cast<size_t>(c.n_vocab));
-        matmul(m.output_matrix(), xn_.data(), rows, chunk_logits_.data(), pool_, products);
+        timed(prof, ForwardOp::Head, [&] {
+            const size_t first = want == Logits::All ? 0 : un - 1;
+            const size_t rows = un - first;
+            for (size_t t = first; t < un; ++t) {
+                rms_norm(&x_[t * e], m.output_norm.data(), e, c.norm_eps, &xn_[(t - first) * e]);
+            }
+            chunk_logits_.resize(rows * static_cast<size_t>(c.n_vocab));
+            matmul(m.output_matrix(), xn_.data(), rows, chunk_logits_.data(), pool_, products);
+        });
     }
     return true;
 }
