@@ -637,8 +637,14 @@ void q4s_a8b_rows(const uint8_t* w, size_t row_bytes, const A8Blocks& x, size_t 
 template <int G>
 void q4s_a8b_group(const uint8_t* w, size_t row_bytes, size_t n_rows, const A8Blocks& x, size_t n_tok, size_t n,
                    bool asym, float* y, size_t ldy) {
+    // A decode step (one token) streams rows one at a time, as fast as memory delivers them; tiles
+    // of rows pay off once several tokens share them.
     constexpr int NR = A8bTiles<G>::rows;
     size_t r = 0;
+    if (n_tok == 1) {
+        for (; r < n_rows; ++r) q4s_a8b_rows<G, 1>(w + r * row_bytes, row_bytes, x, n_tok, n, asym, y + r, ldy);
+        return;
+    }
     for (; r + NR <= n_rows; r += NR) q4s_a8b_rows<G, NR>(w + r * row_bytes, row_bytes, x, n_tok, n, asym, y + r, ldy);
     for (; r < n_rows; ++r) q4s_a8b_rows<G, 1>(w + r * row_bytes, row_bytes, x, n_tok, n, asym, y + r, ldy);
 }
