@@ -117,7 +117,8 @@ q8::TensorDims tensor_dims(const q8::ModelShape& s) {
             .kv_dim = s.n_head_kv * s.head_dim(),
             .n_ff = s.n_ff,
             .n_vocab = s.n_vocab,
-            .n_rot = s.head_dim()};
+            .n_rot = s.head_dim(),
+            .n_ctx = s.n_ctx};
 }
 
 // Matrices random, norm weights ones, biases zeros, RoPE factors as converters compute them.
