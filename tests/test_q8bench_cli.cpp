@@ -147,6 +147,29 @@ private slots:
         QCOMPARE(o["tensor_types"].toString(), QString("F16 x 15, F32 x 11"));
     }
 
+    void synth_starcoder_has_learned_positions_and_runs() {
+        const QString file = dir_.filePath("tiny-starcoder.gguf");
+        const Run r = q8bench({"synth", "--shape", "tiny-starcoder-test", "-o", file});
+        QCOMPARE(r.code, 0);
+        // 49152x64 (tied) + 512x64 positions + 2 layers x (2 x 128 LayerNorm + 64x96 + 96 fused QKV
+        // + 4096 + 64 + 2 x 16384 + 256 + 64 MLP) + 128.
+        QCOMPARE(synth_json(r)["parameters"].toInteger(), 3266112);
+        const Run info = q8bench({"info", "-m", file, "--json"});
+        QCOMPARE(info.code, 0);
+        const QJsonObject o = QJsonDocument::fromJson(info.out).object();
+        QCOMPARE(o["architecture"].toString(), QString("starcoder"));
+        QCOMPARE(o["family"].toString(), QString("StarCoder (GPTBigCode)"));
+        QCOMPARE(o["block"].toObject()["positions"].toString(), QString("learned"));
+        QCOMPARE(o["block"].toObject()["norm"].toString(), QString("layernorm"));
+        QVERIFY(!o.contains("rope"));
+        QCOMPARE(o["kv_heads"].toInt(), 1);
+        QCOMPARE(o["context_length"].toInt(), 512);
+        QCOMPARE(o["tensor_types"].toString(), QString("F16 x 10, F32 x 18"));
+        const Run gen =
+            q8bench({"generate", "-m", file, "-p", "def f(x):", "-n", "4", "--temp", "0", "--json", "-t", "1"});
+        QCOMPARE(gen.code, 0);
+    }
+
     void synth_copies_a_vocabulary() {
         if (!QFile::exists(shared_vocab("llama-spm")))
             QSKIP("../shared is absent (a user's clone): the vocabularies live there");

@@ -83,6 +83,7 @@ private:
     std::vector<float> logits_;
     // Scratch, sized for n_batch tokens.
     std::vector<float> x_, xn_, q_, k_, v_, att_out_, tmp_, gate_, up_;
+    std::vector<float> qkv_;           // fused Q|K|V projections (GPTBigCode only)
     std::vector<float> chunk_logits_;  // one row (Last) or n rows (All) from the latest chunk
 };
 
