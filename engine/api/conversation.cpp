@@ -11,6 +11,20 @@
 
 namespace q8 {
 
+namespace {
+
+// The role names chat templates test for.
+std::string role_name(Role r) {
+    switch (r) {
+    case Role::System: return "system";
+    case Role::User: return "user";
+    case Role::Assistant: return "assistant";
+    }
+    return "user";
+}
+
+}  // namespace
+
 Conversation::Conversation(Session& session, TurnFormat format) : session_(session), format_(std::move(format)) {
     const ModelInfo info = session_.info();
     bos_ = info.special.bos.text;
@@ -42,7 +56,7 @@ std::string Conversation::render(size_t first_turn) const {
         TemplateInput in;
         if (!system_.empty()) in.messages.push_back({"system", system_});
         for (size_t i = first_turn; i < turns_.size(); ++i) {
-            in.messages.push_back({turns_[i].role == Role::User ? "user" : "assistant", turns_[i].text});
+            in.messages.push_back({role_name(turns_[i].role), turns_[i].text});
         }
         in.bos_token = bos_;
         in.eos_token = eos_;
