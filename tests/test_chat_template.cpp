@@ -286,6 +286,8 @@ private slots:
         row("division by zero", "{{ 1 // 0 }}", "chat template line 1: division by zero");
         row("overflow", "{{ 9223372036854775807 + 1 }}", "chat template line 1: integer overflow");
         row("attribute set on a plain map", "{% set m = {} %}{% set m.a = 1 %}", "needs 'm' to be a namespace()");
+        row("huge tojson indent", "{{ [[[[1]]]] | tojson(indent=1000000000) }}",
+            "the filter 'tojson' with an indent of more than 64 spaces");
         row("loop over a number", "{% for x in 3 %}{% endfor %}", "chat template line 1: cannot loop over integer");
     }
     void unsupported_or_broken_templates_are_refused_by_name() {

@@ -163,7 +163,9 @@ Value apply_filter(std::string_view name, const Value& input, const Args& args, 
     if (name == "tojson") {
         need_args(what, args, 0, 1, line);
         const Value* indent = args.empty() ? kwarg(kwargs, "indent") : &args[0];
-        return to_json(input, indent != nullptr && indent->is_int() ? static_cast<int>(indent->as_int()) : 0);
+        const int64_t spaces = indent != nullptr && indent->is_int() ? indent->as_int() : 0;
+        if (spaces > 64) fail(line, what + " with an indent of more than 64 spaces");  // a memory bomb otherwise
+        return to_json(input, static_cast<int>(spaces));
     }
     if (name == "length" || name == "count") return length(input, what, line);
     if (name == "string") return to_output(input);

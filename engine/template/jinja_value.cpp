@@ -118,7 +118,9 @@ std::string json_string(const std::string& s) {
 
 void append_json(std::string& out, const Value& v, int indent, int depth) {
     const auto newline = [&](int d) {
-        if (indent > 0) out += "\n" + std::string(static_cast<size_t>(indent * d), ' ');
+        if (indent <= 0) return;
+        out += '\n';
+        out.append(static_cast<size_t>(indent * d), ' ');
     };
     const char* separator = indent > 0 ? "," : ", ";
     if (v.is_list()) {
