@@ -319,6 +319,28 @@ private slots:
         QVERIFY(error_of([] {
                     render_plain("{% for i in range(9000) %}" + std::string(2000, 'x') + "{% endfor %}");
                 }).find("the output passed 16 MiB") != std::string::npos);
+        // Lists nested by a loop, then printed, compared and serialised.
+        for (const char* use : {"{{ ns.x }}", "{{ ns.x == ns.x }}", "{{ ns.x | tojson }}"}) {
+            QVERIFY(error_of([&] {
+                        render_plain(std::string("{% set ns = namespace(x=[]) %}{% for i in range(50000) %}"
+                                                 "{% set ns.x = [ns.x] %}{% endfor %}") +
+                                     use);
+                    }).find("a value nests deeper than 128 levels") != std::string::npos);
+        }
+        // Lists nested by a loop, and namespaces linked into chains, are refused as they are made.
+        QVERIFY(error_of([] {
+                    render_plain(
+                        "{% set ns = namespace(x=[]) %}{% for i in range(50000) %}{% set ns.x = [ns.x] %}"
+                        "{% endfor %}");
+                }).find("a list or map nests deeper than 128 levels") != std::string::npos);
+        QVERIFY(error_of([] {
+                    render_plain("{% set a = namespace() %}{% set b = namespace(next=a) %}");
+                }).find("a namespace() cannot be stored in a list, a map or another namespace") != std::string::npos);
+        QVERIFY(error_of([] {
+                    render_plain("{% set a = namespace() %}{% set a.self = a %}");
+                }).find("cannot be stored") != std::string::npos);
+        QVERIFY(error_of([] { render_plain("{% set a = namespace() %}{{ [a] }}"); }).find("cannot be stored") !=
+                std::string::npos);
         const std::string deep_parens = std::string(100000, '(') + "1" + std::string(100000, ')');
         QVERIFY(error_of([&] { render_plain("{{ " + deep_parens + " }}"); }).find("nests deeper than 64") !=
                 std::string::npos);

@@ -139,6 +139,7 @@ private:
             assign(n.targets[0], std::move(v));
             return;
         }
+        v = storable(std::move(v), n.line);
         Value* object = lookup(n.targets[0]);
         if (object == nullptr || !is_namespace(*object)) {
             fail(n.line,
@@ -152,6 +153,13 @@ private:
             }
         }
         m.emplace_back(n.attribute, std::move(v));
+    }
+
+    // Namespaces are the only values that change after they are made. Kept out of lists, maps and
+    // other namespaces, they cannot link into a cycle or a chain deeper than a value's depth limit.
+    Value storable(Value v, int line) const {
+        if (is_namespace(v)) fail(line, "a namespace() cannot be stored in a list, a map or another namespace");
+        return v;
     }
 
     bool is_namespace(const Value& v) const {
@@ -198,7 +206,7 @@ private:
         }
         case Expr::Kind::List: {
             List l;
-            for (const ExprPtr& item : e.args) l.push_back(eval(*item));
+            for (const ExprPtr& item : e.args) l.push_back(storable(eval(*item), e.line));
             return l;
         }
         case Expr::Kind::Dict: {
@@ -206,7 +214,7 @@ private:
             for (size_t i = 0; i + 1 < e.args.size(); i += 2) {
                 const Value key = eval(*e.args[i]);
                 if (!key.is_string()) fail(e.line, "map keys must be strings, not " + std::string(type_name(key)));
-                m.emplace_back(key.as_string(), eval(*e.args[i + 1]));
+                m.emplace_back(key.as_string(), storable(eval(*e.args[i + 1]), e.line));
             }
             return m;
         }
@@ -350,7 +358,7 @@ private:
         if (callee.name == "namespace") {
             if (!args.empty()) fail(e.line, "namespace() takes keyword arguments only");
             Value ns(Map{});
-            for (auto& [k, v] : eval_kwargs(e)) ns.mutable_map().emplace_back(k, std::move(v));
+            for (auto& [k, v] : eval_kwargs(e)) ns.mutable_map().emplace_back(k, storable(std::move(v), e.line));
             namespaces_.push_back(std::get<std::shared_ptr<Map>>(ns.v));
             return ns;
         }

@@ -1,9 +1,38 @@
 // Truth, equality and printing of template values, as Jinja (that is, Python) defines them.
 #include "jinja_value.h"
 
+#include <algorithm>
 #include <cstdio>
 
+#include <q8/error.h>
+
 namespace q8::jinja {
+
+namespace {
+
+int container_depth(int deepest_item) {
+    if (deepest_item + 1 > kMaxValueDepth) {
+        throw EngineError("chat template: a list or map nests deeper than " + std::to_string(kMaxValueDepth) +
+                          " levels");
+    }
+    return deepest_item + 1;
+}
+
+}  // namespace
+
+Value::Value(List l) {
+    int deepest = 0;
+    for (const Value& item : l) deepest = std::max(deepest, item.depth);
+    depth = container_depth(deepest);
+    v = std::make_shared<List>(std::move(l));
+}
+
+Value::Value(Map m) {
+    int deepest = 0;
+    for (const auto& [_, item] : m) deepest = std::max(deepest, item.depth);
+    depth = container_depth(deepest);
+    v = std::make_shared<Map>(std::move(m));
+}
 
 std::string_view type_name(const Value& v) {
     static constexpr std::string_view kNames[] = {"undefined", "none", "boolean", "integer", "string", "list", "map"};

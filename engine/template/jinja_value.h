@@ -20,8 +20,14 @@ struct Undefined {
     std::string name;  // what was looked up, for the error when it is used
 };
 
+// Lists built in a loop ({% set ns.x = [ns.x] %}) could nest without bound, and everything that
+// walks a value (printing, comparing, serialising, destroying) recurses: a list or map nested more
+// than this deep is refused when it is made.
+inline constexpr int kMaxValueDepth = 128;
+
 struct Value {
     std::variant<Undefined, std::monostate, bool, int64_t, std::string, std::shared_ptr<List>, std::shared_ptr<Map>> v;
+    int depth = 0;  // lists and maps: 1 + their deepest item's depth
 
     Value() = default;
     Value(Undefined u) : v(std::move(u)) {}
@@ -31,8 +37,9 @@ struct Value {
     Value(int i) : v(int64_t{i}) {}
     Value(std::string s) : v(std::move(s)) {}
     Value(const char* s) : v(std::string(s)) {}
-    Value(List l) : v(std::make_shared<List>(std::move(l))) {}
-    Value(Map m) : v(std::make_shared<Map>(std::move(m))) {}
+    // Throw EngineError for a list or map nested deeper than kMaxValueDepth.
+    Value(List l);
+    Value(Map m);
 
     bool is_undefined() const { return std::holds_alternative<Undefined>(v); }
     bool is_none() const { return std::holds_alternative<std::monostate>(v); }
@@ -46,6 +53,8 @@ struct Value {
     const std::string& as_string() const { return std::get<std::string>(v); }
     const List& as_list() const { return *std::get<std::shared_ptr<List>>(v); }
     const Map& as_map() const { return *std::get<std::shared_ptr<Map>>(v); }
+    // namespace() maps only. Their values are checked as they are set, and a namespace is never
+    // stored inside a list, map or namespace, so the depth stays bounded.
     Map& mutable_map() { return *std::get<std::shared_ptr<Map>>(v); }
 };
 
