@@ -465,6 +465,12 @@ private slots:
         QVERIFY(cli.waitForFinished(120000) && cli.exitCode() == 0);
         const QString middle = QJsonDocument::fromJson(cli.readAllStandardOutput()).object()["text"].toString();
         QCOMPARE(w.promptBox()->toPlainText(), prefix + middle + suffix);
+
+        // Ctrl+Shift+Enter in the prompt box fills in too.
+        QTest::keyClick(w.promptBox(), Qt::Key_Return, Qt::ControlModifier | Qt::ShiftModifier);
+        QVERIFY(w.promptBox()->isReadOnly());
+        QVERIFY(ended.wait(20000));
+        QVERIFY(w.promptBox()->toPlainText().size() >= (prefix + middle + suffix).size());
     }
 
     void empty_prompt_is_explained() {

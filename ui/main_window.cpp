@@ -164,8 +164,8 @@ void MainWindow::buildMenus() {
     completionAction_->setCheckable(true);
     completionAction_->setToolTip(tr("Models without a chat template (like the built-in code model) continue text"));
     connect(completionAction_, &QAction::triggered, this, [this](bool on) { setCompletionMode(on); });
+    // Ctrl+Shift+Enter in the prompt box does the same (PromptBox::fillRequested).
     fillAction_ = chat->addAction(tr("&Fill in the middle at the cursor"), this, &MainWindow::fillInTheMiddle);
-    fillAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Return));
     fillAction_->setToolTip(
         tr("Completion mode, code models with fill-in-the-middle tokens: the model writes what "
            "belongs between the text before and after the cursor"));
@@ -255,6 +255,7 @@ void MainWindow::buildCentralArea() {
     prompt_ = new PromptBox;
     prompt_->setMaximumHeight(120);
     connect(prompt_, &PromptBox::sendRequested, this, &MainWindow::send);
+    connect(prompt_, &PromptBox::fillRequested, this, &MainWindow::fillInTheMiddle);
     connect(prompt_, &PromptBox::stopRequested, this, [this] { worker_->requestStop(); });
     modeLabel_ = new QLabel;
     contextGauge_ = new QLabel;
