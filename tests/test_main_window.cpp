@@ -444,6 +444,7 @@ private slots:
             named = named || l->text().contains("template: plain (no template in the model)");
         }
         QVERIFY(named);
+        w.newChat();
         QVERIFY(w.currentChat().completionMode);
         QVERIFY(w.fillButton()->isVisible());
 
