@@ -674,6 +674,10 @@ void MainWindow::sendText(const QString& text, QVector<ChatMessage> history) {
     }
     transcript_->setChat(chat_);
     saveChat();
+    startRun(r);
+}
+
+void MainWindow::startRun(const ChatRequest& r) {
     setGenerating(true);
     performance_->beginRun(loaded_.configuration, double(plannedBytes_) / kMiB);
     runWeightBytes_ = loaded_.weightBytes;
@@ -709,26 +713,15 @@ void MainWindow::fillInTheMiddle() {
     fillCursor_ = cursor;
     filling_ = true;
     prompt_->setReadOnly(true);
-    setGenerating(true);
     showStatus(tr("Filling in at the cursor …"));
-    performance_->beginRun(loaded_.configuration, double(plannedBytes_) / kMiB);
-    runWeightBytes_ = loaded_.weightBytes;
-    runKvCacheBytes_ = loaded_.kvCacheBytes;
-    runClock_.start();
-    sampleRunMemory();
-    worker_->armForRequest();
-    emit answerRequested(r);
+    startRun(r);
 }
 
 void MainWindow::endFill(const QString& status, const MessageFigures& figures) {
     filling_ = false;
     prompt_->setReadOnly(false);
-    sampleRunMemory();
-    performance_->endRun(figures);
-    updateMemoryLabel();
     showStatus(status);
-    setGenerating(false);
-    emit answerEnded();
+    endRun(figures);
 }
 
 void MainWindow::regenerate() {
@@ -821,10 +814,14 @@ void MainWindow::onReplyRefused(const QString& message) {
 }
 
 void MainWindow::endAnswer() {
-    sampleRunMemory();  // short answers end before the timer's first tick
-    performance_->endRun(chat_.messages.last().figures);
-    updateMemoryLabel();
     saveChat();
+    endRun(chat_.messages.last().figures);
+}
+
+void MainWindow::endRun(const MessageFigures& figures) {
+    sampleRunMemory();  // short answers end before the timer's first tick
+    performance_->endRun(figures);
+    updateMemoryLabel();
     setGenerating(false);
     emit answerEnded();
 }

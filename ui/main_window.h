@@ -103,6 +103,8 @@ private:
 
     void send();
     void sendText(const QString& text, QVector<ChatMessage> history);
+    // The running request's bookkeeping (buttons, performance dock, memory samples), then the request.
+    void startRun(const ChatRequest& r);
     // Completion mode, models with FIM tokens: the prompt box's text before and after the cursor
     // are the prefix and suffix, and the model's middle is written in at the cursor.
     void fillInTheMiddle();
@@ -132,6 +134,7 @@ private:
     void onReplyFinished(const ReplyDone& done);
     void onReplyRefused(const QString& message);
     void endAnswer();
+    void endRun(const MessageFigures& figures);  // the window is idle again
 
     void saveChat();
     void updateContextGauge(qint64 used);
