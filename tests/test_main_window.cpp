@@ -22,6 +22,7 @@
 #include <QTemporaryDir>
 #include <QTextBlock>
 #include <QTextBrowser>
+#include <QTextCursor>
 #include <QTextDocument>
 #include <QToolButton>
 #include <QtTest>
@@ -425,6 +426,52 @@ private slots:
         QCOMPARE(w.loadedModel().path, kTarget);
         QVERIFY(w.sendButton()->isEnabled());
         QSettings().setValue("model/lastPath", kTarget);
+    }
+
+    // The built-in code model has no chat template and has FIM tokens: the status bar says the
+    // plain layout is in use, and completion mode offers Fill, which writes the model's middle in
+    // at the cursor, exactly the middle `q8bench generate --fim-prefix/--fim-suffix` prints.
+    void code_models_fill_in_the_middle_at_the_cursor() {
+        QSettings().setValue("generation/maxTokens", 8);
+        QSettings().setValue("generation/temperature", 0.0);
+        q8ui::MainWindow w(kTarget, nullptr, chatsDir());
+        QSettings().setValue("generation/maxTokens", 1500);
+        QSettings().remove("generation/temperature");
+        w.show();
+        waitReady(w);
+        bool named = false;
+        for (const QLabel* l : w.statusBar()->findChildren<QLabel*>()) {
+            named = named || l->text().contains("template: plain (no template in the model)");
+        }
+        QVERIFY(named);
+        w.newChat();
+        QVERIFY(w.currentChat().completionMode);
+        QVERIFY(w.fillButton()->isVisible());
+
+        const QString prefix = "def add(a, b):\n    return ", suffix = "\n\nprint(add(1, 2))\n";
+        w.promptBox()->setPlainText(prefix + suffix);
+        QTextCursor cursor = w.promptBox()->textCursor();
+        cursor.setPosition(int(prefix.size()));
+        w.promptBox()->setTextCursor(cursor);
+        QSignalSpy ended(&w, &q8ui::MainWindow::answerEnded);
+        QTest::mouseClick(w.fillButton(), Qt::LeftButton);
+        QVERIFY(w.promptBox()->isReadOnly());  // nothing typed may land inside the middle being written
+        QVERIFY(ended.wait(20000));
+        QVERIFY(!w.promptBox()->isReadOnly());
+        QVERIFY(w.currentChat().messages.isEmpty());  // the prompt box is the document, not the transcript
+
+        QProcess cli;
+        cli.start(Q8BENCH_PATH, {"generate", "--fim-prefix", prefix, "--fim-suffix", suffix, "-n", "8", "--temp", "0",
+                                 "-t", "1", "--json"});
+        QVERIFY(cli.waitForFinished(120000) && cli.exitCode() == 0);
+        const QString middle = QJsonDocument::fromJson(cli.readAllStandardOutput()).object()["text"].toString();
+        QCOMPARE(w.promptBox()->toPlainText(), prefix + middle + suffix);
+
+        // Ctrl+Shift+Enter in the prompt box fills in too.
+        QTest::keyClick(w.promptBox(), Qt::Key_Return, Qt::ControlModifier | Qt::ShiftModifier);
+        QVERIFY(w.promptBox()->isReadOnly());
+        QVERIFY(ended.wait(20000));
+        QVERIFY(w.promptBox()->toPlainText().size() >= (prefix + middle + suffix).size());
     }
 
     void empty_prompt_is_explained() {

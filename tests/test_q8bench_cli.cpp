@@ -390,6 +390,42 @@ private slots:
         QVERIFY(a >= 0.0 && a < 1.0);
     }
 
+    // The built-in demo model declares <fim_prefix>, <fim_suffix> and <fim_middle>: the FIM flags
+    // make exactly the prompt that spelling it out with -p makes.
+    void fim_flags_build_the_models_fill_in_the_middle_prompt() {
+        const QString prefix = "def add(a, b):\n    return ", suffix = "\n\nprint(add(1, 2))\n";
+        const QStringList common{"-n", "6", "--temp", "0", "--json", "-t", "1"};
+        const Run fim = q8bench(QStringList{"generate", "--fim-prefix", prefix, "--fim-suffix", suffix} + common);
+        QCOMPARE(fim.code, 0);
+        const QJsonObject f = QJsonDocument::fromJson(fim.out).object();
+        const QString spelled = "<fim_prefix>" + prefix + "<fim_suffix>" + suffix + "<fim_middle>";
+        QCOMPARE(f["prompt"].toString(), spelled);
+        const Run plain = q8bench(QStringList{"generate", "-p", spelled} + common);
+        QCOMPARE(plain.code, 0);
+        const QJsonObject p = QJsonDocument::fromJson(plain.out).object();
+        QCOMPARE(f["prompt_tokens"].toInt(), p["prompt_tokens"].toInt());
+        QCOMPARE(f["text"].toString(), p["text"].toString());
+        // The markers are the vocabulary's three tokens, not their spelling (which tokenize, treating
+        // special-token text as plain text, splits into several tokens each).
+        const Run as_text =
+            q8bench({"tokenize", "-m", QString(Q8_SOURCE_DIR) + "/resources/models/demo-target.gguf", "-p", spelled});
+        QCOMPARE(as_text.code, 0);
+        QVERIFY(f["prompt_tokens"].toInt() < as_text.out.trimmed().split(' ').size());
+    }
+
+    void fim_is_refused_without_fim_tokens_or_with_a_prompt() {
+        const Run none = q8bench({"generate", "-m", model_, "--fim-prefix", "a", "--fim-suffix", "b"});
+        QCOMPARE(none.code, 1);
+        QVERIFY2(none.err.contains("this model has no fill-in-the-middle tokens (prefix, suffix, middle missing)"),
+                 none.err.constData());
+        const Run both = q8bench({"generate", "-m", model_, "-p", "x", "--fim-prefix", "a"});
+        QVERIFY(both.code != 0);
+        QVERIFY2(both.err.contains("excludes"), both.err.constData());
+        const Run neither = q8bench({"generate", "-m", model_});
+        QCOMPARE(neither.code, 1);
+        QVERIFY2(neither.err.contains("generate needs -p TEXT, or --fim-prefix/--fim-suffix"), neither.err.constData());
+    }
+
     void errors_exit_nonzero_with_a_message() {
         const Run missing = q8bench({"info", "-m", dir_.filePath("nope.gguf")});
         QCOMPARE(missing.code, 1);

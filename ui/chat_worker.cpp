@@ -151,6 +151,8 @@ void ChatWorker::load(const LoadRequest& request) {
         m.contextSize = static_cast<int>(session_->n_ctx());
         m.threads = session_->n_threads();
         m.hasChatTemplate = !now.chat_template.empty();
+        m.chatTemplate = QString::fromStdString(conversation_->template_description());
+        m.hasFim = q8::has_fim_tokens(now.special);
         spdlog::info("loaded {} as {} ({})", now.name, configurationName(request.configuration).toStdString(),
                      now.precision);
         emit loaded(m);
@@ -338,8 +340,11 @@ void ChatWorker::answer(const ChatRequest& request) {
     };
     try {
         q8::GenerationRequest settings = engineRequest(request.settings);
-        if (request.completion) {
-            settings.prompt = request.text.toStdString();
+        if (request.completion || request.fillInTheMiddle) {
+            settings.prompt =
+                request.fillInTheMiddle
+                    ? q8::fim_prompt(session_->info().special, request.text.toStdString(), request.suffix.toStdString())
+                    : request.text.toStdString();
             const q8::GenerationResult r = session_->generate(settings, callbacks, &stop_);
             ReplyDone done = finishReply(r);
             done.contextTokens = r.metrics.prompt_tokens + r.metrics.generated_tokens;

@@ -43,6 +43,9 @@ struct LoadedModel {
     int contextSize = 0;
     int threads = 0;
     bool hasChatTemplate = false;
+    // What lays out chat turns: "model's own (ChatML)", "plain (no template in the model)", ...
+    QString chatTemplate;
+    bool hasFim = false;  // the vocabulary has fill-in-the-middle tokens
 };
 
 struct GenerationSettings {
@@ -63,6 +66,10 @@ struct ChatRequest {
     // it), or the text to continue in completion mode.
     QString text;
     bool completion = false;  // continue `text` in place instead of answering a turn
+    // Fill in the middle (models with FIM tokens): `text` is the code before the gap, this the
+    // code after it, and the answer is what goes between.
+    bool fillInTheMiddle = false;
+    QString suffix;
     GenerationSettings settings;
 };
 

@@ -164,6 +164,11 @@ void MainWindow::buildMenus() {
     completionAction_->setCheckable(true);
     completionAction_->setToolTip(tr("Models without a chat template (like the built-in code model) continue text"));
     connect(completionAction_, &QAction::triggered, this, [this](bool on) { setCompletionMode(on); });
+    // Ctrl+Shift+Enter in the prompt box does the same (PromptBox::fillRequested).
+    fillAction_ = chat->addAction(tr("&Fill in the middle at the cursor"), this, &MainWindow::fillInTheMiddle);
+    fillAction_->setToolTip(
+        tr("Completion mode, code models with fill-in-the-middle tokens: the model writes what "
+           "belongs between the text before and after the cursor"));
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     view->addAction(tr("&Log"), this, [this] { log_->setVisible(!log_->isVisible()); });
@@ -250,20 +255,26 @@ void MainWindow::buildCentralArea() {
     prompt_ = new PromptBox;
     prompt_->setMaximumHeight(120);
     connect(prompt_, &PromptBox::sendRequested, this, &MainWindow::send);
+    connect(prompt_, &PromptBox::fillRequested, this, &MainWindow::fillInTheMiddle);
     connect(prompt_, &PromptBox::stopRequested, this, [this] { worker_->requestStop(); });
     modeLabel_ = new QLabel;
     contextGauge_ = new QLabel;
     contextGauge_->setToolTip(tr("Tokens of this chat in the model's context / the context size"));
     send_ = new QPushButton(tr("Send"));
     stop_ = new QPushButton(tr("Stop"));
+    fill_ = new QPushButton(tr("Fill"));
+    fill_->setToolTip(
+        tr("Fill in the middle: the model writes the code that belongs at the cursor (Ctrl+Shift+Enter)"));
     connect(send_, &QPushButton::clicked, this, &MainWindow::send);
     connect(stop_, &QPushButton::clicked, this, [this] { worker_->requestStop(); });
+    connect(fill_, &QPushButton::clicked, this, &MainWindow::fillInTheMiddle);
     auto* promptRow = new QHBoxLayout;
     promptRow->addWidget(prompt_, 1);
     auto* buttons = new QVBoxLayout;
     buttons->addWidget(modeLabel_);
     buttons->addWidget(contextGauge_);
     buttons->addWidget(send_);
+    buttons->addWidget(fill_);
     buttons->addWidget(stop_);
     buttons->addStretch();
     promptRow->addLayout(buttons);
@@ -477,6 +488,7 @@ void MainWindow::onLoaded(const LoadedModel& m) {
                    .arg(double(m.weightBytes) / kMiB, 0, 'f', 0)
                    .arg(m.precision));
     if (chat_.messages.isEmpty()) setCompletionMode(!m.hasChatTemplate);
+    updateFillAvailability();
     updateContextGauge(0);
     emit modelReady();
 }
@@ -610,8 +622,17 @@ void MainWindow::setCompletionMode(bool on) {
     completionAction_->setChecked(on);
     modeLabel_->setText(on ? tr("Completion") : tr("Chat"));
     modeLabel_->setToolTip(on ? tr("The model continues your text in place (Chat → Completion mode)")
-                              : tr("Turns with roles; old turns leave the context when it fills"));
+                              : tr("Turns with roles, laid out by the template: %1; old turns leave the context "
+                                   "when it fills")
+                                    .arg(loaded_.chatTemplate.isEmpty() ? tr("none yet") : loaded_.chatTemplate));
     transcript_->setChat(chat_);
+    updateFillAvailability();
+}
+
+void MainWindow::updateFillAvailability() {
+    const bool available = chat_.completionMode && loaded_.hasFim;
+    fill_->setVisible(available);
+    fillAction_->setEnabled(available);
 }
 
 // ---- answering
@@ -653,6 +674,10 @@ void MainWindow::sendText(const QString& text, QVector<ChatMessage> history) {
     }
     transcript_->setChat(chat_);
     saveChat();
+    startRun(r);
+}
+
+void MainWindow::startRun(const ChatRequest& r) {
     setGenerating(true);
     performance_->beginRun(loaded_.configuration, double(plannedBytes_) / kMiB);
     runWeightBytes_ = loaded_.weightBytes;
@@ -661,6 +686,42 @@ void MainWindow::sendText(const QString& text, QVector<ChatMessage> history) {
     sampleRunMemory();
     worker_->armForRequest();
     emit answerRequested(r);
+}
+
+void MainWindow::fillInTheMiddle() {
+    if (generating_ || loading_ || loaded_.path.isEmpty()) {
+        showStatus(loaded_.path.isEmpty() ? tr("No model is loaded.") : tr("Wait for the current answer or load."));
+        return;
+    }
+    if (!chat_.completionMode || !loaded_.hasFim) {
+        showStatus(tr("Fill in the middle needs completion mode and a model with fill-in-the-middle tokens."));
+        return;
+    }
+    QTextCursor cursor = prompt_->textCursor();
+    cursor.clearSelection();
+    const QString text = prompt_->toPlainText();
+    if (text.trimmed().isEmpty()) {
+        showStatus(tr("Type code before and after the cursor; the model fills in what goes between."));
+        return;
+    }
+    ChatRequest r;
+    r.chatId = chat_.id;
+    r.fillInTheMiddle = true;
+    r.text = text.left(cursor.position());
+    r.suffix = text.mid(cursor.position());
+    r.settings = settings_.generation;
+    fillCursor_ = cursor;
+    filling_ = true;
+    prompt_->setReadOnly(true);
+    showStatus(tr("Filling in at the cursor …"));
+    startRun(r);
+}
+
+void MainWindow::endFill(const QString& status, const MessageFigures& figures) {
+    filling_ = false;
+    prompt_->setReadOnly(false);
+    showStatus(status);
+    endRun(figures);
 }
 
 void MainWindow::regenerate() {
@@ -686,6 +747,10 @@ void MainWindow::editMessage(int index) {
 }
 
 void MainWindow::onReplyText(const ReplyChunk& chunk) {
+    if (filling_) {
+        fillCursor_.insertText(chunk.text);  // the cursor moves past what it inserts
+        return;
+    }
     if (chat_.messages.isEmpty()) return;
     ChatMessage& answer = chat_.messages.last();
     const int offset = int(answer.text.size());
@@ -708,6 +773,16 @@ void MainWindow::sampleRunMemory() {
 }
 
 void MainWindow::onReplyFinished(const ReplyDone& done) {
+    if (filling_) {
+        if (done.figures.generatedTokens > 0) {
+            performance_->promptDone(done.figures.timeToFirstTokenSeconds, done.figures.promptTokensPerSecond);
+        }
+        endFill(done.state == MessageState::Stopped
+                    ? tr("Stopped; what was written stays at the cursor.")
+                    : tr("Filled in %n token(s) at the cursor (%1).", "", done.figures.generatedTokens).arg(done.note),
+                done.figures);
+        return;
+    }
     ChatMessage& answer = chat_.messages.last();
     answer.state = done.state;
     answer.note = done.state == MessageState::Stopped ? tr("stopped") : done.note;
@@ -726,6 +801,10 @@ void MainWindow::onReplyFinished(const ReplyDone& done) {
 }
 
 void MainWindow::onReplyRefused(const QString& message) {
+    if (filling_) {
+        endFill(tr("Error: %1").arg(message), {});
+        return;
+    }
     ChatMessage& answer = chat_.messages.last();
     answer.state = MessageState::Failed;
     answer.note = message;
@@ -735,10 +814,14 @@ void MainWindow::onReplyRefused(const QString& message) {
 }
 
 void MainWindow::endAnswer() {
-    sampleRunMemory();  // short answers end before the timer's first tick
-    performance_->endRun(chat_.messages.last().figures);
-    updateMemoryLabel();
     saveChat();
+    endRun(chat_.messages.last().figures);
+}
+
+void MainWindow::endRun(const MessageFigures& figures) {
+    sampleRunMemory();  // short answers end before the timer's first tick
+    performance_->endRun(figures);
+    updateMemoryLabel();
     setGenerating(false);
     emit answerEnded();
 }
@@ -820,6 +903,7 @@ void MainWindow::updateModelLabel() {
     QString text =
         tr("%1 · %2 · %n thread(s)", "", loaded_.threads).arg(loaded_.name, configurationName(loaded_.configuration));
     if (!loaded_.draftName.isEmpty()) text += tr(" · draft %1").arg(loaded_.draftName);
+    text += tr(" · template: %1").arg(loaded_.chatTemplate);
     modelLabel_->setText(text);
     modelLabel_->setToolTip(tr("Weights run as %1; KV cache %2 MiB for %3 tokens")
                                 .arg(loaded_.precision)

@@ -5,6 +5,7 @@
 #include <QElapsedTimer>
 #include <QLabel>
 #include <QMainWindow>
+#include <QTextCursor>
 #include <QThread>
 #include <QTimer>
 
@@ -61,6 +62,7 @@ public:
     TranscriptView* transcript() const { return transcript_; }
     PromptBox* promptBox() const { return prompt_; }
     QPushButton* sendButton() const { return send_; }
+    QPushButton* fillButton() const { return fill_; }
     QPushButton* stopButton() const { return stop_; }
     ConfigurationSwitch* configurationSwitch() const { return switch_; }
     QListView* chatList() const { return chatList_; }
@@ -101,6 +103,13 @@ private:
 
     void send();
     void sendText(const QString& text, QVector<ChatMessage> history);
+    // The running request's bookkeeping (buttons, performance dock, memory samples), then the request.
+    void startRun(const ChatRequest& r);
+    // Completion mode, models with FIM tokens: the prompt box's text before and after the cursor
+    // are the prefix and suffix, and the model's middle is written in at the cursor.
+    void fillInTheMiddle();
+    void endFill(const QString& status, const MessageFigures& figures);
+    void updateFillAvailability();
     void regenerate();
     void editMessage(int index);
     void requestLoad(Configuration c);
@@ -125,6 +134,7 @@ private:
     void onReplyFinished(const ReplyDone& done);
     void onReplyRefused(const QString& message);
     void endAnswer();
+    void endRun(const MessageFigures& figures);  // the window is idle again
 
     void saveChat();
     void updateContextGauge(qint64 used);
@@ -151,7 +161,9 @@ private:
     QString draftPath_;
     bool loading_ = false;
     bool generating_ = false;
-    QTimer saveTimer_;  // saves a long answer while it streams
+    bool filling_ = false;    // the answer being written is a middle for the prompt box
+    QTextCursor fillCursor_;  // where it goes
+    QTimer saveTimer_;        // saves a long answer while it streams
 
     QComboBox* modelPicker_ = nullptr;
     QComboBox* draftPicker_ = nullptr;
@@ -170,6 +182,8 @@ private:
     QString builtinTarget_, builtinDraft_;
     QPushButton* send_ = nullptr;
     QPushButton* stop_ = nullptr;
+    QPushButton* fill_ = nullptr;
+    QAction* fillAction_ = nullptr;
     QLabel* status_ = nullptr;
     QProgressBar* progress_ = nullptr;
     QPushButton* cancelLoad_ = nullptr;

@@ -13,6 +13,10 @@ void PromptBox::keyPressEvent(QKeyEvent* e) {
         emit sendRequested();
         return;
     }
+    if (enter && mods == (Qt::ControlModifier | Qt::ShiftModifier)) {
+        emit fillRequested();
+        return;
+    }
     if (enter && mods == Qt::NoModifier && enterSends_) {
         emit sendRequested();
         return;

@@ -1,6 +1,6 @@
 #pragma once
-// The prompt box: Ctrl+Enter sends (and Enter too when the user chose so), Shift+Enter is a new
-// line, Esc stops the answer being written.
+// The prompt box: Ctrl+Enter sends (and Enter too when the user chose so), Ctrl+Shift+Enter fills
+// in the middle at the cursor, Shift+Enter is a new line, Esc stops the answer being written.
 #include <QPlainTextEdit>
 
 namespace q8ui {
@@ -14,6 +14,7 @@ public:
 
 signals:
     void sendRequested();
+    void fillRequested();
     void stopRequested();
 
 protected:

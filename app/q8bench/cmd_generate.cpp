@@ -1,5 +1,7 @@
 // `q8bench generate`: stream a completion to stdout and the request's metrics to stderr (or one
 // JSON object to stdout with --json). Ctrl-C stops generation cleanly and still reports metrics.
+// With --fim-prefix/--fim-suffix instead of a prompt, a code model with fill-in-the-middle tokens
+// writes the code between the two.
 #include <spdlog/spdlog.h>
 
 #include <iostream>
@@ -21,6 +23,8 @@ namespace {
 struct GenerateOptions {
     std::string model;
     std::string prompt;
+    bool fill_in_the_middle = false;  // --fim-prefix or --fim-suffix given: they make the prompt
+    std::string fim_prefix, fim_suffix;
     int64_t n_predict = 128;
     SamplingCliOptions sampling;
     SessionCliOptions session;
@@ -45,7 +49,7 @@ void run(GenerateOptions o) {
     q8::Session session(model, o.session.config(draft, o.draft));
 
     q8::GenerationRequest req;
-    req.prompt = o.prompt;
+    req.prompt = o.fill_in_the_middle ? q8::fim_prompt(session.info().special, o.fim_prefix, o.fim_suffix) : o.prompt;
     req.max_tokens = o.n_predict;
     req.sampling = o.sampling.params;
     req.ignore_end_of_generation = o.sampling.ignore_eos;
@@ -68,7 +72,7 @@ void run(GenerateOptions o) {
     if (draft) j["draft"] = draft->description;
     j["record"] = record_object(q8::run_record(session, o.quant.config));
     if (o.json) {
-        j["prompt"] = o.prompt;
+        j["prompt"] = req.prompt;
         j["text"] = r.text;
         j["tokens"] = r.tokens;
         std::cout << j.dump(2) << "\n";
@@ -84,7 +88,11 @@ void add_generate_command(CLI::App& app) {
     auto* cmd = app.add_subcommand("generate", "Continue a prompt, streaming the text");
     auto o = std::make_shared<GenerateOptions>();
     cmd->add_option("-m,--model", o->model, "GGUF model file (default: the built-in demo model)");
-    cmd->add_option("-p,--prompt", o->prompt, "Prompt text")->required();
+    auto* prompt = cmd->add_option("-p,--prompt", o->prompt, "Prompt text");
+    auto* prefix = cmd->add_option("--fim-prefix", o->fim_prefix,
+                                   "Fill in the middle: the code before the gap (models with FIM tokens)");
+    auto* suffix = cmd->add_option("--fim-suffix", o->fim_suffix, "Fill in the middle: the code after the gap");
+    prompt->excludes(prefix)->excludes(suffix);
     cmd->add_option("-n,--n-predict", o->n_predict, "Tokens to generate at most")->capture_default_str();
     o->sampling.add_to(cmd);
     o->session.add_to(cmd);
@@ -94,7 +102,13 @@ void add_generate_command(CLI::App& app) {
     o->quant.add_to(cmd);
     cmd->add_option("--cache-dir", o->cache_dir, "Cache quantize-at-load results here");
     o->draft.add_to(cmd);
-    cmd->callback([o] { run(*o); });
+    cmd->callback([o, prompt, prefix, suffix] {
+        o->fill_in_the_middle = prefix->count() + suffix->count() > 0;
+        if (prompt->count() == 0 && !o->fill_in_the_middle) {
+            throw q8::EngineError("generate needs -p TEXT, or --fim-prefix/--fim-suffix");
+        }
+        run(*o);
+    });
 }
 
 }  // namespace q8bench

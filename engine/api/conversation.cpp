@@ -2,6 +2,8 @@
 // history outgrows it.
 #include <q8/conversation.h>
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include <q8/error.h>
@@ -9,7 +11,38 @@
 
 namespace q8 {
 
-Conversation::Conversation(Session& session, TurnFormat format) : session_(session), format_(std::move(format)) {}
+namespace {
+
+// The role names chat templates test for.
+std::string role_name(Role r) {
+    switch (r) {
+    case Role::System: return "system";
+    case Role::User: return "user";
+    case Role::Assistant: return "assistant";
+    }
+    return "user";
+}
+
+}  // namespace
+
+Conversation::Conversation(Session& session, TurnFormat format) : session_(session), format_(std::move(format)) {
+    const ModelInfo info = session_.info();
+    bos_ = info.special.bos.text;
+    eos_ = info.special.eos.text;
+    tokenizer_adds_bos_ = info.special.adds_bos;
+    if (info.chat_template.empty()) {
+        template_description_ = "plain (no template in the model)";
+        return;
+    }
+    try {
+        template_.emplace(info.chat_template);
+        template_description_ = "model's own (" + template_->family() + ")";
+    } catch (const EngineError& e) {
+        // The chat still works in the plain layout; the window says why the model's is not used.
+        template_description_ = std::string("plain (the model's template is not supported: ") + e.what() + ")";
+        spdlog::warn("{}: {}", info.name, template_description_);
+    }
+}
 
 void Conversation::set_system_prompt(std::string text) { system_ = std::move(text); }
 
@@ -19,6 +52,19 @@ void Conversation::set_turns(std::vector<Turn> turns) {
 }
 
 std::string Conversation::render(size_t first_turn) const {
+    if (template_) {
+        TemplateInput in;
+        if (!system_.empty()) in.messages.push_back({"system", system_});
+        for (size_t i = first_turn; i < turns_.size(); ++i) {
+            in.messages.push_back({role_name(turns_[i].role), turns_[i].text});
+        }
+        in.bos_token = bos_;
+        in.eos_token = eos_;
+        std::string p = template_->render(in);
+        // Templates write BOS themselves; the tokenizer adds one too when its vocabulary says so.
+        if (tokenizer_adds_bos_ && !bos_.empty() && p.starts_with(bos_)) p.erase(0, bos_.size());
+        return p;
+    }
     std::string p;
     if (!system_.empty()) p += format_.system_prefix + system_ + format_.turn_end;
     for (size_t i = first_turn; i < turns_.size(); ++i) {
@@ -83,10 +129,12 @@ ConversationReply Conversation::reply(const GenerationRequest& settings, const G
 
     GenerationRequest req = settings;
     req.prompt = std::move(prompt);
-    // The plain format has no end-of-turn token: the model's next "User:" line ends its answer.
-    std::string next_user = format_.turn_end + format_.user_prefix;
-    next_user.erase(next_user.find_last_not_of(' ') + 1);
-    req.stop_strings.push_back(next_user);
+    if (!template_) {
+        // The plain format has no end-of-turn token: the model's next "User:" line ends its answer.
+        std::string next_user = format_.turn_end + format_.user_prefix;
+        next_user.erase(next_user.find_last_not_of(' ') + 1);
+        req.stop_strings.push_back(next_user);
+    }
     r.generation = session_.generate(req, callbacks, cancel);
     turns_.push_back(Turn{Role::Assistant, r.generation.text});
     return r;

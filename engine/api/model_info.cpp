@@ -48,7 +48,8 @@ ModelInfo describe(const GgufFile& file, const ModelConfig& cfg, const Vocab& vo
                               special(vocab, vocab.fim_pre),
                               special(vocab, vocab.fim_suf),
                               special(vocab, vocab.fim_mid),
-                              vocab.eog_ids};
+                              vocab.eog_ids,
+                              vocab.add_bos && vocab.valid_id(vocab.bos)};
     return i;
 }
 

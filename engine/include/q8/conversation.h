@@ -4,11 +4,18 @@
 // history no longer fits in the context with room for the answer, the oldest turns leave the
 // context whole (a user turn with the answer that followed it), the system prompt stays, and the
 // reply says how many left; a turn is never cut inside.
+//
+// A model with its own chat template (tokenizer.chat_template) has its turns laid out by that
+// template, and its answer ends at the template's end-of-turn token (one of the model's
+// end-of-generation tokens). A model without one, or with a template q8chat cannot render, gets
+// the plain TurnFormat below, whose answer ends where the model starts the next "User:" line.
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "chat_template.h"
 #include "generation.h"
 
 namespace q8 {
@@ -22,8 +29,8 @@ struct Turn {
     std::string text;
 };
 
-// How turns become prompt text. This plain layout serves models without a chat template (the
-// built-in demo pair is a code model); models' own templates arrive with the template renderer.
+// How turns become prompt text for models without a chat template (the built-in demo pair is a
+// code model).
 struct TurnFormat {
     std::string system_prefix = "System: ";
     std::string user_prefix = "User: ";
@@ -52,11 +59,15 @@ public:
     const std::vector<Turn>& turns() const { return turns_; }
     // Index of the first turn still in the context.
     size_t first_turn_in_context() const { return first_in_context_; }
+    // What lays the turns out, for the window to show: "model's own (ChatML)", "plain (no
+    // template in the model)", or "plain (the model's template is not supported: <why>)".
+    const std::string& template_description() const { return template_description_; }
 
     // Adds the user's turn and generates the assistant's. `settings` gives max_tokens, sampling
     // and stop strings (its prompt is ignored). The answer is kept as a turn even when cancelled,
     // so nothing streamed is lost. Throws EngineError when even the system prompt and this turn
-    // alone leave no room for an answer (nothing is added then).
+    // alone leave no room for an answer, or when the model's template refuses the conversation
+    // (e.g. a system prompt for a model without a system role); nothing is added then.
     ConversationReply send(const std::string& user_text, const GenerationRequest& settings,
                            const GenerationCallbacks& callbacks = {}, const std::atomic<bool>* cancel = nullptr);
     // Replaces the last answer with a new one (the last turn must be the assistant's).
@@ -70,6 +81,10 @@ private:
 
     Session& session_;
     TurnFormat format_;
+    std::optional<ChatTemplate> template_;
+    std::string template_description_;
+    std::string bos_, eos_;
+    bool tokenizer_adds_bos_ = false;
     std::string system_;
     std::vector<Turn> turns_;
     size_t first_in_context_ = 0;

@@ -72,6 +72,7 @@ struct SpecialToken {
 struct SpecialTokens {
     SpecialToken bos, eos, eot, fim_prefix, fim_suffix, fim_middle;
     std::vector<int32_t> end_of_generation;  // every id that ends an answer
+    bool adds_bos = false;                   // the tokenizer puts BOS in front of every prompt
 };
 
 struct ModelInfo {
