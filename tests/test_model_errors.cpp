@@ -7,6 +7,9 @@
 
 #include <q8/error.h>
 
+#include <q8/session.h>
+#include <q8/system.h>
+
 #include "model.h"
 #include "reference_scripts.h"
 
@@ -98,6 +101,26 @@ private slots:
         }
         QCOMPARE(calls, 3);
         QVERIFY(in_range);
+    }
+
+    // A context whose KV cache cannot fit is refused with the figures before any of it is
+    // allocated (zero-filling it would get the process killed instead).
+    void context_too_large_for_memory_is_refused() {
+        const uint64_t avail = q8::available_memory_bytes();
+        if (avail == 0) QSKIP("available memory is unknown here");
+        auto model = q8::load_model(dir_.filePath("good/model.gguf").toStdString());
+        const q8::ModelInfo info = q8::model_info(*model);
+        q8::SessionConfig c;
+        c.n_ctx = static_cast<int64_t>(avail / info.kv_cache_bytes(1) + 1) * 2;
+        try {
+            q8::Session session(model, c);
+            QFAIL("a KV cache larger than the available memory was allocated");
+        } catch (const q8::EngineError& e) {
+            const std::string msg = e.what();
+            QVERIFY2(msg.find("KV cache") != std::string::npos, e.what());
+            QVERIFY2(msg.find(std::to_string(c.n_ctx)) != std::string::npos, e.what());
+            QVERIFY2(msg.find("MiB of memory is available") != std::string::npos, e.what());
+        }
     }
 };
 

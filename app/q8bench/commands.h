@@ -14,5 +14,6 @@ void add_compare_command(CLI::App& app);
 void add_bandwidth_command(CLI::App& app);
 void add_agreement_command(CLI::App& app);
 void add_synth_command(CLI::App& app);
+void add_soak_command(CLI::App& app);
 
 }  // namespace q8bench
