@@ -18,7 +18,7 @@ seconds=$1
 shift
 
 cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz -j 2
+cmake --build --preset fuzz -j "$(nproc)"
 build=build/fuzz
 seeds=$build/seeds
 if [ ! -d "$seeds" ] || [ tests/fuzz/make_seeds.py -nt "$seeds" ]; then
