@@ -1,16 +1,17 @@
 // `q8bench soak --seconds N`: the kiosk's attract loop without a window, for long-run checks of
 // memory growth and speed. Each kiosk prompt runs through FP16, Q8, Q4 and Q4+spec in turn, each
 // configuration loaded afresh as the kiosk's switch loads it, answered greedily with the kiosk's
-// repetition penalty. Resident memory is sampled once a second on its own thread. The first full
-// cycle always runs (it is the baseline); after that the loop ends with the step under way when
-// the time is up. An error (a failed load, a refused request) is recorded and the loop goes on, as
-// the kiosk's does; the exit status is 1 when there was any.
+// repetition penalty. Resident memory is sampled once a second on its own thread. The first prompt
+// always runs through all four configurations (the baseline of each); after that the loop ends
+// with the step under way when the time is up. An error (a failed load, a refused request) is recorded and the loop
+// goes on, as the kiosk's does; the exit status is 1 when there was any.
 //
 // Report (--json: one object on stdout, format "q8bench.soak" version 1): samples (t_s,
 // resident_mib), runs (t_s, prompt, configuration, decode and prompt tokens/s, generated tokens,
-// resident_mib after the step), errors, and a summary: per configuration the resident memory
-// after its first and its last step and the growth between them, and the mean decode tokens/s of
-// the first and second half of its runs.
+// peak resident during the answer, resident after the step with the model dropped), errors, and a
+// summary: per configuration the resident memory after its first and its last step and the growth
+// between them (what a leak would raise), the peak of its first and last answer, and the mean
+// decode tokens/s of the first and second half of its runs.
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -59,7 +60,10 @@ struct StepError {
     std::string message;
 };
 
-double round_to(double v, double step) { return std::round(v / step) * step; }
+double mib(uint64_t bytes) { return double(bytes) / (1 << 20); }
+
+// Figures to `per_unit`ths (10: one decimal), dividing last so that 25.4 prints as 25.4.
+double round_to(double v, double per_unit) { return std::round(v * per_unit) / per_unit; }
 
 // One kiosk step: load the configuration as the window's switch does (an F16 file runs FP16
 // as stored), answer, drop the model.
@@ -93,21 +97,25 @@ nlohmann::json summary(const std::vector<Run>& runs, size_t errors) {
     double worst_growth = 0;
     for (const auto& [config, list] : by_config) {
         const double first = list.front()->resident_mib, last = list.back()->resident_mib;
+        const double peak_first = mib(list.front()->metrics.peak_resident_bytes);
+        const double peak_last = mib(list.back()->metrics.peak_resident_bytes);
         const double growth = first > 0 ? 100.0 * (last - first) / first : 0;
         worst_growth = std::max(worst_growth, growth);
         const size_t half = list.size() / 2;
         double a = 0, b = 0;
         for (size_t i = 0; i < list.size(); ++i) (i < half ? a : b) += list[i]->metrics.decode_tokens_per_s;
         per[config] = {{"runs", list.size()},
-                       {"resident_mib_first", round_to(first, 0.1)},
-                       {"resident_mib_last", round_to(last, 0.1)},
-                       {"resident_growth_percent", round_to(growth, 0.01)},
-                       {"decode_tokens_per_s_first_half", half > 0 ? round_to(a / double(half), 0.1) : 0.0},
-                       {"decode_tokens_per_s_second_half", round_to(b / double(list.size() - half), 0.1)}};
+                       {"resident_mib_first", round_to(first, 10)},
+                       {"resident_mib_last", round_to(last, 10)},
+                       {"resident_growth_percent", round_to(growth, 100)},
+                       {"peak_resident_mib_first", round_to(peak_first, 10)},
+                       {"peak_resident_mib_last", round_to(peak_last, 10)},
+                       {"decode_tokens_per_s_first_half", half > 0 ? round_to(a / double(half), 10) : 0.0},
+                       {"decode_tokens_per_s_second_half", round_to(b / double(list.size() - half), 10)}};
     }
     return {{"runs", runs.size()},
             {"errors", errors},
-            {"resident_growth_percent_max", round_to(worst_growth, 0.01)},
+            {"resident_growth_percent_max", round_to(worst_growth, 100)},
             {"configurations", per}};
 }
 
@@ -125,8 +133,7 @@ int run(SoakOptions o) {
     ResidentSampler sampler(std::chrono::seconds(1));
     for (size_t step = 0;; ++step) {
         const size_t in_cycle = step % std::size(kCycle);
-        const bool first_cycle = step < std::size(kCycle) * prompts.size();
-        if (!first_cycle && sampler.elapsed_s() >= o.seconds) break;
+        if (step >= std::size(kCycle) && sampler.elapsed_s() >= o.seconds) break;
         const int prompt = static_cast<int>((step / std::size(kCycle)) % prompts.size());
         const std::string config = kCycle[in_cycle];
         try {
@@ -149,21 +156,22 @@ int run(SoakOptions o) {
                              {"summary", summary(runs, errors.size())}};
     nlohmann::json& sample_list = report["samples"] = nlohmann::json::array();
     for (const auto& s : samples)
-        sample_list.push_back({{"t_s", round_to(s.t_s, 0.01)}, {"resident_mib", round_to(s.resident_mib, 0.1)}});
+        sample_list.push_back({{"t_s", round_to(s.t_s, 100)}, {"resident_mib", round_to(s.resident_mib, 10)}});
     nlohmann::json& run_list = report["runs"] = nlohmann::json::array();
     for (const Run& r : runs) {
-        run_list.push_back({{"t_s", round_to(r.t_s, 0.01)},
+        run_list.push_back({{"t_s", round_to(r.t_s, 100)},
                             {"prompt", r.prompt},
                             {"configuration", r.configuration},
-                            {"decode_tokens_per_s", round_to(r.metrics.decode_tokens_per_s, 0.1)},
-                            {"prompt_tokens_per_s", round_to(r.metrics.prompt_tokens_per_s, 0.1)},
+                            {"decode_tokens_per_s", round_to(r.metrics.decode_tokens_per_s, 10)},
+                            {"prompt_tokens_per_s", round_to(r.metrics.prompt_tokens_per_s, 10)},
                             {"generated_tokens", r.metrics.generated_tokens},
-                            {"resident_mib", round_to(r.resident_mib, 0.1)}});
+                            {"peak_resident_mib", round_to(mib(r.metrics.peak_resident_bytes), 10)},
+                            {"resident_mib", round_to(r.resident_mib, 10)}});
     }
     nlohmann::json& error_list = report["errors"] = nlohmann::json::array();
     for (const StepError& e : errors)
         error_list.push_back(
-            {{"t_s", round_to(e.t_s, 0.01)}, {"configuration", e.configuration}, {"message", e.message}});
+            {{"t_s", round_to(e.t_s, 100)}, {"configuration", e.configuration}, {"message", e.message}});
 
     if (o.json) {
         std::cout << report.dump(2) << "\n";
@@ -178,7 +186,7 @@ int run(SoakOptions o) {
 void add_soak_command(CLI::App& app) {
     auto* cmd = app.add_subcommand("soak", "Run the kiosk's attract loop headless; report memory and speed over time");
     auto o = std::make_shared<SoakOptions>();
-    cmd->add_option("--seconds", o->seconds, "How long to run (after at least one full cycle)")
+    cmd->add_option("--seconds", o->seconds, "How long to run (at least the first prompt in every configuration)")
         ->required()
         ->check(CLI::PositiveNumber);
     cmd->add_flag("--json", o->json, "The whole report as JSON on stdout (else the summary)");
