@@ -8,6 +8,9 @@
 # Each target's corpus lives in build/fuzz/corpus/<target> and grows across runs; the generated
 # seeds (tests/fuzz/make_seeds.py) are read alongside it. The last lines of each run, with
 # libFuzzer's final figures (executions, cov, ft), go to build/fuzz/logs/<target>.log.
+# FUZZ_TIMEOUT (seconds, default 25) is libFuzzer's per-input limit, measured in wall-clock time:
+# raise it for runs at low priority on a busy machine, where a starved process can sit for tens of
+# seconds on an input that takes milliseconds of CPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ $# -lt 1 ] || ! [[ $1 =~ ^[0-9]+$ ]]; then
@@ -38,7 +41,7 @@ for t in "${targets[@]}"; do
   seed_dir=()
   [ -d "$seeds/$t" ] && seed_dir=("$seeds/$t")
   echo "fuzz: $t for ${seconds}s"
-  if "$build/$t" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2560 -malloc_limit_mb=2048 \
+  if "$build/tests/fuzz/$t" -max_total_time="$seconds" -timeout="${FUZZ_TIMEOUT:-25}" -rss_limit_mb=2560 -malloc_limit_mb=2048 \
       -max_len=65536 -print_final_stats=1 -artifact_prefix="$build/artifacts/$t/" \
       "$build/corpus/$t" "${seed_dir[@]}" >"$build/logs/$t.log" 2>&1; then
     grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb)' "$build/logs/$t.log" || true
