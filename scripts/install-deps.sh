@@ -15,6 +15,7 @@ packages=(
   python3-numpy
   xvfb xauth
   help2man file
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

@@ -1,19 +1,18 @@
 #pragma once
 // Runs the independent NumPy reference scripts in tests/reference/ with the Python that has NumPy
 // (a declared dependency). Each returns an empty string on success, else what went wrong.
-#include <QProcess>
 #include <QString>
 #include <QStringList>
+
+#include "child_process.h"
 
 namespace q8test {
 
 inline QString run_reference_script(const QString& script, const QStringList& args) {
-    QProcess p;
-    p.start(Q8_PYTHON, QStringList{QString(Q8_SOURCE_DIR) + "/tests/reference/" + script} + args);
-    if (!p.waitForFinished(300000)) return script + " did not finish within 5 minutes";
-    if (p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0) {
-        return QString("%1 %2 failed: %3").arg(Q8_PYTHON, script, QString::fromUtf8(p.readAllStandardError()));
-    }
+    const ChildResult r =
+        run_child(Q8_PYTHON, QStringList{QString(Q8_SOURCE_DIR) + "/tests/reference/" + script} + args, 300000);
+    if (!r.finished) return script + ": " + r.problem;
+    if (r.exit_code != 0) return QString("%1 %2 failed: %3").arg(Q8_PYTHON, script, QString::fromUtf8(r.err));
     return {};
 }
 

@@ -15,6 +15,7 @@
 
 #include "chat_list_model.h"
 #include "chat_store.h"
+#include "file_size_limit.h"
 
 using namespace q8ui;
 
@@ -381,6 +382,36 @@ private slots:
         error.clear();
         compareChats(chatFromJson(QJsonDocument::fromJson(readBytes(json)).object(), &error), chat);
         QVERIFY2(error.isEmpty(), qPrintable(error));
+    }
+
+    // A disk that fills up while the autosave or an export writes: the write is refused with a
+    // reason, the previous file stays whole and no partial file is left beside it.
+    void full_disk_keeps_the_previous_file_whole() {
+        QTemporaryDir tmp;
+        const QString dir = tmp.filePath("chats");
+        Chat chat = fullChat();
+        QString error;
+        QVERIFY2(saveChat(dir, chat, &error), qPrintable(error));
+        const QString md = tmp.filePath("chat.md");
+        QVERIFY2(exportChat(chat, md, ExportFormat::Markdown, &error), qPrintable(error));
+        const QByteArray savedBefore = readBytes(chatFilePath(dir, chat.id));
+        const QByteArray exportedBefore = readBytes(md);
+
+        chat.messages[0].text += QString(64 * 1024, QLatin1Char('x'));  // larger than the room left
+        {
+            const q8test::FileSizeLimit full(16 * 1024);
+            QVERIFY(full.ok());
+            error.clear();
+            QVERIFY(!saveChat(dir, chat, &error));
+            QVERIFY(!error.isEmpty());
+            error.clear();
+            QVERIFY(!exportChat(chat, md, ExportFormat::Markdown, &error));
+            QVERIFY(!error.isEmpty());
+        }
+        QCOMPARE(readBytes(chatFilePath(dir, chat.id)), savedBefore);
+        QCOMPARE(readBytes(md), exportedBefore);
+        QCOMPARE(filesIn(dir), QStringList{chat.id + ".json"});
+        QCOMPARE(QDir(tmp.path()).entryList(QDir::Files | QDir::Hidden), QStringList{"chat.md"});
     }
 
     void new_ids_are_time_based_and_file_name_safe() {

@@ -12,7 +12,6 @@
 #include <QListView>
 #include <QMessageBox>
 #include <QPlainTextEdit>
-#include <QProcess>
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
@@ -29,6 +28,7 @@
 
 #include <q8/system.h>
 
+#include "child_process.h"
 #include "compare_window.h"
 #include "configuration_switch.h"
 #include "main_window.h"
@@ -76,10 +76,10 @@ class TestMainWindow : public QObject {
 
     // What `q8bench compare --json` prints for the same prompt on the built-in pair.
     static QJsonObject cliCompare(const QString& prompt, int tokens) {
-        QProcess p;
-        p.start(Q8BENCH_PATH, {"compare", "-p", prompt, "-n", QString::number(tokens), "-t", "1", "--json"});
-        if (!p.waitForFinished(120000) || p.exitCode() != 0) return {};
-        return QJsonDocument::fromJson(p.readAllStandardOutput()).object();
+        const q8test::ChildResult r = q8test::run_child(
+            Q8BENCH_PATH, {"compare", "-p", prompt, "-n", QString::number(tokens), "-t", "1", "--json"}, 120000);
+        if (!r.finished || r.exit_code != 0) return {};
+        return QJsonDocument::fromJson(r.out).object();
     }
 
     static void waitReady(q8ui::MainWindow& w) {

@@ -4,8 +4,12 @@
 #include <QFile>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <cstdio>
 
 #include <q8/error.h>
+
+#include <q8/session.h>
+#include <q8/system.h>
 
 #include "model.h"
 #include "reference_scripts.h"
@@ -110,6 +114,54 @@ private slots:
         }
         QCOMPARE(calls, 3);
         QVERIFY(in_range);
+    }
+
+    // Replacing a model file while it is loaded (a new download or a q8quant output renamed over
+    // it) does not touch the loaded model: its map holds the old file, so it answers as before,
+    // and the next load reads the new file (here a truncated one, refused).
+    void a_file_replaced_while_mapped_keeps_the_loaded_model() {
+        const QString path = dir_.filePath("replaced.gguf");
+        QVERIFY(QFile::copy(dir_.filePath("good/model.gguf"), path));
+        auto model = q8::load_model(path.toStdString());
+        q8::GenerationRequest r;
+        r.prompt = "hello";
+        r.max_tokens = 8;
+        r.sampling.temperature = 0;
+        r.ignore_end_of_generation = true;
+        const std::vector<int32_t> before = q8::Session(model).generate(r).tokens;
+
+        QFile good(path);
+        QVERIFY(good.open(QIODevice::ReadOnly));
+        const QByteArray cut = good.readAll().left(good.size() / 2);
+        const QString next = dir_.filePath("replaced.gguf.new");
+        QFile f(next);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        QCOMPARE(f.write(cut), cut.size());
+        f.close();
+        QVERIFY(std::rename(next.toLocal8Bit().constData(), path.toLocal8Bit().constData()) == 0);
+
+        QCOMPARE(q8::Session(model).generate(r).tokens, before);
+        QVERIFY_THROWS_EXCEPTION(q8::EngineError, q8::load_model(path.toStdString()));
+    }
+
+    // A context whose KV cache cannot fit is refused with the figures before any of it is
+    // allocated (zero-filling it would get the process killed instead).
+    void context_too_large_for_memory_is_refused() {
+        const uint64_t avail = q8::available_memory_bytes();
+        if (avail == 0) QSKIP("available memory is unknown here");
+        auto model = q8::load_model(dir_.filePath("good/model.gguf").toStdString());
+        const q8::ModelInfo info = q8::model_info(*model);
+        q8::SessionConfig c;
+        c.n_ctx = static_cast<int64_t>(avail / info.kv_cache_bytes(1) + 1) * 2;
+        try {
+            q8::Session session(model, c);
+            QFAIL("a KV cache larger than the available memory was allocated");
+        } catch (const q8::EngineError& e) {
+            const std::string msg = e.what();
+            QVERIFY2(msg.find("KV cache") != std::string::npos, e.what());
+            QVERIFY2(msg.find(std::to_string(c.n_ctx)) != std::string::npos, e.what());
+            QVERIFY2(msg.find("MiB of memory is available") != std::string::npos, e.what());
+        }
     }
 };
 

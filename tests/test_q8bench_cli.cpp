@@ -426,6 +426,47 @@ private slots:
         QVERIFY2(neither.err.contains("generate needs -p TEXT, or --fim-prefix/--fim-suffix"), neither.err.constData());
     }
 
+    // soak: the first prompt always runs through the kiosk's configurations, in the kiosk's order, with
+    // memory samples and a summary per configuration; a bad prompts file is refused.
+    void soak_runs_the_kiosk_cycle_and_reports_json() {
+        const QString prompts = dir_.filePath("soak-prompts.json");
+        QFile f(prompts);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(R"({"format": "q8chat.kiosk-prompts", "version": 1,
+                    "prompts": [{"title": "t", "kind": "code", "text": "def add(a, b):"}]})");
+        f.close();
+        const Run r = q8bench({"soak", "--seconds", "1", "--json", "--tokens", "6", "-t", "1", "-m", model_, "--draft",
+                               model_, "--prompts", prompts});
+        QVERIFY2(r.code == 0, r.err.constData());
+        const QJsonObject report = QJsonDocument::fromJson(r.out).object();
+        QCOMPARE(report["format"].toString(), QString("q8bench.soak"));
+        QCOMPARE(report["version"].toInt(), 1);
+        QVERIFY(report["errors"].toArray().isEmpty());
+        const QJsonArray runs = report["runs"].toArray();
+        QVERIFY(runs.size() >= 4);
+        const QStringList cycle{"fp16", "q8", "q4", "q4+spec"};
+        for (int i = 0; i < runs.size(); ++i) {
+            const QJsonObject run = runs[i].toObject();
+            QCOMPARE(run["configuration"].toString(), cycle[i % 4]);
+            QCOMPARE(run["prompt"].toInt(), 1);
+            QVERIFY(run["generated_tokens"].toInt() >= 1);
+            QVERIFY(run["resident_mib"].toDouble() > 0);
+        }
+        const QJsonArray samples = report["samples"].toArray();
+        QVERIFY(samples.size() >= 2);
+        QVERIFY(samples.last().toObject()["resident_mib"].toDouble() > 0);
+        const QJsonObject per = report["summary"].toObject()["configurations"].toObject();
+        QCOMPARE(per.keys(), (QStringList{"fp16", "q4", "q4+spec", "q8"}));
+        QVERIFY(per["q4"].toObject().contains("resident_growth_percent"));
+
+        QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        f.write(R"({"format": "q8chat.kiosk-prompts", "version": 1, "prompts": []})");
+        f.close();
+        const Run bad = q8bench({"soak", "--seconds", "1", "-m", model_, "--prompts", prompts});
+        QCOMPARE(bad.code, 1);
+        QVERIFY2(bad.err.contains("no prompts"), bad.err.constData());
+    }
+
     void errors_exit_nonzero_with_a_message() {
         const Run missing = q8bench({"info", "-m", dir_.filePath("nope.gguf")});
         QCOMPARE(missing.code, 1);

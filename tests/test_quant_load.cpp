@@ -21,6 +21,7 @@
 #include <q8/error.h>
 
 #include "inference_session.h"
+#include "file_size_limit.h"
 #include "model.h"
 
 namespace {
@@ -361,6 +362,33 @@ private slots:
         o.progress = [&](float) { return ++calls < 3; };
         QVERIFY_THROWS_EXCEPTION(q8::EngineError, q8::load_model(path, o));
         QCOMPARE(QDir(cache2).entryList(QDir::Files).size(), 0);
+    }
+
+    // The cache is an optimisation: a disk that fills up while an entry is written costs the
+    // entry, never the load, and leaves no partial file behind to be read later.
+    void full_disk_while_writing_the_cache_loads_and_leaves_no_entry() {
+        const QString cache = dir_.filePath("cache_full");
+        const std::string path = model("wide_f16").toStdString();
+        const Ref ref = read_ref(dir_.filePath("wide_f16"));
+        q8::LoadOptions o;
+        o.precision = q8::Precision::Q8;
+        o.cache_dir = cache.toStdString();
+        QVERIFY(QDir().mkpath(cache));
+        std::shared_ptr<const q8::Model> loaded;
+        {
+            const q8test::FileSizeLimit full(4096);  // the entry is larger: the write fails midway
+            QVERIFY(full.ok());
+            loaded = q8::load_model(path, o);
+        }
+        QVERIFY(!loaded->weights_from_cache);
+        QCOMPARE(QDir(cache).entryList(QDir::Files | QDir::Hidden).size(), 0);
+        // With room again, the next load writes the entry and the one after uses it, with the
+        // same results as the load on the full disk.
+        const std::vector<float> want = run(loaded, ref.tokens);
+        QVERIFY(!q8::load_model(path, o)->weights_from_cache);
+        const auto cached = q8::load_model(path, o);
+        QVERIFY(cached->weights_from_cache);
+        QVERIFY(run(cached, ref.tokens) == want);
     }
 };
 

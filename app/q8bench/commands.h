@@ -16,5 +16,6 @@ void add_agreement_command(CLI::App& app);
 void add_synth_command(CLI::App& app);
 void add_verify_command(CLI::App& app);
 void add_profile_command(CLI::App& app);
+void add_soak_command(CLI::App& app);
 
 }  // namespace q8bench

@@ -1,12 +1,38 @@
 #include "kv_cache.h"
 
+#include <sstream>
+
+#include <q8/error.h>
+#include <q8/system.h>
+
 namespace q8 {
+
+namespace {
+
+// Bytes of one of the two tables (keys or values). A context too large for memory is refused here
+// with the figures, before the tables are zero-filled: filling them would touch every page and get
+// the process killed instead.
+size_t table_bytes(int64_t n_layer, int64_t n_ctx, int64_t kv_dim, size_t elem_bytes) {
+    const double both = 2.0 * double(n_layer) * double(n_ctx) * double(kv_dim) * double(elem_bytes);
+    const uint64_t avail = available_memory_bytes();
+    if (avail > 0 && both > double(avail)) {
+        std::ostringstream msg;
+        msg.precision(1);
+        msg << std::fixed << "the KV cache for a context of " << n_ctx << " tokens needs " << both / (1 << 20)
+            << " MiB (" << n_layer << " layers x " << kv_dim << " values x 2) but only " << double(avail) / (1 << 20)
+            << " MiB of memory is available: choose a smaller context";
+        throw EngineError(msg.str());
+    }
+    return static_cast<size_t>(n_layer * n_ctx * kv_dim) * elem_bytes;
+}
+
+}  // namespace
 
 KvCache::KvCache(int64_t n_layer, int64_t n_ctx, int64_t kv_dim, KvType type)
     : n_ctx_(n_ctx),
       kv_dim_(kv_dim),
       type_(type),
-      k_(static_cast<size_t>(n_layer * n_ctx * kv_dim) * elem_bytes()),
-      v_(static_cast<size_t>(n_layer * n_ctx * kv_dim) * elem_bytes()) {}
+      k_(table_bytes(n_layer, n_ctx, kv_dim, elem_bytes())),
+      v_(k_.size()) {}
 
 }  // namespace q8
