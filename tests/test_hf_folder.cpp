@@ -336,7 +336,7 @@ private slots:
             << "hf";
         QTest::newRow("config inconsistent with a tensor's shape")
             << "wrong_ff"
-            << "'blk.0.ffn_gate.weight' (model-00001-of-00003.safetensors: "
+            << "'blk.0.ffn_gate.weight' (model-00002-of-00003.safetensors: "
                "'model.layers.0.mlp.gate_proj.weight') has shape [64, 160]"
             << "hf";
         QTest::newRow("untied without lm_head") << "untied"

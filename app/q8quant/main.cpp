@@ -214,7 +214,9 @@ int convert_f16(const Cli& c, ProgressBar& bar) {
 int main(int argc, char** argv) {
     spdlog::set_default_logger(spdlog::stderr_color_st("q8quant"));
     spdlog::set_level(spdlog::level::warn);
-    CLI::App app{"q8quant: quantize a GGUF model (F16/BF16/F32) to Q8 (W8A8, SmoothQuant) or Q4 (group-wise 4-bit)"};
+    CLI::App app{
+        "q8quant: quantize a GGUF model (F16/BF16/F32) or Hugging Face folder to Q8 (W8A8, SmoothQuant) or "
+        "Q4 (group-wise 4-bit), or convert it to F16"};
     Cli c;
     add_options(app, c);
     CLI11_PARSE(app, argc, argv);

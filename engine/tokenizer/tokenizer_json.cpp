@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <limits>
@@ -238,13 +239,19 @@ HfTokenizer read(const std::string& path, const std::string& config_path, const 
     }
     for (const json& a : added) {
         const auto id = static_cast<size_t>(a["id"].get<int64_t>());
+        // Added tokens that swallow the whitespace beside them (lstrip / rstrip).
+        if (a.value("lstrip", false)) v.lstrip_ids.push_back(static_cast<int32_t>(id));
+        if (a.value("rstrip", false)) v.rstrip_ids.push_back(static_cast<int32_t>(id));
         if (v.types[id] == TokenType::unknown || v.types[id] == TokenType::byte) continue;
         v.types[id] = a.value("special", false) ? TokenType::control : TokenType::user_defined;
     }
-    if (v.kind == VocabKind::spm)
+    std::sort(v.lstrip_ids.begin(), v.lstrip_ids.end());
+    std::sort(v.rstrip_ids.begin(), v.rstrip_ids.end());
+    if (v.kind == VocabKind::spm) {
         v.scores = scores_from_merges(v, read_merges(model, path));
-    else
+    } else {
         v.scores.assign(v.tokens.size(), 0.f);
+    }
 
     v.bos = special_id(v, config, "bos_token", config_path);
     v.eos = special_id(v, config, "eos_token", config_path);

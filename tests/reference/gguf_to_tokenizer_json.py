@@ -50,9 +50,17 @@ def main(argv) -> int:
             doc = hf_writer.tokenizer_json(tokens, types, "bpe", merges=g.get("tokenizer.ggml.merges"),
                                            pre_regexes=regexes)
     elif model == "llama":
+        rstrip = frozenset()
+        if "phi3" in g.get("general.name", "").lower().replace("-", ""):
+            # Phi-3's tokenizer.json marks its added tokens and "</s>" rstrip, but not <unk>, <s>
+            # and <|endoftext|>.
+            keep = {"<unk>", "<s>", "<|endoftext|>"}
+            rstrip = frozenset(i for i, (t, ty) in enumerate(zip(tokens, types))
+                               if (ty in (2, 3, 4) or t == "</s>") and t not in keep)
         doc = hf_writer.tokenizer_json(tokens, types, "spm", scores=g.get("tokenizer.ggml.scores"),
                                        unk=g.get("tokenizer.ggml.unknown_token_id", 0),
-                                       add_space_prefix=g.get("tokenizer.ggml.add_space_prefix", True))
+                                       add_space_prefix=g.get("tokenizer.ggml.add_space_prefix", True),
+                                       rstrip=rstrip)
     else:
         raise SystemExit(f"tokenizer model '{model}' is not converted")
     hf_writer.write_json(os.path.join(out, "tokenizer.json"), doc)

@@ -70,8 +70,8 @@ def write_json(path: str, value) -> None:
         json.dump(value, f, ensure_ascii=False, indent=1)
 
 
-def _added(tid: int, text: str, special: bool) -> dict:
-    return {"id": tid, "content": text, "single_word": False, "lstrip": False, "rstrip": False,
+def _added(tid: int, text: str, special: bool, rstrip: bool = False) -> dict:
+    return {"id": tid, "content": text, "single_word": False, "lstrip": False, "rstrip": rstrip,
             "normalized": False, "special": special}
 
 
@@ -89,11 +89,14 @@ def spm_merges(tokens: list[str], scores: list[float], types: list[int]) -> list
 
 
 def tokenizer_json(tokens: list[str], types: list[int], kind: str, merges=None, scores=None,
-                   pre_regexes=None, unk: int | None = None, add_space_prefix: bool = True) -> dict:
+                   pre_regexes=None, unk: int | None = None, add_space_prefix: bool = True,
+                   rstrip: frozenset = frozenset()) -> dict:
     """kind "bpe": byte-level BPE (ByteLevel, with `pre_regexes` as Split steps before it, or its own
     regex when None); kind "spm": SentencePiece-style BPE with byte fallback. Types follow GGUF:
-    control and unknown-type ids become special added tokens, user-defined ones plain added tokens."""
-    added = [_added(i, t, ty in (2, 3)) for i, (t, ty) in enumerate(zip(tokens, types)) if ty in (2, 3, 4)]
+    control and unknown-type ids become special added tokens, user-defined ones plain added tokens;
+    ids in `rstrip` are marked rstrip."""
+    added = [_added(i, t, ty in (2, 3), i in rstrip)
+             for i, (t, ty) in enumerate(zip(tokens, types)) if ty in (2, 3, 4) or i in rstrip]
     if kind == "bpe":
         steps = [{"type": "Split", "pattern": {"Regex": r}, "behavior": "Isolated", "invert": False}
                  for r in pre_regexes or []]
