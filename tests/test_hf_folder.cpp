@@ -23,6 +23,7 @@
 #include "hf_folder.h"
 #include "inference_session.h"
 #include "model.h"
+#include "pre_tokenizer.h"
 #include "quantize_file.h"
 #include "reference_scripts.h"
 #include "safetensors_file.h"
@@ -109,6 +110,21 @@ void set_json(const QString& path, const QString& key, const QJsonValue& v) {
         o.remove(key);
     else
         o[key] = v;
+    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    f.write(QJsonDocument(o).toJson());
+}
+
+// Adds a token to tokenizer.json's model.vocab.
+void add_token(const QString& path, const QString& text, int id) {
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QJsonObject o = QJsonDocument::fromJson(f.readAll()).object();
+    f.close();
+    QJsonObject model = o["model"].toObject();
+    QJsonObject vocab = model["vocab"].toObject();
+    vocab[text] = id;
+    model["vocab"] = vocab;
+    o["model"] = model;
     QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
     f.write(QJsonDocument(o).toJson());
 }
@@ -310,6 +326,22 @@ private slots:
         }
     }
 
+    // Split regexes as real tokenizer.json files spell them name the pre-tokenizer they are.
+    void pre_tokenizer_regexes_are_recognised() {
+        const std::string llama3 =
+            R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+        const std::string qwen2 =
+            R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+        q8::PreTokenizerKind kind{};
+        QVERIFY(q8::PreTokenizer::match_regexes({llama3}, kind));
+        QCOMPARE(kind, q8::PreTokenizerKind::llama3);
+        QVERIFY(q8::PreTokenizer::match_regexes({qwen2}, kind));
+        QCOMPARE(kind, q8::PreTokenizerKind::qwen2);
+        QVERIFY(q8::PreTokenizer::match_regexes({"\\p{N}", q8::PreTokenizer::byte_level_regex()}, kind));
+        QCOMPARE(kind, q8::PreTokenizerKind::starcoder);
+        QVERIFY(!q8::PreTokenizer::match_regexes({"[a-z]+"}, kind));
+    }
+
     void bad_folders_are_refused_data() {
         QTest::addColumn<QString>("variant");
         QTest::addColumn<QString>("needle");
@@ -348,9 +380,14 @@ private slots:
         QTest::newRow("no tokenizer.json") << "no_tokenizer"
                                            << "no tokenizer.json"
                                            << "hf";
-        QTest::newRow("vocabulary larger than the embedding") << "small_vocab"
-                                                              << "but config.json's 'vocab_size' is 200"
-                                                              << "tokenizer.json";
+        QTest::newRow("vocabulary size not the embedding's")
+            << "small_vocab"
+            << "'vocab_size' is 200 but 'model.embed_tokens.weight' has 300 rows"
+            << "config.json";
+        QTest::newRow("tokenizer larger than the embedding")
+            << "big_tokenizer"
+            << "the tokenizer has 301 tokens but config.json's 'vocab_size' is 300"
+            << "tokenizer.json";
     }
     void bad_folders_are_refused() {
         QFETCH(QString, variant);
@@ -370,6 +407,7 @@ private slots:
         if (variant == "missing_shard") QFile::remove(d + "/model-00002-of-00003.safetensors");
         if (variant == "no_tokenizer") QFile::remove(d + "/tokenizer.json");
         if (variant == "small_vocab") set_json(cfg, "vocab_size", 200);
+        if (variant == "big_tokenizer") add_token(d + "/tokenizer.json", "<extra>", 300);
         expect_refused(d, needle, file);
     }
 

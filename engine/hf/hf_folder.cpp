@@ -1,6 +1,5 @@
 #include "hf_folder.h"
 
-#include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -401,6 +400,19 @@ void add_tensors(GgufAssembly& a, const Shards& shards, const HfArchitecture& ar
     }
 }
 
+// The tokenizer is padded to 'vocab_size' tokens, so that size must be the embedding's (which the
+// file's size bounds) before anything is allocated for it.
+void check_vocab_size(const Shards& shards, const HfArchitecture& arch, const Config& c, int64_t n_vocab) {
+    for (const HfTensorName& g : arch.globals) {
+        if (g.gguf != "token_embd.weight") continue;
+        const SafetensorsTensor& t = *shards.tensors.at(std::string(g.hf)).second;
+        if (t.shape.size() != 2 || static_cast<int64_t>(t.shape[0]) != n_vocab) {
+            c.fail("'vocab_size' is " + std::to_string(n_vocab) + " but '" + t.name + "' has " +
+                   std::to_string(t.shape.empty() ? 0 : t.shape[0]) + " rows");
+        }
+    }
+}
+
 }  // namespace
 
 std::unique_ptr<GgufFile> open_hf_folder(const std::string& dir_name, FileUse use) {
@@ -416,14 +428,14 @@ std::unique_ptr<GgufFile> open_hf_folder(const std::string& dir_name, FileUse us
     const Shape shape = add_config_metadata(a, config, arch);
     add_rope_factors(a, config, shape);
     const bool tied = config.opt_bool("tie_word_embeddings", false);
+    Shards shards = open_shards(dir);
+    add_tensors(a, shards, arch, shape, tied, dir, use);
+    check_vocab_size(shards, arch, config, shape.n_vocab);
     try {
         add_tokenizer_metadata(a, dir, name, shape.n_vocab);
     } catch (const nlohmann::json::exception& e) {
         throw EngineError(dir_name + ": unexpected structure in a tokenizer file: " + std::string(e.what()));
     }
-
-    Shards shards = open_shards(dir);
-    add_tensors(a, shards, arch, shape, tied, dir, use);
     a.identity = config.text();
     for (SafetensorsFile& f : shards.files) {
         // Appended piecewise: GCC 12 warns falsely on literal + temporary string here.
