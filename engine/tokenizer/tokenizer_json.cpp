@@ -57,11 +57,15 @@ struct Steps {
     std::string unsupported_what;
 };
 
-void walk_normalizer(const json& n, Steps& s) {
+// Sequences nest only a level or two in real files; deeper ones are refused before the recursion
+// could exhaust the stack.
+constexpr int kMaxNesting = 8;
+
+void walk_normalizer(const json& n, Steps& s, int depth = 0) {
     if (n.is_null()) return;
     const std::string type = n.value("type", "");
-    if (type == "Sequence") {
-        for (const json& x : n.value("normalizers", json::array())) walk_normalizer(x, s);
+    if (type == "Sequence" && depth < kMaxNesting) {
+        for (const json& x : n.value("normalizers", json::array())) walk_normalizer(x, s, depth + 1);
     } else if (type == "Prepend") {
         s.prefix_space = s.prefix_space || n.value("prepend", "") == kSpace;
     } else if (type == "Replace") {
@@ -74,11 +78,11 @@ void walk_normalizer(const json& n, Steps& s) {
     }
 }
 
-void walk_pre_tokenizer(const json& p, Steps& s) {
+void walk_pre_tokenizer(const json& p, Steps& s, int depth = 0) {
     if (p.is_null()) return;
     const std::string type = p.value("type", "");
-    if (type == "Sequence") {
-        for (const json& x : p.value("pretokenizers", json::array())) walk_pre_tokenizer(x, s);
+    if (type == "Sequence" && depth < kMaxNesting) {
+        for (const json& x : p.value("pretokenizers", json::array())) walk_pre_tokenizer(x, s, depth + 1);
     } else if (type == "ByteLevel") {
         s.byte_level = true;
         if (p.value("use_regex", true)) s.regexes.push_back(PreTokenizer::byte_level_regex());
@@ -148,10 +152,6 @@ int32_t special_id(const Vocab& v, const json& config, const char* field, const 
     if (id == kNoToken) throw EngineError(path + ": '" + field + "' is \"" + *text + "\", which is not a token");
     return id;
 }
-
-}  // namespace
-
-namespace {
 
 HfTokenizer read(const std::string& path, const std::string& config_path, const std::string& name) {
     const json j = read_json(path);
