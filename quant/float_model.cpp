@@ -38,17 +38,23 @@ WeightMatrix convert(const WeightMatrix& src, const WeightTarget& t) {
 
 // FloatLayer's member for each LayerWeights member an architecture table can name.
 constexpr std::pair<WeightMatrix LayerWeights::*, FloatMatrix FloatLayer::*> kMatrices[] = {
-    {&LayerWeights::wq, &FloatLayer::wq},         {&LayerWeights::wk, &FloatLayer::wk},
-    {&LayerWeights::wv, &FloatLayer::wv},         {&LayerWeights::wo, &FloatLayer::wo},
-    {&LayerWeights::w_gate, &FloatLayer::w_gate}, {&LayerWeights::w_up, &FloatLayer::w_up},
-    {&LayerWeights::w_down, &FloatLayer::w_down},
+    {&LayerWeights::wq, &FloatLayer::wq},     {&LayerWeights::wk, &FloatLayer::wk},
+    {&LayerWeights::wv, &FloatLayer::wv},     {&LayerWeights::wqkv, &FloatLayer::wqkv},
+    {&LayerWeights::wo, &FloatLayer::wo},     {&LayerWeights::w_gate, &FloatLayer::w_gate},
+    {&LayerWeights::w_up, &FloatLayer::w_up}, {&LayerWeights::w_down, &FloatLayer::w_down},
 };
 constexpr std::pair<std::vector<float> LayerWeights::*, std::vector<float> FloatLayer::*> kVectors[] = {
     {&LayerWeights::attn_norm, &FloatLayer::attn_norm},
+    {&LayerWeights::attn_norm_b, &FloatLayer::attn_norm_b},
     {&LayerWeights::ffn_norm, &FloatLayer::ffn_norm},
+    {&LayerWeights::ffn_norm_b, &FloatLayer::ffn_norm_b},
     {&LayerWeights::bq, &FloatLayer::bq},
     {&LayerWeights::bk, &FloatLayer::bk},
     {&LayerWeights::bv, &FloatLayer::bv},
+    {&LayerWeights::bqkv, &FloatLayer::bqkv},
+    {&LayerWeights::bo, &FloatLayer::bo},
+    {&LayerWeights::b_up, &FloatLayer::b_up},
+    {&LayerWeights::b_down, &FloatLayer::b_down},
 };
 
 template <class Member, size_t N, class Key>
@@ -106,9 +112,12 @@ std::shared_ptr<const Model> assemble_model(const Model& base, const FloatLayers
                                            .tokenizer = base.tokenizer,
                                            .precision = spec.label});
     m->output_norm = base.output_norm;
+    m->output_norm_b = base.output_norm_b;
     m->rope_freq_factors = base.rope_freq_factors;
     const bool tied = base.output.rows == 0;
     m->token_embd = convert(base.token_embd, fit(tied ? spec.head : spec.embd, base.token_embd.cols));
+    if (base.position_embd.rows > 0)
+        m->position_embd = convert(base.position_embd, fit(spec.embd, base.position_embd.cols));
     if (!tied) m->output = convert(base.output, fit(spec.head, base.output.cols));
     for (const FloatLayer& f : layers.layers) {
         LayerWeights L;

@@ -21,8 +21,8 @@ struct FloatMatrix {
 };
 
 struct FloatLayer {
-    std::vector<float> attn_norm, ffn_norm, bq, bk, bv;
-    FloatMatrix wq, wk, wv, wo, w_gate, w_up, w_down;
+    std::vector<float> attn_norm, attn_norm_b, ffn_norm, ffn_norm_b, bq, bk, bv, bqkv, bo, b_up, b_down;
+    FloatMatrix wq, wk, wv, wqkv, wo, w_gate, w_up, w_down;
 
     // The member standing for an architecture table's matrix / norm or bias (arch_tensors.h).
     FloatMatrix& matrix(const LayerTensor& t);
@@ -55,7 +55,7 @@ struct AssembleSpec {
 };
 
 // A new Model with `base`'s file, configuration, tokenizer, output norm and RoPE factors, `layers`
-// for its layers, and base's embedding table and head converted as `spec` says.
+// for its layers, and base's embedding and position tables and head converted as `spec` says.
 std::shared_ptr<const Model> assemble_model(const Model& base, const FloatLayers& layers, const AssembleSpec& spec);
 
 }  // namespace q8::quant

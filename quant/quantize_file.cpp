@@ -100,6 +100,16 @@ void check_options(const QuantizeFileOptions& o) {
 // activation policy recorded in `res`.
 FloatLayers prepare_layers(const QuantizeFileOptions& o, const std::shared_ptr<const Model>& model, const Step& step,
                            QuantizeFileResult& res) {
+    const ModelConfig& c = model->config;
+    if ((o.smoothquant || o.act_policy_auto) && (c.norm != NormKind::Rms || c.ffn != FfnKind::SiluGated)) {
+        // Smoothing folds scales into RMSNorm weights and through the gated FFN's linear up
+        // branch; LayerNorm biases and a GELU have no such folding, and calibration reads the
+        // inputs of Q and the gate.
+        throw EngineError(
+            "q8quant: --smoothquant and --act-policy auto support RMSNorm/SwiGLU models (llama, qwen2), "
+            "not " +
+            c.arch_name);
+    }
     std::vector<int32_t> calib;
     if (o.smoothquant || o.act_policy_auto) calib = calibration_tokens(*model, o.calib_file);
     FloatLayers fl = float_layers(*model);
@@ -221,7 +231,8 @@ void add_tensors(GgufWriter& w, const Model& model, FloatLayers& fl, const Quant
             w.add_tensor(t.name, GgmlType::F32, ne, [fv](std::vector<uint8_t>& out) { append_floats(out, *fv); });
         } else if (gt != nullptr && gt->kind == TensorKind::Matrix && t.n_dims == 2 && float_type(t.type) &&
                    t.ne[0] % 32 == 0) {
-            add_model_matrix(w, t, &(model.*gt->matrix), gt->role == MatrixRole::Head || tied, o);
+            const bool head = gt->role == MatrixRole::Head || (tied && gt->role == MatrixRole::Embedding);
+            add_model_matrix(w, t, &(model.*gt->matrix), head, o);
         } else {
             const GgufTensorInfo* tp = &t;
             w.add_tensor(t.name, t.type, ne,

@@ -1,7 +1,9 @@
-// The engine's forward pass against the independent NumPy reference (tests/reference/): small
-// random models written the way real converters write GGUF files, for both architectures, both
-// RoPE styles, tied and untied embeddings, GQA and Llama 3 frequency factors. Logits must agree
-// within 1e-3 relative and greedy continuations must be identical, on every kernel path.
+// The engine's forward pass against the independent NumPy references (tests/reference/): small
+// random models written the way real converters write GGUF files, for every architecture (Llama,
+// Qwen2, StarCoder2, StarCoder/GPTBigCode), both RoPE styles and learned positions, RMSNorm and
+// LayerNorm, SwiGLU and GELU, tied and untied embeddings, GQA and MQA, fused QKV and Llama 3
+// frequency factors. Logits must agree within 1e-3 relative and greedy continuations must be
+// identical, on every kernel path.
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -12,6 +14,8 @@
 
 #include <cmath>
 #include <fstream>
+
+#include <q8/error.h>
 
 #include "cpu_features.h"
 #include "inference_session.h"
@@ -41,6 +45,15 @@ const QList<Case> kCases = {
     // has the block kernels); the reference quantizes each layer input the same way.
     {"llama_q4_0_a8b",
      {"--arch", "llama", "--seed", "8", "--dtype", "q4_0", "--dim", "128", "--ff", "256", "--act-blocks"},
+     q8::Precision::Q4},
+    {"starcoder2_gqa", {"--arch", "starcoder2", "--seed", "11", "--n-head", "4", "--n-head-kv", "2"}},
+    {"starcoder2_f16_tied_mqa",
+     {"--arch", "starcoder2", "--seed", "13", "--tied", "--dtype", "f16", "--n-head-kv", "1"}},
+    {"starcoder2_q8_0", {"--arch", "starcoder2", "--seed", "15", "--dtype", "q8_0"}},
+    {"starcoder_mqa", {"--arch", "starcoder", "--seed", "12"}},
+    {"starcoder_f16_tied", {"--arch", "starcoder", "--seed", "14", "--tied", "--dtype", "f16"}},
+    {"starcoder_q4_0_a8b",
+     {"--arch", "starcoder", "--seed", "16", "--dtype", "q4_0", "--dim", "128", "--ff", "256", "--act-blocks"},
      q8::Precision::Q4},
 };
 
@@ -184,6 +197,21 @@ private slots:
             QVERIFY(s.eval(one));
             QVERIFY(rel_error(s.logits(), std::span<const float>(e.logits).subspan(t * nv, nv)) < 1e-3);
         }
+    }
+
+    void learned_positions_limit_the_context() {
+        // The position table has rows for the training context (128) only: a larger request is
+        // cut to it, and evaluating past it is refused rather than read beyond the table.
+        const auto model = q8::load_model(dir_.filePath("starcoder_mqa/model.gguf").toStdString());
+        QCOMPARE(model->position_embd.rows, model->config.n_ctx_train);
+        q8::SessionOptions so;
+        so.n_ctx = 4 * model->config.n_ctx_train;
+        q8::InferenceSession s(model, so);
+        QCOMPARE(s.n_ctx(), model->config.n_ctx_train);
+        const std::vector<int32_t> tokens(static_cast<size_t>(s.n_ctx()), 7);
+        QVERIFY(s.eval(tokens));
+        const int32_t one[1] = {7};
+        QVERIFY_THROWS_EXCEPTION(q8::EngineError, s.eval(one));
     }
 
     void rollback_then_reeval_is_identical() {

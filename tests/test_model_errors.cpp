@@ -19,12 +19,18 @@ private slots:
         spdlog::set_level(spdlog::level::warn);
         QString err = q8test::make_reference_case(dir_.filePath("good"), {"--arch", "llama", "--seed", "3"});
         QVERIFY2(err.isEmpty(), qPrintable(err));
+        err = q8test::make_reference_case(dir_.filePath("good_starcoder"), {"--arch", "starcoder", "--seed", "3"});
+        QVERIFY2(err.isEmpty(), qPrintable(err));
         err = q8test::run_reference_script("make_bad_models.py",
-                                           {"--good", dir_.filePath("good/model.gguf"), "--out", dir_.filePath("bad")});
+                                           {"--good", dir_.filePath("good/model.gguf"), "--good-starcoder",
+                                            dir_.filePath("good_starcoder/model.gguf"), "--out", dir_.filePath("bad")});
         QVERIFY2(err.isEmpty(), qPrintable(err));
     }
 
-    void good_model_loads() { QVERIFY(q8::load_model(dir_.filePath("good/model.gguf").toStdString()) != nullptr); }
+    void good_model_loads() {
+        QVERIFY(q8::load_model(dir_.filePath("good/model.gguf").toStdString()) != nullptr);
+        QVERIFY(q8::load_model(dir_.filePath("good_starcoder/model.gguf").toStdString()) != nullptr);
+    }
 
     void refused_with_a_specific_message_data() {
         QTest::addColumn<QString>("file");
@@ -45,6 +51,12 @@ private slots:
                                             << "'llama.block_count' = 4000000000 is out of range";
         QTest::newRow("too large for memory") << "huge_sparse.gguf"
                                               << "GiB is available";
+        QTest::newRow("starcoder missing bias") << "starcoder_missing_bias.gguf"
+                                                << "missing tensor 'blk.1.attn_qkv.bias'";
+        // dim 64, context 128: the table has 64 rows.
+        QTest::newRow("starcoder position table size")
+            << "starcoder_wrong_positions.gguf"
+            << "tensor 'position_embd.weight' has shape [64, 64] but the model's hyper-parameters need [64, 128]";
     }
 
     void refused_with_a_specific_message() {

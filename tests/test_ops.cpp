@@ -1,5 +1,5 @@
 // The per-row operations of the transformer block against direct double-precision references:
-// rms_norm, silu_mul, softmax (normalised, stable for large inputs), rope_inv_freq (with and
+// rms_norm, layer_norm, gelu_tanh, silu_mul, softmax (normalised, stable for large inputs), rope_inv_freq (with and
 // without frequency factors) and apply_rope in both pairings (Normal (2i, 2i+1), Neox
 // (i, i + n_rot/2)), including partial rotation, plus RoPE's invariants: it preserves each head's
 // norm, and <rope(q, m), rope(k, n)> depends only on m - n.
@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <numbers>
 #include <random>
 #include <vector>
 
@@ -132,6 +133,81 @@ private slots:
         float oz[3];
         q8::rms_norm(z, ones, 3, 1e-6f, oz);
         for (float v : oz) QCOMPARE(v, 0.f);
+    }
+
+    // ------------------------------------------------------------ layer_norm
+
+    void layer_norm_data() {
+        QTest::addColumn<int>("n");
+        QTest::addColumn<float>("eps");
+        QTest::addColumn<float>("offset");  // added to every x: LayerNorm removes it
+        for (int n : {1, 7, 64, 4096}) {
+            QTest::addRow("n=%d", n) << n << 1e-5f << 0.f;
+            QTest::addRow("n=%d large mean", n) << n << 1e-5f << 300.f;
+            QTest::addRow("n=%d eps matters", n) << n << 1.f << 0.f;
+        }
+    }
+    void layer_norm() {
+        QFETCH(int, n);
+        QFETCH(float, eps);
+        QFETCH(float, offset);
+        std::mt19937 g(static_cast<unsigned>(n) + 11);
+        const auto un = static_cast<size_t>(n);
+        std::vector<float> x = random_vec(g, un);
+        for (float& v : x) v += offset;
+        const std::vector<float> w = random_vec(g, un, 0.5f, 1.5f);
+        const std::vector<float> b = random_vec(g, un, -1.f, 1.f);
+        std::vector<float> out(un, std::numeric_limits<float>::quiet_NaN());
+        q8::layer_norm(x.data(), w.data(), b.data(), un, eps, out.data());
+        double mean = 0;
+        for (float v : x) mean += double(v);
+        mean /= double(n);
+        double var = 0;
+        for (float v : x) var += (double(v) - mean) * (double(v) - mean);
+        const double inv = 1.0 / std::sqrt(var / double(n) + double(eps));
+        std::vector<double> want(un);
+        for (size_t i = 0; i < un; ++i) want[i] = (double(x[i]) - mean) * inv * double(w[i]) + double(b[i]);
+        QString why;
+        // The float subtraction of a large mean costs up to |mean| * 2^-24 per value.
+        QVERIFY2(all_close(out, want, 1e-5, 1e-5 * (1.0 + double(offset)), &why), qPrintable(why));
+    }
+
+    void layer_norm_known() {
+        // x = {1, 3}: mean 2, variance 1, so the normalized row is {-1, 1}; then * w + b.
+        const float x[2] = {1.f, 3.f}, w[2] = {2.f, 3.f}, b[2] = {0.5f, -0.5f};
+        float out[2];
+        q8::layer_norm(x, w, b, 2, 0.f, out);
+        QVERIFY(std::fabs(out[0] - (-2.f + 0.5f)) <= 1e-6f);
+        QVERIFY(std::fabs(out[1] - (3.f - 0.5f)) <= 1e-6f);
+        // A constant row normalizes to zero and leaves the bias (eps keeps it finite).
+        const float c[3] = {5.f, 5.f, 5.f}, ones[3] = {1.f, 1.f, 1.f}, bias[3] = {1.f, 2.f, 3.f};
+        float oc[3];
+        q8::layer_norm(c, ones, bias, 3, 1e-5f, oc);
+        for (int i = 0; i < 3; ++i) QCOMPARE(oc[i], bias[i]);
+    }
+
+    // ------------------------------------------------------------ gelu_tanh
+
+    void gelu_tanh() {
+        std::mt19937 g(5);
+        std::vector<float> x = random_vec(g, 1000, -8.f, 8.f);
+        x.insert(x.end(), {0.f, 1.f, -1.f, 20.f, -20.f, 1e4f, -1e4f});
+        std::vector<double> want(x.size());
+        for (size_t i = 0; i < x.size(); ++i) {
+            const double v = x[i];
+            want[i] = 0.5 * v * (1.0 + std::tanh(std::sqrt(2.0 / std::numbers::pi) * (v + 0.044715 * v * v * v)));
+        }
+        std::vector<float> out = x;
+        q8::gelu_tanh(out.data(), out.size());
+        QString why;
+        QVERIFY2(all_close(out, want, 1e-5, 1e-6, &why), qPrintable(why));
+        // Known values (PyTorch's gelu(approximate="tanh")): gelu(1) = 0.841192, gelu(-1) =
+        // -0.158808; identity for large x, 0 (not NaN) for very negative x.
+        QCOMPARE(out[1000], 0.f);
+        QVERIFY(std::fabs(out[1001] - 0.841192f) < 1e-5f);
+        QVERIFY(std::fabs(out[1002] + 0.158808f) < 1e-5f);
+        QCOMPARE(out[1005], 1e4f);
+        QVERIFY(std::isfinite(out[1006]) && std::fabs(out[1006]) < 1e-30f);
     }
 
     // ------------------------------------------------------------ silu_mul

@@ -147,6 +147,29 @@ private slots:
         QCOMPARE(o["tensor_types"].toString(), QString("F16 x 15, F32 x 11"));
     }
 
+    void synth_starcoder_has_learned_positions_and_runs() {
+        const QString file = dir_.filePath("tiny-starcoder.gguf");
+        const Run r = q8bench({"synth", "--shape", "tiny-starcoder-test", "-o", file});
+        QCOMPARE(r.code, 0);
+        // 49152x64 (tied) + 512x64 positions + 2 layers x (2 x 128 LayerNorm + 64x96 + 96 fused QKV
+        // + 4096 + 64 + 2 x 16384 + 256 + 64 MLP) + 128.
+        QCOMPARE(synth_json(r)["parameters"].toInteger(), 3266112);
+        const Run info = q8bench({"info", "-m", file, "--json"});
+        QCOMPARE(info.code, 0);
+        const QJsonObject o = QJsonDocument::fromJson(info.out).object();
+        QCOMPARE(o["architecture"].toString(), QString("starcoder"));
+        QCOMPARE(o["family"].toString(), QString("StarCoder (GPTBigCode)"));
+        QCOMPARE(o["block"].toObject()["positions"].toString(), QString("learned"));
+        QCOMPARE(o["block"].toObject()["norm"].toString(), QString("layernorm"));
+        QVERIFY(!o.contains("rope"));
+        QCOMPARE(o["kv_heads"].toInt(), 1);
+        QCOMPARE(o["context_length"].toInt(), 512);
+        QCOMPARE(o["tensor_types"].toString(), QString("F16 x 10, F32 x 18"));
+        const Run gen =
+            q8bench({"generate", "-m", file, "-p", "def f(x):", "-n", "4", "--temp", "0", "--json", "-t", "1"});
+        QCOMPARE(gen.code, 0);
+    }
+
     void synth_copies_a_vocabulary() {
         if (!QFile::exists(shared_vocab("llama-spm")))
             QSKIP("../shared is absent (a user's clone): the vocabularies live there");
@@ -281,6 +304,53 @@ private slots:
         QVERIFY(rows[3].toObject().contains("mean_accepted"));
         QVERIFY(rows[3].toObject()["verify_ms_per_step"].toDouble() > 0);
         QVERIFY(rows[3].toObject().contains("draft_ms_per_step"));
+    }
+
+    // profile: every operation kind once, non-negative times whose shares add up to the whole,
+    // and the products (the weights) taking time in every pass.
+    void profile_json_covers_every_operation() {
+        for (const char* batch : {"1", "3"}) {
+            const Run r = q8bench({"profile", "-m", model_, "--config", "q4", "--batch", batch, "--passes", "3",
+                                   "--warmup", "1", "--context", "8", "-t", "1", "--json"});
+            QCOMPARE(r.code, 0);
+            const QJsonObject o = QJsonDocument::fromJson(r.out).object();
+            QCOMPARE(o["tokens_per_pass"].toInt(), QString(batch).toInt());
+            const QJsonArray ops = o["ops"].toArray();
+            QCOMPARE(ops.size(), 11);
+            double share = 0;
+            QSet<QString> names;
+            for (const auto& v : ops) {
+                const QJsonObject op = v.toObject();
+                QVERIFY(op["ms_per_pass"].toDouble() >= 0);
+                share += op["share"].toDouble();
+                names.insert(op["op"].toString());
+                if (op["op"].toString().endsWith("products") || op["op"].toString().endsWith("product"))
+                    QVERIFY2(op["ms_per_pass"].toDouble() > 0, qPrintable(op["op"].toString()));
+            }
+            QCOMPARE(names.size(), 11);
+            QVERIFY(std::abs(share - 1.0) < 1e-6);
+            QVERIFY(o["profiled_ms_per_pass"].toDouble() <= o["wall_ms_per_pass"].toDouble());
+        }
+        const Run bad = q8bench({"profile", "-m", model_, "--batch", "0"});
+        QCOMPARE(bad.code, 1);
+        QVERIFY2(bad.err.contains("--batch"), bad.err.constData());
+    }
+
+    // verify: one row per batch size, each measured every round, costs relative to one token.
+    void verify_json_rows() {
+        const Run r = q8bench({"verify", "-m", model_, "--config", "q4", "--max-tokens", "4", "--context", "8", "-r",
+                               "2", "-t", "1", "--json"});
+        QCOMPARE(r.code, 0);
+        const QJsonArray rows = QJsonDocument::fromJson(r.out).object()["rows"].toArray();
+        QCOMPARE(rows.size(), 4);
+        for (int i = 0; i < rows.size(); ++i) {
+            const QJsonObject row = rows[i].toObject();
+            QCOMPARE(row["tokens"].toInt(), i + 1);
+            QCOMPARE(row["samples_ms"].toArray().size(), 2);
+            QVERIFY(row["best_ms"].toDouble() > 0);
+            QVERIFY(row["best_ms"].toDouble() <= row["median_ms"].toDouble());
+        }
+        QCOMPARE(rows[0].toObject()["cost_vs_one"].toDouble(), 1.0);
     }
 
     // --act: auto makes Q4 W4A8 with activation blocks and Q8 W8A16; a16 and a8 stay selectable;

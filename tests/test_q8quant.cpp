@@ -1,8 +1,9 @@
 // The quantizer end to end: q8quant's files are read by the independent NumPy GGUF reader with the
 // same metadata and tensor values the engine reads; loading them runs exactly like quantizing in
 // memory (SmoothQuant W8A8 with per-row int8, group-wise Q4 re-packed from standard Q4_0 blocks);
-// and every bad input is refused clearly without leaving a file behind: already-quantized input,
-// an empty calibration file, an unwritable destination, cancellation while writing.
+// (StarCoder's fused QKV and position table included); and every bad input is refused clearly
+// without leaving a file behind: already-quantized input, an empty calibration file, SmoothQuant on
+// a LayerNorm/GELU model, an unwritable destination, cancellation while writing.
 #include <QDir>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -197,6 +198,34 @@ private slots:
         QCOMPARE(bad.code, 1);
         QVERIFY2(bad.err.contains("--act a8"), qPrintable(bad.err));
         QVERIFY(QFileInfo(out).size() < QFileInfo(f32_).size() / 4);
+    }
+
+    void starcoder_file_runs_like_quantize_at_load_and_smoothquant_is_refused() {
+        // GPTBigCode: the fused QKV and the position table are quantized, LayerNorms and biases copied.
+        QProcess p;
+        p.start(Q8_PYTHON, {QString(Q8_SOURCE_DIR) + "/tests/reference/make_reference_case.py", "--arch", "starcoder",
+                            "--seed", "42", "--dim", "128", "--ff", "256", "--out", dir_.filePath("starcoder")});
+        QVERIFY(p.waitForFinished(300000));
+        QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+        const QString src = dir_.filePath("starcoder/model.gguf");
+        const QString out = dir_.filePath("starcoder-q8.gguf");
+        const Run r = run_q8quant({"-m", src, "-o", out, "--type", "q8", "--act", "a16"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        const q8::GgufFile g(out.toStdString());
+        QCOMPARE(g.find_tensor("blk.0.attn_qkv.weight")->type, q8::GgmlType::Q8_0);
+        QCOMPARE(g.find_tensor("position_embd.weight")->type, q8::GgmlType::Q8_0);
+        QCOMPARE(g.find_tensor("blk.0.attn_qkv.bias")->type, q8::GgmlType::F32);
+        QCOMPARE(g.find_tensor("blk.0.ffn_norm.bias")->type, q8::GgmlType::F32);
+        q8::LoadOptions lo;
+        lo.precision = q8::Precision::Q8;
+        lo.activations = q8::ActivationMode::Float;
+        QVERIFY(logits(q8::load_model(out.toStdString()), eval_tokens_) ==
+                logits(q8::load_model(src.toStdString(), lo), eval_tokens_));
+        const Run sq = run_q8quant(
+            {"-m", src, "-o", dir_.filePath("starcoder-sq.gguf"), "--type", "q8", "--smoothquant", "--calib", calib_});
+        QCOMPARE(sq.code, 1);
+        QVERIFY2(sq.err.contains("support RMSNorm/SwiGLU models") && sq.err.contains("starcoder"), qPrintable(sq.err));
+        QVERIFY(!QFile::exists(dir_.filePath("starcoder-sq.gguf")));
     }
 
     void already_quantized_input_is_refused() {

@@ -103,12 +103,17 @@ private slots:
             {"q8_0", {"--dtype", "q8_0"}},
             {"q4_0", {"--dtype", "q4_0"}},
             {"wide_f16", {"--dtype", "f16", "--dim", "128", "--ff", "256", "--n-head", "4", "--n-head-kv", "2"}},
+            {"starcoder2_wide_f16",
+             {"--arch", "starcoder2", "--dtype", "f16", "--dim", "128", "--ff", "256", "--n-head", "4", "--n-head-kv",
+              "2"}},
+            {"starcoder_wide_f16", {"--arch", "starcoder", "--dtype", "f16", "--dim", "128", "--ff", "256"}},
         };
         for (const auto& [name, extra] : cases) {
+            const QStringList arch = extra.contains("--arch") ? QStringList{} : QStringList{"--arch", "llama"};
             QProcess p;
-            p.start(Q8_PYTHON, QStringList{QString(Q8_SOURCE_DIR) + "/tests/reference/make_reference_case.py", "--arch",
-                                           "llama", "--seed", "6", "--out", dir_.filePath(name)} +
-                                   extra);
+            p.start(Q8_PYTHON, QStringList{QString(Q8_SOURCE_DIR) + "/tests/reference/make_reference_case.py", "--seed",
+                                           "6", "--out", dir_.filePath(name)} +
+                                   arch + extra);
             QVERIFY(p.waitForFinished(300000));
             QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
         }
@@ -188,6 +193,44 @@ private slots:
         const double err = rel_error(run(m, ref.tokens), ref.logits);
         qInfo("%s (%s): rms logit error / rms logit %.4f, %.2f MiB", qPrintable(QString::fromStdString(m->precision)),
               m->weight_format_summary().c_str(), err, double(m->weight_bytes()) / (1 << 20));
+        QVERIFY2(err < tolerance, qPrintable(QString("relative error %1").arg(err)));
+    }
+
+    void starcoder_quantized_at_load_runs_close_to_the_reference_data() {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<int>("precision");
+        QTest::addColumn<int>("act");
+        QTest::addColumn<double>("tolerance");
+        QTest::addColumn<QString>("layer_format");
+        const int Q8 = int(q8::Precision::Q8), Q4 = int(q8::Precision::Q4);
+        const int auto_ = int(q8::ActivationMode::Auto), a8 = int(q8::ActivationMode::Int8PerToken);
+        for (const QString name : {"starcoder2_wide_f16", "starcoder_wide_f16"}) {
+            QTest::addRow("%s q8_default", qPrintable(name)) << name << Q8 << auto_ << 0.05 << "Q8_0";
+            QTest::addRow("%s q8_w8a8", qPrintable(name)) << name << Q8 << a8 << 0.08 << "I8row/A8";
+            QTest::addRow("%s q4_default", qPrintable(name)) << name << Q4 << auto_ << 0.6 << "Q4G32/A8b";
+        }
+    }
+    void starcoder_quantized_at_load_runs_close_to_the_reference() {
+        // The quantizer walks the architecture's table: the layer matrices (the fused QKV too) and
+        // the position table are quantized, LayerNorm weights and every bias stay F32.
+        QFETCH(QString, name);
+        QFETCH(int, precision);
+        QFETCH(int, act);
+        QFETCH(double, tolerance);
+        QFETCH(QString, layer_format);
+        const Ref ref = read_ref(dir_.filePath(name));
+        const auto m = load(name, static_cast<q8::Precision>(precision), 32, false, q8::ActivationMode(act));
+        const q8::LayerWeights& L = m->layers[1];
+        const q8::WeightMatrix& attn = L.wqkv.rows > 0 ? L.wqkv : L.wq;
+        QCOMPARE(QString::fromStdString(attn.format_name()), layer_format);
+        QCOMPARE(QString::fromStdString(L.w_up.format_name()), layer_format);
+        QCOMPARE(QString::fromStdString(L.w_down.format_name()), layer_format);
+        QCOMPARE(L.b_down.size(), size_t(m->config.n_embd));
+        QCOMPARE(L.ffn_norm_b.size(), size_t(m->config.n_embd));
+        if (m->position_embd.rows > 0) QVERIFY(m->position_embd.format_name() != "F16");
+        const double err = rel_error(run(m, ref.tokens), ref.logits);
+        qInfo("%s %s (%s): rms logit error / rms logit %.4f", qPrintable(name),
+              qPrintable(QString::fromStdString(m->precision)), m->weight_format_summary().c_str(), err);
         QVERIFY2(err < tolerance, qPrintable(QString("relative error %1").arg(err)));
     }
 

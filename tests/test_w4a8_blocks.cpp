@@ -139,8 +139,8 @@ private slots:
         for (size_t n_tok : {size_t{1}, size_t{2}, size_t{3}, size_t{4}, size_t{5}, size_t{7}, size_t{9}}) {
             const Prepared p = prepare(activations(un * n_tok, rng), un, n_tok, g);
             std::vector<float> y(2 * n_tok, -1.f), want(n_tok), one(1);
-            k.batch_q4s_a8b(split.data(), view(p, 0, un, g), n_tok, un, g, asym, y.data(), 2);
-            ref.batch_q4s_a8b(split.data(), view(p, 0, un, g), n_tok, un, g, asym, want.data(), 1);
+            k.batch_q4s_a8b(split.data(), split.size(), 1, view(p, 0, un, g), n_tok, un, g, asym, y.data(), 2);
+            ref.batch_q4s_a8b(split.data(), split.size(), 1, view(p, 0, un, g), n_tok, un, g, asym, want.data(), 1);
             for (size_t t = 0; t < n_tok; ++t) {
                 double exact = 0, mag = 0;
                 for (size_t i = 0; i < un; ++i) {
@@ -158,7 +158,7 @@ private slots:
                                         .arg(y[2 * t], 0, 'g', 9)
                                         .arg(want[t], 0, 'g', 9)));
                 QCOMPARE(y[2 * t + 1], -1.f);  // ldy respected
-                k.batch_q4s_a8b(split.data(), view(p, t, un, g), 1, un, g, asym, one.data(), 1);
+                k.batch_q4s_a8b(split.data(), split.size(), 1, view(p, t, un, g), 1, un, g, asym, one.data(), 1);
                 QVERIFY2(same_bits(one[0], y[2 * t]),
                          qPrintable(QStringLiteral("n_tok %1, token %2: batched %3, alone %4")
                                         .arg(n_tok)
@@ -172,6 +172,52 @@ private slots:
     // matmul with the loader's layout (split rows, act_blocks) on each ISA: rows that leave
     // remainders for the thread split and the token tiles; n tokens in one product bit-identical
     // to n one-token products; values equal to the double-precision product of decoded operands.
+    // Several rows in one call (the kernel tiles rows by tokens, remainders included): each (row,
+    // token) result bit-identical to that row alone, whatever the row count and token count.
+    void rows_in_one_call_data() { split_kernel_data(); }
+
+    void rows_in_one_call() {
+        QFETCH(int, isa);
+        QFETCH(int, n);
+        QFETCH(int, group);
+        QFETCH(bool, asym);
+        REQUIRE_ISA(static_cast<Isa>(isa));
+        const KernelTable& k = table_of(static_cast<Isa>(isa));
+        const auto un = static_cast<size_t>(n), g = static_cast<size_t>(group);
+        const size_t row_bytes = un / g * qq::q4g_block_bytes(g, asym);
+        constexpr size_t kRows = 8;
+        std::mt19937 rng(static_cast<uint32_t>(n * 5 + group + asym + isa * 11));
+        std::normal_distribution<float> nd(0.f, 0.05f);
+        std::vector<float> dense(un);
+        std::vector<uint8_t> blocks(row_bytes), split(kRows * row_bytes);
+        for (size_t r = 0; r < kRows; ++r) {
+            for (float& f : dense) f = nd(rng);
+            qq::quantize_row_q4g(dense.data(), blocks.data(), un, g, asym);
+            qq::q4g_to_split(blocks.data(), split.data() + r * row_bytes, un, g, asym);
+        }
+        for (size_t n_tok : {size_t{1}, size_t{3}, size_t{4}, size_t{5}, size_t{6}, size_t{9}}) {
+            const Prepared p = prepare(activations(un * n_tok, rng), un, n_tok, g);
+            for (size_t rows : {size_t{2}, size_t{3}, size_t{4}, size_t{7}, kRows}) {
+                std::vector<float> y(n_tok * rows), one(n_tok);
+                k.batch_q4s_a8b(split.data(), row_bytes, rows, view(p, 0, un, g), n_tok, un, g, asym, y.data(), rows);
+                for (size_t r = 0; r < rows; ++r) {
+                    k.batch_q4s_a8b(split.data() + r * row_bytes, row_bytes, 1, view(p, 0, un, g), n_tok, un, g, asym,
+                                    one.data(), 1);
+                    for (size_t t = 0; t < n_tok; ++t) {
+                        QVERIFY2(same_bits(y[t * rows + r], one[t]),
+                                 qPrintable(QStringLiteral("%1 rows, %2 tokens, row %3, token %4: %5, alone %6")
+                                                .arg(rows)
+                                                .arg(n_tok)
+                                                .arg(r)
+                                                .arg(t)
+                                                .arg(y[t * rows + r], 0, 'g', 9)
+                                                .arg(one[t], 0, 'g', 9)));
+                    }
+                }
+            }
+        }
+    }
+
     void matmul_blocks_data() {
         QTest::addColumn<int>("isa");
         QTest::addColumn<int>("rows");
@@ -208,7 +254,7 @@ private slots:
         std::vector<float> wf(uc);
         q8::ThreadPool pool(threads);
         const q8::MatmulOptions exact{q8::BatchArithmetic::Exact};
-        for (size_t n : {size_t{1}, size_t{2}, size_t{5}, size_t{9}}) {
+        for (size_t n : {size_t{1}, size_t{2}, size_t{3}, size_t{5}, size_t{6}, size_t{9}}) {
             const std::vector<float> x = activations(n * uc, rng);
             const Prepared p = prepare(x, uc, n, static_cast<size_t>(group));
             std::vector<float> batched(n * ur), fast(n * ur);

@@ -28,6 +28,11 @@ void add_info_command(CLI::App& app) {
             {"file", *model_path},
             {"name", c.name},
             {"architecture", c.arch_name},
+            {"family", q8::arch_display_name(c.arch)},
+            {"block",
+             {{"norm", c.norm == q8::NormKind::Rms ? "rmsnorm" : "layernorm"},
+              {"positions", c.positions == q8::PositionKind::Rope ? "rope" : "learned"},
+              {"feed_forward", c.ffn == q8::FfnKind::SiluGated ? "swiglu" : "gelu (tanh)"}}},
             {"gguf_version", model->file->version()},
             {"file_bytes", model->file->file_size()},
             {"parameters", params},
@@ -57,6 +62,7 @@ void add_info_command(CLI::App& app) {
             {"amx", q8::amx_description()},
             {"cpu_features", q8::cpu_feature_summary()},
         };
+        if (c.positions != q8::PositionKind::Rope) j.erase("rope");
         if (*as_json) {
             std::cout << j.dump(2) << "\n";
             return;

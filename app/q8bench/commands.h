@@ -14,5 +14,7 @@ void add_compare_command(CLI::App& app);
 void add_bandwidth_command(CLI::App& app);
 void add_agreement_command(CLI::App& app);
 void add_synth_command(CLI::App& app);
+void add_verify_command(CLI::App& app);
+void add_profile_command(CLI::App& app);
 
 }  // namespace q8bench

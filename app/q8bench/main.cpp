@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
     q8bench::add_bandwidth_command(app);
     q8bench::add_agreement_command(app);
     q8bench::add_synth_command(app);
+    q8bench::add_verify_command(app);
+    q8bench::add_profile_command(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

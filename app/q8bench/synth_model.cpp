@@ -117,7 +117,8 @@ q8::TensorDims tensor_dims(const q8::ModelShape& s) {
             .kv_dim = s.n_head_kv * s.head_dim(),
             .n_ff = s.n_ff,
             .n_vocab = s.n_vocab,
-            .n_rot = s.head_dim()};
+            .n_rot = s.head_dim(),
+            .n_ctx = s.n_ctx};
 }
 
 // Matrices random, norm weights ones, biases zeros, RoPE factors as converters compute them.
@@ -150,9 +151,15 @@ void add_synth_hparams(q8::quant::GgufWriter& w, const q8::ModelShape& s, uint64
     w.set_u32(a + ".feed_forward_length", static_cast<uint32_t>(s.n_ff));
     w.set_u32(a + ".attention.head_count", static_cast<uint32_t>(s.n_head));
     w.set_u32(a + ".attention.head_count_kv", static_cast<uint32_t>(s.n_head_kv));
-    w.set_u32(a + ".rope.dimension_count", static_cast<uint32_t>(s.head_dim()));
-    w.set_f32(a + ".rope.freq_base", s.rope_base);
-    w.set_f32(a + ".attention.layer_norm_rms_epsilon", s.norm_eps);
+    const q8::Architecture* arch = q8::find_architecture(s.arch);
+    if (arch == nullptr) throw q8::EngineError("shape " + std::string(s.name) + ": unknown architecture");
+    if (arch->positions == q8::PositionKind::Rope) {
+        w.set_u32(a + ".rope.dimension_count", static_cast<uint32_t>(s.head_dim()));
+        w.set_f32(a + ".rope.freq_base", s.rope_base);
+    }
+    w.set_f32(
+        a + (arch->norm == q8::NormKind::Rms ? ".attention.layer_norm_rms_epsilon" : ".attention.layer_norm_epsilon"),
+        s.norm_eps);
 }
 
 SynthTensors add_synth_tensors(q8::quant::GgufWriter& w, const q8::ModelShape& s, uint64_t seed) {

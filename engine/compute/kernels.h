@@ -84,9 +84,12 @@ struct KernelTable {
     Q4SplitA8Fn batch_q4s_a8 = nullptr;
     // The same rows against int8 activation blocks (W4A8 with block scales): each block's products
     // are exact in int32, scaled by the weight group's scale times the block's scale; the result is
-    // final (no scale left to the caller). Per token bit-identical whatever n_tok.
-    using Q4SplitA8BlocksFn = void (*)(const void* w, const A8Blocks& x, size_t n_tok, size_t n, size_t group,
-                                       bool asym, float* y, size_t ldy);
+    // final (no scale left to the caller). n_rows rows, row_bytes apart from w: y[t * ldy + r] for
+    // token t and row r, per (row, token) bit-identical whatever n_rows and n_tok. Several rows per
+    // call let a kernel share each token's activations across rows as well as each row across
+    // tokens, which is what makes verifying a draft cost little more than one token.
+    using Q4SplitA8BlocksFn = void (*)(const void* w, size_t row_bytes, size_t n_rows, const A8Blocks& x, size_t n_tok,
+                                       size_t n, size_t group, bool asym, float* y, size_t ldy);
     Q4SplitA8BlocksFn batch_q4s_a8b = nullptr;
 
     // Prompt evaluation with float activations (matmul.h, BatchArithmetic): n_rows rows of n

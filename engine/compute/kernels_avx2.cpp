@@ -340,9 +340,8 @@ void q4s_a8b_tile(const uint8_t* w, const A8Blocks& x, size_t t0, size_t n, size
         y[t * ldy] = hsum(acc[t]) + (asym ? 1.f : -8.f) * q4s_correction(c, x.sums + (t0 + t) * x.ld_sums, n_groups);
 }
 
-void q4s_a8b_batch(const void* wv, const A8Blocks& x, size_t n_tok, size_t n, size_t group, bool asym, float* y,
+void q4s_a8b_batch(const uint8_t* w, const A8Blocks& x, size_t n_tok, size_t n, size_t group, bool asym, float* y,
                    size_t ldy) {
-    const auto* w = static_cast<const uint8_t*>(wv);
     size_t t = 0;
     for (; t + 4 <= n_tok; t += 4) q4s_a8b_tile<4>(w, x, t, n, group, asym, y + t * ldy, ldy);
     switch (n_tok - t) {
@@ -368,7 +367,7 @@ KernelTable make_table() {
                      dot_q4_a8<false>, dot_q4_a8<true>>(t);
     t.batch_q4s = q4s_batch<float, q4s_row_f32>;
     t.batch_q4s_a8 = q4s_batch<int8_t, q4s_row_a8>;
-    t.batch_q4s_a8b = q4s_a8b_batch;
+    t.batch_q4s_a8b = batch_loop::q4s_a8b_rows<q4s_a8b_batch>;
     return t;
 }
 

@@ -547,50 +547,116 @@ __m128 span_block_scales(const uint8_t* scales, size_t s) {
     }
 }
 
-template <int G, int NT>
-void q4s_a8b_tile(const uint8_t* w, const A8Blocks& x, size_t t0, size_t n, bool asym, float* y, size_t ldy) {
+// A tile of NR rows by NT tokens. Each row's span is loaded and unpacked once for the NT tokens,
+// and each token's activations and block scales once for the NR rows, so one product costs two
+// `vpdpbusd`, a conversion, a multiply and an FMA; verifying several drafted tokens then costs
+// little more than reading the weights once. The lane scales are the weight scale times the block
+// scale, the same product (and so the same bits) whatever the tile.
+template <int G, int NR, int NT>
+void q4s_a8b_tile(const uint8_t* w, size_t row_bytes, const A8Blocks& x, size_t t0, size_t n, bool asym, float* y,
+                  size_t ldy) {
+    constexpr bool two_halves = G != 32;  // the low- and high-nibble products need their own scales
     const size_t n_groups = n / G;
-    const uint8_t* scales = w + n / 2;
     const __m512i mask = _mm512_set1_epi8(0x0f);
     const A8BlockLanes<G> lanes;
-    __m512 acc[NT];
-    for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+    __m512 acc[NR][NT];
+    for (int r = 0; r < NR; ++r)
+        for (int t = 0; t < NT; ++t) acc[r][t] = _mm512_setzero_ps();
     for (size_t s = 0; s < n / 128; ++s) {
-        prefetch_ahead(w + 64 * s);
-        const __m512i v = _mm512_loadu_si512(w + 64 * s);
-        const __m512i lo = _mm512_and_si512(v, mask), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), mask);
-        const __m128 d = span_block_scales<G>(scales, s);
+        __m512i lo[NR], hi[NR];
+        __m512 dlo[NR], dhi[NR];
+        for (int r = 0; r < NR; ++r) {
+            const uint8_t* wr = w + r * row_bytes;
+            prefetch_ahead(wr + 64 * s);
+            const __m512i v = _mm512_loadu_si512(wr + 64 * s);
+            lo[r] = _mm512_and_si512(v, mask);
+            hi[r] = _mm512_and_si512(_mm512_srli_epi16(v, 4), mask);
+            const __m512 d = _mm512_castps128_ps512(span_block_scales<G>(wr + n / 2, s));
+            dlo[r] = _mm512_permutexvar_ps(lanes.lo, d);
+            if constexpr (two_halves) dhi[r] = _mm512_permutexvar_ps(lanes.hi, d);
+        }
         for (int t = 0; t < NT; ++t) {
             const int8_t* xt = x.xp + (t0 + t) * x.ldx + 128 * s;
-            const __m512 ds =
-                _mm512_castps128_ps512(_mm_mul_ps(d, _mm_loadu_ps(x.scales + (t0 + t) * x.ld_scales + 4 * s)));
-            const __m512i ql = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, _mm512_loadu_si512(xt));
-            if constexpr (G == 32) {
-                const __m512i q = _mm512_dpbusd_epi32(ql, hi, _mm512_loadu_si512(xt + 64));
-                acc[t] = _mm512_fmadd_ps(_mm512_permutexvar_ps(lanes.lo, ds), _mm512_cvtepi32_ps(q), acc[t]);
-            } else {
-                const __m512i qh = _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi, _mm512_loadu_si512(xt + 64));
-                acc[t] = _mm512_fmadd_ps(_mm512_permutexvar_ps(lanes.lo, ds), _mm512_cvtepi32_ps(ql), acc[t]);
-                acc[t] = _mm512_fmadd_ps(_mm512_permutexvar_ps(lanes.hi, ds), _mm512_cvtepi32_ps(qh), acc[t]);
+            const __m512i x0 = _mm512_loadu_si512(xt), x1 = _mm512_loadu_si512(xt + 64);
+            const __m512 xs = _mm512_castps128_ps512(_mm_loadu_ps(x.scales + (t0 + t) * x.ld_scales + 4 * s));
+            const __m512 xlo = _mm512_permutexvar_ps(lanes.lo, xs);
+            const __m512 xhi = two_halves ? _mm512_permutexvar_ps(lanes.hi, xs) : xlo;
+            for (int r = 0; r < NR; ++r) {
+                const __m512i ql = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo[r], x0);
+                if constexpr (two_halves) {
+                    const __m512i qh = _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi[r], x1);
+                    acc[r][t] = _mm512_fmadd_ps(_mm512_mul_ps(dlo[r], xlo), _mm512_cvtepi32_ps(ql), acc[r][t]);
+                    acc[r][t] = _mm512_fmadd_ps(_mm512_mul_ps(dhi[r], xhi), _mm512_cvtepi32_ps(qh), acc[r][t]);
+                } else {
+                    const __m512i q = _mm512_dpbusd_epi32(ql, hi[r], x1);
+                    acc[r][t] = _mm512_fmadd_ps(_mm512_mul_ps(dlo[r], xlo), _mm512_cvtepi32_ps(q), acc[r][t]);
+                }
             }
         }
     }
-    const uint8_t* c = asym ? scales + 2 * n_groups : scales;
-    const float k = asym ? 1.f : -8.f;
-    for (int t = 0; t < NT; ++t)
-        y[t * ldy] = hsum(acc[t]) + k * q4s_correction(c, x.sums + (t0 + t) * x.ld_sums, n_groups);
+    for (int r = 0; r < NR; ++r) {
+        const uint8_t* scales = w + r * row_bytes + n / 2;
+        const uint8_t* c = asym ? scales + 2 * n_groups : scales;
+        const float k = asym ? 1.f : -8.f;
+        for (int t = 0; t < NT; ++t)
+            y[t * ldy + r] = hsum(acc[r][t]) + k * q4s_correction(c, x.sums + (t0 + t) * x.ld_sums, n_groups);
+    }
 }
 
-void batch_q4s_a8b(const void* wv, const A8Blocks& x, size_t n_tok, size_t n, size_t group, bool asym, float* y,
-                   size_t ldy) {
-    const auto* w = static_cast<const uint8_t*>(wv);
-    for_token_tiles(n_tok, [&]<int NT>(size_t t) {
-        switch (group) {
-        case 32: q4s_a8b_tile<32, NT>(w, x, t, n, asym, y + t * ldy, ldy); break;
-        case 64: q4s_a8b_tile<64, NT>(w, x, t, n, asym, y + t * ldy, ldy); break;
-        default: q4s_a8b_tile<128, NT>(w, x, t, n, asym, y + t * ldy, ldy); break;
+// Tiles as large as the 32 vector registers allow: with group 32, three rows by up to five tokens
+// (15 accumulators), so that verifying a draft of four is one pass; larger groups keep separate
+// low- and high-half scales, two rows by up to four tokens.
+template <int G>
+struct A8bTiles {
+    static constexpr int rows = G == 32 ? 3 : 2;
+    static constexpr int tokens = G == 32 ? 5 : 4;
+};
+
+// Tokens [t, t + left) with left < MaxNT, as one tile.
+template <int G, int NR, int NT>
+void q4s_a8b_token_rest(const uint8_t* w, size_t row_bytes, const A8Blocks& x, size_t t, size_t left, size_t n,
+                        bool asym, float* y, size_t ldy) {
+    if constexpr (NT >= 1) {
+        if (left == NT) {
+            q4s_a8b_tile<G, NR, NT>(w, row_bytes, x, t, n, asym, y + t * ldy, ldy);
+            return;
         }
-    });
+        q4s_a8b_token_rest<G, NR, NT - 1>(w, row_bytes, x, t, left, n, asym, y, ldy);
+    }
+}
+
+template <int G, int NR>
+void q4s_a8b_rows(const uint8_t* w, size_t row_bytes, const A8Blocks& x, size_t n_tok, size_t n, bool asym, float* y,
+                  size_t ldy) {
+    constexpr int MaxNT = A8bTiles<G>::tokens;
+    size_t t = 0;
+    for (; t + MaxNT <= n_tok; t += MaxNT) q4s_a8b_tile<G, NR, MaxNT>(w, row_bytes, x, t, n, asym, y + t * ldy, ldy);
+    if (t < n_tok) q4s_a8b_token_rest<G, NR, MaxNT - 1>(w, row_bytes, x, t, n_tok - t, n, asym, y, ldy);
+}
+
+template <int G>
+void q4s_a8b_group(const uint8_t* w, size_t row_bytes, size_t n_rows, const A8Blocks& x, size_t n_tok, size_t n,
+                   bool asym, float* y, size_t ldy) {
+    // A decode step (one token) streams rows one at a time, as fast as memory delivers them; tiles
+    // of rows pay off once several tokens share them.
+    constexpr int NR = A8bTiles<G>::rows;
+    size_t r = 0;
+    if (n_tok == 1) {
+        for (; r < n_rows; ++r) q4s_a8b_rows<G, 1>(w + r * row_bytes, row_bytes, x, n_tok, n, asym, y + r, ldy);
+        return;
+    }
+    for (; r + NR <= n_rows; r += NR) q4s_a8b_rows<G, NR>(w + r * row_bytes, row_bytes, x, n_tok, n, asym, y + r, ldy);
+    for (; r < n_rows; ++r) q4s_a8b_rows<G, 1>(w + r * row_bytes, row_bytes, x, n_tok, n, asym, y + r, ldy);
+}
+
+void batch_q4s_a8b(const void* wv, size_t row_bytes, size_t n_rows, const A8Blocks& x, size_t n_tok, size_t n,
+                   size_t group, bool asym, float* y, size_t ldy) {
+    const auto* w = static_cast<const uint8_t*>(wv);
+    switch (group) {
+    case 32: q4s_a8b_group<32>(w, row_bytes, n_rows, x, n_tok, n, asym, y, ldy); break;
+    case 64: q4s_a8b_group<64>(w, row_bytes, n_rows, x, n_tok, n, asym, y, ldy); break;
+    default: q4s_a8b_group<128>(w, row_bytes, n_rows, x, n_tok, n, asym, y, ldy); break;
+    }
 }
 
 // Float activations: 16 packed bytes of a span widen to 16 dwords, and vpermps looks each nibble

@@ -31,6 +31,14 @@ void group_a8(const void* w, const int8_t* x, size_t ldx, size_t n_tok, size_t n
     for (size_t t = 0; t < n_tok; ++t) y[t * ldy] = Dot(w, x + t * ldx, n, g);
 }
 
+// Several Q4 split rows against int8 activation blocks through a one-row kernel.
+template <void (*Row)(const uint8_t*, const A8Blocks&, size_t, size_t, size_t, bool, float*, size_t)>
+void q4s_a8b_rows(const void* w, size_t row_bytes, size_t n_rows, const A8Blocks& x, size_t n_tok, size_t n,
+                  size_t group, bool asym, float* y, size_t ldy) {
+    for (size_t r = 0; r < n_rows; ++r)
+        Row(static_cast<const uint8_t*>(w) + r * row_bytes, x, n_tok, n, group, asym, y + r, ldy);
+}
+
 // The portable activation quantizer (compute/weight_formats.h) in the table's signature.
 float quantize_act_i8(const float* x, int8_t* q, size_t n, float static_scale);
 

@@ -212,11 +212,11 @@ float q4s_a8b_row(const uint8_t* w, const int8_t* xp, const float* xs, const flo
     return acc;
 }
 
-void q4s_a8b_portable(const void* w, const A8Blocks& x, size_t n_tok, size_t n, size_t group, bool asym, float* y,
+void q4s_a8b_portable(const uint8_t* w, const A8Blocks& x, size_t n_tok, size_t n, size_t group, bool asym, float* y,
                       size_t ldy) {
     for (size_t t = 0; t < n_tok; ++t)
-        y[t * ldy] = q4s_a8b_row(static_cast<const uint8_t*>(w), x.xp + t * x.ldx, x.scales + t * x.ld_scales,
-                                 x.sums + t * x.ld_sums, n, group, asym);
+        y[t * ldy] =
+            q4s_a8b_row(w, x.xp + t * x.ldx, x.scales + t * x.ld_scales, x.sums + t * x.ld_sums, n, group, asym);
 }
 
 }  // namespace
@@ -235,7 +235,7 @@ KernelTable make_table() {
                      dot_q4_a8<true>>(t);
     t.batch_q4s = q4s_portable;
     t.batch_q4s_a8 = q4s_a8_portable;
-    t.batch_q4s_a8b = q4s_a8b_portable;
+    t.batch_q4s_a8b = batch_loop::q4s_a8b_rows<q4s_a8b_portable>;
     return t;
 }
 

@@ -241,7 +241,7 @@ void matmul_q4_split_int8(const WeightMatrix& w, const Int8Input& in, size_t n, 
 }
 
 // Int8 activation blocks: reordered for split rows, with their group sums, then one kernel call
-// per row for all n tokens (each decoded span serves a tile of tokens).
+// per thread for its rows and all n tokens (the kernel tiles rows by tokens).
 void matmul_q4_split_blocks(const WeightMatrix& w, const Int8Input& in, size_t n, float* y, ThreadPool& pool) {
     const KernelTable& k = active_kernels();
     const auto cols = static_cast<size_t>(w.cols), rows = static_cast<size_t>(w.rows);
@@ -257,8 +257,7 @@ void matmul_q4_split_blocks(const WeightMatrix& w, const Int8Input& in, size_t n
     const A8Blocks x{s.x.data(), in.scale.data(), s.sums.data(), cols, n_blocks, n_groups};
     const bool asym = w.layout == WeightLayout::Q4SplitAsym;
     pool.parallel_for(rows, [&](size_t r0, size_t r1) {
-        for (size_t r = r0; r < r1; ++r)
-            k.batch_q4s_a8b(w.row(static_cast<int64_t>(r)), x, n, cols, w.group, asym, y + r, rows);
+        k.batch_q4s_a8b(w.row(static_cast<int64_t>(r0)), w.row_bytes, r1 - r0, x, n, cols, w.group, asym, y + r0, rows);
     });
 }
 

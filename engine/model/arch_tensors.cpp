@@ -11,30 +11,44 @@ namespace {
 
 using K = TensorKind;
 
-// Llama 3 files carry RoPE factors; they are honoured in any architecture's file that has them.
-constexpr std::array<GlobalTensor, 4> kGlobals{{
-    {.name = "token_embd.weight",
-     .kind = K::Matrix,
-     .cols = Dim::Embd,
-     .rows = Dim::Vocab,
-     .before_layers = true,
-     .role = MatrixRole::Embedding,
-     .matrix = &Model::token_embd},
-    {.name = "output_norm.weight", .kind = K::Norm, .cols = Dim::Embd, .vector = &Model::output_norm},
-    {.name = "output.weight",
-     .kind = K::Matrix,
-     .cols = Dim::Embd,
-     .rows = Dim::Vocab,
-     .presence = Presence::Untied,
-     .role = MatrixRole::Head,
-     .matrix = &Model::output},
-    {.name = "rope_freqs.weight",
-     .kind = K::RopeFactors,
-     .cols = Dim::RotPairs,
-     .presence = Presence::Optional,
-     .before_layers = true,
-     .vector = &Model::rope_freq_factors},
-}};
+constexpr GlobalTensor kTokenEmbd{.name = "token_embd.weight",
+                                  .kind = K::Matrix,
+                                  .cols = Dim::Embd,
+                                  .rows = Dim::Vocab,
+                                  .before_layers = true,
+                                  .role = MatrixRole::Embedding,
+                                  .matrix = &Model::token_embd};
+constexpr GlobalTensor kOutputNorm{
+    .name = "output_norm.weight", .kind = K::Norm, .cols = Dim::Embd, .vector = &Model::output_norm};
+constexpr GlobalTensor kOutputNormBias{
+    .name = "output_norm.bias", .kind = K::Bias, .cols = Dim::Embd, .vector = &Model::output_norm_b};
+constexpr GlobalTensor kOutput{.name = "output.weight",
+                               .kind = K::Matrix,
+                               .cols = Dim::Embd,
+                               .rows = Dim::Vocab,
+                               .presence = Presence::Untied,
+                               .role = MatrixRole::Head,
+                               .matrix = &Model::output};
+// Llama 3 files carry RoPE factors; they are honoured in any RoPE architecture's file that has them.
+constexpr GlobalTensor kRopeFreqs{.name = "rope_freqs.weight",
+                                  .kind = K::RopeFactors,
+                                  .cols = Dim::RotPairs,
+                                  .presence = Presence::Optional,
+                                  .before_layers = true,
+                                  .vector = &Model::rope_freq_factors};
+constexpr GlobalTensor kPositionEmbd{.name = "position_embd.weight",
+                                     .kind = K::Matrix,
+                                     .cols = Dim::Embd,
+                                     .rows = Dim::Ctx,
+                                     .before_layers = true,
+                                     .role = MatrixRole::Positions,
+                                     .matrix = &Model::position_embd};
+
+constexpr std::array<GlobalTensor, 4> kRmsGlobals{{kTokenEmbd, kOutputNorm, kOutput, kRopeFreqs}};
+constexpr std::array<GlobalTensor, 5> kStarcoder2Globals{
+    {kTokenEmbd, kOutputNorm, kOutputNormBias, kOutput, kRopeFreqs}};
+constexpr std::array<GlobalTensor, 5> kStarcoderGlobals{
+    {kTokenEmbd, kPositionEmbd, kOutputNorm, kOutputNormBias, kOutput}};
 
 constexpr LayerTensor norm(std::string_view name, std::vector<float> LayerWeights::*v) {
     return {.name = name, .kind = K::Norm, .cols = Dim::Embd, .vector = v};
@@ -76,10 +90,83 @@ constexpr std::array<LayerTensor, 12> kQwen2Layer{{
     matrix("ffn_down.weight", Dim::Ff, Dim::Embd, In::Down, &L::w_down),
 }};
 
-// Normal RoPE for Llama because converters permute its Q/K rows; Qwen2 is used unpermuted.
-const std::array<Architecture, 2> kArchitectures{{
-    {.arch = Arch::Llama, .name = "llama", .rope_style = RopeStyle::Normal, .globals = kGlobals, .layer = kLlamaLayer},
-    {.arch = Arch::Qwen2, .name = "qwen2", .rope_style = RopeStyle::Neox, .globals = kGlobals, .layer = kQwen2Layer},
+// StarCoder2: separate Q/K/V (grouped-query), every projection and LayerNorm with a bias, an
+// ungated GELU feed-forward.
+constexpr std::array<LayerTensor, 16> kStarcoder2Layer{{
+    norm("attn_norm.weight", &L::attn_norm),
+    bias("attn_norm.bias", Dim::Embd, &L::attn_norm_b),
+    matrix("attn_q.weight", Dim::Embd, Dim::QDim, In::Attn, &L::wq),
+    matrix("attn_k.weight", Dim::Embd, Dim::KvDim, In::Attn, &L::wk),
+    matrix("attn_v.weight", Dim::Embd, Dim::KvDim, In::Attn, &L::wv),
+    bias("attn_q.bias", Dim::QDim, &L::bq),
+    bias("attn_k.bias", Dim::KvDim, &L::bk),
+    bias("attn_v.bias", Dim::KvDim, &L::bv),
+    matrix("attn_output.weight", Dim::QDim, Dim::Embd, In::AttnOut, &L::wo),
+    bias("attn_output.bias", Dim::Embd, &L::bo),
+    norm("ffn_norm.weight", &L::ffn_norm),
+    bias("ffn_norm.bias", Dim::Embd, &L::ffn_norm_b),
+    matrix("ffn_up.weight", Dim::Embd, Dim::Ff, In::Ffn, &L::w_up),
+    bias("ffn_up.bias", Dim::Ff, &L::b_up),
+    matrix("ffn_down.weight", Dim::Ff, Dim::Embd, In::Down, &L::w_down),
+    bias("ffn_down.bias", Dim::Embd, &L::b_down),
+}};
+
+// StarCoder / GPTBigCode: as StarCoder2 but with one fused Q|K|V projection (rows: the queries,
+// then the key and the value heads; one key/value head in the released multi-query models).
+constexpr std::array<LayerTensor, 12> kStarcoderLayer{{
+    norm("attn_norm.weight", &L::attn_norm),
+    bias("attn_norm.bias", Dim::Embd, &L::attn_norm_b),
+    matrix("attn_qkv.weight", Dim::Embd, Dim::QkvDim, In::Attn, &L::wqkv),
+    bias("attn_qkv.bias", Dim::QkvDim, &L::bqkv),
+    matrix("attn_output.weight", Dim::QDim, Dim::Embd, In::AttnOut, &L::wo),
+    bias("attn_output.bias", Dim::Embd, &L::bo),
+    norm("ffn_norm.weight", &L::ffn_norm),
+    bias("ffn_norm.bias", Dim::Embd, &L::ffn_norm_b),
+    matrix("ffn_up.weight", Dim::Embd, Dim::Ff, In::Ffn, &L::w_up),
+    bias("ffn_up.bias", Dim::Ff, &L::b_up),
+    matrix("ffn_down.weight", Dim::Ff, Dim::Embd, In::Down, &L::w_down),
+    bias("ffn_down.bias", Dim::Embd, &L::b_down),
+}};
+
+// Normal RoPE for Llama because converters permute its Q/K rows; the others are used unpermuted.
+// GPTBigCode has no RoPE (its style is never used).
+const std::array<Architecture, 4> kArchitectures{{
+    {.arch = Arch::Llama,
+     .name = "llama",
+     .display = "Llama",
+     .rope_style = RopeStyle::Normal,
+     .norm = NormKind::Rms,
+     .positions = PositionKind::Rope,
+     .ffn = FfnKind::SiluGated,
+     .globals = kRmsGlobals,
+     .layer = kLlamaLayer},
+    {.arch = Arch::Qwen2,
+     .name = "qwen2",
+     .display = "Qwen2",
+     .rope_style = RopeStyle::Neox,
+     .norm = NormKind::Rms,
+     .positions = PositionKind::Rope,
+     .ffn = FfnKind::SiluGated,
+     .globals = kRmsGlobals,
+     .layer = kQwen2Layer},
+    {.arch = Arch::Starcoder2,
+     .name = "starcoder2",
+     .display = "StarCoder2",
+     .rope_style = RopeStyle::Neox,
+     .norm = NormKind::Layer,
+     .positions = PositionKind::Rope,
+     .ffn = FfnKind::GeluTanh,
+     .globals = kStarcoder2Globals,
+     .layer = kStarcoder2Layer},
+    {.arch = Arch::Starcoder,
+     .name = "starcoder",
+     .display = "StarCoder (GPTBigCode)",
+     .rope_style = RopeStyle::Neox,
+     .norm = NormKind::Layer,
+     .positions = PositionKind::Learned,
+     .ffn = FfnKind::GeluTanh,
+     .globals = kStarcoderGlobals,
+     .layer = kStarcoderLayer},
 }};
 
 template <class M, class W>
@@ -105,7 +192,8 @@ TensorDims tensor_dims(const ModelConfig& c) {
             .kv_dim = c.n_embd_kv(),
             .n_ff = c.n_ff,
             .n_vocab = c.n_vocab,
-            .n_rot = c.n_rot};
+            .n_rot = c.n_rot,
+            .n_ctx = c.n_ctx_train};
 }
 
 int64_t dim_size(const TensorDims& d, Dim dim) {
@@ -114,18 +202,13 @@ int64_t dim_size(const TensorDims& d, Dim dim) {
     case Dim::Embd: return d.n_embd;
     case Dim::QDim: return d.q_dim;
     case Dim::KvDim: return d.kv_dim;
+    case Dim::QkvDim: return d.q_dim + 2 * d.kv_dim;
     case Dim::Ff: return d.n_ff;
     case Dim::Vocab: return d.n_vocab;
     case Dim::RotPairs: return d.n_rot / 2;
+    case Dim::Ctx: return d.n_ctx;
     }
     return 0;
-}
-
-bool Architecture::has_qkv_bias() const {
-    for (const LayerTensor& t : layer) {
-        if (t.kind == TensorKind::Bias) return true;
-    }
-    return false;
 }
 
 const GlobalTensor& Architecture::matrix(MatrixRole role) const {

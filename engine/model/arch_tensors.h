@@ -15,17 +15,18 @@ namespace q8 {
 
 enum class TensorKind {
     Matrix,       // a weight matrix (rows = output channels)
-    Norm,         // RMSNorm weights
-    Bias,         // added to a projection's output
+    Norm,         // RMSNorm or LayerNorm weights
+    Bias,         // added to a projection's or a LayerNorm's output
     RopeFactors,  // Llama 3 long-context RoPE frequency divisors, one per rotated pair
 };
 
-// A dimension in terms of the hyper-parameters.
-enum class Dim { None, Embd, QDim, KvDim, Ff, Vocab, RotPairs };
+// A dimension in terms of the hyper-parameters. QkvDim: a fused Q|K|V projection's rows; Ctx: the
+// training context (rows of a learned position table).
+enum class Dim { None, Embd, QDim, KvDim, QkvDim, Ff, Vocab, RotPairs, Ctx };
 
 // The hyper-parameters shapes are written in; q_dim = n_head * head_dim, kv_dim = n_head_kv * head_dim.
 struct TensorDims {
-    int64_t n_embd, q_dim, kv_dim, n_ff, n_vocab, n_rot;
+    int64_t n_embd, q_dim, kv_dim, n_ff, n_vocab, n_rot, n_ctx;
 };
 
 TensorDims tensor_dims(const ModelConfig& c);
@@ -42,7 +43,8 @@ enum class Presence {
 enum class MatrixInput { Attn = 0, AttnOut = 1, Ffn = 2, Down = 3 };
 
 // What a model-wide matrix is to the forward pass; each is converted under its own target.
-enum class MatrixRole { Layer, Embedding, Head };
+// Positions: a learned position table, converted as the token embeddings are.
+enum class MatrixRole { Layer, Embedding, Head, Positions };
 
 // A model-wide tensor. Matrices set `matrix`, vectors `vector`. Shapes: rows x cols, stored in
 // GGUF as ne = {cols, rows}; vectors have cols values and rows = Dim::None.
@@ -69,13 +71,16 @@ struct LayerTensor {
 
 struct Architecture {
     Arch arch;
-    std::string_view name;  // general.architecture
+    std::string_view name;     // general.architecture
+    std::string_view display;  // for people: "StarCoder (GPTBigCode)"
     RopeStyle rope_style;
+    NormKind norm;
+    PositionKind positions;
+    FfnKind ffn;
     // In the order the loader reads them; the weight arena places matrices in this order too.
     std::span<const GlobalTensor> globals;
     std::span<const LayerTensor> layer;
 
-    bool has_qkv_bias() const;
     const GlobalTensor& matrix(MatrixRole role) const;  // the embedding table or the output head
 };
 

@@ -19,12 +19,15 @@
 
 namespace q8 {
 
+// What an architecture does not have stays empty (rows == 0, or no values): the biases and
+// LayerNorm biases, the fused wqkv (GPTBigCode; wq/wk/wv are empty then), w_gate (ungated FFNs).
 struct LayerWeights {
-    std::vector<float> attn_norm;
-    WeightMatrix wq, wk, wv, wo;
-    std::vector<float> bq, bk, bv;  // empty unless the architecture has QKV bias
-    std::vector<float> ffn_norm;
+    std::vector<float> attn_norm, attn_norm_b;
+    WeightMatrix wq, wk, wv, wqkv, wo;
+    std::vector<float> bq, bk, bv, bqkv, bo;
+    std::vector<float> ffn_norm, ffn_norm_b;
     WeightMatrix w_gate, w_up, w_down;
+    std::vector<float> b_up, b_down;
 };
 
 struct Model {
@@ -32,7 +35,9 @@ struct Model {
     ModelConfig config;
     Tokenizer tokenizer;
     WeightMatrix token_embd{};
+    WeightMatrix position_embd{};  // learned positions (GPTBigCode), one row per position; else empty
     std::vector<float> output_norm{};
+    std::vector<float> output_norm_b{};      // LayerNorm architectures only
     WeightMatrix output{};                   // empty (rows == 0) when the embeddings are tied
     std::vector<float> rope_freq_factors{};  // Llama 3 long-context factors, one per rotated pair
     std::vector<LayerWeights> layers{};

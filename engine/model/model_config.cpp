@@ -25,7 +25,7 @@ int64_t checked(const GgufFile& f, const std::string& key, int64_t v, int64_t lo
 
 }  // namespace
 
-std::string arch_display_name(Arch a) { return std::string(architecture(a).name); }
+std::string arch_display_name(Arch a) { return std::string(architecture(a).display); }
 
 ModelConfig read_model_config(const GgufFile& f) {
     ModelConfig c;
@@ -37,7 +37,9 @@ ModelConfig read_model_config(const GgufFile& f) {
     }
     c.arch = arch->arch;
     c.rope_style = arch->rope_style;
-    c.qkv_bias = arch->has_qkv_bias();
+    c.norm = arch->norm;
+    c.positions = arch->positions;
+    c.ffn = arch->ffn;
     c.name = f.opt_string("general.name").value_or(std::filesystem::path(f.path()).stem().string());
     const std::string& a = c.arch_name;
     auto key = [&a](const char* k) { return a + "." + k; };
@@ -54,16 +56,22 @@ ModelConfig read_model_config(const GgufFile& f) {
     }
     c.head_dim = checked(f, key("attention.key_length"),
                          f.opt_int(key("attention.key_length")).value_or(c.n_embd / c.n_head), 1, kMaxDim);
-    if (c.head_dim % 2 != 0) throw EngineError(f.path() + ": head dimension " + std::to_string(c.head_dim) + " is odd");
-    c.n_rot = checked(f, key("rope.dimension_count"), f.opt_int(key("rope.dimension_count")).value_or(c.head_dim), 2,
-                      c.head_dim);
-    if (c.n_rot % 2 != 0) throw EngineError(f.path() + ": rope dimension count is odd");
+    if (c.positions == PositionKind::Rope) {
+        if (c.head_dim % 2 != 0) {
+            throw EngineError(f.path() + ": head dimension " + std::to_string(c.head_dim) + " is odd");
+        }
+        c.n_rot = checked(f, key("rope.dimension_count"), f.opt_int(key("rope.dimension_count")).value_or(c.head_dim),
+                          2, c.head_dim);
+        if (c.n_rot % 2 != 0) throw EngineError(f.path() + ": rope dimension count is odd");
+    }
     c.n_ctx_train = checked(f, key("context_length"), f.opt_int(key("context_length")).value_or(2048), 1, 1 << 24);
     c.rope_base = static_cast<float>(f.opt_float(key("rope.freq_base")).value_or(10000.0));
     if (!(c.rope_base > 1.f)) throw EngineError(f.path() + ": metadata '" + key("rope.freq_base") + "' must be > 1");
-    c.norm_eps = static_cast<float>(f.opt_float(key("attention.layer_norm_rms_epsilon")).value_or(1e-5));
+    const std::string eps_key =
+        key(c.norm == NormKind::Rms ? "attention.layer_norm_rms_epsilon" : "attention.layer_norm_epsilon");
+    c.norm_eps = static_cast<float>(f.opt_float(eps_key).value_or(1e-5));
     if (!(c.norm_eps > 0.f && c.norm_eps < 1.f)) {
-        throw EngineError(f.path() + ": metadata '" + key("attention.layer_norm_rms_epsilon") + "' is out of range");
+        throw EngineError(f.path() + ": metadata '" + eps_key + "' is out of range");
     }
     if (const auto* t = f.find_tensor(arch->matrix(MatrixRole::Embedding).name)) {
         c.n_vocab = static_cast<int64_t>(t->ne[1]);

@@ -34,7 +34,7 @@ bool float_type(GgmlType t) { return t == GgmlType::F32 || t == GgmlType::F16 ||
 // What each role becomes under LoadOptions, decided once per file.
 struct Plan {
     bool convert = false;  // float matrices are converted (F16/Q8/Q4 on a float file)
-    WeightTarget layer, embd, head;
+    WeightTarget layer, embd, head, positions;
     // Native loads of quantized files: re-view layer matrices for int8 activations / groups.
     bool native_int8 = false;
     bool native_blocks = false;  // int8 activation blocks (Q4_0 matrices only)
@@ -158,6 +158,7 @@ Plan make_plan(const GgufFile& f, const LoadOptions& o, bool tied) {
     }
     case Precision::Native: break;
     }
+    p.positions = p.embd;       // a position table is read as the token table is, row by row
     if (tied) p.embd = p.head;  // the table is the head
     return p;
 }
@@ -216,6 +217,7 @@ public:
         w.cols = cols;
         WeightTarget target = role == MatrixRole::Layer       ? plan_.layer
                               : role == MatrixRole::Embedding ? plan_.embd
+                              : role == MatrixRole::Positions ? plan_.positions
                                                               : plan_.head;
         if (plan_.convert && float_type(t.type) && !(target.layout == WeightLayout::Ggml && target.type == t.type)) {
             if (!target_fits(target, cols)) {

@@ -9,8 +9,9 @@ namespace {
 // From each model's config.json (hidden_size, num_hidden_layers, num_attention_heads,
 // num_key_value_heads, intermediate_size, vocab_size, max_position_embeddings, rope_theta,
 // rms_norm_eps, tie_word_embeddings, rope_scaling). Qwen2.5-1.5B is the base model (131072
-// positions; its Instruct variant says 32768).
-const std::array<ModelShape, 8> kShapes{{
+// positions; its Instruct variant says 32768). StarCoderBase-1B is GPTBigCode (n_embd, n_layer,
+// n_head, multi_query, n_inner = 4 n_embd, n_positions, layer_norm_epsilon; lm_head tied to wte).
+const std::array<ModelShape, 10> kShapes{{
     {.name = "tinyllama-1.1b",
      .title = "TinyLlama-1.1B (synthetic random weights)",
      .arch = "llama",
@@ -65,6 +66,19 @@ const std::array<ModelShape, 8> kShapes{{
      .n_ctx = 131072,
      .rope_base = 1000000.f,
      .norm_eps = 1e-6f,
+     .tied = true},
+    {.name = "starcoderbase-1b",
+     .title = "StarCoderBase-1B (synthetic random weights)",
+     .arch = "starcoder",
+     .n_embd = 2048,
+     .n_layer = 24,
+     .n_head = 16,
+     .n_head_kv = 1,
+     .n_ff = 8192,
+     .n_vocab = 49152,
+     .n_ctx = 8192,
+     .rope_base = 10000.f,  // not used: learned positions
+     .norm_eps = 1e-5f,
      .tied = true},
     // The vocabulary size of the llama-spm test fixture, so tests can copy it in.
     {.name = "tiny-llama-test",
@@ -125,6 +139,20 @@ const std::array<ModelShape, 8> kShapes{{
      .n_ctx = 512,
      .rope_base = 1000000.f,
      .norm_eps = 1e-6f,
+     .tied = true,
+     .for_tests = true},
+    {.name = "tiny-starcoder-test",
+     .title = "tiny starcoder test model (synthetic random weights)",
+     .arch = "starcoder",
+     .n_embd = 64,
+     .n_layer = 2,
+     .n_head = 4,
+     .n_head_kv = 1,
+     .n_ff = 256,
+     .n_vocab = 49152,
+     .n_ctx = 512,
+     .rope_base = 10000.f,
+     .norm_eps = 1e-5f,
      .tied = true,
      .for_tests = true},
 }};

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 
+#include <spdlog/spdlog.h>
+
 #include <q8/error.h>
 
 #include "kernels.h"
@@ -13,15 +15,30 @@
 namespace q8 {
 
 namespace {
+
 constexpr int64_t kDefaultMaxCtx = 4096;
+
+// The requested context, or the training context capped at kDefaultMaxCtx. A learned position
+// table has no row beyond the training context, so such models never get more.
+int64_t context_size(const ModelConfig& c, int64_t requested) {
+    const int64_t n = requested > 0 ? requested : std::min(c.n_ctx_train, kDefaultMaxCtx);
+    if (c.positions == PositionKind::Learned && n > c.n_ctx_train) {
+        spdlog::info("context of {} tokens limited to {}: the model's position table has no more rows", n,
+                     c.n_ctx_train);
+        return c.n_ctx_train;
+    }
+    return n;
 }
+
+}  // namespace
 
 InferenceSession::InferenceSession(std::shared_ptr<const Model> model, const SessionOptions& o)
     : model_(std::move(model)),
-      n_ctx_(o.n_ctx > 0 ? o.n_ctx : std::min(model_->config.n_ctx_train, kDefaultMaxCtx)),
+      n_ctx_(context_size(model_->config, o.n_ctx)),
       n_batch_(std::max<int64_t>(1, o.n_batch)),
       n_layers_(o.n_layers > 0 ? std::min(o.n_layers, model_->config.n_layer) : model_->config.n_layer),
       products_{o.prompt_arithmetic, o.matmul_observer},
+      profile_(o.profile),
       pool_(o.n_threads > 0 ? o.n_threads : default_thread_count()),
       kv_(n_layers_, n_ctx_, model_->config.n_embd_kv(), o.kv_type),
       inv_freq_(rope_inv_freq(model_->config, model_->rope_freq_factors)) {
@@ -34,8 +51,10 @@ InferenceSession::InferenceSession(std::shared_ptr<const Model> model, const Ses
     v_.resize(nb * c.n_embd_kv());
     att_out_.resize(nb * c.n_head * c.head_dim);
     tmp_.resize(nb * c.n_embd);
-    gate_.resize(nb * c.n_ff);
+    if (c.ffn == FfnKind::SiluGated) gate_.resize(nb * c.n_ff);
     up_.resize(nb * c.n_ff);
+    if (!model_->layers.empty() && model_->layers[0].wqkv.rows > 0)
+        qkv_.resize(nb * (c.n_head * c.head_dim + 2 * c.n_embd_kv()));
     tokens_.reserve(static_cast<size_t>(n_ctx_));
 }
 

@@ -9,6 +9,7 @@
 #include <span>
 #include <vector>
 
+#include "forward_profile.h"
 #include "kv_cache.h"
 #include "matmul.h"
 #include "model.h"
@@ -29,6 +30,9 @@ struct SessionOptions {
     BatchArithmetic prompt_arithmetic = BatchArithmetic::F32;
     // Sees every product's matrix and input (calibration); must outlive the session.
     const MatmulObserver* matmul_observer = nullptr;
+    // Receives the time of each operation of every forward pass (q8bench profile); must outlive
+    // the session.
+    ForwardProfile* profile = nullptr;
 };
 
 class InferenceSession {
@@ -71,6 +75,7 @@ private:
     int64_t n_batch_;
     int64_t n_layers_;
     MatmulOptions products_;  // the session's prompt arithmetic and observer
+    ForwardProfile* profile_;
     ThreadPool pool_;
     KvCache kv_;
     std::vector<float> inv_freq_;
@@ -78,6 +83,7 @@ private:
     std::vector<float> logits_;
     // Scratch, sized for n_batch tokens.
     std::vector<float> x_, xn_, q_, k_, v_, att_out_, tmp_, gate_, up_;
+    std::vector<float> qkv_;           // fused Q|K|V projections (GPTBigCode only)
     std::vector<float> chunk_logits_;  // one row (Last) or n rows (All) from the latest chunk
 };
 

@@ -12,6 +12,25 @@ void rms_norm(const float* x, const float* w, size_t n, float eps, float* out) {
     for (size_t i = 0; i < n; ++i) out[i] = x[i] * scale * w[i];
 }
 
+void layer_norm(const float* x, const float* w, const float* b, size_t n, float eps, float* out) {
+    double sum = 0.0;  // double, as in rms_norm; the variance is taken about the mean (two passes)
+    for (size_t i = 0; i < n; ++i) sum += double(x[i]);
+    const double mean = sum / double(n);
+    double ss = 0.0;
+    for (size_t i = 0; i < n; ++i) ss += (double(x[i]) - mean) * (double(x[i]) - mean);
+    const float scale = static_cast<float>(1.0 / std::sqrt(ss / double(n) + double(eps)));
+    const auto m = static_cast<float>(mean);
+    for (size_t i = 0; i < n; ++i) out[i] = (x[i] - m) * scale * w[i] + b[i];
+}
+
+void gelu_tanh(float* x, size_t n) {
+    constexpr float kSqrt2OverPi = 0.7978845608028654f;
+    for (size_t i = 0; i < n; ++i) {
+        const float v = x[i];
+        x[i] = 0.5f * v * (1.f + std::tanh(kSqrt2OverPi * (v + 0.044715f * v * v * v)));
+    }
+}
+
 void silu_mul(const float* gate, const float* up, size_t n, float* out) {
     for (size_t i = 0; i < n; ++i) out[i] = gate[i] / (1.f + std::exp(-gate[i])) * up[i];
 }

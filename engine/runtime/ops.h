@@ -13,6 +13,13 @@ namespace q8 {
 // out = x / rms(x) * w, for one row of n values.
 void rms_norm(const float* x, const float* w, size_t n, float eps, float* out);
 
+// out = (x - mean(x)) / sqrt(var(x) + eps) * w + b, for one row of n values.
+void layer_norm(const float* x, const float* w, const float* b, size_t n, float eps, float* out);
+
+// In place: the tanh approximation of GELU, 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), which
+// GPTBigCode and StarCoder2 configs name "gelu_pytorch_tanh".
+void gelu_tanh(float* x, size_t n);
+
 // out[i] = silu(gate[i]) * up[i]
 void silu_mul(const float* gate, const float* up, size_t n, float* out);
 

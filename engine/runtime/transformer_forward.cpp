@@ -1,9 +1,12 @@
-// The decoder block shared by Llama and Qwen2: RMSNorm, (biased) Q/K/V, RoPE, grouped-query
-// attention over the F16 cache, SwiGLU feed-forward, residuals; then the final norm and head.
+// The decoder block of every architecture: (RMS or Layer) norm, Q/K/V (separate or fused, with or
+// without biases), RoPE or learned positions, grouped-query attention over the F16 cache, a SwiGLU
+// or GELU feed-forward, residuals; then the final norm and head. Biases an architecture lacks are
+// empty and skipped.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
+#include "forward_profile.h"
 #include "inference_session.h"
 #include "kernels.h"
 #include "matmul.h"
@@ -24,6 +27,18 @@ void add_into(float* x, const float* y, size_t n) {
     for (size_t i = 0; i < n; ++i) x[i] += y[i];
 }
 
+// Normalizes `rows` rows of width e from x into out.
+void norm_rows(const ModelConfig& c, const float* x, const std::vector<float>& w, const std::vector<float>& b,
+               size_t rows, size_t e, float* out) {
+    for (size_t t = 0; t < rows; ++t) {
+        if (c.norm == NormKind::Layer) {
+            layer_norm(x + t * e, w.data(), b.data(), e, c.norm_eps, out + t * e);
+        } else {
+            rms_norm(x + t * e, w.data(), e, c.norm_eps, out + t * e);
+        }
+    }
+}
+
 }  // namespace
 
 bool InferenceSession::forward_chunk(const int32_t* ids, int64_t n, Logits want, const std::atomic<bool>* cancel,
@@ -33,54 +48,104 @@ bool InferenceSession::forward_chunk(const int32_t* ids, int64_t n, Logits want,
     const auto e = static_cast<size_t>(c.n_embd);
     const int64_t pos0 = n_past();
     const auto un = static_cast<size_t>(n);
+    ForwardProfile* const prof = profile_;
+    if (prof != nullptr) {
+        prof->tokens += n;
+        ++prof->passes;
+    }
 
-    for (int64_t t = 0; t < n; ++t) weight_row_to_f32(m.token_embd, ids[t], x_.data() + static_cast<size_t>(t) * e);
+    timed(prof, ForwardOp::Embedding, [&] {
+        for (int64_t t = 0; t < n; ++t) {
+            float* x = x_.data() + static_cast<size_t>(t) * e;
+            weight_row_to_f32(m.token_embd, ids[t], x);
+            if (m.position_embd.rows > 0) {
+                weight_row_to_f32(m.position_embd, pos0 + t, tmp_.data());
+                add_into(x, tmp_.data(), e);
+            }
+        }
+    });
 
     const auto q_dim = static_cast<size_t>(c.n_head * c.head_dim);
     const auto kv_dim = static_cast<size_t>(c.n_embd_kv());
+    const auto n_ff = static_cast<size_t>(c.n_ff);
     for (int64_t l = 0; l < n_layers_; ++l) {
         if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) return false;
         const LayerWeights& L = m.layers[static_cast<size_t>(l)];
 
-        for (size_t t = 0; t < un; ++t) rms_norm(&x_[t * e], L.attn_norm.data(), e, c.norm_eps, &xn_[t * e]);
-        matmul_shared_input({{&L.wq, q_.data()}, {&L.wk, k_.data()}, {&L.wv, v_.data()}}, xn_.data(), un, pool_,
-                            products);
-        add_bias(q_.data(), L.bq, n);
-        add_bias(k_.data(), L.bk, n);
-        add_bias(v_.data(), L.bv, n);
-        const KernelTable& kt = active_kernels();
-        for (int64_t t = 0; t < n; ++t) {
-            const auto ut = static_cast<size_t>(t);
-            apply_rope(&q_[ut * q_dim], c.n_head, c.head_dim, c.n_rot, c.rope_style, inv_freq_, pos0 + t);
-            apply_rope(&k_[ut * kv_dim], c.n_head_kv, c.head_dim, c.n_rot, c.rope_style, inv_freq_, pos0 + t);
-            if (kv_.type() == KvType::F16) {
-                kt.f32_to_f16(&k_[ut * kv_dim], static_cast<uint16_t*>(kv_.k(l, pos0 + t)), kv_dim);
-                kt.f32_to_f16(&v_[ut * kv_dim], static_cast<uint16_t*>(kv_.v(l, pos0 + t)), kv_dim);
+        timed(prof, ForwardOp::Norms, [&] { norm_rows(c, x_.data(), L.attn_norm, L.attn_norm_b, un, e, xn_.data()); });
+        timed(prof, ForwardOp::QkvProducts, [&] {
+            if (L.wqkv.rows > 0) {
+                matmul(L.wqkv, xn_.data(), un, qkv_.data(), pool_, products);
+                add_bias(qkv_.data(), L.bqkv, n);
+                const size_t row = q_dim + 2 * kv_dim;
+                for (size_t t = 0; t < un; ++t) {
+                    const float* src = &qkv_[t * row];
+                    std::copy_n(src, q_dim, &q_[t * q_dim]);
+                    std::copy_n(src + q_dim, kv_dim, &k_[t * kv_dim]);
+                    std::copy_n(src + q_dim + kv_dim, kv_dim, &v_[t * kv_dim]);
+                }
             } else {
-                std::memcpy(kv_.k(l, pos0 + t), &k_[ut * kv_dim], kv_dim * sizeof(float));
-                std::memcpy(kv_.v(l, pos0 + t), &v_[ut * kv_dim], kv_dim * sizeof(float));
+                matmul_shared_input({{&L.wq, q_.data()}, {&L.wk, k_.data()}, {&L.wv, v_.data()}}, xn_.data(), un, pool_,
+                                    products);
+                add_bias(q_.data(), L.bq, n);
+                add_bias(k_.data(), L.bk, n);
+                add_bias(v_.data(), L.bv, n);
             }
-        }
-        attention(l, n, pos0);
-        matmul(L.wo, att_out_.data(), un, tmp_.data(), pool_, products);
-        add_into(x_.data(), tmp_.data(), un * e);
+        });
+        timed(prof, ForwardOp::RopeAndCache, [&] {
+            const KernelTable& kt = active_kernels();
+            for (int64_t t = 0; t < n; ++t) {
+                const auto ut = static_cast<size_t>(t);
+                if (c.positions == PositionKind::Rope) {
+                    apply_rope(&q_[ut * q_dim], c.n_head, c.head_dim, c.n_rot, c.rope_style, inv_freq_, pos0 + t);
+                    apply_rope(&k_[ut * kv_dim], c.n_head_kv, c.head_dim, c.n_rot, c.rope_style, inv_freq_, pos0 + t);
+                }
+                if (kv_.type() == KvType::F16) {
+                    kt.f32_to_f16(&k_[ut * kv_dim], static_cast<uint16_t*>(kv_.k(l, pos0 + t)), kv_dim);
+                    kt.f32_to_f16(&v_[ut * kv_dim], static_cast<uint16_t*>(kv_.v(l, pos0 + t)), kv_dim);
+                } else {
+                    std::memcpy(kv_.k(l, pos0 + t), &k_[ut * kv_dim], kv_dim * sizeof(float));
+                    std::memcpy(kv_.v(l, pos0 + t), &v_[ut * kv_dim], kv_dim * sizeof(float));
+                }
+            }
+        });
+        timed(prof, ForwardOp::Attention, [&] { attention(l, n, pos0); });
+        timed(prof, ForwardOp::AttnOutProduct, [&] {
+            matmul(L.wo, att_out_.data(), un, tmp_.data(), pool_, products);
+            add_bias(tmp_.data(), L.bo, n);
+        });
+        timed(prof, ForwardOp::Residuals, [&] { add_into(x_.data(), tmp_.data(), un * e); });
 
-        for (size_t t = 0; t < un; ++t) rms_norm(&x_[t * e], L.ffn_norm.data(), e, c.norm_eps, &xn_[t * e]);
-        matmul_shared_input({{&L.w_gate, gate_.data()}, {&L.w_up, up_.data()}}, xn_.data(), un, pool_, products);
-        silu_mul(gate_.data(), up_.data(), un * static_cast<size_t>(c.n_ff), gate_.data());
-        matmul(L.w_down, gate_.data(), un, tmp_.data(), pool_, products);
-        add_into(x_.data(), tmp_.data(), un * e);
+        timed(prof, ForwardOp::Norms, [&] { norm_rows(c, x_.data(), L.ffn_norm, L.ffn_norm_b, un, e, xn_.data()); });
+        if (c.ffn == FfnKind::SiluGated) {
+            timed(prof, ForwardOp::FfnUpGateProducts, [&] {
+                matmul_shared_input({{&L.w_gate, gate_.data()}, {&L.w_up, up_.data()}}, xn_.data(), un, pool_,
+                                    products);
+            });
+            timed(prof, ForwardOp::FfnActivation, [&] { silu_mul(gate_.data(), up_.data(), un * n_ff, up_.data()); });
+        } else {
+            timed(prof, ForwardOp::FfnUpGateProducts, [&] {
+                matmul(L.w_up, xn_.data(), un, up_.data(), pool_, products);
+                add_bias(up_.data(), L.b_up, n);
+            });
+            timed(prof, ForwardOp::FfnActivation, [&] { gelu_tanh(up_.data(), un * n_ff); });
+        }
+        timed(prof, ForwardOp::FfnDownProduct, [&] {
+            matmul(L.w_down, up_.data(), un, tmp_.data(), pool_, products);
+            add_bias(tmp_.data(), L.b_down, n);
+        });
+        timed(prof, ForwardOp::Residuals, [&] { add_into(x_.data(), tmp_.data(), un * e); });
     }
     if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) return false;
 
     if (want != Logits::None) {
-        const size_t first = want == Logits::All ? 0 : un - 1;
-        const size_t rows = un - first;
-        for (size_t t = first; t < un; ++t) {
-            rms_norm(&x_[t * e], m.output_norm.data(), e, c.norm_eps, &xn_[(t - first) * e]);
-        }
-        chunk_logits_.resize(rows * static_cast<size_t>(c.n_vocab));
-        matmul(m.output_matrix(), xn_.data(), rows, chunk_logits_.data(), pool_, products);
+        timed(prof, ForwardOp::Head, [&] {
+            const size_t first = want == Logits::All ? 0 : un - 1;
+            const size_t rows = un - first;
+            norm_rows(c, &x_[first * e], m.output_norm, m.output_norm_b, rows, e, xn_.data());
+            chunk_logits_.resize(rows * static_cast<size_t>(c.n_vocab));
+            matmul(m.output_matrix(), xn_.data(), rows, chunk_logits_.data(), pool_, products);
+        });
     }
     return true;
 }

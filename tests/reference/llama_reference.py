@@ -254,14 +254,15 @@ def forward(cfg: ModelConfig, weights: dict, tokens, positions=None, act=identit
     return h @ head.T
 
 
-def greedy(cfg: ModelConfig, weights: dict, prompt, n_new: int, act=identity) -> tuple[list[int], float]:
-    """Greedy continuation (no EOS stop), recomputing the whole sequence each step.
+def greedy(cfg, weights: dict, prompt, n_new: int, act=identity, fwd=forward) -> tuple[list[int], float]:
+    """Greedy continuation (no EOS stop), recomputing the whole sequence each step with `fwd` (this
+    module's forward, or another architecture's with the same signature).
     Returns (new ids, smallest top-1 minus top-2 logit gap seen, a measure of how robust the
     argmax choices are to small numerical differences)."""
     seq = list(int(t) for t in prompt)
     out, min_gap = [], math.inf
     for _ in range(n_new):
-        last = forward(cfg, weights, seq, act=act)[-1]
+        last = fwd(cfg, weights, seq, act=act)[-1]
         top = int(np.argmax(last))
         second = np.partition(last, -2)[-2]
         min_gap = min(min_gap, float(last[top] - second))

@@ -6,7 +6,10 @@ run, a missing or misshapen tensor, a tensor type we cannot load, a vocabulary t
 the embeddings, a model far larger than memory). The huge one is a sparse file: its header is
 real, its data section is holes, so it costs no disk.
 
-usage: make_bad_models.py --good MODEL.gguf --out DIR
+With --good-starcoder (a GPTBigCode fixture) it also writes the StarCoder-specific ones: a
+missing bias and a learned position table whose size does not match the context length.
+
+usage: make_bad_models.py --good MODEL.gguf [--good-starcoder MODEL.gguf] --out DIR
 """
 import argparse
 import os
@@ -93,6 +96,7 @@ def write_huge_sparse(path: str, good: gr.GGUFFile):
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--good", required=True)
+    ap.add_argument("--good-starcoder")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
@@ -106,6 +110,12 @@ def main() -> int:
     copy_model(good, os.path.join(a.out, "zero_kv_heads.gguf"), override={"llama.attention.head_count_kv": 0})
     copy_model(good, os.path.join(a.out, "absurd_layers.gguf"), override={"llama.block_count": 4000000000})
     write_huge_sparse(os.path.join(a.out, "huge_sparse.gguf"), good)
+    if a.good_starcoder:
+        sc = gr.read_gguf(a.good_starcoder)
+        copy_model(sc, os.path.join(a.out, "starcoder_missing_bias.gguf"), drop={"blk.1.attn_qkv.bias"})
+        rows, cols = sc.tensors["position_embd.weight"].shape
+        copy_model(sc, os.path.join(a.out, "starcoder_wrong_positions.gguf"),
+                   reshape={"position_embd.weight": (rows // 2, cols)})
     return 0
 
 

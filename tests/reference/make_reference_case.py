@@ -1,9 +1,10 @@
 #!/usr/bin/python3
-"""Build a tiny random-weight Llama or Qwen2 model, write it as GGUF the way llama.cpp's
-convert_hf_to_gguf.py would, and record what the independent NumPy reference computes for it.
+"""Build a tiny random-weight Llama, Qwen2, StarCoder2 or StarCoder (GPTBigCode) model, write it as
+GGUF the way llama.cpp's convert_hf_to_gguf.py would, and record what the independent NumPy
+reference computes for it.
 
 Why it exists: end-to-end engine tests need a model whose correct output is known. The weights are
-made in Hugging Face layout; `llama_reference.py` computes logits from that HF form, and only the
+made in Hugging Face layout; `llama_reference.py` / `starcoder_reference.py` compute logits from that HF form, and only the
 writer step here applies the converter's GGUF conventions (tensor names, reversed dims, the Q/K row
 permutation for `llama`, rope_freqs for Llama-3 scaling). An engine that reads the GGUF and
 reproduces the logits therefore agrees with Hugging Face, not merely with this script.
@@ -34,8 +35,17 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gguf_writer as gw  # noqa: E402
 import hf_writer  # noqa: E402
-from llama_reference import (ModelConfig, forward, greedy, identity, int8_blocks,  # noqa: E402
-                             weight_names, weight_shapes)
+import llama_reference  # noqa: E402
+import starcoder_reference  # noqa: E402
+from llama_reference import ModelConfig, greedy, identity, int8_blocks  # noqa: E402
+from starcoder_reference import StarcoderConfig  # noqa: E402
+
+ARCHS = llama_reference.ARCHS + starcoder_reference.ARCHS
+
+
+def reference_for(cfg):
+    """The reference module of cfg's architecture (weight_names, weight_shapes, forward)."""
+    return starcoder_reference if cfg.arch in starcoder_reference.ARCHS else llama_reference
 
 N_PROMPT = 12
 N_GREEDY = 16
@@ -93,27 +103,29 @@ def converter_rope_freqs(theta: float, head_dim: int, scaling: dict) -> np.ndarr
 
 
 def gguf_tensor_name(hf: str) -> str:
+    """llama.cpp's tensor names (gguf-py tensor_mapping) for the HF names of all four architectures."""
     fixed = {"model.embed_tokens.weight": "token_embd.weight", "model.norm.weight": "output_norm.weight",
-             "lm_head.weight": "output.weight"}
+             "model.norm.bias": "output_norm.bias", "lm_head.weight": "output.weight",
+             "transformer.wte.weight": "token_embd.weight", "transformer.wpe.weight": "position_embd.weight",
+             "transformer.ln_f.weight": "output_norm.weight", "transformer.ln_f.bias": "output_norm.bias"}
     if hf in fixed:
         return fixed[hf]
-    m = re.fullmatch(r"model\.layers\.(\d+)\.(.+)", hf)
+    m = re.fullmatch(r"model\.layers\.(\d+)\.(.+)\.(weight|bias)", hf) or \
+        re.fullmatch(r"transformer\.h\.(\d+)\.(.+)\.(weight|bias)", hf)
     if not m:
         raise KeyError(hf)
-    sub = {"input_layernorm.weight": "attn_norm.weight",
-           "self_attn.q_proj.weight": "attn_q.weight", "self_attn.q_proj.bias": "attn_q.bias",
-           "self_attn.k_proj.weight": "attn_k.weight", "self_attn.k_proj.bias": "attn_k.bias",
-           "self_attn.v_proj.weight": "attn_v.weight", "self_attn.v_proj.bias": "attn_v.bias",
-           "self_attn.o_proj.weight": "attn_output.weight",
-           "post_attention_layernorm.weight": "ffn_norm.weight",
-           "mlp.gate_proj.weight": "ffn_gate.weight", "mlp.up_proj.weight": "ffn_up.weight",
-           "mlp.down_proj.weight": "ffn_down.weight"}[m.group(2)]
-    return f"blk.{m.group(1)}.{sub}"
+    sub = {"input_layernorm": "attn_norm", "ln_1": "attn_norm",
+           "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v",
+           "self_attn.o_proj": "attn_output", "attn.c_attn": "attn_qkv", "attn.c_proj": "attn_output",
+           "post_attention_layernorm": "ffn_norm", "ln_2": "ffn_norm",
+           "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down",
+           "mlp.c_fc": "ffn_up", "mlp.c_proj": "ffn_down"}[m.group(2)]
+    return f"blk.{m.group(1)}.{sub}.{m.group(3)}"
 
 
-def is_matrix(hf: str) -> bool:
+def is_matrix(shape: tuple) -> bool:
     """2-D weights take --dtype; norms and biases stay F32 (as in converted files)."""
-    return hf.endswith(".weight") and not hf.endswith("norm.weight")
+    return len(shape) == 2
 
 
 # ----------------------------------------------------------------------------------------------
@@ -216,9 +228,22 @@ def add_tokenizer(w: gw.GGUFWriter, tok: dict) -> None:
 # Model
 # ----------------------------------------------------------------------------------------------
 
-def make_config(args) -> ModelConfig:
+def make_config(args):
     if args.dim % args.n_head:
         raise SystemExit("--dim must be a multiple of --n-head")
+    n_head_kv = args.n_head_kv if args.n_head_kv is not None else (1 if args.arch == "starcoder" else 2)
+    if args.arch in starcoder_reference.ARCHS:
+        if args.rope_scaling != "none":
+            raise SystemExit("--rope-scaling llama3 is only for --arch llama")
+        if args.arch == "starcoder" and n_head_kv != 1:
+            raise SystemExit("--arch starcoder is multi-query: --n-head-kv 1")
+        theta = args.rope_base if args.rope_base is not None else 100000.0
+        eps = args.eps if args.eps is not None else 1e-5
+        return StarcoderConfig(
+            arch=args.arch, vocab_size=args.vocab, hidden_size=args.dim, intermediate_size=args.ff,
+            num_hidden_layers=args.layers, num_attention_heads=args.n_head, num_key_value_heads=n_head_kv,
+            norm_epsilon=float(np.float32(eps)), rope_theta=float(np.float32(theta)),
+            max_position_embeddings=args.ctx, tie_word_embeddings=args.tied)
     scaling = None
     if args.rope_scaling == "llama3":
         if args.arch != "llama":
@@ -229,26 +254,26 @@ def make_config(args) -> ModelConfig:
     return ModelConfig(
         arch=args.arch, vocab_size=args.vocab, hidden_size=args.dim, intermediate_size=args.ff,
         num_hidden_layers=args.layers, num_attention_heads=args.n_head,
-        num_key_value_heads=args.n_head_kv,
+        num_key_value_heads=n_head_kv,
         # The file stores these as float32; the reference uses exactly what the engine will read.
         rms_norm_eps=float(np.float32(eps)), rope_theta=float(np.float32(theta)),
         max_position_embeddings=args.ctx, tie_word_embeddings=args.tied, rope_scaling=scaling)
 
 
-def make_weights(cfg: ModelConfig, seed: int) -> dict[str, np.ndarray]:
+def make_weights(cfg, seed: int) -> dict[str, np.ndarray]:
     """Deterministic float32 HF-layout weights: Linear weights N(0, (1.5/sqrt(in))^2) (std 0.19
-    for in=64, 0.12 for in=160), lm_head N(0, (2/sqrt(in))^2), embeddings N(0, 0.3^2), norm
-    weights 1 + N(0, 0.1^2), biases N(0, 0.1^2). Smaller scales (HF's 0.02 init) give nearly
+    for in=64, 0.12 for in=160), lm_head N(0, (2/sqrt(in))^2), token and position embeddings
+    N(0, 0.3^2), norm weights 1 + N(0, 0.1^2), biases (LayerNorm's too) N(0, 0.1^2). Smaller scales (HF's 0.02 init) give nearly
     flat logits and greedy runs that repeat one token; these give logits with std ~2 and varied
     greedy continuations, which exercise the KV cache and positions much better."""
     rng = np.random.default_rng(seed)
     out = {}
-    for name, shape in weight_shapes(cfg).items():
-        if name.endswith("norm.weight"):
-            w = 1.0 + 0.1 * rng.standard_normal(shape)
-        elif name.endswith(".bias"):
+    for name, shape in reference_for(cfg).weight_shapes(cfg).items():
+        if name.endswith(".bias"):
             w = 0.1 * rng.standard_normal(shape)
-        elif name == "model.embed_tokens.weight":
+        elif len(shape) == 1:
+            w = 1.0 + 0.1 * rng.standard_normal(shape)
+        elif name in ("model.embed_tokens.weight", "transformer.wte.weight", "transformer.wpe.weight"):
             w = 0.3 * rng.standard_normal(shape)
         elif name == "lm_head.weight":
             w = (2.0 / math.sqrt(shape[1])) * rng.standard_normal(shape)
@@ -258,8 +283,9 @@ def make_weights(cfg: ModelConfig, seed: int) -> dict[str, np.ndarray]:
     return out
 
 
-def stored_types(cfg: ModelConfig, dtype: str) -> dict[str, int]:
-    return {n: (DTYPES[dtype] if is_matrix(n) else gw.GGML_F32) for n in weight_names(cfg)}
+def stored_types(cfg, dtype: str) -> dict[str, int]:
+    shapes = reference_for(cfg).weight_shapes(cfg)
+    return {n: (DTYPES[dtype] if is_matrix(s) else gw.GGML_F32) for n, s in shapes.items()}
 
 
 def effective_weights(weights: dict, types: dict) -> dict[str, np.ndarray]:
@@ -267,7 +293,22 @@ def effective_weights(weights: dict, types: dict) -> dict[str, np.ndarray]:
     return {n: gw.roundtrip(w, types[n]) for n, w in weights.items()}
 
 
-def write_model_gguf(path: str, cfg: ModelConfig, weights: dict, types: dict, tok: dict,
+def add_starcoder_hparams(w: gw.GGUFWriter, cfg: StarcoderConfig) -> None:
+    """The keys the converter writes for these architectures: no vocab_size (the embedding table
+    says it), LayerNorm's epsilon, RoPE's base only for starcoder2, head_count_kv 1 for starcoder."""
+    a = cfg.arch
+    w.add_u32(f"{a}.context_length", cfg.max_position_embeddings)
+    w.add_u32(f"{a}.embedding_length", cfg.hidden_size)
+    w.add_u32(f"{a}.feed_forward_length", cfg.intermediate_size)
+    w.add_u32(f"{a}.block_count", cfg.num_hidden_layers)
+    w.add_u32(f"{a}.attention.head_count", cfg.num_attention_heads)
+    w.add_u32(f"{a}.attention.head_count_kv", cfg.num_key_value_heads)
+    if a == "starcoder2":
+        w.add_f32(f"{a}.rope.freq_base", cfg.rope_theta)
+    w.add_f32(f"{a}.attention.layer_norm_epsilon", cfg.norm_epsilon)
+
+
+def write_model_gguf(path: str, cfg, weights: dict, types: dict, tok: dict,
                      dtype: str, name: str) -> None:
     a = cfg.arch
     w = gw.GGUFWriter(path)
@@ -275,6 +316,13 @@ def write_model_gguf(path: str, cfg: ModelConfig, weights: dict, types: dict, to
     w.add_string("general.name", name)
     w.add_u32("general.file_type", FILE_TYPES[dtype])
     w.add_u32("general.quantization_version", 2)
+    if a in starcoder_reference.ARCHS:
+        add_starcoder_hparams(w, cfg)
+        add_tokenizer(w, tok)
+        for hf in reference_for(cfg).weight_names(cfg):
+            w.add_tensor(gguf_tensor_name(hf), weights[hf], types[hf])
+        w.write()
+        return
     w.add_u32(f"{a}.vocab_size", cfg.vocab_size)
     w.add_u32(f"{a}.context_length", cfg.max_position_embeddings)
     w.add_u32(f"{a}.embedding_length", cfg.hidden_size)
@@ -290,7 +338,7 @@ def write_model_gguf(path: str, cfg: ModelConfig, weights: dict, types: dict, to
     if cfg.rope_scaling:
         w.add_tensor("rope_freqs.weight",
                      converter_rope_freqs(cfg.rope_theta, cfg.head_dim, cfg.rope_scaling), gw.GGML_F32)
-    for hf in weight_names(cfg):
+    for hf in llama_reference.weight_names(cfg):
         data = weights[hf]
         if cfg.arch == "llama" and (".q_proj." in hf or ".k_proj." in hf):
             n = cfg.num_attention_heads if ".q_proj." in hf else cfg.num_key_value_heads
@@ -311,8 +359,9 @@ def write_hf_folder(out: str, cfg: ModelConfig, weights: dict, tok: dict, dtype:
               "tie_word_embeddings": cfg.tie_word_embeddings, "bos_token_id": tok["bos"], "eos_token_id": tok["eos"],
               "torch_dtype": {"f32": "float32", "f16": "float16", "bf16": "bfloat16"}[dtype]}
     hf_writer.write_json(os.path.join(out, "config.json"), config)
-    dtypes = {n: (dtype if is_matrix(n) else "f32") for n in weight_names(cfg)}
-    hf_writer.write_checkpoint(out, {n: weights[n] for n in weight_names(cfg)}, dtypes, shards)
+    names = reference_for(cfg).weight_names(cfg)
+    dtypes = {n: (dtype if is_matrix(weights[n].shape) else "f32") for n in names}
+    hf_writer.write_checkpoint(out, {n: weights[n] for n in names}, dtypes, shards)
     doc = hf_writer.tokenizer_json(tok["tokens"], tok["token_type"], "bpe", merges=tok["merges"])
     hf_writer.write_json(os.path.join(out, "tokenizer.json"), doc)
     hf_writer.write_json(os.path.join(out, "tokenizer_config.json"),
@@ -327,19 +376,19 @@ def prompt_tokens(n_vocab: int, bos: int) -> list[int]:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--arch", choices=["llama", "qwen2"], required=True)
+    ap.add_argument("--arch", choices=ARCHS, required=True)
     ap.add_argument("--out", required=True, help="output directory")
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--tied", action="store_true", help="no output.weight; token_embd is the output")
     ap.add_argument("--n-head", type=int, default=4)
-    ap.add_argument("--n-head-kv", type=int, default=2)
+    ap.add_argument("--n-head-kv", type=int, default=None, help="default 1 for starcoder, else 2")
     ap.add_argument("--dim", type=int, default=64)
     ap.add_argument("--layers", type=int, default=2)
     ap.add_argument("--ff", type=int, default=160)
     ap.add_argument("--vocab", type=int, default=300)
     ap.add_argument("--rope-scaling", choices=["none", "llama3"], default="none")
-    ap.add_argument("--rope-base", type=float, default=None, help="default 1e4 llama, 1e6 qwen2")
-    ap.add_argument("--eps", type=float, default=None, help="default 1e-5 llama, 1e-6 qwen2")
+    ap.add_argument("--rope-base", type=float, default=None, help="default 1e4 llama, 1e6 qwen2, 1e5 starcoder2")
+    ap.add_argument("--eps", type=float, default=None, help="default 1e-6 qwen2, else 1e-5")
     ap.add_argument("--dtype", choices=list(DTYPES), default="f32",
                     help="type of the 2-D weights (norms and biases are always f32)")
     ap.add_argument("--ctx", type=int, default=128)
@@ -368,17 +417,21 @@ def main(argv=None) -> int:
         hf_dtype = args.hf_dtype or args.dtype
         if hf_dtype not in ("f32", "f16", "bf16"):
             raise SystemExit("--hf-shards needs --dtype f32/f16 or --hf-dtype")
+        if cfg.arch not in ("llama", "qwen2"):
+            raise SystemExit("--hf-shards is for --arch llama and qwen2")
         write_hf_folder(os.path.join(args.out, "hf"), cfg, weights, tok, hf_dtype, args.hf_shards)
         if hf_dtype == "bf16":   # the logits expected are those of the folder's weights
-            eff = {n: (hf_writer.from_bf16(hf_writer.to_bf16(w)) if is_matrix(n) else w) for n, w in weights.items()}
+            eff = {n: (hf_writer.from_bf16(hf_writer.to_bf16(w)) if is_matrix(w.shape) else w)
+                   for n, w in weights.items()}
 
     name = f"q8chat-reference-{cfg.arch}-seed{args.seed}"
     write_model_gguf(os.path.join(args.out, "model.gguf"), cfg, weights, types, tok, args.dtype, name)
 
     prompt = prompt_tokens(cfg.vocab_size, tok["bos"])
     act = int8_blocks if args.act_blocks else identity
-    logits = forward(cfg, eff, prompt, act=act)
-    new_ids, min_gap = greedy(cfg, eff, prompt, N_GREEDY, act=act)
+    fwd = reference_for(cfg).forward
+    logits = fwd(cfg, eff, prompt, act=act)
+    new_ids, min_gap = greedy(cfg, eff, prompt, N_GREEDY, act=act, fwd=fwd)
 
     logits_path = os.path.join(args.out, "logits.f32")
     tmp = logits_path + ".tmp"
