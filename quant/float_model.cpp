@@ -4,6 +4,7 @@
 
 #include <q8/error.h>
 
+#include "hf_folder.h"
 #include "matmul.h"
 #include "weight_arena.h"
 
@@ -106,7 +107,7 @@ FloatLayers float_layers(const Model& m) {
 }
 
 std::shared_ptr<const Model> assemble_model(const Model& base, const FloatLayers& layers, const AssembleSpec& spec) {
-    auto m = std::make_shared<Model>(Model{.file = std::make_unique<GgufFile>(base.file->path()),
+    auto m = std::make_shared<Model>(Model{.file = open_model_file(base.file->path()),
                                            .config = base.config,
                                            .tokenizer = base.tokenizer,
                                            .precision = spec.label});

@@ -9,6 +9,7 @@
 #include "float_model.h"
 #include "gguf_writer.h"
 #include "half.h"
+#include "hf_folder.h"
 #include "matmul.h"
 #include "weight_formats.h"
 
@@ -85,8 +86,8 @@ void check_options(const QuantizeFileOptions& o) {
         throw EngineError("q8quant: the output would overwrite the input");
     }
     {
-        const GgufFile probe(o.input);
-        if (const GgufTensorInfo* t = quantized_layer_matrix(probe)) {
+        const auto probe = open_model_file(o.input, FileUse::Description);
+        if (const GgufTensorInfo* t = quantized_layer_matrix(*probe)) {
             throw EngineError(o.input + " is already quantized (tensor '" + t->name + "' is " +
                               std::string(type_traits(static_cast<uint32_t>(t->type))->name) +
                               "); q8quant needs an F16, BF16 or F32 model");

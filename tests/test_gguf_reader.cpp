@@ -84,7 +84,7 @@ private slots:
         QCOMPARE(t->ne[0], 32ull);
         QCOMPARE(t->ne[1], 3ull);
         QCOMPARE(t->n_bytes, 192ull);
-        QCOMPARE(t->data - f.map().bytes().data(), static_cast<ptrdiff_t>(f.data_offset()));
+        QCOMPARE(t->data - f.header().data(), static_cast<ptrdiff_t>(f.data_offset()));
         QVERIFY(f.data_offset() % 32 == 0);
     }
 

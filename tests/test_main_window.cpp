@@ -34,6 +34,7 @@
 #include "main_window.h"
 #include "performance_dock.h"
 #include "prompt_box.h"
+#include "reference_scripts.h"
 #include "scaled_demo.h"
 #include "transcript_view.h"
 
@@ -472,6 +473,25 @@ private slots:
         QVERIFY(w.promptBox()->isReadOnly());
         QVERIFY(ended.wait(20000));
         QVERIFY(w.promptBox()->toPlainText().size() >= (prefix + middle + suffix).size());
+    }
+
+    // A Hugging Face folder opens like a GGUF file: loaded, named, and switched to another
+    // configuration (quantized at load from the safetensors weights).
+    void a_hugging_face_folder_opens_like_a_gguf_file() {
+        const QString err = q8test::make_reference_case(dir_.filePath("hfcase"),
+                                                        {"--arch", "qwen2", "--seed", "21", "--hf-shards", "2"});
+        QVERIFY2(err.isEmpty(), qPrintable(err));
+        const QString folder = dir_.filePath("hfcase/hf");
+        q8ui::MainWindow w(kTarget, nullptr, chatsDir());
+        waitReady(w);
+        w.openModel(folder);
+        QTRY_COMPARE_WITH_TIMEOUT(w.loadedModel().path, folder, kLoadMs);
+        waitReady(w);
+        QTest::mouseClick(w.configurationSwitch()->button(q8ui::Configuration::Q8), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(w.loadedModel().configuration, q8ui::Configuration::Q8, kLoadMs);
+        QCOMPARE(w.loadedModel().path, folder);
+        QVERIFY2(w.loadedModel().precision.startsWith("q8"), qPrintable(w.loadedModel().precision));
+        QSettings().setValue("model/lastPath", kTarget);
     }
 
     void empty_prompt_is_explained() {

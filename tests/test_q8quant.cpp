@@ -269,6 +269,28 @@ private slots:
         QCOMPARE(QDir(ro).entryList(QDir::Files).size(), 0);
     }
 
+    // A Hugging Face folder converts like a GGUF file; --type f16 takes no quantization options.
+    void converts_a_hugging_face_folder() {
+        QProcess p;
+        p.start(Q8_PYTHON, {QString(Q8_SOURCE_DIR) + "/tests/reference/make_reference_case.py", "--arch", "llama",
+                            "--seed", "42", "--hf-shards", "2", "--out", dir_.filePath("hfsrc")});
+        QVERIFY(p.waitForFinished(300000));
+        QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+        const QString hf = dir_.filePath("hfsrc/hf");
+        for (const char* type : {"f16", "q8"}) {
+            const QString out = dir_.filePath(QString("hf-%1.gguf").arg(type));
+            const Run r = run_q8quant({"-m", hf, "-o", out, "--type", type, "--json"});
+            QVERIFY2(r.code == 0, qPrintable(r.err));
+            QVERIFY2(r.out.contains(QString("\"type\": \"%1\"").arg(type)), qPrintable(r.out));
+            const auto m = q8::load_model(out.toStdString());
+            QCOMPARE(m->config.n_layer, int64_t(2));
+            QCOMPARE(m->tokenizer.n_vocab(), int32_t(300));
+        }
+        const Run bad = run_q8quant({"-m", hf, "-o", dir_.filePath("x.gguf"), "--type", "f16", "--act", "a8"});
+        QCOMPARE(bad.code, 2);
+        QVERIFY2(bad.err.contains("converts without quantizing"), qPrintable(bad.err));
+    }
+
     void cancel_while_writing_leaves_no_file() {
         qq::QuantizeFileOptions o;
         o.input = f32_.toStdString();

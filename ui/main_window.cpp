@@ -128,6 +128,11 @@ void MainWindow::buildMenus() {
         if (!path.isEmpty()) openModel(path);
     });
     open->setShortcut(QKeySequence::Open);
+    file->addAction(tr("Open &Hugging Face folder…"), this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(
+            this, tr("Open a Hugging Face model folder (config.json, tokenizer.json, *.safetensors)"));
+        if (!dir.isEmpty()) openModel(dir);
+    });
     file->addAction(tr("Open &draft model…"), this, [this] {
         const QString path = QFileDialog::getOpenFileName(this, tr("Open a draft model"), QString(),
                                                           tr("GGUF models (*.gguf);;All files (*)"));
@@ -194,7 +199,9 @@ void MainWindow::buildToolbar() {
     bar->addWidget(new QLabel(tr(" Model: ")));
     modelPicker_ = new QComboBox;
     modelPicker_->setMinimumContentsLength(18);
-    modelPicker_->setToolTip(tr("Recently opened models; File → Open model adds one, or drop a .gguf here"));
+    modelPicker_->setToolTip(
+        tr("Recently opened models; File → Open model adds one, or drop a .gguf file or a Hugging Face "
+           "folder here"));
     connect(modelPicker_, &QComboBox::activated, this, [this](int i) {
         const QString path = modelPicker_->itemData(i).toString();
         if (!path.isEmpty() && path != loaded_.path) openModel(path);
@@ -364,7 +371,9 @@ void MainWindow::connectWorker() {
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* e) {
     const QList<QUrl> urls = e->mimeData()->urls();
-    if (urls.size() == 1 && urls.front().isLocalFile() && urls.front().toLocalFile().endsWith(".gguf")) {
+    // A GGUF file, or a Hugging Face folder (it has a config.json).
+    const QString path = urls.size() == 1 && urls.front().isLocalFile() ? urls.front().toLocalFile() : QString();
+    if (path.endsWith(".gguf") || (QFileInfo(path).isDir() && QFileInfo::exists(QDir(path).filePath("config.json")))) {
         e->acceptProposedAction();
     }
 }

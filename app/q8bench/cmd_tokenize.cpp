@@ -8,7 +8,7 @@
 
 #include "commands.h"
 // Engine internals: tokenize reads a vocabulary-only file, which no model loads.
-#include "gguf_reader.h"
+#include "hf_folder.h"
 #include "tokenizer.h"
 
 namespace q8bench {
@@ -19,7 +19,7 @@ void add_tokenize_command(CLI::App& app) {
     auto text = std::make_shared<std::string>();
     auto file = std::make_shared<std::string>();
     auto parse_special = std::make_shared<bool>(false);
-    cmd->add_option("-m,--model", *model_path, "GGUF model or vocabulary file")->required();
+    cmd->add_option("-m,--model", *model_path, "GGUF model or vocabulary file, or Hugging Face folder")->required();
     auto* p = cmd->add_option("-p,--prompt", *text, "Text to tokenize");
     auto* f = cmd->add_option("-f,--file", *file, "File whose whole content is the text");
     p->excludes(f);
@@ -35,8 +35,8 @@ void add_tokenize_command(CLI::App& app) {
         } else if (app.get_subcommand("tokenize")->count("--prompt") == 0) {
             throw q8::EngineError("tokenize needs -p TEXT or -f FILE");
         }
-        const q8::GgufFile gguf(*model_path);
-        const q8::Tokenizer tok = q8::Tokenizer::from_gguf(gguf);
+        const auto file = q8::open_model_file(*model_path, q8::FileUse::Description);
+        const q8::Tokenizer tok = q8::Tokenizer::from_gguf(*file);
         const auto ids = tok.encode(input, false, *parse_special);
         std::string line;
         for (size_t i = 0; i < ids.size(); ++i) {

@@ -1,19 +1,22 @@
-// q8quant: quantize an F16/BF16/F32 GGUF model to Q8 (W8A8, optionally SmoothQuant) or Q4
-// (group-wise 4-bit, W4A16 or W4A8), writing a standard GGUF file (see quant/quantize_file.h).
+// q8quant: quantize an F16/BF16/F32 GGUF model or a Hugging Face folder to Q8 (W8A8, optionally
+// SmoothQuant) or Q4 (group-wise 4-bit, W4A16 or W4A8), or convert it to F16, writing a standard
+// GGUF file (see quant/quantize_file.h and quant/convert_f16.h).
 //
-//   q8quant -m IN.gguf -o OUT.gguf --type q8|q4 [--group 32] [--act a16|a8]
+//   q8quant -m IN.gguf|HF_DIR -o OUT.gguf --type f16|q8|q4 [--group 32] [--act a16|a8]
 //           [--smoothquant --calib FILE] [--alpha A] [--threads N] [--json]
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <csignal>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include <q8/error.h>
 
+#include "convert_f16.h"
 #include "quantize_file.h"
 
 namespace {
@@ -58,9 +61,12 @@ struct Cli {
 
 void add_options(CLI::App& app, Cli& c) {
     q8::quant::QuantizeFileOptions& o = c.o;
-    app.add_option("-m,--model", o.input, "Input GGUF model (F16, BF16 or F32 weights)")->required();
+    app.add_option("-m,--model", o.input, "Input GGUF model (F16, BF16 or F32 weights) or Hugging Face folder")
+        ->required();
     app.add_option("-o,--output", o.output, "Output GGUF file (written to a temporary file, then renamed)")->required();
-    app.add_option("--type", c.type, "q8 or q4")->required()->check(CLI::IsMember({"q8", "q4"}));
+    app.add_option("--type", c.type, "f16 (conversion only), q8 or q4")
+        ->required()
+        ->check(CLI::IsMember({"f16", "q8", "q4"}));
     app.add_option("--group", c.group, "Q4: values per scale (32, 64, 128)")
         ->check(CLI::IsMember({32, 64, 128}))
         ->capture_default_str();
@@ -175,12 +181,42 @@ void print_summary(const q8::quant::QuantizeFileOptions& o, const q8::quant::Qua
     }
 }
 
+// --type f16: a plain conversion; the quantization options do not apply to it.
+int convert_f16(const Cli& c, ProgressBar& bar) {
+    if (c.o.smoothquant || !c.act.empty() || c.act_policy != "dynamic") {
+        std::cerr << "q8quant: --type f16 converts without quantizing; --act, --act-policy and --smoothquant do "
+                     "not apply\n";
+        return 2;
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    const uint64_t bytes = q8::quant::convert_to_f16(c.o.input, c.o.output, [&](float f) {
+        bar.show("write", f);
+        return !g_stop.load();
+    });
+    bar.done();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (c.json) {
+        std::cout << nlohmann::json{{"input", c.o.input},
+                                    {"output", c.o.output},
+                                    {"type", "f16"},
+                                    {"output_bytes", bytes},
+                                    {"seconds", seconds}}
+                         .dump(2)
+                  << "\n";
+    } else {
+        std::cerr << "wrote " << c.o.output << " (" << bytes << " bytes, " << seconds << " s)\n";
+    }
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     spdlog::set_default_logger(spdlog::stderr_color_st("q8quant"));
     spdlog::set_level(spdlog::level::warn);
-    CLI::App app{"q8quant: quantize a GGUF model (F16/BF16/F32) to Q8 (W8A8, SmoothQuant) or Q4 (group-wise 4-bit)"};
+    CLI::App app{
+        "q8quant: quantize a GGUF model (F16/BF16/F32) or Hugging Face folder to Q8 (W8A8, SmoothQuant) or "
+        "Q4 (group-wise 4-bit), or convert it to F16"};
     Cli c;
     add_options(app, c);
     CLI11_PARSE(app, argc, argv);
@@ -196,6 +232,7 @@ int main(int argc, char** argv) {
     };
     std::signal(SIGINT, on_sigint);
     try {
+        if (c.type == "f16") return convert_f16(c, bar);
         const auto r = q8::quant::quantize_file(c.o);
         bar.done();
         if (c.json) {

@@ -2,9 +2,8 @@
 // cost in memory.
 #include <q8/models.h>
 
-#include <filesystem>
-
 #include "gguf_reader.h"
+#include "hf_folder.h"
 #include "model.h"
 #include "model_config.h"
 #include "vocab.h"
@@ -37,8 +36,7 @@ ModelInfo describe(const GgufFile& file, const ModelConfig& cfg, const Vocab& vo
     i.n_ff = cfg.n_ff;
     i.n_ctx_train = cfg.n_ctx_train;
     for (const auto& t : file.tensors()) i.parameters += static_cast<int64_t>(t.n_elements);
-    std::error_code ec;
-    i.file_bytes = std::filesystem::file_size(file.path(), ec);
+    i.file_bytes = file.file_size();
     i.file_type = file.tensor_type_summary();
     i.tokenizer = tokenizer_description(vocab);
     i.chat_template = file.opt_string("tokenizer.chat_template").value_or("");
@@ -61,10 +59,10 @@ uint64_t ModelInfo::kv_cache_bytes(int64_t n_ctx, bool f32_cache) const {
 }
 
 ModelInfo read_model_info(const std::string& path) {
-    const GgufFile file(path);
-    const ModelConfig cfg = read_model_config(file);
-    const Vocab vocab = Vocab::from_gguf(file);
-    return describe(file, cfg, vocab);
+    const auto file = open_model_file(path, FileUse::Description);
+    const ModelConfig cfg = read_model_config(*file);
+    const Vocab vocab = Vocab::from_gguf(*file);
+    return describe(*file, cfg, vocab);
 }
 
 ModelInfo model_info(const Model& model) {
@@ -79,7 +77,7 @@ MemoryEstimate estimate_memory(const ModelInfo& info, Precision precision, int64
     options.precision = precision;
     options.activations = activations;
     MemoryEstimate e;
-    e.weights = estimate_weight_bytes(GgufFile(info.path), options);
+    e.weights = estimate_weight_bytes(*open_model_file(info.path, FileUse::Description), options);
     e.kv_cache = info.kv_cache_bytes(n_ctx);
     return e;
 }

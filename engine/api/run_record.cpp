@@ -7,6 +7,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
@@ -36,18 +37,34 @@ struct HashStateDeleter {
 
 // Read in chunks rather than mapped: a map would count the whole file as resident memory, and a
 // record is made next to figures that measure exactly that.
-uint64_t hash_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw EngineError("cannot read " + path + " to hash it: " + std::strerror(errno));
+uint64_t hash_files(const std::vector<std::string>& paths) {
     std::unique_ptr<XXH3_state_t, HashStateDeleter> state(XXH3_createState());
     XXH3_64bits_reset(state.get());
     std::vector<char> chunk(size_t{4} << 20);
-    while (in) {
-        in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-        XXH3_64bits_update(state.get(), chunk.data(), static_cast<size_t>(in.gcount()));
+    for (const std::string& path : paths) {
+        std::ifstream in(path, std::ios::binary);
+        if (!in) throw EngineError("cannot read " + path + " to hash it: " + std::strerror(errno));
+        while (in) {
+            in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+            XXH3_64bits_update(state.get(), chunk.data(), static_cast<size_t>(in.gcount()));
+        }
+        if (in.bad()) throw EngineError("cannot read " + path + " to hash it");
     }
-    if (in.bad()) throw EngineError("cannot read " + path + " to hash it");
     return XXH3_64bits_digest(state.get());
+}
+
+// The files a model is: the file itself, or every file of a Hugging Face folder in name order (a
+// folder's identity is its files' sizes added up and their bytes hashed one after another).
+std::vector<std::string> model_files(const std::string& path) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(path, ec)) return {path};
+    std::vector<std::string> files;
+    for (const auto& e : std::filesystem::directory_iterator(path, ec)) {
+        if (e.is_regular_file()) files.push_back(e.path().string());
+    }
+    if (ec) throw EngineError("cannot read " + path + ": " + ec.message());
+    std::sort(files.begin(), files.end());
+    return files;
 }
 
 std::string hex64(uint64_t v) {
@@ -87,16 +104,24 @@ std::string utc_now_iso8601() {
 }  // namespace
 
 FileIdentity file_identity(const std::string& path) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) throw EngineError("cannot read " + path + ": " + std::strerror(errno));
-    using Key = std::tuple<std::string, uint64_t, int64_t, int64_t>;
+    const std::vector<std::string> files = model_files(path);
+    uint64_t bytes = 0;
+    int64_t mtime_ns = 0;  // the newest file's
+    for (const std::string& f : files) {
+        struct stat st {};
+        if (::stat(f.c_str(), &st) != 0) throw EngineError("cannot read " + f + ": " + std::strerror(errno));
+        bytes += uint64_t(st.st_size);
+        mtime_ns = std::max(mtime_ns, int64_t(st.st_mtim.tv_sec) * 1000000000 + int64_t(st.st_mtim.tv_nsec));
+    }
+    using Key = std::tuple<std::string, uint64_t, int64_t, size_t>;
     static std::mutex mutex;
     static std::map<Key, std::string> hashes;
-    const Key key{path, uint64_t(st.st_size), int64_t(st.st_mtim.tv_sec), int64_t(st.st_mtim.tv_nsec)};
+    const Key key{path, bytes, mtime_ns, files.size()};
 
     FileIdentity id;
     id.name = std::filesystem::path(path).filename().string();
-    id.bytes = uint64_t(st.st_size);
+    if (id.name.empty()) id.name = std::filesystem::path(path).parent_path().filename().string();  // "folder/"
+    id.bytes = bytes;
     {
         const std::lock_guard lock(mutex);
         if (const auto it = hashes.find(key); it != hashes.end()) {
@@ -104,7 +129,7 @@ FileIdentity file_identity(const std::string& path) {
             return id;
         }
     }
-    id.xxh3 = hex64(hash_file(path));
+    id.xxh3 = hex64(hash_files(files));
     const std::lock_guard lock(mutex);
     hashes[key] = id.xxh3;
     return id;

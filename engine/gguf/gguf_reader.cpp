@@ -1,8 +1,8 @@
 #include "gguf_reader.h"
 
 #include <cstring>
-#include <map>
 #include <limits>
+#include <map>
 
 #include <q8/error.h>
 
@@ -208,8 +208,9 @@ std::string_view gguf_type_name(GgufValueType t) {
 
 void GgufFile::fail(const std::string& what) const { throw EngineError(path() + ": " + what); }
 
-GgufFile::GgufFile(const std::string& path) : map_(path) {
-    const auto bytes = map_.bytes();
+GgufFile::GgufFile(const std::string& path) : path_(path) {
+    maps_.emplace_back(path);
+    const auto bytes = maps_.front().bytes();
     Cursor c(*this, bytes);
 
     const auto magic = c.read<uint32_t>("magic");
@@ -325,6 +326,128 @@ GgufFile::GgufFile(const std::string& path) : map_(path) {
         ti.data = bytes.data() + data_offset_ + ti.offset;
     }
 }
+
+GgufFile::GgufFile(GgufAssembly parts)
+    : path_(std::move(parts.path)),
+      maps_(std::move(parts.maps)),
+      owned_(std::move(parts.owned)),
+      identity_(std::move(parts.identity)),
+      copied_bytes_(parts.copied_bytes),
+      version_(3) {
+    for (auto& [key, value] : parts.metadata) {
+        if (kv_.count(key) != 0) fail("duplicate metadata key '" + key + "'");
+        key_order_.push_back(key);
+        kv_.emplace(std::move(key), std::move(value));
+    }
+    for (auto& t : parts.tensors) {
+        if (tensor_index_.count(t.name) != 0) fail("duplicate tensor name '" + t.name + "'");
+        tensor_index_.emplace(t.name, tensors_.size());
+        tensors_.push_back(std::move(t));
+    }
+}
+
+uint64_t GgufFile::file_size() const {
+    uint64_t n = 0;
+    for (const MappedFile& m : maps_) n += m.bytes().size();
+    return n;
+}
+
+std::span<const uint8_t> GgufFile::header() const {
+    if (!identity_.empty() || maps_.empty()) {
+        return {reinterpret_cast<const uint8_t*>(identity_.data()), identity_.size()};
+    }
+    return maps_.front().bytes().first(std::min<size_t>(maps_.front().bytes().size(), data_offset_));
+}
+
+void GgufFile::release_pages(const uint8_t* data, size_t n) const {
+    for (const MappedFile& m : maps_) {
+        const auto b = m.bytes();
+        if (data >= b.data() && data < b.data() + b.size()) m.release_pages(static_cast<size_t>(data - b.data()), n);
+    }
+}
+
+void GgufAssembly::set_string(const std::string& key, std::string_view v) {
+    GgufValue value;
+    value.type = GgufValueType::STRING;
+    value.str = owned.emplace_back(v);
+    metadata.emplace_back(key, std::move(value));
+}
+
+namespace {
+GgufValue scalar(GgufValueType type, uint64_t u, int64_t i, double f) {
+    GgufValue v;
+    v.type = type;
+    v.u = u;
+    v.i = i;
+    v.f = f;
+    return v;
+}
+}  // namespace
+
+void GgufAssembly::set_u32(const std::string& key, uint32_t v) {
+    metadata.emplace_back(key, scalar(GgufValueType::UINT32, v, v, v));
+}
+void GgufAssembly::set_i32(const std::string& key, int32_t v) {
+    metadata.emplace_back(key, scalar(GgufValueType::INT32, static_cast<uint64_t>(v), v, v));
+}
+void GgufAssembly::set_f32(const std::string& key, float v) {
+    metadata.emplace_back(key, scalar(GgufValueType::FLOAT32, 0, 0, v));
+}
+void GgufAssembly::set_bool(const std::string& key, bool v) {
+    metadata.emplace_back(key, scalar(GgufValueType::BOOL, v, v, v));
+}
+
+void GgufAssembly::set_string_array(const std::string& key, const std::vector<std::string>& v) {
+    GgufValue value;
+    value.type = GgufValueType::ARRAY;
+    value.elem_type = GgufValueType::STRING;
+    value.count = v.size();
+    value.strings.reserve(v.size());
+    for (const std::string& s : v) value.strings.push_back(owned.emplace_back(s));
+    metadata.emplace_back(key, std::move(value));
+}
+
+void GgufAssembly::set_f32_array(const std::string& key, const std::vector<float>& v) {
+    GgufValue value;
+    value.type = GgufValueType::ARRAY;
+    value.elem_type = GgufValueType::FLOAT32;
+    value.count = v.size();
+    uint8_t* p = own(v.size() * sizeof(float));
+    std::memcpy(p, v.data(), v.size() * sizeof(float));
+    value.elems = p;
+    metadata.emplace_back(key, std::move(value));
+}
+
+void GgufAssembly::set_i32_array(const std::string& key, const std::vector<int32_t>& v) {
+    GgufValue value;
+    value.type = GgufValueType::ARRAY;
+    value.elem_type = GgufValueType::INT32;
+    value.count = v.size();
+    uint8_t* p = own(v.size() * sizeof(int32_t));
+    std::memcpy(p, v.data(), v.size() * sizeof(int32_t));
+    value.elems = p;
+    metadata.emplace_back(key, std::move(value));
+}
+
+void GgufAssembly::add_tensor(std::string name, GgmlType type, std::vector<uint64_t> ne, const uint8_t* data,
+                              std::string origin) {
+    GgufTensorInfo t;
+    t.name = std::move(name);
+    t.n_dims = static_cast<uint32_t>(ne.size());
+    t.n_elements = 1;
+    for (size_t d = 0; d < ne.size() && d < t.ne.size(); ++d) {
+        t.ne[d] = ne[d];
+        t.n_elements *= ne[d];
+    }
+    t.type = type;
+    const TypeTraits traits = *type_traits(static_cast<uint32_t>(type));
+    t.n_bytes = t.n_elements / traits.block_elems * traits.block_bytes;
+    t.data = data;
+    t.origin = std::move(origin);
+    tensors.push_back(std::move(t));
+}
+
+uint8_t* GgufAssembly::own(size_t bytes) { return reinterpret_cast<uint8_t*>(owned.emplace_back(bytes, '\0').data()); }
 
 bool GgufFile::has(std::string_view key) const { return find(key) != nullptr; }
 

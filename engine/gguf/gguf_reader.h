@@ -3,6 +3,7 @@
 // the file before use; a malformed file raises EngineError naming the file and the field.
 #include <array>
 #include <cstdint>
+#include <list>
 #include <optional>
 #include <span>
 #include <string>
@@ -59,15 +60,44 @@ struct GgufTensorInfo {
     uint64_t n_elements = 0;
     uint64_t n_bytes = 0;
     const uint8_t* data = nullptr;  // inside the map
+    std::string origin;             // assembled files: where the tensor came from, for messages
+};
+
+// A GGUF file assembled in memory from another format (a Hugging Face folder, see engine/hf):
+// metadata and tensors as a GGUF reader would see them. Strings, arrays and tensor data point
+// into `maps` or into storage the assembly owns; the GgufFile made from it keeps both.
+struct GgufAssembly {
+    std::string path;
+    std::string identity;  // what identifies the contents for caches (the source's headers)
+    std::vector<MappedFile> maps;
+    // Tensor bytes held in owned storage once opened for its weights (stay resident beside them).
+    uint64_t copied_bytes = 0;
+
+    void set_string(const std::string& key, std::string_view v);
+    void set_u32(const std::string& key, uint32_t v);
+    void set_i32(const std::string& key, int32_t v);
+    void set_f32(const std::string& key, float v);
+    void set_bool(const std::string& key, bool v);
+    void set_string_array(const std::string& key, const std::vector<std::string>& v);
+    void set_f32_array(const std::string& key, const std::vector<float>& v);
+    void set_i32_array(const std::string& key, const std::vector<int32_t>& v);
+    // ne in GGUF order (ne[0] contiguous); data must stay valid (in `maps` or from own()).
+    void add_tensor(std::string name, GgmlType type, std::vector<uint64_t> ne, const uint8_t* data, std::string origin);
+    uint8_t* own(size_t bytes);  // storage that lives as long as the file
+
+    std::vector<std::pair<std::string, GgufValue>> metadata;
+    std::vector<GgufTensorInfo> tensors;
+    std::list<std::string> owned;  // a list, so owned bytes never move
 };
 
 class GgufFile {
 public:
     explicit GgufFile(const std::string& path);  // throws EngineError
+    explicit GgufFile(GgufAssembly parts);       // throws EngineError for duplicate names
 
-    const std::string& path() const { return map_.path(); }
+    const std::string& path() const { return path_; }
     uint32_t version() const { return version_; }
-    uint64_t file_size() const { return map_.bytes().size(); }
+    uint64_t file_size() const;  // bytes of every file it reads
     uint32_t alignment() const { return alignment_; }
     uint64_t data_offset() const { return data_offset_; }
 
@@ -94,7 +124,14 @@ public:
     const std::vector<GgufTensorInfo>& tensors() const { return tensors_; }
     const GgufTensorInfo* find_tensor(std::string_view name) const;
     std::string tensor_type_summary() const;  // tensors per type, e.g. "F16 x 154, F32 x 45"
-    const MappedFile& map() const { return map_; }
+    // What identifies the contents (for caches): the bytes before the tensor data, or an
+    // assembled file's identity.
+    std::span<const uint8_t> header() const;
+    // Bytes of tensor data an assembled file copies into its own storage (0 for a GGUF file).
+    uint64_t copied_bytes() const { return copied_bytes_; }
+    // Tells the kernel that tensor bytes [data, data+n) of a mapped file are no longer needed in
+    // memory (after they were copied or converted elsewhere); other bytes are left alone.
+    void release_pages(const uint8_t* data, size_t n) const;
 
     // Renders a value for display (arrays are summarised).
     std::string value_to_string(const GgufValue& v) const;
@@ -103,7 +140,11 @@ private:
     [[noreturn]] void fail(const std::string& what) const;
     const GgufValue& require(std::string_view key) const;
 
-    MappedFile map_;
+    std::string path_;
+    std::vector<MappedFile> maps_;  // a GGUF file's own map, or an assembled file's sources
+    std::list<std::string> owned_;
+    std::string identity_;
+    uint64_t copied_bytes_ = 0;
     uint32_t version_ = 0;
     uint32_t alignment_ = 32;
     uint64_t data_offset_ = 0;

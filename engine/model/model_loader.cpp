@@ -14,6 +14,7 @@
 #include "arch_tensors.h"
 #include "dequantize.h"
 #include "half.h"
+#include "hf_folder.h"
 #include "model.h"
 #include "weight_cache.h"
 #include "weight_formats.h"
@@ -162,6 +163,9 @@ Plan make_plan(const GgufFile& f, const LoadOptions& o, bool tied) {
     return p;
 }
 
+// Where an assembled file's tensor came from, e.g. " (model.safetensors: 'lm_head.weight')".
+std::string origin(const GgufTensorInfo& t) { return t.origin.empty() ? "" : " (" + t.origin + ")"; }
+
 std::string shape_string(const GgufTensorInfo& t) {
     std::string s = "[";
     for (uint32_t d = 0; d < t.n_dims; ++d) {
@@ -189,7 +193,7 @@ public:
             std::string want = "[";
             d = 0;
             for (int64_t w : shape) want += (d++ ? ", " : "") + std::to_string(w);
-            throw EngineError(f_.path() + ": tensor '" + name + "' has shape " + shape_string(*t) +
+            throw EngineError(f_.path() + ": tensor '" + name + "'" + origin(*t) + " has shape " + shape_string(*t) +
                               " but the model's hyper-parameters need " + want + "]");
         }
         if (!type_traits(static_cast<uint32_t>(t->type))->loadable) {
@@ -249,7 +253,7 @@ public:
                 return report();
             };
             if (!quantize_matrix(rows, cols, get_row, target, w, progress)) cancelled();
-            f_.map().release_pages(static_cast<size_t>(t.data - f_.map().bytes().data()), t.n_bytes);
+            f_.release_pages(t.data, t.n_bytes);
             done_ = base;
             tick(t.n_elements);
             return w;
@@ -271,7 +275,7 @@ public:
                 for (int64_t c = 0; c < cols; ++c) dst[r * cols + c] = f32_to_f16(tmp[static_cast<size_t>(c)]);
             }
             w.data = w.storage.data();
-            f_.map().release_pages(static_cast<size_t>(t.data - f_.map().bytes().data()), t.n_bytes);
+            f_.release_pages(t.data, t.n_bytes);
         }
         if (role == MatrixRole::Layer && !plan_.convert) {
             if (w.type == GgmlType::Q8_0 && plan_.native_int8 && !plan_.native_blocks) {
@@ -312,9 +316,10 @@ private:
 
 // Bytes the forward pass will keep resident: kernel-readable tensors are read in place, K-quants
 // become F16, converted float matrices take their target's size (estimated at 1.07 bytes per
-// value for 8 bits and 0.57 for 4 bits, the largest of their layouts).
+// value for 8 bits and 0.57 for 4 bits, the largest of their layouts). Tensors an assembled file
+// (a Hugging Face folder) copied at open stay resident too.
 uint64_t resident_weight_bytes(const GgufFile& f, const Plan& plan) {
-    uint64_t total = 0;
+    uint64_t total = f.copied_bytes();
     for (const auto& t : f.tensors()) {
         if (plan.convert && t.n_dims == 2 && float_type(t.type)) {
             const WeightTarget& w = plan.layer;
@@ -487,7 +492,7 @@ uint64_t estimate_weight_bytes(const GgufFile& f, const LoadOptions& options) {
 }
 
 std::shared_ptr<const Model> load_model(const std::string& path, const LoadOptions& options) {
-    auto file = std::make_unique<GgufFile>(path);
+    auto file = open_model_file(path);
     const ModelConfig cfg = read_model_config(*file);
     const Plan plan = plan_for(*file, cfg, options);
     if (options.check_memory) check_weights_fit_memory(*file, plan);

@@ -92,14 +92,12 @@ void move_weights_to_arena(Model& m) {
     size_t total = 0;
     for (const WeightMatrix* w : all) total += round_up(static_cast<size_t>(w->rows) * w->row_bytes, kAlign);
     HugePageBuffer arena(total);
-    const std::span<const uint8_t> file = m.file ? m.file->map().bytes() : std::span<const uint8_t>{};
     size_t at = 0;
     for (WeightMatrix* w : all) {
         const size_t n = static_cast<size_t>(w->rows) * w->row_bytes;
         uint8_t* dst = arena.data() + at;
         place_matrix(*w, dst);
-        const bool from_file = !file.empty() && w->data >= file.data() && w->data + n <= file.data() + file.size();
-        if (from_file) m.file->map().release_pages(static_cast<size_t>(w->data - file.data()), n);
+        if (m.file) m.file->release_pages(w->data, n);
         w->data = dst;
         std::vector<uint8_t>().swap(w->storage);
         at += round_up(n, kAlign);

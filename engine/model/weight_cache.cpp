@@ -94,9 +94,8 @@ WeightCacheKey weight_cache_key(const GgufFile& file, const std::string& setting
     struct stat st {};
     int64_t mtime_ns = 0;
     if (::stat(file.path().c_str(), &st) == 0) mtime_ns = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-    const auto bytes = file.map().bytes();
-    const size_t header = std::min<size_t>(bytes.size(), static_cast<size_t>(file.data_offset()));
-    const uint64_t header_hash = XXH64(bytes.data(), header, 0);
+    const auto header = file.header();
+    const uint64_t header_hash = XXH64(header.data(), header.size(), 0);
     WeightCacheKey k;
     k.slot = "path=" + (canon.empty() ? file.path() : canon) + ";" + settings;
     k.full = k.slot + ";size=" + std::to_string(file.file_size()) + ";mtime_ns=" + std::to_string(mtime_ns) +

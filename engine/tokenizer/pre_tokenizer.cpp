@@ -221,6 +221,64 @@ struct PreTokenizer::Step {
     }
 };
 
+namespace {
+
+// Rewrites a tokenizers (Oniguruma) regex in the PCRE2 spelling the steps above use: \s and \S
+// become the explicit whitespace class, inside a character class or outside one.
+std::string pcre2_spelling(std::string_view hf) {
+    const std::string ws = "\\t-\\r\\x{85}\\p{Z}";
+    std::string out;
+    bool in_class = false;
+    for (size_t i = 0; i < hf.size(); ++i) {
+        const char c = hf[i];
+        if (c == '\\' && i + 1 < hf.size()) {
+            const char e = hf[++i];
+            if (e == 's') {
+                out += in_class ? ws : "[" + ws + "]";
+            } else if (e == 'S') {
+                out += "[^" + ws + "]";  // never used inside a class by any known tokenizer
+            } else {
+                out += c;
+                out += e;
+            }
+            continue;
+        }
+        if (c == '[' && !in_class)
+            in_class = true;
+        else if (c == ']' && in_class)
+            in_class = false;
+        out += c;
+    }
+    return out;
+}
+
+}  // namespace
+
+const std::string& PreTokenizer::byte_level_regex() {
+    static const std::string re = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+    return re;
+}
+
+bool PreTokenizer::match_regexes(const std::vector<std::string>& hf_regexes, PreTokenizerKind& kind) {
+    for (const PreTokenizerKind k :
+         {PreTokenizerKind::gpt2, PreTokenizerKind::ggml_default, PreTokenizerKind::llama3, PreTokenizerKind::qwen2,
+          PreTokenizerKind::starcoder, PreTokenizerKind::deepseek_coder, PreTokenizerKind::deepseek_llm,
+          PreTokenizerKind::falcon, PreTokenizerKind::gpt4o}) {
+        const std::vector<Pattern> steps = patterns_for(k);
+        bool same = steps.size() == hf_regexes.size();
+        for (size_t i = 0; same && i < steps.size(); ++i) {
+            same = !steps[i].on_bytes && steps[i].regex == pcre2_spelling(hf_regexes[i]);
+        }
+        if (same) {
+            kind = k;
+            return true;
+        }
+    }
+    return false;
+}
+
+std::string_view PreTokenizer::name(PreTokenizerKind kind) { return kind_name(kind); }
+
 bool PreTokenizer::lookup(std::string_view name, PreTokenizerKind& kind) {
     struct Entry {
         std::string_view name;

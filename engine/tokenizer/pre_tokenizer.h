@@ -4,6 +4,7 @@
 // pre-tokenizer is the sequence of regex splits its Hugging Face tokenizer.json performs ("default"
 // has no tokenizer.json: it is llama.cpp's own sequence), run with PCRE2 in Unicode mode.
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -39,6 +40,13 @@ public:
 
     // Returns false when the name is not known (kind is then left alone).
     static bool lookup(std::string_view pre_name, PreTokenizerKind& kind);
+
+    // The kind whose steps are exactly these Hugging Face tokenizer.json regexes (in the
+    // tokenizers library's syntax, e.g. Split patterns and ByteLevel's own regex); false when
+    // no kind has them.
+    static bool match_regexes(const std::vector<std::string>& hf_regexes, PreTokenizerKind& kind);
+    static std::string_view name(PreTokenizerKind kind);  // a name lookup() accepts
+    static const std::string& byte_level_regex();         // ByteLevel's use_regex, HF syntax
 
     PreTokenizerKind kind() const { return kind_; }
 

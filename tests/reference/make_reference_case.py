@@ -11,6 +11,9 @@ reproduces the logits therefore agrees with Hugging Face, not merely with this s
 
 Output, in --out DIR:
   model.gguf     the model (+ a small byte-level BPE tokenizer, tokenizer.ggml.model = "gpt2")
+  hf/            with --hf-shards N: the same model as a Hugging Face folder (config.json,
+                 tokenizer.json, tokenizer_config.json, N safetensors shards and, for N > 1,
+                 model.safetensors.index.json), weights stored as --dtype (f32 or f16) or --hf-dtype
   expected.json  {"arch", "tokens", "n_vocab", "greedy", "logits_file", "logits_shape", ...}
   logits.f32     raw little-endian float32 logits, row-major [n_tokens, n_vocab]
 
@@ -31,6 +34,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gguf_writer as gw  # noqa: E402
+import hf_writer  # noqa: E402
 import llama_reference  # noqa: E402
 import starcoder_reference  # noqa: E402
 from llama_reference import ModelConfig, greedy, identity, int8_blocks  # noqa: E402
@@ -343,6 +347,28 @@ def write_model_gguf(path: str, cfg, weights: dict, types: dict, tok: dict,
     w.write()
 
 
+def write_hf_folder(out: str, cfg: ModelConfig, weights: dict, tok: dict, dtype: str, shards: int) -> None:
+    """The checkpoint as Hugging Face stores it: HF tensor names and layout (no permutation)."""
+    os.makedirs(out, exist_ok=True)
+    config = {"architectures": ["LlamaForCausalLM" if cfg.arch == "llama" else "Qwen2ForCausalLM"],
+              "model_type": cfg.arch, "hidden_act": "silu", "vocab_size": cfg.vocab_size,
+              "hidden_size": cfg.hidden_size, "intermediate_size": cfg.intermediate_size,
+              "num_hidden_layers": cfg.num_hidden_layers, "num_attention_heads": cfg.num_attention_heads,
+              "num_key_value_heads": cfg.num_key_value_heads, "max_position_embeddings": cfg.max_position_embeddings,
+              "rms_norm_eps": cfg.rms_norm_eps, "rope_theta": cfg.rope_theta, "rope_scaling": cfg.rope_scaling,
+              "tie_word_embeddings": cfg.tie_word_embeddings, "bos_token_id": tok["bos"], "eos_token_id": tok["eos"],
+              "torch_dtype": {"f32": "float32", "f16": "float16", "bf16": "bfloat16"}[dtype]}
+    hf_writer.write_json(os.path.join(out, "config.json"), config)
+    names = reference_for(cfg).weight_names(cfg)
+    dtypes = {n: (dtype if is_matrix(weights[n].shape) else "f32") for n in names}
+    hf_writer.write_checkpoint(out, {n: weights[n] for n in names}, dtypes, shards)
+    doc = hf_writer.tokenizer_json(tok["tokens"], tok["token_type"], "bpe", merges=tok["merges"])
+    hf_writer.write_json(os.path.join(out, "tokenizer.json"), doc)
+    hf_writer.write_json(os.path.join(out, "tokenizer_config.json"),
+                         {"bos_token": tok["tokens"][tok["bos"]], "eos_token": tok["tokens"][tok["eos"]],
+                          "add_bos_token": False, "add_eos_token": False})
+
+
 def prompt_tokens(n_vocab: int, bos: int) -> list[int]:
     """Fixed prompt: BOS then 11 ids spread over bytes and merged tokens."""
     return [bos] + [(17 + 29 * i) % (n_vocab - 2) for i in range(N_PROMPT - 1)]
@@ -366,6 +392,10 @@ def main(argv=None) -> int:
     ap.add_argument("--dtype", choices=list(DTYPES), default="f32",
                     help="type of the 2-D weights (norms and biases are always f32)")
     ap.add_argument("--ctx", type=int, default=128)
+    ap.add_argument("--hf-shards", type=int, default=0, help="also write the model as a Hugging Face folder "
+                    "(DIR/hf) in this many safetensors shards")
+    ap.add_argument("--hf-dtype", choices=["f32", "f16", "bf16"], default=None,
+                    help="type of the folder's 2-D weights (default: --dtype; the expected logits then use it)")
     ap.add_argument("--act-blocks", action="store_true",
                     help="expected logits for W4A8 with int8 activation blocks (the engine's default Q4)")
     args = ap.parse_args(argv)
@@ -382,6 +412,17 @@ def main(argv=None) -> int:
     weights = make_weights(cfg, args.seed)
     types = stored_types(cfg, args.dtype)
     eff = effective_weights(weights, types)
+
+    if args.hf_shards > 0:
+        hf_dtype = args.hf_dtype or args.dtype
+        if hf_dtype not in ("f32", "f16", "bf16"):
+            raise SystemExit("--hf-shards needs --dtype f32/f16 or --hf-dtype")
+        if cfg.arch not in ("llama", "qwen2"):
+            raise SystemExit("--hf-shards is for --arch llama and qwen2")
+        write_hf_folder(os.path.join(args.out, "hf"), cfg, weights, tok, hf_dtype, args.hf_shards)
+        if hf_dtype == "bf16":   # the logits expected are those of the folder's weights
+            eff = {n: (hf_writer.from_bf16(hf_writer.to_bf16(w)) if is_matrix(w.shape) else w)
+                   for n, w in weights.items()}
 
     name = f"q8chat-reference-{cfg.arch}-seed{args.seed}"
     write_model_gguf(os.path.join(args.out, "model.gguf"), cfg, weights, types, tok, args.dtype, name)
