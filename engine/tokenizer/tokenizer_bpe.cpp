@@ -156,8 +156,9 @@ size_t BpeModel::encode_piece(std::string_view piece, std::vector<int32_t>& out)
     }
 
     // A byte whose alphabet character is not a token stays an id-less symbol. Some vocabularies
-    // (StarCoder) lack the bytes that never occur in UTF-8; their UNK is <|endoftext|>, so
-    // emitting it would end the text. Such bytes are left out, as llama.cpp does.
+    // (StarCoder) lack some bytes, including 0xF1, which does occur in UTF-8 (characters from
+    // U+40000); their UNK is <|endoftext|>, so emitting it would end the text. Such bytes are
+    // left out, as llama.cpp does, and that text cannot come back from decoding.
     size_t dropped = 0;
     for (int i = 0; i >= 0 && !syms.empty(); i = syms[i].next) {
         if (syms[i].id != kNoToken) {
