@@ -122,8 +122,15 @@ def export(ckpt: str, tokenizer_json: str, out: str, name: str | None = None) ->
     w.add_string("general.architecture", a)
     w.add_string("general.name", name)
     w.add_string("general.license", DATA_LICENSE)
-    w.add_string("general.description", DATA_DESCRIPTION
-                 + f" Checkpoint step {info['step']}, {info['extra'].get('tokens_seen', 0)} training tokens.")
+    hp = info["hyper_params"]
+    description = DATA_DESCRIPTION + (f" Checkpoint step {info['step']},"
+                                      f" {info['extra'].get('tokens_seen', 0)} training tokens.")
+    if "distilled_from" in hp:
+        # tools/distill_draft.py: the shipped draft's own history, then its fine-tuning.
+        description = (hp["base_description"] + f" Then distilled towards {hp['distilled_from']}"
+                       f" (tools/distill_draft.py): {info['step']} steps,"
+                       f" {info['extra'].get('tokens_seen', 0)} tokens.")
+    w.add_string("general.description", description)
     w.add_string("general.source.url", "file:///usr/lib/python3.11")
     w.add_u32("general.file_type", 1)   # MOSTLY_F16
     w.add_u32(f"{a}.vocab_size", cfg.vocab_size)
