@@ -347,18 +347,44 @@ def write_model_gguf(path: str, cfg, weights: dict, types: dict, tok: dict,
     w.write()
 
 
-def write_hf_folder(out: str, cfg: ModelConfig, weights: dict, tok: dict, dtype: str, shards: int) -> None:
-    """The checkpoint as Hugging Face stores it: HF tensor names and layout (no permutation)."""
-    os.makedirs(out, exist_ok=True)
-    config = {"architectures": ["LlamaForCausalLM" if cfg.arch == "llama" else "Qwen2ForCausalLM"],
-              "model_type": cfg.arch, "hidden_act": "silu", "vocab_size": cfg.vocab_size,
-              "hidden_size": cfg.hidden_size, "intermediate_size": cfg.intermediate_size,
-              "num_hidden_layers": cfg.num_hidden_layers, "num_attention_heads": cfg.num_attention_heads,
-              "num_key_value_heads": cfg.num_key_value_heads, "max_position_embeddings": cfg.max_position_embeddings,
-              "rms_norm_eps": cfg.rms_norm_eps, "rope_theta": cfg.rope_theta, "rope_scaling": cfg.rope_scaling,
-              "tie_word_embeddings": cfg.tie_word_embeddings, "bos_token_id": tok["bos"], "eos_token_id": tok["eos"],
+def hf_config(cfg, tok: dict, dtype: str) -> dict:
+    """config.json as transformers writes it for the architecture. Tied StarCoder models leave
+    tie_word_embeddings out (transformers' default for them is tied), and StarCoder leaves n_inner
+    out when it is the default 4 * n_embd, so folders exercise both defaults."""
+    common = {"vocab_size": cfg.vocab_size, "bos_token_id": tok["bos"], "eos_token_id": tok["eos"],
               "torch_dtype": {"f32": "float32", "f16": "float16", "bf16": "bfloat16"}[dtype]}
-    hf_writer.write_json(os.path.join(out, "config.json"), config)
+    if cfg.arch == "starcoder":
+        c = {"architectures": ["GPTBigCodeForCausalLM"], "model_type": "gpt_bigcode",
+             "activation_function": "gelu_pytorch_tanh", "n_embd": cfg.hidden_size, "n_layer": cfg.num_hidden_layers,
+             "n_head": cfg.num_attention_heads, "n_positions": cfg.max_position_embeddings,
+             "layer_norm_epsilon": cfg.norm_epsilon, "multi_query": True, "scale_attn_weights": True}
+        if cfg.intermediate_size != 4 * cfg.hidden_size:
+            c["n_inner"] = cfg.intermediate_size
+    elif cfg.arch == "starcoder2":
+        c = {"architectures": ["Starcoder2ForCausalLM"], "model_type": "starcoder2", "hidden_act": "gelu_pytorch_tanh",
+             "hidden_size": cfg.hidden_size, "intermediate_size": cfg.intermediate_size,
+             "num_hidden_layers": cfg.num_hidden_layers, "num_attention_heads": cfg.num_attention_heads,
+             "num_key_value_heads": cfg.num_key_value_heads, "max_position_embeddings": cfg.max_position_embeddings,
+             "norm_epsilon": cfg.norm_epsilon, "rope_theta": cfg.rope_theta, "use_bias": True,
+             "sliding_window": None}
+    else:
+        c = {"architectures": ["LlamaForCausalLM" if cfg.arch == "llama" else "Qwen2ForCausalLM"],
+             "model_type": cfg.arch, "hidden_act": "silu", "hidden_size": cfg.hidden_size,
+             "intermediate_size": cfg.intermediate_size, "num_hidden_layers": cfg.num_hidden_layers,
+             "num_attention_heads": cfg.num_attention_heads, "num_key_value_heads": cfg.num_key_value_heads,
+             "max_position_embeddings": cfg.max_position_embeddings, "rms_norm_eps": cfg.rms_norm_eps,
+             "rope_theta": cfg.rope_theta, "rope_scaling": cfg.rope_scaling,
+             "tie_word_embeddings": cfg.tie_word_embeddings}
+    if cfg.arch in starcoder_reference.ARCHS and not cfg.tie_word_embeddings:
+        c["tie_word_embeddings"] = False
+    return {**c, **common}
+
+
+def write_hf_folder(out: str, cfg, weights: dict, tok: dict, dtype: str, shards: int) -> None:
+    """The checkpoint as Hugging Face stores it: HF tensor names and layout (no permutation; StarCoder's
+    fused c_attn as it is)."""
+    os.makedirs(out, exist_ok=True)
+    hf_writer.write_json(os.path.join(out, "config.json"), hf_config(cfg, tok, dtype))
     names = reference_for(cfg).weight_names(cfg)
     dtypes = {n: (dtype if is_matrix(weights[n].shape) else "f32") for n in names}
     hf_writer.write_checkpoint(out, {n: weights[n] for n in names}, dtypes, shards)
@@ -417,8 +443,6 @@ def main(argv=None) -> int:
         hf_dtype = args.hf_dtype or args.dtype
         if hf_dtype not in ("f32", "f16", "bf16"):
             raise SystemExit("--hf-shards needs --dtype f32/f16 or --hf-dtype")
-        if cfg.arch not in ("llama", "qwen2"):
-            raise SystemExit("--hf-shards is for --arch llama and qwen2")
         write_hf_folder(os.path.join(args.out, "hf"), cfg, weights, tok, hf_dtype, args.hf_shards)
         if hf_dtype == "bf16":   # the logits expected are those of the folder's weights
             eff = {n: (hf_writer.from_bf16(hf_writer.to_bf16(w)) if is_matrix(w.shape) else w)
