@@ -34,6 +34,9 @@ private slots:
             {"sc_f16_tied",
              {"--arch", "starcoder", "--seed", "24", "--ff", "256", "--tied", "--dtype", "f16", "--hf-shards", "1"}},
             {"sc_q", {"--arch", "starcoder", "--seed", "25", "--dim", "128", "--ff", "256", "--hf-shards", "1"}},
+            // A window of 5 over a 12-token prompt and 16 greedy tokens: most positions see only part
+            // of the past, and the greedy tokens differ from those without a window.
+            {"sc2_window", {"--arch", "starcoder2", "--seed", "26", "--sliding-window", "5", "--hf-shards", "1"}},
         };
         for (const auto& [name, args] : cases) {
             const QString err = make_reference_case(dir_.filePath(name), args);
@@ -46,14 +49,17 @@ private slots:
     void folder_equals_its_gguf_data() {
         QTest::addColumn<QString>("name");
         QTest::addColumn<bool>("tied");
-        QTest::newRow("starcoder2, GQA, 2 shards") << "sc2_shards" << false;
-        QTest::newRow("starcoder2, MQA, f16, tied by default") << "sc2_f16_tied" << true;
-        QTest::newRow("starcoder, 3 shards") << "sc_shards" << false;
-        QTest::newRow("starcoder, f16, tied and n_inner by default") << "sc_f16_tied" << true;
+        QTest::addColumn<int>("window");
+        QTest::newRow("starcoder2, GQA, 2 shards") << "sc2_shards" << false << 0;
+        QTest::newRow("starcoder2, MQA, f16, tied by default") << "sc2_f16_tied" << true << 0;
+        QTest::newRow("starcoder2, sliding window") << "sc2_window" << false << 5;
+        QTest::newRow("starcoder, 3 shards") << "sc_shards" << false << 0;
+        QTest::newRow("starcoder, f16, tied and n_inner by default") << "sc_f16_tied" << true << 0;
     }
     void folder_equals_its_gguf() {
         QFETCH(QString, name);
         QFETCH(bool, tied);
+        QFETCH(int, window);
         const Expected e = read_expected(dir_.filePath(name));
         QVERIFY(!e.logits.empty() && !e.greedy.empty());
         const auto folder = q8::load_model(hf(name).toStdString());
@@ -64,6 +70,8 @@ private slots:
         QCOMPARE(folder->config.norm_eps, gguf->config.norm_eps);
         QCOMPARE(folder->config.rope_base, gguf->config.rope_base);
         QCOMPARE(folder->output.rows == 0, tied);
+        QCOMPARE(folder->config.sliding_window, int64_t(window));
+        QCOMPARE(gguf->config.sliding_window, int64_t(window));
         const std::vector<float> a = all_logits(folder, e.tokens);
         QVERIFY(!a.empty());
         QVERIFY(a == all_logits(gguf, e.tokens));

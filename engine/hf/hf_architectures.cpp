@@ -54,7 +54,7 @@ constexpr std::array<HfTensorName, 12> kQwen2Layer{{
 
 // StarCoder2: Llama's names for the attention and the norms, all with biases (LayerNorm), and
 // GPT-2's names for the ungated feed-forward.
-constexpr std::array<HfConfigKey, 9> kStarcoder2Config{{
+constexpr std::array<HfConfigKey, 10> kStarcoder2Config{{
     {"vocab_size", "vocab_size", HfValue::Int, true},
     {"hidden_size", "embedding_length", HfValue::Int, true},
     {"num_hidden_layers", "block_count", HfValue::Int, true},
@@ -64,6 +64,7 @@ constexpr std::array<HfConfigKey, 9> kStarcoder2Config{{
     {"max_position_embeddings", "context_length", HfValue::Int, false},
     {"rope_theta", "rope.freq_base", HfValue::Float, false},
     {"norm_epsilon", "attention.layer_norm_epsilon", HfValue::Float, false},
+    {"sliding_window", "attention.sliding_window", HfValue::Int, false},  // null: none
 }};
 
 constexpr std::array<HfTensorName, 4> kStarcoder2Globals{{

@@ -235,6 +235,8 @@ def make_config(args):
     if args.arch in starcoder_reference.ARCHS:
         if args.rope_scaling != "none":
             raise SystemExit("--rope-scaling llama3 is only for --arch llama")
+        if args.sliding_window is not None and args.arch != "starcoder2":
+            raise SystemExit("--sliding-window is only for --arch starcoder2")
         if args.arch == "starcoder" and n_head_kv != 1:
             raise SystemExit("--arch starcoder is multi-query: --n-head-kv 1")
         theta = args.rope_base if args.rope_base is not None else 100000.0
@@ -243,7 +245,9 @@ def make_config(args):
             arch=args.arch, vocab_size=args.vocab, hidden_size=args.dim, intermediate_size=args.ff,
             num_hidden_layers=args.layers, num_attention_heads=args.n_head, num_key_value_heads=n_head_kv,
             norm_epsilon=float(np.float32(eps)), rope_theta=float(np.float32(theta)),
-            max_position_embeddings=args.ctx, tie_word_embeddings=args.tied)
+            max_position_embeddings=args.ctx, tie_word_embeddings=args.tied, sliding_window=args.sliding_window)
+    if args.sliding_window is not None:
+        raise SystemExit("--sliding-window is only for --arch starcoder2")
     scaling = None
     if args.rope_scaling == "llama3":
         if args.arch != "llama":
@@ -305,6 +309,8 @@ def add_starcoder_hparams(w: gw.GGUFWriter, cfg: StarcoderConfig) -> None:
     w.add_u32(f"{a}.attention.head_count_kv", cfg.num_key_value_heads)
     if a == "starcoder2":
         w.add_f32(f"{a}.rope.freq_base", cfg.rope_theta)
+        if cfg.sliding_window is not None:
+            w.add_u32(f"{a}.attention.sliding_window", cfg.sliding_window)
     w.add_f32(f"{a}.attention.layer_norm_epsilon", cfg.norm_epsilon)
 
 
@@ -366,7 +372,7 @@ def hf_config(cfg, tok: dict, dtype: str) -> dict:
              "num_hidden_layers": cfg.num_hidden_layers, "num_attention_heads": cfg.num_attention_heads,
              "num_key_value_heads": cfg.num_key_value_heads, "max_position_embeddings": cfg.max_position_embeddings,
              "norm_epsilon": cfg.norm_epsilon, "rope_theta": cfg.rope_theta, "use_bias": True,
-             "sliding_window": None}
+             "sliding_window": cfg.sliding_window}
     else:
         c = {"architectures": ["LlamaForCausalLM" if cfg.arch == "llama" else "Qwen2ForCausalLM"],
              "model_type": cfg.arch, "hidden_act": "silu", "hidden_size": cfg.hidden_size,
@@ -418,6 +424,8 @@ def main(argv=None) -> int:
     ap.add_argument("--dtype", choices=list(DTYPES), default="f32",
                     help="type of the 2-D weights (norms and biases are always f32)")
     ap.add_argument("--ctx", type=int, default=128)
+    ap.add_argument("--sliding-window", type=int, default=None,
+                    help="starcoder2: each position attends to this many positions, itself included")
     ap.add_argument("--hf-shards", type=int, default=0, help="also write the model as a Hugging Face folder "
                     "(DIR/hf) in this many safetensors shards")
     ap.add_argument("--hf-dtype", choices=["f32", "f16", "bf16"], default=None,
