@@ -50,6 +50,7 @@ const QList<Case> kCases = {
     {"starcoder2_f16_tied_mqa",
      {"--arch", "starcoder2", "--seed", "13", "--tied", "--dtype", "f16", "--n-head-kv", "1"}},
     {"starcoder2_q8_0", {"--arch", "starcoder2", "--seed", "15", "--dtype", "q8_0"}},
+    {"starcoder2_window", {"--arch", "starcoder2", "--seed", "17", "--sliding-window", "5"}},
     {"starcoder_mqa", {"--arch", "starcoder", "--seed", "12"}},
     {"starcoder_f16_tied", {"--arch", "starcoder", "--seed", "14", "--tied", "--dtype", "f16"}},
     {"starcoder_q4_0_a8b",

@@ -2,29 +2,18 @@
 // engine loads them as it loads GGUF files and their conversions give identical logits; the
 // tokenizer.json path gives the GGUF path's ids on the same vocabulary; bad folders and bad
 // safetensors files are refused with a message naming the file and the field.
-#include <QDir>
-#include <QFile>
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include <spdlog/spdlog.h>
 
-#include <cmath>
 #include <fstream>
 
-#include <q8/error.h>
-
 #include "convert_f16.h"
-#include "dequantize.h"
-#include "half.h"
+#include "hf_cases.h"
 #include "hf_folder.h"
-#include "inference_session.h"
 #include "model.h"
 #include "pre_tokenizer.h"
-#include "quantize_file.h"
 #include "reference_scripts.h"
 #include "safetensors_file.h"
 #include "tokenizer.h"
@@ -32,50 +21,9 @@
 
 namespace {
 
+using namespace q8test;
+
 const QString kFixtures = QStringLiteral(Q8_SHARED_DIR "/fixtures/tokenizers/");
-
-std::vector<float> all_logits(const std::shared_ptr<const q8::Model>& model, const std::vector<int32_t>& tokens) {
-    q8::SessionOptions so;
-    so.n_threads = 1;
-    so.kv_type = q8::KvType::F32;
-    q8::InferenceSession s(model, so);
-    if (!s.eval(tokens, true)) return {};
-    std::vector<float> out;
-    for (size_t t = 0; t < tokens.size(); ++t) {
-        const auto row = s.logits_row(t);
-        out.insert(out.end(), row.begin(), row.end());
-    }
-    return out;
-}
-
-struct Expected {
-    std::vector<int32_t> tokens;
-    std::vector<float> logits;
-};
-
-Expected read_expected(const QString& dir) {
-    Expected e;
-    QFile f(dir + "/expected.json");
-    if (!f.open(QIODevice::ReadOnly)) return e;
-    const QJsonObject o = QJsonDocument::fromJson(f.readAll()).object();
-    for (const auto v : o["tokens"].toArray()) e.tokens.push_back(v.toInt());
-    e.logits.resize(e.tokens.size() * static_cast<size_t>(o["n_vocab"].toInteger()));
-    std::ifstream in((dir + "/logits.f32").toStdString(), std::ios::binary);
-    in.read(reinterpret_cast<char*>(e.logits.data()), static_cast<std::streamsize>(e.logits.size() * 4));
-    if (!in) e.logits.clear();
-    return e;
-}
-
-// max |a - b| / max |b|
-double rel_error(const std::vector<float>& a, const std::vector<float>& b) {
-    if (a.size() != b.size()) return INFINITY;
-    double num = 0, den = 0;
-    for (size_t i = 0; i < b.size(); ++i) {
-        num = std::max(num, std::abs(double(a[i]) - double(b[i])));
-        den = std::max(den, std::abs(double(b[i])));
-    }
-    return num / std::max(den, 1e-30);
-}
 
 void write_file(const QString& path, const std::string& bytes) {
     std::ofstream out(path.toStdString(), std::ios::binary | std::ios::trunc);
@@ -93,25 +41,6 @@ std::string safetensors(const std::string& header, size_t data_bytes, uint64_t d
     std::string s(8, '\0');
     for (int i = 0; i < 8; ++i) s[static_cast<size_t>(i)] = static_cast<char>((len >> (8 * i)) & 0xff);
     return s + header + std::string(data_bytes, '\0');
-}
-
-void copy_dir(const QString& from, const QString& to) {
-    QDir().mkpath(to);
-    for (const QString& f : QDir(from).entryList(QDir::Files)) QFile::copy(from + "/" + f, to + "/" + f);
-}
-
-// Rewrites one key of a JSON file (null removes it).
-void set_json(const QString& path, const QString& key, const QJsonValue& v) {
-    QFile f(path);
-    QVERIFY(f.open(QIODevice::ReadOnly));
-    QJsonObject o = QJsonDocument::fromJson(f.readAll()).object();
-    f.close();
-    if (v.isNull())
-        o.remove(key);
-    else
-        o[key] = v;
-    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
-    f.write(QJsonDocument(o).toJson());
 }
 
 // Adds a token to tokenizer.json's model.vocab.
@@ -136,18 +65,6 @@ class TestHfFolder : public QObject {
     QTemporaryDir dir_;
 
     QString hf(const QString& c) const { return dir_.filePath(c + "/hf"); }
-
-    // Expects opening `path` as a model to fail with a message containing `needle` and `file`.
-    static void expect_refused(const QString& path, const QString& needle, const QString& file) {
-        try {
-            q8::load_model(path.toStdString());
-            QFAIL(qPrintable("accepted: " + path));
-        } catch (const q8::EngineError& e) {
-            const QString msg = QString::fromUtf8(e.what());
-            QVERIFY2(msg.contains(needle), qPrintable(msg));
-            QVERIFY2(msg.contains(file), qPrintable("should name " + file + ": " + msg));
-        }
-    }
 
 private slots:
     void initTestCase() {
@@ -222,35 +139,8 @@ private slots:
     void conversions_give_identical_logits() {
         QFETCH(QString, name);
         QFETCH(QString, type);
-        const std::string out = dir_.filePath(name + "-" + type + ".gguf").toStdString();
-        q8::LoadOptions lo;
-        if (type == "f16") {
-            QVERIFY(q8::quant::convert_to_f16(hf(name).toStdString(), out) > 0);
-            lo.precision = q8::Precision::F16;
-        } else {
-            q8::quant::QuantizeFileOptions qo;
-            qo.input = hf(name).toStdString();
-            qo.output = out;
-            qo.type = type == "q8" ? q8::Precision::Q8 : q8::Precision::Q4;
-            qo.int8_activations = true;
-            qo.act_blocks = type == "q4";
-            q8::quant::quantize_file(qo);
-            lo.precision = qo.type;
-            lo.activations = type == "q8" ? q8::ActivationMode::Int8PerToken : q8::ActivationMode::Int8Blocks;
-        }
-        const Expected e = read_expected(dir_.filePath(name));
-        const auto converted = q8::load_model(out);
-        const auto folder = q8::load_model(hf(name).toStdString(), lo);
-        QCOMPARE(QString::fromStdString(converted->weight_format_summary()),
-                 QString::fromStdString(folder->weight_format_summary()));
-        const std::vector<float> a = all_logits(folder, e.tokens);
-        QVERIFY(!a.empty());
-        QVERIFY(a == all_logits(converted, e.tokens));
-        // The converted file carries the tokenizer and hyper-parameters the folder had.
-        QCOMPARE(converted->tokenizer.vocab().tokens, folder->tokenizer.vocab().tokens);
-        QCOMPARE(converted->tokenizer.vocab().merges, folder->tokenizer.vocab().merges);
-        QCOMPARE(converted->config.n_ctx_train, folder->config.n_ctx_train);
-        QCOMPARE(converted->config.rope_base, folder->config.rope_base);
+        check_conversion(hf(name), type, dir_.filePath(name + "-" + type + ".gguf"),
+                         read_expected(dir_.filePath(name)).tokens);
     }
 
     // The conversion has the reference converter's tensor names, shapes and layout (Llama's Q/K
@@ -261,23 +151,11 @@ private slots:
         QVERIFY(q8::quant::convert_to_f16(hf("llama_shards").toStdString(), out) > 0);
         const q8::GgufFile converted(out);
         const q8::GgufFile reference(dir_.filePath("llama_shards/model.gguf").toStdString());
-        QCOMPARE(converted.tensors().size(), reference.tensors().size());
         QCOMPARE(converted.get_string("general.architecture"), reference.get_string("general.architecture"));
         QCOMPARE(converted.get_uint("llama.attention.head_count_kv"),
                  reference.get_uint("llama.attention.head_count_kv"));
-        for (const q8::GgufTensorInfo& r : reference.tensors()) {
-            const q8::GgufTensorInfo* c = converted.find_tensor(r.name);
-            QVERIFY2(c != nullptr, r.name.c_str());
-            QCOMPARE(c->ne, r.ne);
-            QCOMPARE(c->type, r.n_dims == 2 ? q8::GgmlType::F16 : q8::GgmlType::F32);
-            const std::vector<float> want = q8::dequantize_tensor(r);
-            const std::vector<float> got = q8::dequantize_tensor(*c);
-            for (size_t i = 0; i < want.size(); ++i) {
-                const float w = r.n_dims == 2 ? q8::f16_to_f32(q8::f32_to_f16(want[i])) : want[i];
-                if (got[i] != w)
-                    QFAIL(qPrintable(QString("%1[%2]: %3 != %4").arg(r.name.c_str()).arg(i).arg(got[i]).arg(w)));
-            }
-        }
+        const QString diff = q8test::differs_from_reference(converted, reference);
+        QVERIFY2(diff.isEmpty(), qPrintable(diff));
     }
 
     void public_api_describes_a_folder() {

@@ -113,16 +113,41 @@ const HfArchitecture& find_architecture(const Config& c) {
 
 struct Shape {
     int64_t n_head = 0, n_head_kv = 0, n_layer = 0, n_vocab = 0, head_dim = 0;
+    std::string layers_key;  // config.json's name for the layer count, for messages
 };
+
+// The switches the engine runs in one position only, and the activation function.
+void check_variant(const Config& c, const HfArchitecture& arch) {
+    for (const HfSwitch& s : arch.switches) {
+        if (c.opt_bool(s.key, s.fallback) != s.supported) {
+            c.fail("'" + std::string(s.key) + "' is " + (s.supported ? "false" : "true") + ": " + std::string(s.why));
+        }
+    }
+    const auto act = c.json_value().find(arch.activation_key);
+    if (act == c.json_value().end()) return;
+    std::string accepted;
+    for (std::string_view a : arch.activations) {
+        if (act->is_string() && act->get<std::string>() == a) return;
+        accepted += (accepted.empty() ? "" : ", ") + std::string(a);
+    }
+    c.fail("'" + std::string(arch.activation_key) + "' is " + act->dump() + "; " + std::string(arch.gguf_name) +
+           " models here use " + accepted);
+}
 
 // The hyper-parameters under the GGUF keys a converter writes; returns what the tensors need.
 Shape add_config_metadata(GgufAssembly& a, const Config& c, const HfArchitecture& arch) {
+    check_variant(c, arch);
     const std::string prefix = std::string(arch.gguf_name) + ".";
+    std::map<std::string_view, int64_t> ints;  // by GGUF key
     for (const HfConfigKey& k : arch.config) {
         const std::string key = prefix + std::string(k.gguf);
         if (k.type == HfValue::Int) {
-            const std::optional<int64_t> v = k.required ? c.get_int(k.hf) : c.opt_int(k.hf);
-            if (v) a.set_u32(key, static_cast<uint32_t>(*v));
+            std::optional<int64_t> v = k.required ? c.get_int(k.hf) : c.opt_int(k.hf);
+            if (!v && k.embd_multiple > 0) v = k.embd_multiple * ints.at("embedding_length");
+            if (v) {
+                a.set_u32(key, static_cast<uint32_t>(*v));
+                ints[k.gguf] = *v;
+            }
         } else if (const std::optional<double> v = c.opt_float(k.hf)) {
             a.set_f32(key, static_cast<float>(*v));
         } else if (k.required) {
@@ -130,11 +155,18 @@ Shape add_config_metadata(GgufAssembly& a, const Config& c, const HfArchitecture
         }
     }
     Shape s;
-    s.n_layer = c.get_int("num_hidden_layers");
-    s.n_vocab = c.get_int("vocab_size");
-    s.n_head = c.get_int("num_attention_heads");
-    s.n_head_kv = c.opt_int("num_key_value_heads").value_or(s.n_head);
-    const int64_t n_embd = c.get_int("hidden_size");
+    s.layers_key = std::string(arch.hf_key("block_count"));
+    s.n_layer = ints.at("block_count");
+    s.n_vocab = ints.at("vocab_size");
+    s.n_head = ints.at("attention.head_count");
+    if (arch.kv_heads > 0) {
+        s.n_head_kv = arch.kv_heads;
+        a.set_u32(prefix + "attention.head_count_kv", static_cast<uint32_t>(arch.kv_heads));
+    } else {
+        const auto kv = ints.find("attention.head_count_kv");
+        s.n_head_kv = kv != ints.end() ? kv->second : s.n_head;
+    }
+    const int64_t n_embd = ints.at("embedding_length");
     int64_t head_dim = 0;
     if (const std::optional<int64_t> hd = c.opt_int("head_dim")) {
         head_dim = *hd;
@@ -142,18 +174,13 @@ Shape add_config_metadata(GgufAssembly& a, const Config& c, const HfArchitecture
         a.set_u32(prefix + "attention.value_length", static_cast<uint32_t>(head_dim));
     } else {
         if (n_embd % s.n_head != 0) {
-            c.fail("'hidden_size' " + std::to_string(n_embd) + " is not a multiple of 'num_attention_heads' " +
+            c.fail("'" + std::string(arch.hf_key("embedding_length")) + "' " + std::to_string(n_embd) +
+                   " is not a multiple of '" + std::string(arch.hf_key("attention.head_count")) + "' " +
                    std::to_string(s.n_head));
         }
         head_dim = n_embd / s.n_head;
     }
-    a.set_u32(prefix + "rope.dimension_count", static_cast<uint32_t>(head_dim));
-
-    const auto act = c.json_value().find("hidden_act");
-    if (act != c.json_value().end() && !(act->is_string() && act->get<std::string>() == arch.activation)) {
-        c.fail("'hidden_act' is " + act->dump() + "; " + std::string(arch.gguf_name) + " models here use " +
-               std::string(arch.activation));
-    }
+    if (arch.rope) a.set_u32(prefix + "rope.dimension_count", static_cast<uint32_t>(head_dim));
     s.head_dim = head_dim;
     return s;
 }
@@ -329,7 +356,7 @@ struct Mapped {
     const HfTensorName* entry;
 };
 
-std::optional<Mapped> map_name(const HfArchitecture& arch, const std::string& name, int64_t n_layer,
+std::optional<Mapped> map_name(const HfArchitecture& arch, const std::string& name, const Shape& shape,
                                const std::string& where) {
     for (const HfTensorName& g : arch.globals) {
         if (g.hf == name) return Mapped{std::string(g.gguf), &g};
@@ -345,9 +372,9 @@ std::optional<Mapped> map_name(const HfArchitecture& arch, const std::string& na
     const std::string_view rest = std::string_view(name).substr(pos + 1);
     for (const HfTensorName& t : arch.layer) {
         if (t.hf != rest) continue;
-        if (layer >= n_layer) {
-            throw EngineError(where + " belongs to layer " + std::to_string(layer) +
-                              " but config.json's 'num_hidden_layers' is " + std::to_string(n_layer));
+        if (layer >= shape.n_layer) {
+            throw EngineError(where + " belongs to layer " + std::to_string(layer) + " but config.json's '" +
+                              shape.layers_key + "' is " + std::to_string(shape.n_layer));
         }
         return Mapped{"blk." + std::to_string(layer) + "." + std::string(t.gguf), &t};
     }
@@ -359,6 +386,20 @@ bool ignored(const std::string& name) {
     return name.size() > 19 && name.compare(name.size() - 19, 19, "rotary_emb.inv_freq") == 0;
 }
 
+// A fused projection's rows are the queries, then the key and the value heads. A checkpoint whose
+// c_attn was saved multi-head (3 n_embd rows) under a multi-query config would otherwise load as
+// a shape error naming no cause.
+void check_fused_qkv(const SafetensorsTensor& t, const Shape& s, const std::string& where) {
+    const int64_t want = (s.n_head + 2 * s.n_head_kv) * s.head_dim;
+    const auto rows = static_cast<int64_t>(t.shape.empty() ? 0 : t.shape[0]);
+    if (rows != want) {
+        throw EngineError(where + " has " + std::to_string(rows) +
+                          " rows but the fused query/key/value projection of " + std::to_string(s.n_head) +
+                          " query heads and " + std::to_string(s.n_head_kv) + " key/value head(s) of " +
+                          std::to_string(s.head_dim) + " has " + std::to_string(want) + " (config.json)");
+    }
+}
+
 void add_tensors(GgufAssembly& a, const Shards& shards, const HfArchitecture& arch, const Shape& shape, bool tied,
                  const fs::path& dir, FileUse use) {
     std::map<std::string, bool> present;
@@ -366,14 +407,18 @@ void add_tensors(GgufAssembly& a, const Shards& shards, const HfArchitecture& ar
         const SafetensorsFile& file = shards.files[loc.first];
         const SafetensorsTensor& t = *loc.second;
         const std::string where = file.path() + ": tensor '" + name + "'";
-        const std::optional<Mapped> m = map_name(arch, name, shape.n_layer, where);
+        const std::optional<Mapped> m = map_name(arch, name, shape, where);
         if (!m) {
             if (ignored(name)) continue;
             throw EngineError(where + " is not part of a " + std::string(arch.gguf_name) + " checkpoint");
         }
+        // Tied models use the embeddings as the head whatever the checkpoint holds, as transformers
+        // ties them after loading; a saved copy of the head is not read.
+        if (m->entry->untied_only && tied) continue;
         if (t.shape.empty() || t.shape.size() > 2) {
             throw EngineError(where + " has " + std::to_string(t.shape.size()) + " dimensions (1 or 2 expected)");
         }
+        if (m->entry->fused_qkv) check_fused_qkv(t, shape, where);
         const uint8_t* data = t.data;
         if (m->entry->permute != HfPermute::None) {
             const int64_t heads = m->entry->permute == HfPermute::Query ? shape.n_head : shape.n_head_kv;
@@ -395,7 +440,7 @@ void add_tensors(GgufAssembly& a, const Shards& shards, const HfArchitecture& ar
     for (int64_t i = 0; i < shape.n_layer; ++i) {
         for (const HfTensorName& t : arch.layer) {
             require(std::string(arch.layer_prefix) + std::to_string(i) + "." + std::string(t.hf),
-                    " (config.json's 'num_hidden_layers' is " + std::to_string(shape.n_layer) + ")");
+                    " (config.json's '" + shape.layers_key + "' is " + std::to_string(shape.n_layer) + ")");
         }
     }
 }
@@ -426,8 +471,8 @@ std::unique_ptr<GgufFile> open_hf_folder(const std::string& dir_name, FileUse us
     a.set_string("general.architecture", arch.gguf_name);
     a.set_string("general.name", name);
     const Shape shape = add_config_metadata(a, config, arch);
-    add_rope_factors(a, config, shape);
-    const bool tied = config.opt_bool("tie_word_embeddings", false);
+    if (arch.rope) add_rope_factors(a, config, shape);
+    const bool tied = config.opt_bool("tie_word_embeddings", arch.tied_by_default);
     Shards shards = open_shards(dir);
     add_tensors(a, shards, arch, shape, tied, dir, use);
     check_vocab_size(shards, arch, config, shape.n_vocab);

@@ -65,6 +65,9 @@ ModelConfig read_model_config(const GgufFile& f) {
         if (c.n_rot % 2 != 0) throw EngineError(f.path() + ": rope dimension count is odd");
     }
     c.n_ctx_train = checked(f, key("context_length"), f.opt_int(key("context_length")).value_or(2048), 1, 1 << 24);
+    // StarCoder2 was trained attending to a window of positions (4096), and says so.
+    c.sliding_window =
+        checked(f, key("attention.sliding_window"), f.opt_int(key("attention.sliding_window")).value_or(0), 0, 1 << 24);
     c.rope_base = static_cast<float>(f.opt_float(key("rope.freq_base")).value_or(10000.0));
     if (!(c.rope_base > 1.f)) throw EngineError(f.path() + ": metadata '" + key("rope.freq_base") + "' must be > 1");
     const std::string eps_key =

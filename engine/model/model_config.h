@@ -33,6 +33,7 @@ struct ModelConfig {
     int64_t n_rot = 0;
     int64_t n_ctx_train = 0;
     float rope_base = 10000.f;
+    int64_t sliding_window = 0;  // a position attends to this many positions, itself included; 0: all
     float norm_eps = 1e-5f;
     RopeStyle rope_style = RopeStyle::Normal;
     NormKind norm = NormKind::Rms;

@@ -161,7 +161,8 @@ void InferenceSession::attention(int64_t layer, int64_t n, int64_t pos0) {
     const KernelTable::DotFn dot = f16 ? kt.dot_f16 : kt.dot_f32;
     const auto axpy = f16 ? kt.axpy_f16 : kt.axpy_f32;
     const size_t row_off = static_cast<size_t>(hd) * kv_.elem_bytes();  // bytes per kv head
-    // One task per (token, head); each walks the cached keys up to its own position (causal).
+    // One task per (token, head); each walks the cached keys up to its own position (causal), from
+    // the oldest one inside the sliding window when the model has one.
     const auto tasks = static_cast<size_t>(n * c.n_head);
     pool_.parallel_for(tasks, [&](size_t t0, size_t t1) {
         thread_local std::vector<float> scores;
@@ -171,17 +172,18 @@ void InferenceSession::attention(int64_t layer, int64_t n, int64_t pos0) {
             const int64_t h = static_cast<int64_t>(task) % c.n_head;
             const int64_t g = h / group;
             const float* q = &q_[static_cast<size_t>(t) * q_dim + static_cast<size_t>(h * hd)];
-            const int64_t n_keys = pos0 + t + 1;
-            for (int64_t p = 0; p < n_keys; ++p) {
+            const int64_t end = pos0 + t + 1;
+            const int64_t first = c.sliding_window > 0 ? std::max<int64_t>(0, end - c.sliding_window) : 0;
+            for (int64_t p = first; p < end; ++p) {
                 const auto* key = static_cast<const uint8_t*>(kv_.k(layer, p)) + static_cast<size_t>(g) * row_off;
-                scores[static_cast<size_t>(p)] = dot(key, q, static_cast<size_t>(hd)) * scale;
+                scores[static_cast<size_t>(p - first)] = dot(key, q, static_cast<size_t>(hd)) * scale;
             }
-            softmax(scores.data(), static_cast<size_t>(n_keys));
+            softmax(scores.data(), static_cast<size_t>(end - first));
             float* out = &att_out_[static_cast<size_t>(t) * q_dim + static_cast<size_t>(h * hd)];
             std::fill(out, out + hd, 0.f);
-            for (int64_t p = 0; p < n_keys; ++p) {
+            for (int64_t p = first; p < end; ++p) {
                 const auto* val = static_cast<const uint8_t*>(kv_.v(layer, p)) + static_cast<size_t>(g) * row_off;
-                axpy(scores[static_cast<size_t>(p)], val, out, static_cast<size_t>(hd));
+                axpy(scores[static_cast<size_t>(p - first)], val, out, static_cast<size_t>(hd));
             }
         }
     });

@@ -235,6 +235,8 @@ def make_config(args):
     if args.arch in starcoder_reference.ARCHS:
         if args.rope_scaling != "none":
             raise SystemExit("--rope-scaling llama3 is only for --arch llama")
+        if args.sliding_window is not None and args.arch != "starcoder2":
+            raise SystemExit("--sliding-window is only for --arch starcoder2")
         if args.arch == "starcoder" and n_head_kv != 1:
             raise SystemExit("--arch starcoder is multi-query: --n-head-kv 1")
         theta = args.rope_base if args.rope_base is not None else 100000.0
@@ -243,7 +245,9 @@ def make_config(args):
             arch=args.arch, vocab_size=args.vocab, hidden_size=args.dim, intermediate_size=args.ff,
             num_hidden_layers=args.layers, num_attention_heads=args.n_head, num_key_value_heads=n_head_kv,
             norm_epsilon=float(np.float32(eps)), rope_theta=float(np.float32(theta)),
-            max_position_embeddings=args.ctx, tie_word_embeddings=args.tied)
+            max_position_embeddings=args.ctx, tie_word_embeddings=args.tied, sliding_window=args.sliding_window)
+    if args.sliding_window is not None:
+        raise SystemExit("--sliding-window is only for --arch starcoder2")
     scaling = None
     if args.rope_scaling == "llama3":
         if args.arch != "llama":
@@ -305,6 +309,8 @@ def add_starcoder_hparams(w: gw.GGUFWriter, cfg: StarcoderConfig) -> None:
     w.add_u32(f"{a}.attention.head_count_kv", cfg.num_key_value_heads)
     if a == "starcoder2":
         w.add_f32(f"{a}.rope.freq_base", cfg.rope_theta)
+        if cfg.sliding_window is not None:
+            w.add_u32(f"{a}.attention.sliding_window", cfg.sliding_window)
     w.add_f32(f"{a}.attention.layer_norm_epsilon", cfg.norm_epsilon)
 
 
@@ -347,18 +353,44 @@ def write_model_gguf(path: str, cfg, weights: dict, types: dict, tok: dict,
     w.write()
 
 
-def write_hf_folder(out: str, cfg: ModelConfig, weights: dict, tok: dict, dtype: str, shards: int) -> None:
-    """The checkpoint as Hugging Face stores it: HF tensor names and layout (no permutation)."""
-    os.makedirs(out, exist_ok=True)
-    config = {"architectures": ["LlamaForCausalLM" if cfg.arch == "llama" else "Qwen2ForCausalLM"],
-              "model_type": cfg.arch, "hidden_act": "silu", "vocab_size": cfg.vocab_size,
-              "hidden_size": cfg.hidden_size, "intermediate_size": cfg.intermediate_size,
-              "num_hidden_layers": cfg.num_hidden_layers, "num_attention_heads": cfg.num_attention_heads,
-              "num_key_value_heads": cfg.num_key_value_heads, "max_position_embeddings": cfg.max_position_embeddings,
-              "rms_norm_eps": cfg.rms_norm_eps, "rope_theta": cfg.rope_theta, "rope_scaling": cfg.rope_scaling,
-              "tie_word_embeddings": cfg.tie_word_embeddings, "bos_token_id": tok["bos"], "eos_token_id": tok["eos"],
+def hf_config(cfg, tok: dict, dtype: str) -> dict:
+    """config.json as transformers writes it for the architecture. Tied StarCoder models leave
+    tie_word_embeddings out (transformers' default for them is tied), and StarCoder leaves n_inner
+    out when it is the default 4 * n_embd, so folders exercise both defaults."""
+    common = {"vocab_size": cfg.vocab_size, "bos_token_id": tok["bos"], "eos_token_id": tok["eos"],
               "torch_dtype": {"f32": "float32", "f16": "float16", "bf16": "bfloat16"}[dtype]}
-    hf_writer.write_json(os.path.join(out, "config.json"), config)
+    if cfg.arch == "starcoder":
+        c = {"architectures": ["GPTBigCodeForCausalLM"], "model_type": "gpt_bigcode",
+             "activation_function": "gelu_pytorch_tanh", "n_embd": cfg.hidden_size, "n_layer": cfg.num_hidden_layers,
+             "n_head": cfg.num_attention_heads, "n_positions": cfg.max_position_embeddings,
+             "layer_norm_epsilon": cfg.norm_epsilon, "multi_query": True, "scale_attn_weights": True}
+        if cfg.intermediate_size != 4 * cfg.hidden_size:
+            c["n_inner"] = cfg.intermediate_size
+    elif cfg.arch == "starcoder2":
+        c = {"architectures": ["Starcoder2ForCausalLM"], "model_type": "starcoder2", "hidden_act": "gelu_pytorch_tanh",
+             "hidden_size": cfg.hidden_size, "intermediate_size": cfg.intermediate_size,
+             "num_hidden_layers": cfg.num_hidden_layers, "num_attention_heads": cfg.num_attention_heads,
+             "num_key_value_heads": cfg.num_key_value_heads, "max_position_embeddings": cfg.max_position_embeddings,
+             "norm_epsilon": cfg.norm_epsilon, "rope_theta": cfg.rope_theta, "use_bias": True,
+             "sliding_window": cfg.sliding_window}
+    else:
+        c = {"architectures": ["LlamaForCausalLM" if cfg.arch == "llama" else "Qwen2ForCausalLM"],
+             "model_type": cfg.arch, "hidden_act": "silu", "hidden_size": cfg.hidden_size,
+             "intermediate_size": cfg.intermediate_size, "num_hidden_layers": cfg.num_hidden_layers,
+             "num_attention_heads": cfg.num_attention_heads, "num_key_value_heads": cfg.num_key_value_heads,
+             "max_position_embeddings": cfg.max_position_embeddings, "rms_norm_eps": cfg.rms_norm_eps,
+             "rope_theta": cfg.rope_theta, "rope_scaling": cfg.rope_scaling,
+             "tie_word_embeddings": cfg.tie_word_embeddings}
+    if cfg.arch in starcoder_reference.ARCHS and not cfg.tie_word_embeddings:
+        c["tie_word_embeddings"] = False
+    return {**c, **common}
+
+
+def write_hf_folder(out: str, cfg, weights: dict, tok: dict, dtype: str, shards: int) -> None:
+    """The checkpoint as Hugging Face stores it: HF tensor names and layout (no permutation; StarCoder's
+    fused c_attn as it is)."""
+    os.makedirs(out, exist_ok=True)
+    hf_writer.write_json(os.path.join(out, "config.json"), hf_config(cfg, tok, dtype))
     names = reference_for(cfg).weight_names(cfg)
     dtypes = {n: (dtype if is_matrix(weights[n].shape) else "f32") for n in names}
     hf_writer.write_checkpoint(out, {n: weights[n] for n in names}, dtypes, shards)
@@ -392,6 +424,8 @@ def main(argv=None) -> int:
     ap.add_argument("--dtype", choices=list(DTYPES), default="f32",
                     help="type of the 2-D weights (norms and biases are always f32)")
     ap.add_argument("--ctx", type=int, default=128)
+    ap.add_argument("--sliding-window", type=int, default=None,
+                    help="starcoder2: each position attends to this many positions, itself included")
     ap.add_argument("--hf-shards", type=int, default=0, help="also write the model as a Hugging Face folder "
                     "(DIR/hf) in this many safetensors shards")
     ap.add_argument("--hf-dtype", choices=["f32", "f16", "bf16"], default=None,
@@ -417,8 +451,6 @@ def main(argv=None) -> int:
         hf_dtype = args.hf_dtype or args.dtype
         if hf_dtype not in ("f32", "f16", "bf16"):
             raise SystemExit("--hf-shards needs --dtype f32/f16 or --hf-dtype")
-        if cfg.arch not in ("llama", "qwen2"):
-            raise SystemExit("--hf-shards is for --arch llama and qwen2")
         write_hf_folder(os.path.join(args.out, "hf"), cfg, weights, tok, hf_dtype, args.hf_shards)
         if hf_dtype == "bf16":   # the logits expected are those of the folder's weights
             eff = {n: (hf_writer.from_bf16(hf_writer.to_bf16(w)) if is_matrix(w.shape) else w)

@@ -17,7 +17,8 @@ starcoder2 (use_bias = True, as in every released checkpoint):
     q = x Wq^T + bq, k = x Wk^T + bk, v = x Wv^T + bv; RoPE in rotate_half form on q and k
       (dim i pairs with dim i + head_dim/2), inv_freq[j] = rope_theta^(-2j/head_dim)
     grouped-query attention (query head h reads kv head h // (n_head / n_kv)),
-      scores / sqrt(head_dim), causal
+      scores / sqrt(head_dim), causal; with sliding_window w, position i attends to j only when
+      i - w < j <= i (the w newest positions, itself included)
     h = h + attn Wo^T + bo
     x = LayerNorm(h; post_attention_layernorm)
     h = h + gelu(x Wfc^T + bfc) Wproj^T + bproj          (mlp.c_fc, mlp.c_proj)
@@ -59,6 +60,7 @@ class StarcoderConfig:
     rope_theta: float = 10000.0            # starcoder2 only
     max_position_embeddings: int = 2048    # starcoder: rows of wpe
     tie_word_embeddings: bool = False
+    sliding_window: int | None = None      # starcoder2: a position attends to this many, itself included
 
     def __post_init__(self):
         if self.arch not in ARCHS:
@@ -69,6 +71,8 @@ class StarcoderConfig:
             raise ValueError("num_attention_heads must be a multiple of num_key_value_heads")
         if self.arch == "starcoder" and self.num_key_value_heads != 1:
             raise ValueError("GPTBigCode's fused c_attn is [q, k, v] only in its multi-query form")
+        if self.sliding_window is not None and (self.arch != "starcoder2" or self.sliding_window < 1):
+            raise ValueError("sliding_window is a positive window for starcoder2")
 
     @property
     def head_dim(self) -> int:
@@ -148,14 +152,17 @@ def _lin(W: dict, prefix: str, x: np.ndarray) -> np.ndarray:
     return x @ W[prefix + ".weight"].T + W[prefix + ".bias"]
 
 
-def _attend(q: np.ndarray, k: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """q [nh, n, hd], k/v [nkv, n, hd] -> [n, nh*hd]; head h reads kv head h // (nh / nkv)."""
+def _attend(q: np.ndarray, k: np.ndarray, v: np.ndarray, window: int | None = None) -> np.ndarray:
+    """q [nh, n, hd], k/v [nkv, n, hd] -> [n, nh*hd]; head h reads kv head h // (nh / nkv). With a
+    window, position i reads positions j with i - window < j <= i only."""
     nh, n, hd = q.shape
     rep = nh // k.shape[0]
     k = np.repeat(k, rep, axis=0)
     v = np.repeat(v, rep, axis=0)
     scores = q @ k.transpose(0, 2, 1) / math.sqrt(hd)
     mask = np.triu(np.ones((n, n), dtype=bool), k=1)
+    if window is not None:
+        mask |= np.tril(np.ones((n, n), dtype=bool), k=-window)
     scores = np.where(mask[None], -np.inf, scores)
     return (softmax(scores) @ v).transpose(1, 0, 2).reshape(n, nh * hd)
 
@@ -183,7 +190,7 @@ def forward(cfg: StarcoderConfig, weights: dict, tokens, positions=None, act=ide
             q = apply_rope_hf(_heads(_lin(W, p + "self_attn.q_proj", x), nh, hd), positions, inv_freq)
             k = apply_rope_hf(_heads(_lin(W, p + "self_attn.k_proj", x), nkv, hd), positions, inv_freq)
             v = _heads(_lin(W, p + "self_attn.v_proj", x), nkv, hd)
-            h = h + _lin(W, p + "self_attn.o_proj", act(_attend(q, k, v)))
+            h = h + _lin(W, p + "self_attn.o_proj", act(_attend(q, k, v, cfg.sliding_window)))
             x = act(_ln(W, p + "post_attention_layernorm", h, eps))
             h = h + _lin(W, p + "mlp.c_proj", act(gelu_tanh(_lin(W, p + "mlp.c_fc", x))))
         h = _ln(W, "model.norm", h, eps)
