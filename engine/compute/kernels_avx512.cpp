@@ -691,8 +691,8 @@ template <bool Tail>
                                                              const Q8A8bLanes& lanes) {
     constexpr size_t bb = quant::kQ8_0Bytes;
     const uint8_t* p = row + 4 * bb * s;
-    // The step's 136 bytes touch at most three cache lines, each holding one of these addresses
-    // or the next step's first (split-row rows showed the gain of prefetching 4 KiB ahead).
+    // 4 KiB ahead, as for split rows (above). The step's 136 bytes touch at most three cache
+    // lines, each holding one of these three addresses or the next step's first.
     prefetch_ahead(p);
     prefetch_ahead(p + 64);
     prefetch_ahead(p + 128);
