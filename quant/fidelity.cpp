@@ -33,6 +33,11 @@ std::optional<Variant> variant(const std::string& name) {
     if (name == "q8-a8")
         return Variant{
             name, "int8 per-channel weights, int8 per-token activations (W8A8), no smoothing", {i8, q8_0, q8_0, name}};
+    if (name == "q8-a8b") {
+        return Variant{name,
+                       "Q8_0 weights, int8 activations with one scale per 32 values (W8A8 blocks)",
+                       {WeightTarget{WeightLayout::Ggml, GgmlType::Q8_0, 0, true, true}, q8_0, q8_0, name}};
+    }
     if (name == "q8-sq") return Variant{name, "W8A8 with SmoothQuant (alpha per layer)", {i8, q8_0, q8_0, name}, true};
     if (name == "q4")
         return Variant{name, "4-bit g32 symmetric (Q4_0), float activations (W4A16)", {q4_0, q4_0, q8_0, name}};
@@ -69,8 +74,8 @@ std::optional<Variant> variant(const std::string& name) {
 }  // namespace
 
 const std::vector<std::string>& fidelity_variant_names() {
-    static const std::vector<std::string> names{"fp16",   "q8",      "q8-a8",   "q8-sq", "q8-sqp", "q4",
-                                                "q4-g64", "q4-g128", "q4-asym", "q4-a8", "q4-a8b", "q4-a8p"};
+    static const std::vector<std::string> names{"fp16",   "q8",      "q8-a8",   "q8-a8b", "q8-sq",  "q8-sqp", "q4",
+                                                "q4-g64", "q4-g128", "q4-asym", "q4-a8",  "q4-a8b", "q4-a8p"};
     return names;
 }
 

@@ -79,8 +79,6 @@ void check_options(const QuantizeFileOptions& o) {
         throw EngineError("q8quant: --act-policy auto needs calibration text (--calib FILE)");
     if (o.act_policy_auto && (!o.int8_activations || o.act_blocks))
         throw EngineError("q8quant: --act-policy applies to int8 per-token activations (--act a8)");
-    if (o.act_blocks && o.type != Precision::Q4)
-        throw EngineError("q8quant: int8 activation blocks (--act a8b) are a Q4 mode");
     if (o.alpha && (*o.alpha < 0.f || *o.alpha > 1.f)) throw EngineError("q8quant: --alpha must be between 0 and 1");
     if (std::filesystem::exists(o.output) && std::filesystem::equivalent(o.input, o.output)) {
         throw EngineError("q8quant: the output would overwrite the input");
@@ -155,10 +153,14 @@ std::string activations_hint(const QuantizeFileOptions& o) {
 
 namespace {
 
+// Q8 layer matrices for per-token int8 activations: one int8 scale per row (as Q8_0 blocks that
+// share it), so that each product is one integer dot product. Activation blocks take plain Q8_0.
+bool q8_per_row(const QuantizeFileOptions& o) { return o.type == Precision::Q8 && o.int8_activations && !o.act_blocks; }
+
 // The source file's keys, with the file type and the q8chat.quant.* record of how it was made.
 void add_keys(GgufWriter& w, const GgufFile& src, const QuantizeFileOptions& o, const QuantizeFileResult& res) {
     const bool q8 = o.type == Precision::Q8;
-    const bool per_row = q8 && o.int8_activations;
+    const bool per_row = q8_per_row(o);
     w.set_alignment(src.alignment());
     for (const std::string& key : src.keys()) w.copy_key(src, key);
     w.set_u32("general.file_type", q8 ? 7u : 2u);  // llama_ftype MOSTLY_Q8_0 / MOSTLY_Q4_0
@@ -192,7 +194,7 @@ void add_keys(GgufWriter& w, const GgufFile& src, const QuantizeFileOptions& o, 
 void add_layer_matrix(GgufWriter& w, const GgufTensorInfo& t, const FloatMatrix* fm, const QuantizeFileOptions& o) {
     const std::vector<uint64_t> ne(t.ne.begin(), t.ne.begin() + t.n_dims);
     const bool q8 = o.type == Precision::Q8;
-    const bool per_row = q8 && o.int8_activations;
+    const bool per_row = q8_per_row(o);
     const GgmlType type = fm->cols % (q8 ? 32 : o.group) != 0 ? GgmlType::F16 : q8 ? GgmlType::Q8_0 : GgmlType::Q4_0;
     w.add_tensor(t.name, type, ne, [fm, type, per_row, group = o.group](std::vector<uint8_t>& out) {
         append_rows(

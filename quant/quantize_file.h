@@ -25,7 +25,9 @@ struct QuantizeFileOptions {
     Precision type = Precision::Q8;  // Q8 or Q4
     int group = 32;
     bool int8_activations = true;
-    bool act_blocks = false;  // Q4 with int8_activations: one scale per 32 values instead of per token
+    // With int8_activations: one scale per 32 values instead of per token (Q8 layer matrices then
+    // keep Q8_0's block scales instead of one int8 scale per row).
+    bool act_blocks = false;
     bool smoothquant = false;
     std::string calib_file;        // required with smoothquant
     std::optional<float> alpha;    // fixed SmoothQuant alpha (default: searched per layer)

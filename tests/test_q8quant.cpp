@@ -200,6 +200,24 @@ private slots:
         QVERIFY(QFileInfo(out).size() < QFileInfo(f32_).size() / 4);
     }
 
+    void q8_blocks_file_runs_like_quantize_at_load() {
+        const QString out = dir_.filePath("q8-a8b.gguf");
+        const Run r = run_q8quant({"-m", f32_, "-o", out, "--type", "q8", "--act", "a8b"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        const q8::GgufFile g(out.toStdString());
+        QCOMPARE(g.find_tensor("blk.0.ffn_up.weight")->type, q8::GgmlType::Q8_0);
+        QCOMPARE(QString::fromStdString(g.opt_string("q8chat.quant.activations").value_or("")), QString("int8-blocks"));
+        QCOMPARE(QString::fromStdString(g.opt_string("q8chat.quant.weights").value_or("")), QString("Q8_0"));
+        const auto file_model = q8::load_model(out.toStdString());
+        QCOMPARE(QString::fromStdString(file_model->layers[0].w_up.format_name()), QString("Q8_0/A8b"));
+        q8::LoadOptions lo;
+        lo.precision = q8::Precision::Q8;
+        lo.activations = q8::ActivationMode::Int8Blocks;
+        const auto at_load = q8::load_model(f32_.toStdString(), lo);
+        QCOMPARE(QString::fromStdString(at_load->layers[0].w_up.format_name()), QString("Q8_0/A8b"));
+        QVERIFY(logits(file_model, eval_tokens_) == logits(at_load, eval_tokens_));
+    }
+
     void starcoder_file_runs_like_quantize_at_load_and_smoothquant_is_refused() {
         // GPTBigCode: the fused QKV and the position table are quantized, LayerNorms and biases copied.
         QProcess p;

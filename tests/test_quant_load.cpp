@@ -20,8 +20,8 @@
 
 #include <q8/error.h>
 
-#include "inference_session.h"
 #include "file_size_limit.h"
+#include "inference_session.h"
 #include "model.h"
 
 namespace {
@@ -166,6 +166,7 @@ private slots:
         QTest::newRow("q8_w8a16") << "wide_f16" << Q8 << 32 << false << a16 << 0.05 << "Q8_0";
         QTest::newRow("q8_default") << "wide_f16" << Q8 << 32 << false << auto_ << 0.05 << "Q8_0";
         QTest::newRow("q8_w8a8") << "wide_f16" << Q8 << 32 << false << a8 << 0.08 << "I8row/A8";
+        QTest::newRow("q8_w8a8b") << "wide_f16" << Q8 << 32 << false << a8b << 0.08 << "Q8_0/A8b";
         QTest::newRow("q4_g32") << "wide_f16" << Q4 << 32 << false << a16 << 0.6 << "Q4_0";
         QTest::newRow("q4_g64") << "wide_f16" << Q4 << 64 << false << a16 << 0.6 << "Q4G64";
         QTest::newRow("q4_g128") << "wide_f16" << Q4 << 128 << false << a16 << 0.6 << "Q4G128";
@@ -258,6 +259,12 @@ private slots:
         // such a file keeps float activations rather than being requantized.
         const auto q8a8 = load("q8_0", q8::Precision::Q8, 32, false, q8::ActivationMode::Int8PerToken);
         QCOMPARE(QString::fromStdString(q8a8->layers[0].wq.format_name()), QString("Q8_0"));
+        // Activation blocks match the blocks' own scales: the file's bytes run W8A8 in place.
+        const auto q8a8b = load("q8_0", q8::Precision::Q8, 32, false, q8::ActivationMode::Int8Blocks);
+        QCOMPARE(QString::fromStdString(q8a8b->layers[0].wq.format_name()), QString("Q8_0/A8b"));
+        QVERIFY(in_arena(*q8a8b, q8a8b->layers[0].wq));
+        QVERIFY(same_bytes_as_file(*q8a8b, "blk.0.attn_q.weight", q8a8b->layers[0].wq));
+        QCOMPARE(QString::fromStdString(q8a8b->output.format_name()), QString("Q8_0"));  // the head keeps a16
 
         for (auto [name, p, word] : {std::tuple{"q4_0", q8::Precision::Q8, "Q4_0"},
                                      {"q8_0", q8::Precision::Q4, "Q8_0"},

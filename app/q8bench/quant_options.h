@@ -31,7 +31,7 @@ struct QuantCliOptions {
         cmd->add_flag("--asym", asym, "Q4: asymmetric groups (f16 scale + f16 minimum)");
         cmd->add_option("--act", act,
                         "Activations: auto (q4: a8b, q8: a16, native: as the file says), a16 (float), a8 (int8 "
-                        "per token: W8A8 / W4A8), a8b (q4: int8 with one scale per 32 values)")
+                        "per token: W8A8 / W4A8), a8b (int8 with one scale per 32 values: W4A8 / W8A8 blocks)")
             ->check(CLI::IsMember({"auto", "a16", "a8", "a8b"}))
             ->capture_default_str();
     }

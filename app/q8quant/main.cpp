@@ -71,8 +71,8 @@ void add_options(CLI::App& app, Cli& c) {
         ->check(CLI::IsMember({32, 64, 128}))
         ->capture_default_str();
     app.add_option("--act", c.act,
-                   "Activations at run time: a8 (int8 per token), a8b (q4: int8 with one scale per 32 values) or "
-                   "a16 (float); default a8 for q8, a8b for q4")
+                   "Activations at run time: a8 (int8 per token), a8b (int8 with one scale per 32 values; q8 keeps "
+                   "plain Q8_0 weights) or a16 (float); default a8 for q8, a8b for q4")
         ->check(CLI::IsMember({"a8", "a8b", "a16"}));
     app.add_flag("--smoothquant", o.smoothquant, "Migrate activation outliers into the weights (needs --calib)");
     app.add_option("--calib", o.calib_file, "Calibration text file (UTF-8) for --smoothquant");

@@ -10,9 +10,10 @@
 namespace q8 {
 
 // Int8 activations with one scale per block of 32 values (compute/weight_formats.h, "int8
-// activation blocks"), arranged for Q4 split rows by quant::q4split_order_i8_blocks: per token,
-// xp holds the n codes in split order, scales the n/32 block scales (natural order: block b is
-// values 32b..32b+31) and sums the n/group group sums. The l* members are the per-token strides.
+// activation blocks"). For Q4 split rows they are arranged by quant::q4split_order_i8_blocks: per
+// token, xp holds the n codes in split order, scales the n/32 block scales (natural order: block b
+// is values 32b..32b+31) and sums the n/group group sums. Q8_0 rows read the codes in natural
+// order and no sums. The l* members are the per-token strides.
 struct A8Blocks {
     const int8_t* xp;
     const float* scales;
@@ -91,6 +92,14 @@ struct KernelTable {
     using Q4SplitA8BlocksFn = void (*)(const void* w, size_t row_bytes, size_t n_rows, const A8Blocks& x, size_t n_tok,
                                        size_t n, size_t group, bool asym, float* y, size_t ldy);
     Q4SplitA8BlocksFn batch_q4s_a8b = nullptr;
+    // Q8_0 rows against int8 activation blocks in natural order (W8A8 with block scales; x.sums
+    // unused): per 32-value block the int32 product of weight and activation codes, exact, times
+    // the block's weight scale times its activation scale, accumulated in float; the result is
+    // final. Rows, tokens, strides and the bit-identity whatever n_rows and n_tok as above; n a
+    // multiple of 32.
+    using Q8A8BlocksFn = void (*)(const void* w, size_t row_bytes, size_t n_rows, const A8Blocks& x, size_t n_tok,
+                                  size_t n, float* y, size_t ldy);
+    Q8A8BlocksFn batch_q8_0_a8b = nullptr;
 
     // Prompt evaluation with float activations (matmul.h, BatchArithmetic): n_rows rows of n
     // values, row_bytes apart from `w`, decoded to f32 into dst (nullptr when this ISA has no fast

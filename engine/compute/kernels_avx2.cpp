@@ -352,6 +352,41 @@ void q4s_a8b_batch(const uint8_t* w, const A8Blocks& x, size_t n_tok, size_t n, 
     }
 }
 
+// Q8_0 rows against int8 activation blocks, a tile of up to four tokens per pass over the row:
+// each block's |w| is taken once for the tile, and per token vpmaddubsw multiplies it by x with
+// w's sign (pair sums at most 2 * 128 * 127, exact in int16; a code of -128 reads as 128). The
+// block's eight int32 lanes are scaled by weight scale times activation-block scale.
+template <int NT>
+void q8_0_a8b_tile(const uint8_t* w, const A8Blocks& x, size_t t0, size_t n, float* y, size_t ldy) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc[NT];
+    for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+    for (size_t b = 0; b < n / 32; ++b, w += quant::kQ8_0Bytes) {
+        const float d = scale_of(w);
+        const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 2));
+        const __m256i wabs = _mm256_sign_epi8(wv, wv);
+        for (int t = 0; t < NT; ++t) {
+            const size_t tok = t0 + static_cast<size_t>(t);
+            const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.xp + tok * x.ldx + 32 * b));
+            const __m256i isum = _mm256_madd_epi16(_mm256_maddubs_epi16(wabs, _mm256_sign_epi8(xv, wv)), ones);
+            const __m256 ds = _mm256_set1_ps(d * x.scales[tok * x.ld_scales + b]);
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), ds, acc[t]);
+        }
+    }
+    for (int t = 0; t < NT; ++t) y[t * ldy] = hsum(acc[t]);
+}
+
+void q8_0_a8b_batch(const uint8_t* w, const A8Blocks& x, size_t n_tok, size_t n, float* y, size_t ldy) {
+    size_t t = 0;
+    for (; t + 4 <= n_tok; t += 4) q8_0_a8b_tile<4>(w, x, t, n, y + t * ldy, ldy);
+    switch (n_tok - t) {
+    case 3: q8_0_a8b_tile<3>(w, x, t, n, y + t * ldy, ldy); break;
+    case 2: q8_0_a8b_tile<2>(w, x, t, n, y + t * ldy, ldy); break;
+    case 1: q8_0_a8b_tile<1>(w, x, t, n, y + t * ldy, ldy); break;
+    default: break;
+    }
+}
+
 template <class T, float (*Row)(const uint8_t*, const T*, const float*, size_t, size_t, bool)>
 void q4s_batch(const void* w, const T* xp, const float* sums, size_t ldx, size_t ld_sums, size_t n_tok, size_t n,
                size_t group, bool asym, float* y, size_t ldy) {
@@ -368,6 +403,7 @@ KernelTable make_table() {
     t.batch_q4s = q4s_batch<float, q4s_row_f32>;
     t.batch_q4s_a8 = q4s_batch<int8_t, q4s_row_a8>;
     t.batch_q4s_a8b = batch_loop::q4s_a8b_rows<q4s_a8b_batch>;
+    t.batch_q8_0_a8b = batch_loop::q8_0_a8b_rows<q8_0_a8b_batch>;
     return t;
 }
 

@@ -8,6 +8,7 @@
 #include "half.h"
 #include "kernels.h"
 #include "kernels_batch_loop.h"
+#include "weight_formats.h"
 
 namespace q8 {
 
@@ -436,7 +437,9 @@ float dot_q4_a8_vnni(const void* w, const int8_t* x, size_t n, size_t group) {
 // 23-25 GB/s asking 4-8 KiB ahead (alternating runs). Prefetch never faults past the end.
 constexpr size_t kSplitPrefetchBytes = 4096;
 
-void prefetch_ahead(const uint8_t* p) {
+// Always inlined: GCC 12 emitted no prefetch at all where this was called, as a plain function,
+// from the always-inlined Q8_0 step below (checked in the assembly).
+[[gnu::always_inline]] inline void prefetch_ahead(const uint8_t* p) {
     _mm_prefetch(reinterpret_cast<const char*>(p + kSplitPrefetchBytes), _MM_HINT_T0);
 }
 
@@ -657,6 +660,152 @@ void batch_q4s_a8b(const void* wv, size_t row_bytes, size_t n_rows, const A8Bloc
     case 64: q4s_a8b_group<64>(w, row_bytes, n_rows, x, n_tok, n, asym, y, ldy); break;
     default: q4s_a8b_group<128>(w, row_bytes, n_rows, x, n_tok, n, asym, y, ldy); break;
     }
+}
+
+// Q8_0 rows against int8 activation blocks (VNNI). A step is four blocks (128 values, 136 bytes of
+// a row) in two registers of two blocks each: lanes 0-7 of a register sum its first block, lanes
+// 8-15 its second. vpdpbusd needs one unsigned operand; x + 128 (x XOR 0x80) is one, and each lane
+// starts at -128 times the sum of its weight codes (one vpdpbusd of 0x80 bytes against the codes
+// per row and step, shared by the tile's tokens), which leaves sum w x exactly (|lane| < 2^17).
+// The lanes are scaled by weight scale times activation-block scale, the scalar reference's
+// product, and accumulated in float. A last step of one to three blocks loads zeros for the
+// missing blocks (codes, scales and activations), so it reads nothing past the row or the token.
+struct Q8A8bLanes {
+    __m512i block[2];  // register k, lane l: block 2k + l / 8 of the step
+    Q8A8bLanes() {
+        const __m512i half =
+            _mm512_srli_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), 3);
+        block[0] = half;
+        block[1] = _mm512_add_epi32(half, _mm512_set1_epi32(2));
+    }
+};
+
+// One row's codes, lane bases and lane weight scales for step s (`blocks` of its blocks present).
+struct Q8A8bRowStep {
+    __m512i w[2], base[2];
+    __m512 d[2];
+};
+
+template <bool Tail>
+[[gnu::always_inline]] inline Q8A8bRowStep q8_0_a8b_row_step(const uint8_t* row, size_t s, size_t blocks,
+                                                             const Q8A8bLanes& lanes) {
+    constexpr size_t bb = quant::kQ8_0Bytes;
+    const uint8_t* p = row + 4 * bb * s;
+    // 4 KiB ahead, as for split rows (above). The step's 136 bytes touch at most three cache
+    // lines, each holding one of these three addresses or the next step's first.
+    prefetch_ahead(p);
+    prefetch_ahead(p + 64);
+    prefetch_ahead(p + 128);
+    // The four f16 scales gathered in a general register: assembling them in memory and loading
+    // 16 bytes defeats store forwarding, which cost more than the rest of the step.
+    uint64_t scales = 0;
+    __m256i c[4];
+    for (size_t j = 0; j < 4; ++j) {
+        if (!Tail || j < blocks) {
+            uint16_t h;
+            std::memcpy(&h, p + bb * j, 2);
+            scales |= uint64_t{h} << (16 * j);
+            c[j] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + bb * j + 2));
+        } else {
+            c[j] = _mm256_setzero_si256();
+        }
+    }
+    const __m512 d = _mm512_castps128_ps512(_mm_cvtph_ps(_mm_cvtsi64_si128(static_cast<long long>(scales))));
+    const __m512i b128 = _mm512_set1_epi8(static_cast<char>(0x80));
+    Q8A8bRowStep r;
+    for (int k = 0; k < 2; ++k) {
+        r.w[k] = _mm512_inserti64x4(_mm512_castsi256_si512(c[2 * k]), c[2 * k + 1], 1);
+        r.base[k] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), b128, r.w[k]));
+        r.d[k] = _mm512_permutexvar_ps(lanes.block[k], d);
+    }
+    return r;
+}
+
+template <int NR, int NT, bool Tail>
+[[gnu::always_inline]] inline void q8_0_a8b_step(const uint8_t* w, size_t row_bytes, const A8Blocks& x, size_t t0,
+                                                 size_t s, size_t blocks, const Q8A8bLanes& lanes,
+                                                 __m512 (&acc)[NR][NT]) {
+    Q8A8bRowStep rs[NR];
+    for (int r = 0; r < NR; ++r) rs[r] = q8_0_a8b_row_step<Tail>(w + r * row_bytes, s, blocks, lanes);
+    const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+    const size_t bytes = Tail ? 32 * blocks : 128;
+    const __mmask64 m0 = bytes >= 64 ? ~__mmask64{0} : (__mmask64{1} << bytes) - 1;
+    const __mmask64 m1 = bytes >= 128 ? ~__mmask64{0} : bytes <= 64 ? 0 : (__mmask64{1} << (bytes - 64)) - 1;
+    for (int t = 0; t < NT; ++t) {
+        const int8_t* xt = x.xp + (t0 + t) * x.ldx + 128 * s;
+        const float* st = x.scales + (t0 + t) * x.ld_scales + 4 * s;
+        __m512i xu[2];
+        __m128 xs;
+        if constexpr (Tail) {
+            xu[0] = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m0, xt), flip);
+            xu[1] = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m1, xt + 64), flip);
+            xs = _mm_maskz_loadu_ps(static_cast<__mmask8>((1u << blocks) - 1), st);
+        } else {
+            xu[0] = _mm512_xor_si512(_mm512_loadu_si512(xt), flip);
+            xu[1] = _mm512_xor_si512(_mm512_loadu_si512(xt + 64), flip);
+            xs = _mm_loadu_ps(st);
+        }
+        for (int k = 0; k < 2; ++k) {
+            const __m512 xsk = _mm512_permutexvar_ps(lanes.block[k], _mm512_castps128_ps512(xs));
+            for (int r = 0; r < NR; ++r) {
+                const __m512i q = _mm512_dpbusd_epi32(rs[r].base[k], xu[k], rs[r].w[k]);
+                acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(q), _mm512_mul_ps(rs[r].d[k], xsk), acc[r][t]);
+            }
+        }
+    }
+}
+
+// A tile of NR rows by NT tokens: each row's step is loaded once for the NT tokens and each
+// token's once for the NR rows; every (row, token) accumulator sees the same operations in the
+// same order whatever the tile.
+template <int NR, int NT>
+void q8_0_a8b_tile(const uint8_t* w, size_t row_bytes, const A8Blocks& x, size_t t0, size_t n, float* y, size_t ldy) {
+    const size_t nb = n / quant::kActBlock, full = nb / 4;
+    const Q8A8bLanes lanes;
+    __m512 acc[NR][NT];
+    for (int r = 0; r < NR; ++r)
+        for (int t = 0; t < NT; ++t) acc[r][t] = _mm512_setzero_ps();
+    for (size_t s = 0; s < full; ++s) q8_0_a8b_step<NR, NT, false>(w, row_bytes, x, t0, s, 4, lanes, acc);
+    if (nb % 4 != 0) q8_0_a8b_step<NR, NT, true>(w, row_bytes, x, t0, full, nb % 4, lanes, acc);
+    for (int r = 0; r < NR; ++r)
+        for (int t = 0; t < NT; ++t) y[t * ldy + r] = hsum(acc[r][t]);
+}
+
+// Two rows by up to five tokens (10 accumulators; each row holds six registers of codes, bases
+// and scales), so that verifying a draft of four is one pass.
+constexpr int kQ8A8bRows = 2, kQ8A8bTokens = 5;
+
+template <int NR, int NT>
+void q8_0_a8b_token_rest(const uint8_t* w, size_t row_bytes, const A8Blocks& x, size_t t, size_t left, size_t n,
+                         float* y, size_t ldy) {
+    if constexpr (NT >= 1) {
+        if (left == NT) {
+            q8_0_a8b_tile<NR, NT>(w, row_bytes, x, t, n, y + t * ldy, ldy);
+            return;
+        }
+        q8_0_a8b_token_rest<NR, NT - 1>(w, row_bytes, x, t, left, n, y, ldy);
+    }
+}
+
+template <int NR>
+void q8_0_a8b_rows(const uint8_t* w, size_t row_bytes, const A8Blocks& x, size_t n_tok, size_t n, float* y,
+                   size_t ldy) {
+    size_t t = 0;
+    for (; t + kQ8A8bTokens <= n_tok; t += kQ8A8bTokens)
+        q8_0_a8b_tile<NR, kQ8A8bTokens>(w, row_bytes, x, t, n, y + t * ldy, ldy);
+    if (t < n_tok) q8_0_a8b_token_rest<NR, kQ8A8bTokens - 1>(w, row_bytes, x, t, n_tok - t, n, y, ldy);
+}
+
+void batch_q8_0_a8b(const void* wv, size_t row_bytes, size_t n_rows, const A8Blocks& x, size_t n_tok, size_t n,
+                    float* y, size_t ldy) {
+    const auto* w = static_cast<const uint8_t*>(wv);
+    size_t r = 0;
+    // A decode step (one token) streams rows one at a time, as the Q4 kernel does.
+    if (n_tok > 1) {
+        for (; r + kQ8A8bRows <= n_rows; r += kQ8A8bRows)
+            q8_0_a8b_rows<kQ8A8bRows>(w + r * row_bytes, row_bytes, x, n_tok, n, y + r, ldy);
+    }
+    for (; r < n_rows; ++r) q8_0_a8b_rows<1>(w + r * row_bytes, row_bytes, x, n_tok, n, y + r, ldy);
 }
 
 // Float activations: 16 packed bytes of a span widen to 16 dwords, and vpermps looks each nibble
@@ -893,6 +1042,7 @@ KernelTable make_table() {
     t.batch_q4s = batch_q4s<float>;
     t.batch_q4s_a8 = batch_q4s<int8_t>;
     t.batch_q4s_a8b = batch_q4s_a8b;
+    t.batch_q8_0_a8b = batch_q8_0_a8b;
     t.decode_f16_rows = decode_f16_rows;
     t.decode_q8_0_rows = decode_q8_0_rows;
     t.decode_q4s_rows = decode_q4s_rows<false>;
@@ -910,6 +1060,7 @@ KernelTable make_table() {
         t.batch_q4ga_a8 = a.batch_q4ga_a8;
         t.batch_q4s_a8 = a.batch_q4s_a8;
         t.batch_q4s_a8b = a.batch_q4s_a8b;
+        t.batch_q8_0_a8b = a.batch_q8_0_a8b;
     }
     return t;
 }

@@ -39,6 +39,13 @@ void q4s_a8b_rows(const void* w, size_t row_bytes, size_t n_rows, const A8Blocks
         Row(static_cast<const uint8_t*>(w) + r * row_bytes, x, n_tok, n, group, asym, y + r, ldy);
 }
 
+// Several Q8_0 rows against int8 activation blocks through a one-row kernel.
+template <void (*Row)(const uint8_t*, const A8Blocks&, size_t, size_t, float*, size_t)>
+void q8_0_a8b_rows(const void* w, size_t row_bytes, size_t n_rows, const A8Blocks& x, size_t n_tok, size_t n, float* y,
+                   size_t ldy) {
+    for (size_t r = 0; r < n_rows; ++r) Row(static_cast<const uint8_t*>(w) + r * row_bytes, x, n_tok, n, y + r, ldy);
+}
+
 // The portable activation quantizer (compute/weight_formats.h) in the table's signature.
 float quantize_act_i8(const float* x, int8_t* q, size_t n, float static_scale);
 

@@ -219,6 +219,23 @@ void q4s_a8b_portable(const uint8_t* w, const A8Blocks& x, size_t n_tok, size_t 
             q4s_a8b_row(w, x.xp + t * x.ldx, x.scales + t * x.ld_scales, x.sums + t * x.ld_sums, n, group, asym);
 }
 
+// Q8_0 against int8 activation blocks: both are blocks of 32, so each block's products sum
+// exactly in int32 and are scaled once, by the weight block's scale times the activation block's.
+float q8_0_a8b_row(const uint8_t* w, const int8_t* x, const float* xs, size_t n) {
+    float acc = 0.f;
+    for (size_t b = 0; b < n / 32; ++b, w += quant::kQ8_0Bytes, x += 32) {
+        const auto* q = reinterpret_cast<const int8_t*>(w + 2);
+        int32_t isum = 0;
+        for (int j = 0; j < 32; ++j) isum += int32_t(q[j]) * x[j];
+        acc += f16_to_f32(load_u16(w)) * xs[b] * static_cast<float>(isum);
+    }
+    return acc;
+}
+
+void q8_0_a8b_portable(const uint8_t* w, const A8Blocks& x, size_t n_tok, size_t n, float* y, size_t ldy) {
+    for (size_t t = 0; t < n_tok; ++t) y[t * ldy] = q8_0_a8b_row(w, x.xp + t * x.ldx, x.scales + t * x.ld_scales, n);
+}
+
 }  // namespace
 
 float batch_loop::quantize_act_i8(const float* x, int8_t* q, size_t n, float static_scale) {
@@ -236,6 +253,7 @@ KernelTable make_table() {
     t.batch_q4s = q4s_portable;
     t.batch_q4s_a8 = q4s_a8_portable;
     t.batch_q4s_a8b = batch_loop::q4s_a8b_rows<q4s_a8b_portable>;
+    t.batch_q8_0_a8b = batch_loop::q8_0_a8b_rows<q8_0_a8b_portable>;
     return t;
 }
 

@@ -105,16 +105,20 @@ bool split_layout(const WeightMatrix& w) {
     return w.layout == WeightLayout::Q4Split || w.layout == WeightLayout::Q4SplitAsym;
 }
 
-// Block scales have kernels for split rows only; other layouts with them run float activations.
+bool q8_0_rows(const WeightMatrix& w) { return w.layout == WeightLayout::Ggml && w.type == GgmlType::Q8_0; }
+
+// Block scales have kernels for split rows and Q8_0 rows; other layouts with them run float
+// activations. Per-token scales have kernels for the repacked layouts only.
 bool int8_path(const WeightMatrix& w) {
-    return w.int8_activations && w.layout != WeightLayout::Ggml && (!w.act_blocks || split_layout(w));
+    if (!w.int8_activations) return false;
+    return w.act_blocks ? split_layout(w) || q8_0_rows(w) : w.layout != WeightLayout::Ggml;
 }
 
 // Returns false when this matrix or ISA has no prompt path (the caller then uses the row kernels).
 // Int8-activation matrices keep their integer kernels, with one exception: a bf16 prompt over
-// int8 activation blocks runs the bf16 product W4A16 prompts run, since the block kernels reach
-// about 100 tokens/s on a 128-token TinyLlama prompt where it reaches about 160
-// (docs/performance.md). Decoding, verification (Exact) and F32 prompts (perplexity, reference
+// int8 activation blocks runs the bf16 product float-activation prompts run (W4A16, W8A16),
+// since the Q4 block kernels reach about 100 tokens/s on a 128-token TinyLlama prompt where it
+// reaches about 160 (docs/performance.md). Decoding, verification (Exact) and F32 prompts (perplexity, reference
 // tests) stay on the block kernels.
 bool matmul_prompt(const WeightMatrix& w, const float* x, size_t n, float* y, ThreadPool& pool,
                    BatchArithmetic arithmetic) {
@@ -261,6 +265,18 @@ void matmul_q4_split_blocks(const WeightMatrix& w, const Int8Input& in, size_t n
     });
 }
 
+// Q8_0 rows read the block codes in their natural order: one kernel call per thread for its rows
+// and all n tokens, as for split rows.
+void matmul_q8_0_blocks(const WeightMatrix& w, const Int8Input& in, size_t n, float* y, ThreadPool& pool) {
+    const KernelTable& k = active_kernels();
+    const auto cols = static_cast<size_t>(w.cols), rows = static_cast<size_t>(w.rows);
+    const size_t n_blocks = cols / quant::kActBlock;
+    const A8Blocks x{in.q.data(), in.scale.data(), nullptr, cols, n_blocks, 0};
+    pool.parallel_for(rows, [&](size_t r0, size_t r1) {
+        k.batch_q8_0_a8b(w.row(static_cast<int64_t>(r0)), w.row_bytes, r1 - r0, x, n, cols, y + r0, rows);
+    });
+}
+
 void matmul_q4_split_float(const WeightMatrix& w, const float* x, size_t n, float* y, ThreadPool& pool) {
     const KernelTable& k = active_kernels();
     const auto cols = static_cast<size_t>(w.cols), rows = static_cast<size_t>(w.rows);
@@ -280,6 +296,10 @@ void matmul_q4_split_float(const WeightMatrix& w, const float* x, size_t n, floa
 // a token's outputs do not depend on which other tokens share the call (speculative verification
 // relies on this). Rows are split across the pool; each row is read once for all n tokens.
 void matmul_int8(const WeightMatrix& w, const Int8Input& in, size_t n, float* y, ThreadPool& pool) {
+    if (q8_0_rows(w)) {
+        matmul_q8_0_blocks(w, in, n, y, pool);
+        return;
+    }
     if (split_layout(w)) {
         if (w.act_blocks) {
             matmul_q4_split_blocks(w, in, n, y, pool);

@@ -98,9 +98,6 @@ Plan make_plan(const GgufFile& f, const LoadOptions& o, bool tied) {
     // Hints written by q8quant: how the file's quantized weights are meant to run.
     const auto file_group = static_cast<uint32_t>(f.opt_uint("q8chat.quant.group_size").value_or(32));
     const ActivationMode act = resolve_activations(o, file_activations(f));
-    if (o.precision == Precision::Q8 && act == ActivationMode::Int8Blocks) {
-        throw EngineError("int8 activation blocks (a8b) are a Q4 mode; Q8 runs with a16 or a8");
-    }
     const bool int8 = act == ActivationMode::Int8PerToken || act == ActivationMode::Int8Blocks;
     const bool blocks = act == ActivationMode::Int8Blocks;
 
@@ -125,9 +122,10 @@ Plan make_plan(const GgufFile& f, const LoadOptions& o, bool tied) {
         if (!quantized) {
             p.label = "native";
         } else {
-            // Q8_0 matrices have no block mode: they keep float activations under a8b.
-            p.label = type_name(qt) + " " + act_label(blocks && qt != GgmlType::Q4_0 ? ActivationMode::Float : act) +
-                      " (native)";
+            // Only Q4_0 and Q8_0 matrices have a block mode: others keep float activations under a8b.
+            const bool block_kernel = qt == GgmlType::Q4_0 || qt == GgmlType::Q8_0;
+            p.label =
+                type_name(qt) + " " + act_label(blocks && !block_kernel ? ActivationMode::Float : act) + " (native)";
         }
         return p;
     }
@@ -138,10 +136,13 @@ Plan make_plan(const GgufFile& f, const LoadOptions& o, bool tied) {
         p.label = "fp16";
         break;
     case Precision::Q8:
-        p.layer = int8 ? WeightTarget{WeightLayout::I8Row, GgmlType::F32, 0, true}
-                       : WeightTarget{WeightLayout::Ggml, GgmlType::Q8_0, 0, false};
+        // Per-token int8 activations take per-channel int8 weights (one scale per row, so each
+        // product is one integer dot product); block activations keep Q8_0's per-block scales.
+        p.layer = blocks ? WeightTarget{WeightLayout::Ggml, GgmlType::Q8_0, 0, true, true}
+                  : int8 ? WeightTarget{WeightLayout::I8Row, GgmlType::F32, 0, true}
+                         : WeightTarget{WeightLayout::Ggml, GgmlType::Q8_0, 0, false};
         p.embd = p.head = WeightTarget{WeightLayout::Ggml, GgmlType::Q8_0, 0, false};
-        p.label = int8 ? "q8 W8A8 (per-channel int8)" : "q8 W8A16 (Q8_0)";
+        p.label = blocks ? "q8 W8A8 (Q8_0, blocks of 32)" : int8 ? "q8 W8A8 (per-channel int8)" : "q8 W8A16 (Q8_0)";
         break;
     case Precision::Q4: {
         const WeightLayout l = o.q4_asymmetric ? WeightLayout::Q4GroupAsym : WeightLayout::Q4Group;
@@ -278,7 +279,9 @@ public:
             f_.release_pages(t.data, t.n_bytes);
         }
         if (role == MatrixRole::Layer && !plan_.convert) {
-            if (w.type == GgmlType::Q8_0 && plan_.native_int8 && !plan_.native_blocks) {
+            if (w.type == GgmlType::Q8_0 && plan_.native_blocks) {
+                w.int8_activations = w.act_blocks = true;  // read in place by the Q8_0 block kernel
+            } else if (w.type == GgmlType::Q8_0 && plan_.native_int8) {
                 if (!q8_0_to_i8_rows(w)) ++float_act_fallbacks_;
                 w.int8_activations = w.layout == WeightLayout::I8Row;
             } else if (w.type == GgmlType::Q4_0 && (plan_.native_int8 || plan_.native_group != 32)) {

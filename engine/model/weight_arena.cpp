@@ -32,9 +32,10 @@ void place_matrix(WeightMatrix& w, uint8_t* dst) {
     const auto cols = static_cast<size_t>(w.cols);
     if (!q4 || !quant::q4_split_fits(cols, group)) {
         std::memcpy(dst, w.data, static_cast<size_t>(w.rows) * w.row_bytes);
-        // Int8 activation blocks have kernels for split rows only: these rows take float
-        // activations, and say so in their format name.
-        if (w.act_blocks) w.int8_activations = w.act_blocks = false;
+        // Int8 activation blocks have kernels for split rows and Q8_0 rows only: other rows take
+        // float activations, and say so in their format name.
+        const bool q8_0 = w.layout == WeightLayout::Ggml && w.type == GgmlType::Q8_0;
+        if (w.act_blocks && !q8_0) w.int8_activations = w.act_blocks = false;
         return;
     }
     const bool asym = w.layout == WeightLayout::Q4GroupAsym;

@@ -31,9 +31,9 @@ Precision parse_precision(std::string_view s);  // also accepts "f16"; throws En
 //   Float:        float activations: W8A16 (Q8_0 weights) and W4A16.
 //   Int8PerToken: int8 with one scale per token, or the static per-layer scales a file written by
 //                 `q8quant --act-policy auto` carries: W8A8 (per-channel int8 weights) and W4A8.
-//   Int8Blocks:   Q4 only: int8 with one scale per block of 32 values, the weights' group
-//                 granularity (W4A8 at W4A16's fidelity). Matrices whose rows are not a multiple of
-//                 128 run float activations.
+//   Int8Blocks:   int8 with one scale per block of 32 values, the weights' block granularity:
+//                 W4A8 at W4A16's fidelity, and W8A8 on the Q8_0 weights themselves (converted or
+//                 native). Q4 matrices whose rows are not a multiple of 128 run float activations.
 enum class ActivationMode { Auto, Float, Int8PerToken, Int8Blocks };
 
 std::string_view activation_mode_name(ActivationMode m);   // "auto", "a16", "a8", "a8b"
