@@ -28,6 +28,10 @@ using json = nlohmann::json;
 
 constexpr const char* kIndexName = "model.safetensors.index.json";
 constexpr std::uintmax_t kMaxConfigBytes = 64u << 20;  // config and index files are a few KiB to MiB
+// The head dimension sizes the RoPE factor table built before any tensor is read, so it is bounded
+// here, as the GGUF path bounds attention.key_length (engine/model/model_config.cpp): a config.json
+// claiming 2^31 made the table take 4 GiB and a billion pow() calls (found by fuzz_hf_folder).
+constexpr int64_t kMaxHeadDim = 1 << 20;
 
 std::string read_text(const fs::path& p) {
     std::error_code ec;
@@ -146,6 +150,10 @@ Shape add_config_metadata(GgufAssembly& a, const Config& c, const HfArchitecture
                    std::to_string(s.n_head));
         }
         head_dim = n_embd / s.n_head;
+    }
+    if (head_dim > kMaxHeadDim) {
+        c.fail("the head dimension " + std::to_string(head_dim) + " ('head_dim', or 'hidden_size' / " +
+               "'num_attention_heads') exceeds " + std::to_string(kMaxHeadDim));
     }
     a.set_u32(prefix + "rope.dimension_count", static_cast<uint32_t>(head_dim));
 
