@@ -341,6 +341,12 @@ def chat_template_seeds() -> dict[str, bytes]:
         "big-loop": "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
         "grow-string": "{% set ns = namespace(s='ab') %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}"
                        "{% endfor %}{{ ns.s | length }}",
+        # Loops that read or extend a long string: they hung before the renderer's work budget.
+        "read-long-string": "{% set ns = namespace(s='xxxxxxxxxxxxxxxx') %}{% for i in range(20) %}"
+                            "{% set ns.s = ns.s + ns.s %}{% endfor %}{% for i in range(99000) %}{% if ns.s %}"
+                            "{% endif %}{% endfor %}",
+        "extend-string": "{% set ns = namespace(s='') %}{% for i in range(99999) %}{% set ns.s = ns.s ~ '"
+                         + "x" * 160 + "' %}{% endfor %}",
         "macro": "{% macro f(x) %}{{ x }}{% endmacro %}{{ f(1) }}",
         "unclosed": "{% for m in messages %}{{ m.content }",
         "deep": "{{ " + "(" * 80 + "1" + ")" * 80 + " }}",
