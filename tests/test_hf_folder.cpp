@@ -378,6 +378,10 @@ private slots:
         QTest::newRow("hidden_size absurdly large") << "huge_hidden"
                                                     << "the head dimension 536870911 ("
                                                     << "config.json";
+        QTest::newRow("rope_scaling with a number for its type")
+            << "rope_type_number"
+            << "'rope_scaling' {\"rope_type\":5} is not supported (only rope_type llama3)"
+            << "config.json";
         QTest::newRow("untied without lm_head") << "untied"
                                                 << "no shard has tensor 'lm_head.weight'"
                                                 << "hf";
@@ -415,6 +419,7 @@ private slots:
         if (variant == "missing_shard") QFile::remove(d + "/model-00002-of-00003.safetensors");
         if (variant == "no_tokenizer") QFile::remove(d + "/tokenizer.json");
         if (variant == "small_vocab") set_json(cfg, "vocab_size", 200);
+        if (variant == "rope_type_number") set_json(cfg, "rope_scaling", QJsonObject{{"rope_type", 5}});
         if (variant == "huge_head_dim") set_json(cfg, "head_dim", 2000000000);
         if (variant == "huge_hidden") set_json(cfg, "hidden_size", 2147483644);
         if (variant == "big_tokenizer") add_token(d + "/tokenizer.json", "<extra>", 300);

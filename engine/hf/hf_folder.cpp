@@ -173,7 +173,13 @@ void add_rope_factors(GgufAssembly& a, const Config& c, const Shape& s) {
     const auto it = j.find("rope_scaling");
     if (it == j.end() || it->is_null()) return;
     const json& r = *it;
-    const std::string type = r.is_object() ? r.value("rope_type", r.value("type", "")) : "";
+    // rope_type, or type in older files; read only as strings (json::value throws on another type,
+    // which escaped from here as a JSON exception instead of EngineError).
+    auto text = [&](const char* key) {
+        const auto t = r.find(key);
+        return t != r.end() && t->is_string() ? t->get<std::string>() : std::string();
+    };
+    const std::string type = !r.is_object() ? "" : r.contains("rope_type") ? text("rope_type") : text("type");
     if (type != "llama3") c.fail("'rope_scaling' " + r.dump() + " is not supported (only rope_type llama3)");
     auto number = [&](const char* key) {
         const auto v = r.find(key);

@@ -194,6 +194,7 @@ def config_edits() -> dict[str, dict]:
         "gelu": {"hidden_act": "gelu"},
         "untied": {"tie_word_embeddings": False},
         "rope-yarn": {"rope_scaling": {"rope_type": "yarn", "factor": 4.0}},
+        "rope-type-number": {"rope_scaling": {"rope_type": 5}},
         "rope-llama3-zero": {"rope_scaling": {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 0,
                                               "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}},
         "rope-llama3-huge-head": {"head_dim": 1_000_000_000,
