@@ -319,6 +319,19 @@ private slots:
         QVERIFY(error_of([] {
                     render_plain("{% for i in range(9000) %}" + std::string(2000, 'x') + "{% endfor %}");
                 }).find("the output passed 16 MiB") != std::string::npos);
+        // A 16 MiB string read in every iteration of a long loop, and a string extended by a line
+        // in every iteration, stay under the output and iteration caps but copied terabytes: both
+        // hung (found reading the renderer, confirmed with fuzz_chat_template).
+        QVERIFY(error_of([] {
+                    render_plain(
+                        "{% set ns = namespace(s='xxxxxxxxxxxxxxxx') %}{% for i in range(20) %}"
+                        "{% set ns.s = ns.s + ns.s %}{% endfor %}"
+                        "{% for i in range(99000) %}{% if ns.s %}{% endif %}{% endfor %}");
+                }).find("the template handled more than 256 MiB of text") != std::string::npos);
+        QVERIFY(error_of([] {
+                    render_plain("{% set ns = namespace(s='') %}{% for i in range(99999) %}{% set ns.s = ns.s ~ '" +
+                                 std::string(160, 'x') + "' %}{% endfor %}");
+                }).find("the template handled more than 256 MiB of text") != std::string::npos);
         // Lists nested by a loop, and namespaces linked into chains, are refused as they are made.
         QVERIFY(error_of([] {
                     render_plain(

@@ -249,6 +249,17 @@ private slots:
             << "'blk.0.ffn_gate.weight' (model-00002-of-00003.safetensors: "
                "'model.layers.0.mlp.gate_proj.weight') has shape [64, 160]"
             << "hf";
+        // Both forms reached the RoPE factor table unbounded (4 GiB, a billion pow() calls).
+        QTest::newRow("head_dim absurdly large") << "huge_head_dim"
+                                                 << "the head dimension 2000000000 ('head_dim'"
+                                                 << "config.json";
+        QTest::newRow("hidden_size absurdly large") << "huge_hidden"
+                                                    << "the head dimension 536870911 ("
+                                                    << "config.json";
+        QTest::newRow("rope_scaling with a number for its type")
+            << "rope_type_number"
+            << "'rope_scaling' {\"rope_type\":5} is not supported (only rope_type llama3)"
+            << "config.json";
         QTest::newRow("untied without lm_head") << "untied"
                                                 << "no shard has tensor 'lm_head.weight'"
                                                 << "hf";
@@ -272,7 +283,8 @@ private slots:
         QFETCH(QString, needle);
         QFETCH(QString, file);
         const QString d = dir_.filePath("bad-" + variant + "/hf");
-        copy_dir(hf(variant == "untied" ? "qwen2_f16_tied" : "llama_shards"), d);
+        const bool scaled = variant.startsWith("huge_");
+        copy_dir(hf(variant == "untied" ? "qwen2_f16_tied" : scaled ? "llama3_scaled" : "llama_shards"), d);
         const QString cfg = d + "/config.json";
         if (variant == "no_config") QFile::remove(cfg);
         if (variant == "no_arch") set_json(cfg, "architectures", QJsonValue::Null);
@@ -285,6 +297,9 @@ private slots:
         if (variant == "missing_shard") QFile::remove(d + "/model-00002-of-00003.safetensors");
         if (variant == "no_tokenizer") QFile::remove(d + "/tokenizer.json");
         if (variant == "small_vocab") set_json(cfg, "vocab_size", 200);
+        if (variant == "rope_type_number") set_json(cfg, "rope_scaling", QJsonObject{{"rope_type", 5}});
+        if (variant == "huge_head_dim") set_json(cfg, "head_dim", 2000000000);
+        if (variant == "huge_hidden") set_json(cfg, "hidden_size", 2147483644);
         if (variant == "big_tokenizer") add_token(d + "/tokenizer.json", "<extra>", 300);
         expect_refused(d, needle, file);
     }

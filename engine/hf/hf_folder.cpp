@@ -28,6 +28,10 @@ using json = nlohmann::json;
 
 constexpr const char* kIndexName = "model.safetensors.index.json";
 constexpr std::uintmax_t kMaxConfigBytes = 64u << 20;  // config and index files are a few KiB to MiB
+// The head dimension sizes the RoPE factor table built before any tensor is read, so it is bounded
+// here, as the GGUF path bounds attention.key_length (engine/model/model_config.cpp): a config.json
+// claiming 2^31 made the table take 4 GiB and a billion pow() calls (found by fuzz_hf_folder).
+constexpr int64_t kMaxHeadDim = 1 << 20;
 
 std::string read_text(const fs::path& p) {
     std::error_code ec;
@@ -180,6 +184,10 @@ Shape add_config_metadata(GgufAssembly& a, const Config& c, const HfArchitecture
         }
         head_dim = n_embd / s.n_head;
     }
+    if (head_dim > kMaxHeadDim) {
+        c.fail("the head dimension " + std::to_string(head_dim) + " ('head_dim', or 'hidden_size' / " +
+               "'num_attention_heads') exceeds " + std::to_string(kMaxHeadDim));
+    }
     if (arch.rope) a.set_u32(prefix + "rope.dimension_count", static_cast<uint32_t>(head_dim));
     s.head_dim = head_dim;
     return s;
@@ -192,7 +200,13 @@ void add_rope_factors(GgufAssembly& a, const Config& c, const Shape& s) {
     const auto it = j.find("rope_scaling");
     if (it == j.end() || it->is_null()) return;
     const json& r = *it;
-    const std::string type = r.is_object() ? r.value("rope_type", r.value("type", "")) : "";
+    // rope_type, or type in older files; read only as strings (json::value throws on another type,
+    // which escaped from here as a JSON exception instead of EngineError).
+    auto text = [&](const char* key) {
+        const auto t = r.find(key);
+        return t != r.end() && t->is_string() ? t->get<std::string>() : std::string();
+    };
+    const std::string type = !r.is_object() ? "" : r.contains("rope_type") ? text("rope_type") : text("type");
     if (type != "llama3") c.fail("'rope_scaling' " + r.dump() + " is not supported (only rope_type llama3)");
     auto number = [&](const char* key) {
         const auto v = r.find(key);

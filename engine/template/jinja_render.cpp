@@ -197,7 +197,21 @@ private:
 
     // ---- expressions
 
+    // Every string an expression yields is paid for by its length, which bounds the copying a
+    // loop over a long string does (RenderLimits::max_work_bytes).
     Value eval(const Expr& e) {
+        Value v = evaluate(e);
+        if (v.is_string()) {
+            work_ += v.as_string().size();
+            if (work_ > limits_.max_work_bytes) {
+                fail(e.line,
+                     "the template handled more than " + std::to_string(limits_.max_work_bytes >> 20) + " MiB of text");
+            }
+        }
+        return v;
+    }
+
+    Value evaluate(const Expr& e) {
         switch (e.kind) {
         case Expr::Kind::Literal: return e.value;
         case Expr::Kind::Name: {
@@ -470,6 +484,7 @@ private:
     std::vector<std::shared_ptr<Map>> namespaces_;
     std::string out_;
     int64_t iterations_ = 0;
+    size_t work_ = 0;  // bytes of the strings expressions yielded so far
 };
 
 }  // namespace
