@@ -5,6 +5,7 @@
 // error, never a hang or a crash.
 #include <QtTest>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -358,6 +359,60 @@ private slots:
             return s;
         }() + "1 }}";
         QVERIFY(error_of([&] { render_plain(deep_nots); }).find("nests deeper than 64") != std::string::npos);
+    }
+
+    // `in`, split() and replace() search with their own linear-time search: it must find what
+    // std::string::find finds. Short strings over two letters hold every overlap and period.
+    void substring_search_agrees_with_find() {
+        std::mt19937 rng(7);
+        const auto random_text = [&](size_t max_length) {
+            std::string s(rng() % (max_length + 1), 'a');
+            for (char& c : s) c = rng() % 2 ? 'a' : 'b';
+            return s;
+        };
+        for (int i = 0; i < 500; ++i) {
+            const std::string hay = random_text(12), needle = random_text(4) + "a";
+            std::string parts, replaced, replaced_once;
+            size_t pos = 0;
+            for (size_t at = hay.find(needle); at != std::string::npos; at = hay.find(needle, pos)) {
+                parts += hay.substr(pos, at - pos) + "/";
+                replaced += hay.substr(pos, at - pos) + "-";
+                if (pos == 0) replaced_once = replaced + hay.substr(at + needle.size());
+                pos = at + needle.size();
+            }
+            parts += hay.substr(pos);
+            replaced += hay.substr(pos);
+            if (replaced_once.empty()) replaced_once = hay;
+            const std::string h = "'" + hay + "'", n = "'" + needle + "'";
+            QCOMPARE(render_plain("{{ " + n + " in " + h + " }}|{{ " + h + ".split(" + n + ") | join('/') }}|{{ " + h +
+                                  " | replace(" + n + ", '-') }}|{{ " + h + " | replace(" + n + ", '-', 1) }}"),
+                     std::string(hay.find(needle) != std::string::npos ? "True" : "False") + "|" + parts + "|" +
+                         replaced + "|" + replaced_once);
+        }
+    }
+
+    // Each of these took minutes, or tried to allocate terabytes, before search was linear and
+    // replace() and join() checked their result's size before building it.
+    void hostile_searches_and_results_end_quickly() {
+        // 2 MiB of 'a' then a 'b', looked for in 4 MiB of 'a': std::string::find compared 2 MiB at
+        // each of 2 million positions.
+        const std::string strings =
+            "{% set ns = namespace(s='aaaaaaaaaaaaaaaa') %}{% for i in range(17) %}{% set ns.s = ns.s ~ ns.s %}"
+            "{% endfor %}{% set needle = ns.s ~ 'b' %}{% set hay = ns.s ~ ns.s %}";
+        const auto check = [&](const std::string& use, const std::string& expected) {
+            QElapsedTimer timer;
+            timer.start();
+            std::string result;
+            const std::string error = error_of([&] { result = render_plain(strings + use); });
+            QVERIFY2(timer.elapsed() < 10'000, use.c_str());
+            QCOMPARE(error.empty() ? result : error, expected);
+        };
+        check("{{ needle in hay }}", "False");
+        check("{{ hay.split(needle) | length }}", "1");
+        check("{{ (hay | replace(needle, 'x')) == hay }}", "True");
+        // 8 TiB and 200 GiB once built.
+        check("{{ hay | replace('a', needle) }}", "chat template line 1: a string grew past 16 MiB");
+        check("{{ range(100000) | join(needle) }}", "chat template line 1: a string grew past 16 MiB");
     }
 
     void tokenizer_config_templates_are_read() {

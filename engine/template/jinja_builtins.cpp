@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 
 #include "jinja_errors.h"
 #include "utf8.h"
@@ -72,18 +73,29 @@ std::string title(const std::string& s) {
     return out;
 }
 
-std::string replace(const std::string& s, const std::string& from, const std::string& to, int64_t count) {
+std::string replace(const std::string& s, const std::string& from, const std::string& to, int64_t count,
+                    const SizeCheck& check_size) {
     if (from.empty()) return s;  // Python would insert between characters; no template does that
+    const Searcher searcher(from);
+    size_t matches = 0;
+    for (size_t at = searcher.find(s); at != std::string::npos && (count < 0 || static_cast<int64_t>(matches) < count);
+         at = searcher.find(s, at + from.size())) {
+        ++matches;
+    }
+    size_t added = 0, size = 0;
+    const bool overflow = __builtin_mul_overflow(matches, to.size(), &added) ||
+                          __builtin_add_overflow(s.size() - matches * from.size(), added, &size);
+    check_size(overflow ? SIZE_MAX : size);
     std::string out;
+    out.reserve(size);
     size_t pos = 0;
-    for (int64_t n = 0; count < 0 || n < count; ++n) {
-        const size_t at = s.find(from, pos);
-        if (at == std::string::npos) break;
+    for (size_t n = 0; n < matches; ++n) {
+        const size_t at = searcher.find(s, pos);
         out.append(s, pos, at - pos);
         out += to;
         pos = at + from.size();
     }
-    return out + s.substr(pos);
+    return out.append(s, pos);
 }
 
 Value split(const std::string& s, const Value* sep, int64_t max_split, int line) {
@@ -103,9 +115,10 @@ Value split(const std::string& s, const Value* sep, int64_t max_split, int line)
     }
     const std::string& d = need_string("split()", *sep, line);
     if (d.empty()) fail(line, "split() with an empty separator");
+    const Searcher searcher(d);
     size_t pos = 0;
     while (max_split < 0 || static_cast<int64_t>(parts.size()) < max_split) {
-        const size_t at = s.find(d, pos);
+        const size_t at = searcher.find(s, pos);
         if (at == std::string::npos) break;
         parts.emplace_back(s.substr(pos, at - pos));
         pos = at + d.size();
@@ -138,6 +151,26 @@ List as_items(const Value& v, std::string_view what, int line) {
 
 }  // namespace
 
+Searcher::Searcher(std::string_view pattern) : pattern_(pattern), border_(pattern.size() + 1) {
+    for (size_t i = 1, k = 0; i < pattern.size(); ++i) {
+        while (k > 0 && pattern[i] != pattern[k]) k = border_[k];
+        if (pattern[i] == pattern[k]) ++k;
+        border_[i + 1] = k;
+    }
+}
+
+// Each step either advances in the text or shortens the partial match by at least one, and the
+// match grows by at most one per byte of text: at most 2 * text.size() comparisons.
+size_t Searcher::find(std::string_view text, size_t from) const {
+    if (pattern_.empty()) return from <= text.size() ? from : std::string_view::npos;
+    size_t k = 0;  // bytes of the pattern matched so far
+    for (size_t i = from; i < text.size(); ++i) {
+        while (k > 0 && text[i] != pattern_[k]) k = border_[k];
+        if (text[i] == pattern_[k] && ++k == pattern_.size()) return i + 1 - k;
+    }
+    return std::string_view::npos;
+}
+
 std::vector<std::string_view> characters(std::string_view s) {
     std::vector<std::string_view> out;
     for (size_t i = 0; i < s.size();) {
@@ -148,7 +181,8 @@ std::vector<std::string_view> characters(std::string_view s) {
     return out;
 }
 
-Value apply_filter(std::string_view name, const Value& input, const Args& args, const Kwargs& kwargs, int line) {
+Value apply_filter(std::string_view name, const Value& input, const Args& args, const Kwargs& kwargs, int line,
+                   const SizeCheck& check_size) {
     const std::string what = "the filter '" + std::string(name) + "'";
     if (name == "default" || name == "d") {
         need_args(what, args, 0, 2, line);
@@ -179,9 +213,19 @@ Value apply_filter(std::string_view name, const Value& input, const Args& args, 
     if (name == "join") {
         need_args(what, args, 0, 1, line);
         const std::string sep = args.empty() ? std::string() : need_string(what, args[0], line);
-        std::string out;
         const List items = as_items(input, what, line);
-        for (size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + to_output(items[i]);
+        std::vector<std::string> parts;
+        size_t size = 0;
+        for (const Value& item : items) {
+            std::string part = to_output(item);
+            const bool overflow = __builtin_add_overflow(size, part.size(), &size) ||
+                                  (!parts.empty() && __builtin_add_overflow(size, sep.size(), &size));
+            check_size(overflow ? SIZE_MAX : size);  // as it grows: the parts alone may be too much
+            parts.push_back(std::move(part));
+        }
+        std::string out;
+        out.reserve(size);
+        for (size_t i = 0; i < parts.size(); ++i) (i ? out.append(sep) : out).append(parts[i]);
         return out;
     }
     if (name == "int") {
@@ -194,7 +238,7 @@ Value apply_filter(std::string_view name, const Value& input, const Args& args, 
     }
     if (name == "items") {
         if (!input.is_map()) fail(line, what + " needs a map, not " + std::string(type_name(input)));
-        return call_method(input, "items", {}, line);
+        return call_method(input, "items", {}, line, check_size);
     }
     if (name == "trim" || name == "upper" || name == "lower" || name == "capitalize" || name == "title" ||
         name == "replace") {
@@ -206,7 +250,7 @@ Value apply_filter(std::string_view name, const Value& input, const Args& args, 
         if (name == "replace") {
             need_args(what, args, 2, 3, line);
             return replace(s, need_string(what, args[0], line), need_string(what, args[1], line),
-                           args.size() > 2 ? need_int(what, args[2], line) : -1);
+                           args.size() > 2 ? need_int(what, args[2], line) : -1, check_size);
         }
         need_args(what, args, 0, 0, line);
         if (name == "upper") return ascii_map(s, to_upper);
@@ -241,7 +285,7 @@ bool apply_test(std::string_view name, const Value& input, const Args& args, int
     unsupported(line, what);
 }
 
-Value call_method(const Value& object, std::string_view name, const Args& args, int line) {
+Value call_method(const Value& object, std::string_view name, const Args& args, int line, const SizeCheck& check_size) {
     const std::string what = "the method '" + std::string(name) + "()' of a " + std::string(type_name(object));
     if (object.is_string()) {
         const std::string& s = object.as_string();
@@ -261,9 +305,9 @@ Value call_method(const Value& object, std::string_view name, const Args& args, 
             return split(s, args.empty() ? nullptr : &args[0], args.size() > 1 ? need_int(what, args[1], line) : -1,
                          line);
         }
-        if (name == "replace") return apply_filter("replace", object, args, {}, line);
+        if (name == "replace") return apply_filter("replace", object, args, {}, line, check_size);
         if (name == "upper" || name == "lower" || name == "title" || name == "capitalize") {
-            return apply_filter(name, object, args, {}, line);
+            return apply_filter(name, object, args, {}, line, check_size);
         }
     }
     if (object.is_map()) {

@@ -202,13 +202,17 @@ private:
     Value eval(const Expr& e) {
         Value v = evaluate(e);
         if (v.is_string()) {
+            check_work(v.as_string().size(), e.line);
             work_ += v.as_string().size();
-            if (work_ > limits_.max_work_bytes) {
-                fail(e.line,
-                     "the template handled more than " + std::to_string(limits_.max_work_bytes >> 20) + " MiB of text");
-            }
         }
         return v;
+    }
+
+    void check_work(size_t bytes, int line) const {
+        if (bytes > limits_.max_work_bytes - work_) {
+            fail(line,
+                 "the template handled more than " + std::to_string(limits_.max_work_bytes >> 20) + " MiB of text");
+        }
     }
 
     Value evaluate(const Expr& e) {
@@ -238,7 +242,8 @@ private:
         case Expr::Kind::Call: return bounded(call(e), e.line);
         case Expr::Kind::Filter: {
             const Value input = eval(*e.args[0]);
-            return bounded(apply_filter(e.name, input, eval_args(e), eval_kwargs(e), e.line), e.line);
+            return bounded(apply_filter(e.name, input, eval_args(e), eval_kwargs(e), e.line, size_check(e.line)),
+                           e.line);
         }
         case Expr::Kind::Test: {
             const Value input = eval(*e.args[0]);
@@ -262,13 +267,26 @@ private:
     // A value that doubles in a loop would pass any memory in a few dozen iterations; none may
     // outgrow what the output may hold.
     Value bounded(Value v, int line) const {
-        if (v.is_string() && v.as_string().size() > limits_.max_output_bytes) {
-            fail(line, "a string grew past " + std::to_string(limits_.max_output_bytes >> 20) + " MiB");
-        }
+        if (v.is_string()) check_length(v.as_string().size(), line);
         if (v.is_list() && static_cast<int64_t>(v.as_list().size()) > limits_.max_iterations) {
             fail(line, "a list grew past " + std::to_string(limits_.max_iterations) + " items");
         }
         return v;
+    }
+
+    void check_length(size_t bytes, int line) const {
+        if (bytes > limits_.max_output_bytes) {
+            fail(line, "a string grew past " + std::to_string(limits_.max_output_bytes >> 20) + " MiB");
+        }
+    }
+
+    // For replace() and join(): the errors bounded() and eval() would give the string they are
+    // about to build, given before it is built.
+    SizeCheck size_check(int line) const {
+        return [this, line](size_t bytes) {
+            check_length(bytes, line);
+            check_work(bytes, line);
+        };
     }
 
     Args eval_args(const Expr& e) {
@@ -360,7 +378,7 @@ private:
         if (callee.kind == Expr::Kind::Attr) {
             if (!e.kwargs.empty()) fail(e.line, "method '" + callee.name + "()' takes no keyword arguments");
             const Value object = eval(*callee.args[0]);
-            return call_method(object, callee.name, eval_args(e), e.line);
+            return call_method(object, callee.name, eval_args(e), e.line, size_check(e.line));
         }
         if (callee.kind != Expr::Kind::Name) fail(e.line, "only functions and methods can be called");
         const Args args = eval_args(e);
@@ -466,7 +484,7 @@ private:
     static bool contains(const Value& container, const Value& item, int line) {
         if (container.is_string()) {
             if (!item.is_string()) fail(line, "'in <string>' needs a string on the left");
-            return container.as_string().find(item.as_string()) != std::string::npos;
+            return Searcher(item.as_string()).find(container.as_string()) != std::string::npos;
         }
         if (container.is_list()) {
             return std::any_of(container.as_list().begin(), container.as_list().end(),
@@ -484,7 +502,7 @@ private:
     std::vector<std::shared_ptr<Map>> namespaces_;
     std::string out_;
     int64_t iterations_ = 0;
-    size_t work_ = 0;  // bytes of the strings expressions yielded so far
+    size_t work_ = 0;  // bytes of the strings expressions yielded so far, never above max_work_bytes
 };
 
 }  // namespace
