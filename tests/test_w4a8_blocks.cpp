@@ -14,6 +14,7 @@
 #include "kernel_tables.h"
 #include "kernels.h"
 #include "matmul.h"
+#include "outlier_activations.h"
 #include "thread_pool.h"
 #include "weight_formats.h"
 #include "weight_matrices.h"
@@ -25,18 +26,9 @@ namespace qq = q8::quant;
 
 namespace {
 
-bool same_bits(float a, float b) { return std::bit_cast<uint32_t>(a) == std::bit_cast<uint32_t>(b); }
+using q8::test::same_bits;
 
-// Activations with a few large values, as real hidden states have: blocks then get very different
-// scales, which is what the per-block mode is for.
-std::vector<float> activations(size_t n, std::mt19937& rng) {
-    std::normal_distribution<float> d(0.f, 1.f);
-    std::uniform_int_distribution<size_t> pick(0, n - 1);
-    std::vector<float> v(n);
-    for (float& f : v) f = d(rng);
-    for (int k = 0; k < 3; ++k) v[pick(rng)] *= 40.f;
-    return v;
-}
+std::vector<float> activations(size_t n, std::mt19937& rng) { return q8::test::outlier_activations(n, rng, false); }
 
 // One token prepared as matmul prepares it: block codes and scales, split order, group sums.
 struct Prepared {
