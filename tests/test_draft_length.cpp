@@ -45,9 +45,11 @@ private slots:
     }
 
     // A cache-resident target: verifying n tokens costs n plain steps, and the draft is not free.
-    // Speculation cannot pay, so it pauses for 16 plain steps, probes once, and pauses again.
+    // Speculation cannot pay, so it pauses for 16 plain steps, probes once, and pauses again. The
+    // draft reads the prompt at 1% of a plain step per token, so probing stays affordable.
     void pauses_when_the_draft_does_not_pay_and_probes_again() {
         q8::DraftLength length(speed());
+        length.observe_catch_up(80, 80 * 0.00002);
         const auto ks = run(
             length, 60, 0.0005, [](int n) { return 0.002 * n; }, [](int k) { return k / 2; });
         const int paused = int(std::count(ks.begin(), ks.end(), 0));
@@ -58,6 +60,22 @@ private slots:
         QVERIFY(std::count_if(first_pause + 1, ks.end(), [](int k) { return k > 0; }) >= 2);
         // Each pause lasts 16 steps.
         QVERIFY(std::all_of(first_pause, first_pause + 16, [](int k) { return k == 0; }));
+    }
+
+    // The same pair, but the draft catches up at 5% of a plain step per token: each probe would
+    // cost 5% of the pause before it, so after the warm-up speculation stays paused.
+    void does_not_probe_when_catching_the_draft_up_costs_too_much() {
+        q8::DraftLength length(speed());
+        length.observe_catch_up(80, 80 * 0.0001);
+        const auto ks = run(
+            length, 120, 0.0005, [](int n) { return 0.002 * n; }, [](int k) { return k / 2; });
+        const auto first_pause = std::find(ks.begin() + 4, ks.end(), 0);
+        QVERIFY(first_pause != ks.end());
+        QVERIFY(std::all_of(first_pause, ks.end(), [](int k) { return k == 0; }));
+        // Short catch-ups (the token after a fully accepted step) do not change the estimate.
+        for (int i = 0; i < 5; ++i) length.observe_catch_up(1, 0.000001);
+        QCOMPARE(run(length, 40, 0.0005, [](int n) { return 0.002 * n; }, [](int k) { return k / 2; }),
+                 std::vector<int>(40, 0));
     }
 
     // The acceptance rule ignores timing, as before: one more after a full acceptance.

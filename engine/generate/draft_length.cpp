@@ -16,6 +16,11 @@ constexpr double kKeep = 0.9;
 // pay doubles the next pause (up to the longest), since probing costs a catch-up of the draft.
 constexpr int kPauseSteps = 16;
 constexpr int kLongestPause = 256;
+// Largest catch-up cost per token, as a share of a plain step, at which a paused speculation is
+// still probed. A probe has to win back the catch-up of the whole pause; after a pause the measured
+// costs say speculation loses, so a probe pays only when the text has become much easier, and then
+// speculation gains a few tens of percent on a few dozen tokens.
+constexpr double kProbeBudget = 0.02;
 // Before this many steps, k follows acceptance while the costs are measured.
 constexpr int kWarmupSteps = 3;
 
@@ -44,6 +49,16 @@ double DraftLength::verify_estimate(int n) const {
     const double slope = std::max(0.0, (count * snv - sn * sv) / (count * snn - sn * sn));
     const double intercept = (sv - slope * sn) / count;
     return std::max(intercept + slope * n, 1e-9);
+}
+
+bool DraftLength::catch_up_too_costly() const {
+    return catch_up_token_s_ > kProbeBudget * verify_s_[1];
+}
+
+void DraftLength::observe_catch_up(int tokens, double seconds) {
+    // A batch shorter than a pause (the one token after a fully accepted step) has a per-token
+    // cost nearer the draft's decoding than what a probe's catch-up would cost.
+    if (tokens >= kPauseSteps) catch_up_token_s_ = smooth(catch_up_token_s_, seconds / tokens);
 }
 
 int DraftLength::choose_by_speed(bool allow_plain) const {
@@ -83,8 +98,10 @@ void DraftLength::observe(int k, int accepted, double draft_s, double verify_s) 
     }
     if (pause_left_ > 0) {
         // Paused: plain steps until the pause ends, then one step probes speculation again, since
-        // the text (and so the acceptance) may have changed.
-        k_ = --pause_left_ > 0 ? 0 : choose_by_speed(false);
+        // the text (and so the acceptance) may have changed, unless catching the draft up would
+        // cost more than a probe can win back.
+        if (--pause_left_ == 0 && catch_up_too_costly()) pause_left_ = pause_length_;
+        k_ = pause_left_ > 0 ? 0 : choose_by_speed(false);
         probing_ = pause_left_ == 0;
         return;
     }

@@ -7,9 +7,12 @@
 // E(k) = 1 + a + ... + a^k tokens on average and costs k * draft + verify(k + 1); plain decoding
 // (k = 0) emits one token for verify(1). When no k > 0 beats plain decoding, speculation pauses:
 // the next steps decode plainly, and after a while one step probes speculation again, since the
-// text (and so the acceptance) may have changed; a probe that does not pay doubles the next pause. Sizes not measured
-// yet are estimated by a straight line through the measured ones, and k moves at most one past the largest measured
-// size per step, so every estimate is soon a measurement.
+// text (and so the acceptance) may have changed; a probe that does not pay doubles the next pause. A probe first
+// makes the draft catch up on the tokens decoded plainly, so it is skipped (the pause goes on) when that catch-up
+// costs more than a small share of what decoding those tokens took: a small target served from cache, whose draft
+// is a sizeable fraction of its cost, would otherwise lose that share of every answer to probes that rarely pay.
+// Sizes not measured yet are estimated by a straight line through the measured ones, and k moves at most one past
+// the largest measured size per step, so every estimate is soon a measurement.
 //
 // Acceptance is the earlier rule, which depends on acceptance alone (so a seeded sampled answer is
 // reproducible): one more after a fully accepted step, otherwise one more than was accepted.
@@ -27,12 +30,16 @@ public:
     // After each step: k drafted (0 for a plain step), how many were accepted, and the seconds
     // spent drafting (without bringing the draft up to date) and verifying.
     void observe(int k, int accepted, double draft_s, double verify_s);
+    // Whenever the draft evaluates tokens it did not propose (the prompt, or the tokens decoded
+    // during a pause) in one batch.
+    void observe_catch_up(int tokens, double seconds);
 
 private:
     // The k of the highest expected rate; 0 (plain decoding) only when allowed.
     int choose_by_speed(bool allow_plain) const;
     double verify_estimate(int n) const;  // seconds to verify n tokens in one pass
     double acceptance() const;
+    bool catch_up_too_costly() const;
 
     SpeculativeOptions opt_;
     int k_;
@@ -41,6 +48,7 @@ private:
     int pause_length_;                  // of the next pause
     bool probing_ = false;              // this step probes speculation after a pause
     double draft_token_s_ = 0;          // per drafted token, smoothed
+    double catch_up_token_s_ = 0;       // per token the draft catches up on in a batch, smoothed
     std::vector<double> verify_s_;      // by batch size n = k + 1; 0: not measured
     double accepted_ = 0, trials_ = 0;  // decayed counts of accepted and judged drafts
 };

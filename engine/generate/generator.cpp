@@ -105,6 +105,9 @@ private:
     bool evaluate_prompt(std::span<const int32_t> fresh) {
         const auto t0 = Clock::now();
         if (!session_.eval(fresh, false, cancel_)) return false;
+        // A speculative request reads its prompt with both models, so that its first decoding step
+        // can draft at once.
+        if (spec_ && !spec_->prefill(history_, cancel_)) return false;
         const double s = seconds_since(t0);
         m().prompt_tokens_per_s = s > 0 ? double(fresh.size()) / s : 0;
         return true;

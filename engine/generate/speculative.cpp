@@ -41,16 +41,21 @@ SpeculativeDecoder::SpeculativeDecoder(InferenceSession& target, InferenceSessio
     if (&target_.model() != &draft_.model()) check_same_vocabulary(target_.model(), draft_.model());
 }
 
-// Brings the draft's cache to history[0 .. n-1) (everything but the last token), reusing what it
-// already holds.
-bool SpeculativeDecoder::sync_draft(const std::vector<int32_t>& history, const std::atomic<bool>* cancel) {
-    const size_t want = history.size() - 1;
+// Brings the draft's cache to exactly `tokens`, reusing the prefix it already holds.
+bool SpeculativeDecoder::catch_up(std::span<const int32_t> tokens, const std::atomic<bool>* cancel) {
+    const auto t0 = Clock::now();
     const auto have = draft_.tokens();
     size_t common = 0;
-    while (common < have.size() && common < want && have[common] == history[common]) ++common;
+    while (common < have.size() && common < tokens.size() && have[common] == tokens[common]) ++common;
     draft_.truncate(static_cast<int64_t>(common));
-    if (common == want) return true;
-    return draft_.eval(std::span(history).subspan(common, want - common), false, cancel);
+    if (common == tokens.size()) return true;
+    if (!draft_.eval(tokens.subspan(common), false, cancel)) return false;
+    length_.observe_catch_up(static_cast<int>(tokens.size() - common), seconds_since(t0));
+    return true;
+}
+
+bool SpeculativeDecoder::prefill(const std::vector<int32_t>& prompt, const std::atomic<bool>* cancel) {
+    return catch_up(prompt, cancel);
 }
 
 bool SpeculativeDecoder::step(const std::vector<int32_t>& history, std::vector<int32_t>& out,
@@ -74,7 +79,7 @@ bool SpeculativeDecoder::step(const std::vector<int32_t>& history, std::vector<i
     if (k > 0) {
         // After a pause the draft catches up on what was decoded plainly: a cost of resuming,
         // not of drafting, so the draft-length policy does not see it.
-        if (!sync_draft(history, cancel)) return false;
+        if (!catch_up(std::span(history).first(history.size() - 1), cancel)) return false;
         sync_s = seconds_since(t_draft);
         int32_t prev = last;
         for (int i = 0; i < k; ++i) {

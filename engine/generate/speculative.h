@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <vector>
 
 #include <q8/generation.h>
@@ -26,6 +27,10 @@ public:
     SpeculativeDecoder(InferenceSession& target, InferenceSession& draft, Sampler& sampler,
                        const SpeculativeOptions& options);
 
+    // After the target has evaluated the prompt: the draft evaluates it too (reusing what it
+    // already holds), so that the first step drafts at once. Returns false when cancelled.
+    bool prefill(const std::vector<int32_t>& prompt, const std::atomic<bool>* cancel);
+
     // history = prompt + generated tokens; the target has evaluated all of it but the last token.
     // Appends 1..k+1 new tokens to `out` and leaves the target in the same state for them (all but
     // the last evaluated). Returns false when cancelled (nothing appended). Needs room for at least
@@ -38,7 +43,7 @@ public:
 
 private:
     bool plain_step(const std::vector<int32_t>& history, std::vector<int32_t>& out, const std::atomic<bool>* cancel);
-    bool sync_draft(const std::vector<int32_t>& history, const std::atomic<bool>* cancel);
+    bool catch_up(std::span<const int32_t> tokens, const std::atomic<bool>* cancel);
 
     InferenceSession& target_;
     InferenceSession& draft_;
