@@ -38,6 +38,7 @@
 #include "prompt_box.h"
 #include "settings_dialog.h"
 #include "transcript_view.h"
+#include "wait_scale.h"
 
 namespace {
 
@@ -47,7 +48,7 @@ using q8ui::KioskController;
 const QString kTarget = Q8_SOURCE_DIR "/resources/models/demo-target.gguf";
 const QString kDraft = Q8_SOURCE_DIR "/resources/models/demo-draft.gguf";
 const QString kPrompts = Q8_SOURCE_DIR "/resources/kiosk-prompts.json";
-constexpr int kLoopMs = 90000;  // generous: two suites share two cores
+const int kLoopMs = scaledMs(90000);  // generous: two suites share two cores
 
 // Short prompts, short answers and short pauses: a round of four configurations in seconds.
 QVector<q8ui::KioskPrompt> testPrompts() {
@@ -404,7 +405,7 @@ private slots:
         // To stdout, which then holds the report alone (messages go to stderr).
         QProcess app;
         app.setProcessEnvironment(env);
-        app.start(Q8CHAT_PATH, {"--kiosk", "--soak", "12"});
+        app.start(Q8CHAT_PATH, {"--kiosk", "--soak", QString::number(12 * waitScale())});
         QVERIFY(app.waitForFinished(kLoopMs));
         QVERIFY2(app.exitStatus() == QProcess::NormalExit && app.exitCode() == 0,
                  app.readAllStandardError().constData());

@@ -37,12 +37,13 @@
 #include "reference_scripts.h"
 #include "scaled_demo.h"
 #include "transcript_view.h"
+#include "wait_scale.h"
 
 namespace {
 
 const QString kTarget = Q8_SOURCE_DIR "/resources/models/demo-target.gguf";
 const QString kDraft = Q8_SOURCE_DIR "/resources/models/demo-draft.gguf";
-constexpr int kLoadMs = 20000;
+const int kLoadMs = scaledMs(20000);
 
 void typeAndSend(q8ui::MainWindow& w, const QString& text) {
     w.promptBox()->setFocus();
@@ -110,7 +111,7 @@ private slots:
         typeAndSend(w, "def fibonacci(n):");
         QVERIFY(w.stopButton()->isEnabled());
         QVERIFY(w.promptBox()->toPlainText().isEmpty());  // sent: the text is in the transcript now
-        QVERIFY(ended.wait(20000));
+        QVERIFY(ended.wait(scaledMs(20000)));
         const q8ui::ChatMessage& answer = w.currentChat().messages.last();
         QCOMPARE(answer.role, q8ui::Role::Assistant);
         QVERIFY(!answer.text.isEmpty());
@@ -130,7 +131,7 @@ private slots:
         for (const bool escape : {false, true}) {
             QSignalSpy ended(&w, &q8ui::MainWindow::answerEnded);
             typeAndSend(w, "class Parser:");
-            QTRY_VERIFY_WITH_TIMEOUT(w.currentChat().messages.last().text.size() > 20, 20000);
+            QTRY_VERIFY_WITH_TIMEOUT(w.currentChat().messages.last().text.size() > 20, scaledMs(20000));
             QElapsedTimer t;
             t.start();
             if (escape) {
@@ -184,7 +185,7 @@ private slots:
         // The previous model still answers.
         QSignalSpy ended(&w, &q8ui::MainWindow::answerEnded);
         typeAndSend(w, "x = 1");
-        QVERIFY(ended.wait(20000));
+        QVERIFY(ended.wait(scaledMs(20000)));
         QCOMPARE(w.currentChat().messages.last().state, q8ui::MessageState::Complete);
     }
 
@@ -198,7 +199,7 @@ private slots:
                 QTest::mouseClick(w->configurationSwitch()->button(q8ui::Configuration::Q4), Qt::LeftButton);
             } else {
                 typeAndSend(*w, "def main():");
-                QTRY_VERIFY_WITH_TIMEOUT(!w->currentChat().messages.last().text.isEmpty(), 20000);
+                QTRY_VERIFY_WITH_TIMEOUT(!w->currentChat().messages.last().text.isEmpty(), scaledMs(20000));
             }
             QVERIFY(w->isBusy());
             QElapsedTimer t;
@@ -219,7 +220,7 @@ private slots:
 
         QSignalSpy ended(&w, &q8ui::MainWindow::answerEnded);
         typeAndSend(w, "import os");
-        QTRY_VERIFY_WITH_TIMEOUT(!w.currentChat().messages.last().text.isEmpty(), 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(!w.currentChat().messages.last().text.isEmpty(), scaledMs(20000));
         QTest::mouseClick(sw->button(q8ui::Configuration::Q8), Qt::LeftButton);
         QVERIFY2(w.statusLabel()->text().contains("changes when"), qPrintable(w.statusLabel()->text()));
         QCOMPARE(sw->current(), q8ui::Configuration::Q4);
@@ -242,7 +243,7 @@ private slots:
         waitReady(w);
         QSignalSpy ended(&w, &q8ui::MainWindow::answerEnded);
         typeAndSend(w, "def fibonacci(n):");
-        QVERIFY(ended.wait(20000));
+        QVERIFY(ended.wait(scaledMs(20000)));
         const q8ui::MessageFigures& f = w.currentChat().messages.last().figures;
         QVERIFY(f.speculative());
         QCOMPARE(f.sampling, QString("greedy"));
@@ -358,11 +359,11 @@ private slots:
         w.compareAction()->trigger();
         q8ui::CompareWindow* c = w.compareWindow();
         // Stopped while FP16 streams.
-        QTRY_VERIFY_WITH_TIMEOUT(c->pane(0)->toPlainText().size() > QString("def fibonacci(n):").size() + 4, 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(c->pane(0)->toPlainText().size() > QString("def fibonacci(n):").size() + 4, scaledMs(20000));
         QElapsedTimer sinceStop;
         sinceStop.start();
         QTest::mouseClick(c->stopButton(), Qt::LeftButton);
-        QVERIFY(ended.wait(10000));
+        QVERIFY(ended.wait(scaledMs(10000)));
         QVERIFY2(sinceStop.elapsed() < 2000, qPrintable(QString::number(sinceStop.elapsed())));
         QTableWidget* t = c->table();
         for (int row = 1; row < 4; ++row) {
@@ -457,7 +458,7 @@ private slots:
         QSignalSpy ended(&w, &q8ui::MainWindow::answerEnded);
         QTest::mouseClick(w.fillButton(), Qt::LeftButton);
         QVERIFY(w.promptBox()->isReadOnly());  // nothing typed may land inside the middle being written
-        QVERIFY(ended.wait(20000));
+        QVERIFY(ended.wait(scaledMs(20000)));
         QVERIFY(!w.promptBox()->isReadOnly());
         QVERIFY(w.currentChat().messages.isEmpty());  // the prompt box is the document, not the transcript
 
@@ -471,7 +472,7 @@ private slots:
         // Ctrl+Shift+Enter in the prompt box fills in too.
         QTest::keyClick(w.promptBox(), Qt::Key_Return, Qt::ControlModifier | Qt::ShiftModifier);
         QVERIFY(w.promptBox()->isReadOnly());
-        QVERIFY(ended.wait(20000));
+        QVERIFY(ended.wait(scaledMs(20000)));
         QVERIFY(w.promptBox()->toPlainText().size() >= (prefix + middle + suffix).size());
     }
 
@@ -524,7 +525,7 @@ private slots:
             waitReady(w);
             QSignalSpy ended(&w, &q8ui::MainWindow::answerEnded);
             typeAndSend(w, "def square(x):");
-            QVERIFY(ended.wait(20000));
+            QVERIFY(ended.wait(scaledMs(20000)));
             id = w.currentChat().id;
         }
         q8ui::MainWindow again(QString(), nullptr, dir);

@@ -430,7 +430,9 @@ void PerformanceDock::redrawSummary() {
                 bars->barSets()[i]->replace(0, value);
                 continue;
             }
-            auto* set = new QBarSet(configurationName(run.key()));
+            // A child of the series, so that it is freed with it: in Qt Charts 6.4 insert(), unlike
+            // append(), leaves the set without a parent (LeakSanitizer found every inserted set lost).
+            auto* set = new QBarSet(configurationName(run.key()), bars);
             set->setColor(configurationColor(run.key()));
             set->setLabelColor(Qt::white);
             set->append(value);
