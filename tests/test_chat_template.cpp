@@ -11,6 +11,7 @@
 
 #include <q8/chat_template.h>
 #include <q8/error.h>
+#include <q8/system.h>
 
 #include "chat_templates.h"
 
@@ -413,6 +414,14 @@ private slots:
         // 8 TiB and 200 GiB once built.
         check("{{ hay | replace('a', needle) }}", "chat template line 1: a string grew past 16 MiB");
         check("{{ range(100000) | join(needle) }}", "chat template line 1: a string grew past 16 MiB");
+        // 4 million parts (some 200 MiB) once built: refused as the list grows.
+        q8::reset_peak_resident_memory();
+        const uint64_t before = q8::resident_memory_bytes();
+        const std::string too_many = "chat template line 1: a list grew past 100000 items";
+        check("{{ hay.split('a') | length }}", too_many);
+        check("{{ (hay | replace('a', 'a ')).split() | length }}", too_many);
+        const uint64_t grown = q8::peak_resident_memory_bytes() - before;
+        QVERIFY2(grown < 64ull << 20, qPrintable(QString::number(grown >> 20) + " MiB"));
     }
 
     void tokenizer_config_templates_are_read() {

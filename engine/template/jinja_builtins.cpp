@@ -85,7 +85,7 @@ std::string replace(const std::string& s, const std::string& from, const std::st
     size_t added = 0, size = 0;
     const bool overflow = __builtin_mul_overflow(matches, to.size(), &added) ||
                           __builtin_add_overflow(s.size() - matches * from.size(), added, &size);
-    check_size(overflow ? SIZE_MAX : size);
+    check_size.bytes(overflow ? SIZE_MAX : size);
     std::string out;
     out.reserve(size);
     size_t pos = 0;
@@ -98,11 +98,12 @@ std::string replace(const std::string& s, const std::string& from, const std::st
     return out.append(s, pos);
 }
 
-Value split(const std::string& s, const Value* sep, int64_t max_split, int line) {
+Value split(const std::string& s, const Value* sep, int64_t max_split, int line, const SizeCheck& check_size) {
     List parts;
     if (sep == nullptr || sep->is_none()) {  // runs of whitespace, none at the ends
         size_t i = s.find_first_not_of(kWhitespace);
         while (i != std::string::npos) {
+            check_size.items(parts.size() + 1);
             if (max_split >= 0 && static_cast<int64_t>(parts.size()) == max_split) {
                 parts.emplace_back(strip(s.substr(i), kWhitespace, false, true));
                 break;
@@ -120,6 +121,7 @@ Value split(const std::string& s, const Value* sep, int64_t max_split, int line)
     while (max_split < 0 || static_cast<int64_t>(parts.size()) < max_split) {
         const size_t at = searcher.find(s, pos);
         if (at == std::string::npos) break;
+        check_size.items(parts.size() + 2);  // this part and the last
         parts.emplace_back(s.substr(pos, at - pos));
         pos = at + d.size();
     }
@@ -220,7 +222,7 @@ Value apply_filter(std::string_view name, const Value& input, const Args& args, 
             std::string part = to_output(item);
             const bool overflow = __builtin_add_overflow(size, part.size(), &size) ||
                                   (!parts.empty() && __builtin_add_overflow(size, sep.size(), &size));
-            check_size(overflow ? SIZE_MAX : size);  // as it grows: the parts alone may be too much
+            check_size.bytes(overflow ? SIZE_MAX : size);  // as it grows: the parts alone may be too much
             parts.push_back(std::move(part));
         }
         std::string out;
@@ -303,7 +305,7 @@ Value call_method(const Value& object, std::string_view name, const Args& args, 
         if (name == "split") {
             need_args(what, args, 0, 2, line);
             return split(s, args.empty() ? nullptr : &args[0], args.size() > 1 ? need_int(what, args[1], line) : -1,
-                         line);
+                         line, check_size);
         }
         if (name == "replace") return apply_filter("replace", object, args, {}, line, check_size);
         if (name == "upper" || name == "lower" || name == "title" || name == "capitalize") {

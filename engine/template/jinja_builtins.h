@@ -16,10 +16,15 @@ namespace q8::jinja {
 using Args = std::vector<Value>;
 using Kwargs = std::vector<std::pair<std::string, Value>>;
 
-// Called with the length of a string replace() or join() is about to build; throws if the renderer
-// would refuse it anyway. The length is known before the string is: one replace() of a 16 MiB
-// string could otherwise allocate terabytes before any cap saw it.
-using SizeCheck = std::function<void(size_t bytes)>;
+// Called with the size of a result about to be built; each throws if the renderer would refuse the
+// result anyway. `bytes`: the length of the string replace() or join() builds, known before the
+// string is (one replace() of a 16 MiB string could otherwise allocate terabytes before any cap saw
+// it). `items`: the count of a list split() is growing, checked as it grows (split() on a one-byte
+// separator turns 64 MiB into 64 million strings, some 2 GiB, before the list cap would see it).
+struct SizeCheck {
+    std::function<void(size_t bytes)> bytes;
+    std::function<void(size_t items)> items;
+};
 
 Value apply_filter(std::string_view name, const Value& input, const Args& args, const Kwargs& kwargs, int line,
                    const SizeCheck& check_size);

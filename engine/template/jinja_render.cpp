@@ -268,10 +268,14 @@ private:
     // outgrow what the output may hold.
     Value bounded(Value v, int line) const {
         if (v.is_string()) check_length(v.as_string().size(), line);
-        if (v.is_list() && static_cast<int64_t>(v.as_list().size()) > limits_.max_iterations) {
+        if (v.is_list()) check_items(v.as_list().size(), line);
+        return v;
+    }
+
+    void check_items(size_t items, int line) const {
+        if (items > static_cast<size_t>(limits_.max_iterations)) {
             fail(line, "a list grew past " + std::to_string(limits_.max_iterations) + " items");
         }
-        return v;
     }
 
     void check_length(size_t bytes, int line) const {
@@ -280,13 +284,14 @@ private:
         }
     }
 
-    // For replace() and join(): the errors bounded() and eval() would give the string they are
-    // about to build, given before it is built.
+    // For replace(), join() and split(): the errors bounded() and eval() would give the result
+    // they are about to build, given before it is built.
     SizeCheck size_check(int line) const {
-        return [this, line](size_t bytes) {
-            check_length(bytes, line);
-            check_work(bytes, line);
-        };
+        return {[this, line](size_t bytes) {
+                    check_length(bytes, line);
+                    check_work(bytes, line);
+                },
+                [this, line](size_t items) { check_items(items, line); }};
     }
 
     Args eval_args(const Expr& e) {
