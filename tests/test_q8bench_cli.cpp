@@ -307,14 +307,20 @@ private slots:
     }
 
     // profile: every operation kind once, non-negative times whose shares add up to the whole,
-    // and the products (the weights) taking time in every pass.
+    // and the products (the weights) taking time in every pass, for a decode step, a verification
+    // and a prompt.
     void profile_json_covers_every_operation() {
-        for (const char* batch : {"1", "3"}) {
-            const Run r = q8bench({"profile", "-m", model_, "--config", "q4", "--batch", batch, "--passes", "3",
-                                   "--warmup", "1", "--context", "8", "-t", "1", "--json"});
+        const QList<QStringList> passes = {{"decode", "--batch", "1"},
+                                           {"verification", "--batch", "3"},
+                                           {"prompt", "--batch", "12", "--prompt"}};
+        for (const QStringList& pass : passes) {
+            const Run r = q8bench(QStringList{"profile", "-m", model_, "--config", "q4", "--passes", "3", "--warmup",
+                                              "1", "--context", "8", "-t", "1", "--json"} +
+                                  pass.mid(1));
             QCOMPARE(r.code, 0);
             const QJsonObject o = QJsonDocument::fromJson(r.out).object();
-            QCOMPARE(o["tokens_per_pass"].toInt(), QString(batch).toInt());
+            QCOMPARE(o["tokens_per_pass"].toInt(), pass[2].toInt());
+            QCOMPARE(o["pass"].toString(), pass[0]);
             const QJsonArray ops = o["ops"].toArray();
             QCOMPARE(ops.size(), 11);
             double share = 0;

@@ -1,7 +1,8 @@
 // `q8bench profile`: where a forward pass spends its time, per kind of operation. Each pass
 // evaluates the same tokens after the same cached context (one token: a decode step; several: a
-// speculative verification, with its exact arithmetic) and rolls the cache back, so every pass
-// does the same work; the first passes warm the caches and are not counted.
+// speculative verification, with its exact arithmetic, or with --prompt a prompt's batch, with the
+// faster arithmetic prompts use) and rolls the cache back, so every pass does the same work; the
+// first passes warm the caches and are not counted.
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -29,6 +30,7 @@ struct ProfileOptions {
     int context = 64;
     int threads = 0;
     bool json = false;
+    bool prompt = false;
     QuantCliOptions quant;
 };
 
@@ -50,7 +52,7 @@ void run(const ProfileOptions& o) {
     for (auto& t : tokens) t = id(rng);
     session.eval(std::span(tokens).first(static_cast<size_t>(o.context)));
     const auto pass_tokens = std::span(tokens).subspan(static_cast<size_t>(o.context));
-    const bool verification = o.batch > 1;
+    const bool verification = o.batch > 1 && !o.prompt;
     const auto one_pass = [&] {
         session.eval(pass_tokens, verification, nullptr,
                      verification ? std::optional(q8::BatchArithmetic::Exact) : std::nullopt);
@@ -77,6 +79,7 @@ void run(const ProfileOptions& o) {
                                 {"precision", model->precision},
                                 {"threads", session.pool().size()},
                                 {"tokens_per_pass", o.batch},
+                                {"pass", verification ? "verification" : o.batch > 1 ? "prompt" : "decode"},
                                 {"context", o.context},
                                 {"passes", o.passes},
                                 {"kernel_path", q8::cpu_info().kernel_path},
@@ -87,9 +90,9 @@ void run(const ProfileOptions& o) {
         std::cout << out.dump(2) << "\n";
         return;
     }
-    std::printf("%s, %d threads, %d token%s per pass after %d cached, %d passes: %.2f ms per pass\n\n",
-                model->precision.c_str(), session.pool().size(), o.batch, o.batch > 1 ? "s" : "", o.context, o.passes,
-                wall * per_pass);
+    std::printf("%s, %d threads, %d token%s per %s pass after %d cached, %d passes: %.2f ms per pass\n\n",
+                model->precision.c_str(), session.pool().size(), o.batch, o.batch > 1 ? "s" : "",
+                out["pass"].get<std::string>().c_str(), o.context, o.passes, wall * per_pass);
     std::printf("| operation | ms per pass | ms per token | share |\n| --- | ---: | ---: | ---: |\n");
     for (const auto& op : ops) {
         std::printf("| %s | %.3f | %.3f | %.1f%% |\n", op["op"].get<std::string>().c_str(),
@@ -102,7 +105,7 @@ void run(const ProfileOptions& o) {
 
 void add_profile_command(CLI::App& app) {
     auto opts = std::make_shared<ProfileOptions>();
-    CLI::App* cmd = app.add_subcommand("profile", "Time per operation kind of a decode step or of a verification pass");
+    CLI::App* cmd = app.add_subcommand("profile", "Time per operation kind of a decode step, a verification pass or a prompt");
     cmd->add_option("-m,--model", opts->model, "Model (GGUF)")->required()->check(CLI::ExistingFile);
     cmd->add_option("--batch", opts->batch, "Tokens per pass: 1 is a decode step, k + 1 verifies a draft of k")
         ->capture_default_str();
@@ -110,6 +113,8 @@ void add_profile_command(CLI::App& app) {
     cmd->add_option("--warmup", opts->warmup, "Passes run first and not counted")->capture_default_str();
     cmd->add_option("--context", opts->context, "Tokens cached before each pass")->capture_default_str();
     cmd->add_option("-t,--threads", opts->threads, "Threads (0: every core)")->capture_default_str();
+    cmd->add_flag("--prompt", opts->prompt,
+                  "Evaluate the batch as a prompt (its arithmetic, last logits only) rather than as a verification");
     cmd->add_flag("--json", opts->json, "Print JSON");
     opts->quant.add_to(cmd);
     cmd->callback([opts] { run(*opts); });
