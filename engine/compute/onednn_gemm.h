@@ -13,6 +13,7 @@
 // created once per shape and cached.
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace q8 {
 
@@ -24,6 +25,10 @@ bool onednn_gemm_s8s8s32(const int8_t* x, size_t m, const int8_t* w, size_t n, s
 // Bf16 operands (raw bf16 bits), f32 accumulation and output.
 bool onednn_gemm_bf16(const uint16_t* x, size_t m, const uint16_t* w, size_t n, size_t k, float* out,
                       size_t ldo) noexcept;
+
+// The implementation oneDNN picks for a product of this shape (int8 or bf16), e.g.
+// "brg:avx512_core_amx" on a Xeon with AMX; empty when oneDNN refuses the shape.
+std::string onednn_gemm_implementation(bool int8, size_t m, size_t n, size_t k);
 
 // Tokens from which the int8 oneDNN path is faster than the per-row kernels (measured with q8bench
 // bench -p; see docs/performance.md). Q8_ONEDNN_MIN_TOKENS overrides it; 0 turns it off.
