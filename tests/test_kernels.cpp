@@ -592,6 +592,81 @@ private slots:
         }
     }
 
+    // ------------------------------------------------------------ attention over cached rows
+
+    // scores and mix over the positions of a strided cache (three heads per position, the middle
+    // one read), against double: every head size with a dedicated kernel and one without (48), f16
+    // and f32 caches. A position's score has the same bits whatever n_pos, as a verification batch
+    // needs; mix adds the rows exactly as axpy calls from zero would.
+    void attention_rows_data() { add_isa_rows(); }
+    void attention_rows() {
+        QFETCH(int, isa);
+        REQUIRE_ISA(Isa(isa));
+        const KernelTable& k = table_of(Isa(isa));
+        Rng r(9000);
+        constexpr size_t kPositions = 37, kHeads = 3;
+        for (const size_t hd : {32, 48, 64, 80, 96, 128}) {
+            for (const bool f16 : {true, false}) {
+                const size_t elem = f16 ? 2 : 4, stride = kHeads * hd * elem;
+                std::vector<uint8_t> keys(kPositions * stride), values(kPositions * stride);
+                std::vector<double> key_ref(kPositions * hd), value_ref(kPositions * hd);
+                for (size_t p = 0; p < kPositions; ++p) {
+                    for (size_t i = 0; i < hd; ++i) {
+                        const size_t at = p * stride + (hd + i) * elem;  // head 1
+                        const float kv[2] = {r.value(), r.value()};
+                        for (int which = 0; which < 2; ++which) {
+                            uint8_t* dst = (which == 0 ? keys : values).data() + at;
+                            double& ref = (which == 0 ? key_ref : value_ref)[p * hd + i];
+                            if (f16) {
+                                const uint16_t h = q8::f32_to_f16(kv[which]);
+                                std::memcpy(dst, &h, 2);
+                                ref = ref_f16(h);
+                            } else {
+                                std::memcpy(dst, &kv[which], 4);
+                                ref = kv[which];
+                            }
+                        }
+                    }
+                }
+                std::vector<float> q(hd), weight(kPositions);
+                for (float& v : q) v = r.value();
+                for (float& w : weight) w = float(r.uniform(0.0, 1.0));
+                const uint8_t* key_rows = keys.data() + hd * elem;
+                const uint8_t* value_rows = values.data() + hd * elem;
+                const auto scores = f16 ? k.scores_f16 : k.scores_f32;
+                const auto mix = f16 ? k.mix_f16 : k.mix_f32;
+                const auto axpy = f16 ? k.axpy_f16 : k.axpy_f32;
+                const float scale = 0.125f;
+                std::vector<float> s(kPositions), s_few(5);
+                scores(key_rows, stride, kPositions, q.data(), hd, scale, s.data());
+                scores(key_rows, stride, 5, q.data(), hd, scale, s_few.data());
+                for (size_t p = 0; p < kPositions; ++p) {
+                    double want = 0, magnitude = 0;
+                    for (size_t i = 0; i < hd; ++i) {
+                        want += double(q[i]) * key_ref[p * hd + i];
+                        magnitude += std::fabs(double(q[i]) * key_ref[p * hd + i]);
+                    }
+                    QVERIFY2(std::fabs(double(s[p]) - want * scale) <= 1e-6 * magnitude * scale,
+                             qPrintable(QStringLiteral("hd %1 f16 %2 p %3: %4 vs %5").arg(hd).arg(f16).arg(p).arg(s[p]).arg(want * scale)));
+                    if (p < 5) QCOMPARE(bits(s_few[p]), bits(s[p]));
+                }
+                std::vector<float> out(hd + 16, 12345.f), by_axpy(hd, 0.f);
+                mix(weight.data(), value_rows, stride, kPositions, hd, out.data());
+                for (size_t p = 0; p < kPositions; ++p) axpy(weight[p], value_rows + p * stride, by_axpy.data(), hd);
+                for (size_t i = 0; i < hd; ++i) {
+                    QCOMPARE(bits(out[i]), bits(by_axpy[i]));
+                    double want = 0, magnitude = 0;
+                    for (size_t p = 0; p < kPositions; ++p) {
+                        want += double(weight[p]) * value_ref[p * hd + i];
+                        magnitude += std::fabs(double(weight[p]) * value_ref[p * hd + i]);
+                    }
+                    QVERIFY(std::fabs(double(out[i]) - want) <= 1e-6 * magnitude);
+                }
+                for (size_t i = hd; i < out.size(); ++i) QCOMPARE(out[i], 12345.f);
+            }
+        }
+    }
+
     // ------------------------------------------------------------ determinism
 
     // The same inputs give bit-identical results on repeated calls and from buffers at other

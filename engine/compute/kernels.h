@@ -118,6 +118,21 @@ struct KernelTable {
     // denormal inputs to zero). Operands of the bf16 prompt path.
     void (*f32_to_bf16)(const float* src, uint16_t* dst, size_t n) = nullptr;
 
+    // Attention over one head's cached positions: n_pos key or value rows of hd values, `stride`
+    // bytes apart, in the KV cache's type (the f16 or the f32 entry). scores: scores[p] = scale *
+    // (key_p . q). mix: out = sum_p weight[p] * value_p, added in position order from zero (as
+    // axpy calls would). The arithmetic of a position does not depend on n_pos or on the other
+    // positions, so a token attends the same in a verification batch as alone. Rows stay in
+    // registers across positions, which the per-position dot and axpy calls could not do.
+    using ScoresFn = void (*)(const void* keys, size_t stride, size_t n_pos, const float* q, size_t hd, float scale,
+                              float* scores);
+    using MixFn = void (*)(const float* weight, const void* values, size_t stride, size_t n_pos, size_t hd,
+                           float* out);
+    ScoresFn scores_f16 = nullptr;
+    ScoresFn scores_f32 = nullptr;
+    MixFn mix_f16 = nullptr;
+    MixFn mix_f32 = nullptr;
+
     // One token's int8 activations, bit-identical to quant::quantize_activations_i8 (scale 0:
     // per token, amax / 127) or quantize_activations_i8_static (scale > 0). Returns the scale.
     float (*quantize_act_i8)(const float* x, int8_t* q, size_t n, float static_scale) = nullptr;

@@ -399,7 +399,7 @@ KernelTable make_table() {
                   dot_q4_0,         to_f32,          to_f16,  axpy_f16,         axpy_f32,
                   dot_q4g_t<false>, dot_q4g_t<true>, dot_i8,  dot_q4_a8<false>, dot_q4_a8<true>};
     batch_loop::fill<dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, dot_q4g_t<false>, dot_q4g_t<true>, dot_i8,
-                     dot_q4_a8<false>, dot_q4_a8<true>>(t);
+                     dot_q4_a8<false>, dot_q4_a8<true>, axpy_f16, axpy_f32>(t);
     t.batch_q4s = q4s_batch<float, q4s_row_f32>;
     t.batch_q4s_a8 = q4s_batch<int8_t, q4s_row_a8>;
     t.batch_q4s_a8b = batch_loop::q4s_a8b_rows<q4s_a8b_batch>;

@@ -240,6 +240,64 @@ void axpy_f32(float a, const void* vv, float* y, size_t n) {
     for (; i < n; ++i) y[i] += a * v[i];
 }
 
+// Attention rows of C chunks of 16 values (head sizes 32 to 256), in the cache's type.
+__m512 load_row_chunk(const uint16_t* p) { return load_f16(p); }
+__m512 load_row_chunk(const float* p) { return _mm512_loadu_ps(p); }
+
+// The query stays in registers; each key is one chain of C FMAs and a horizontal sum, and the
+// chains of successive positions overlap.
+template <typename T, int C>
+void scores_chunks(const uint8_t* k, size_t stride, size_t n_pos, const float* q, float scale, float* s) {
+    __m512 qv[C];
+    for (int c = 0; c < C; ++c) qv[c] = _mm512_loadu_ps(q + 16 * c);
+    for (size_t p = 0; p < n_pos; ++p) {
+        const T* key = reinterpret_cast<const T*>(k + p * stride);
+        __m512 acc = _mm512_mul_ps(load_row_chunk(key), qv[0]);
+        for (int c = 1; c < C; ++c) acc = _mm512_fmadd_ps(load_row_chunk(key + 16 * c), qv[c], acc);
+        s[p] = hsum(acc) * scale;
+    }
+}
+
+// The output stays in registers across positions: one load of each value row, no stores until
+// the end, in the order axpy would add them.
+template <typename T, int C>
+void mix_chunks(const float* weight, const uint8_t* v, size_t stride, size_t n_pos, float* out) {
+    __m512 acc[C];
+    for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
+    for (size_t p = 0; p < n_pos; ++p) {
+        const T* value = reinterpret_cast<const T*>(v + p * stride);
+        const __m512 a = _mm512_set1_ps(weight[p]);
+        for (int c = 0; c < C; ++c) acc[c] = _mm512_fmadd_ps(a, load_row_chunk(value + 16 * c), acc[c]);
+    }
+    for (int c = 0; c < C; ++c) _mm512_storeu_ps(out + 16 * c, acc[c]);
+}
+
+template <typename T, KernelTable::DotFn Dot>
+void scores(const void* keys, size_t stride, size_t n_pos, const float* q, size_t hd, float scale, float* s) {
+    const auto* k = static_cast<const uint8_t*>(keys);
+    switch (hd) {
+    case 32: scores_chunks<T, 2>(k, stride, n_pos, q, scale, s); return;
+    case 64: scores_chunks<T, 4>(k, stride, n_pos, q, scale, s); return;
+    case 80: scores_chunks<T, 5>(k, stride, n_pos, q, scale, s); return;
+    case 96: scores_chunks<T, 6>(k, stride, n_pos, q, scale, s); return;
+    case 128: scores_chunks<T, 8>(k, stride, n_pos, q, scale, s); return;
+    default: batch_loop::scores<Dot>(keys, stride, n_pos, q, hd, scale, s);
+    }
+}
+
+template <typename T, KernelTable::AxpyFn Axpy>
+void mix(const float* weight, const void* values, size_t stride, size_t n_pos, size_t hd, float* out) {
+    const auto* v = static_cast<const uint8_t*>(values);
+    switch (hd) {
+    case 32: mix_chunks<T, 2>(weight, v, stride, n_pos, out); return;
+    case 64: mix_chunks<T, 4>(weight, v, stride, n_pos, out); return;
+    case 80: mix_chunks<T, 5>(weight, v, stride, n_pos, out); return;
+    case 96: mix_chunks<T, 6>(weight, v, stride, n_pos, out); return;
+    case 128: mix_chunks<T, 8>(weight, v, stride, n_pos, out); return;
+    default: batch_loop::mix<Axpy>(weight, values, stride, n_pos, hd, out);
+    }
+}
+
 int32_t hsum_i32(__m512i v) {
     const __m256i h = _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
     __m128i s = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
@@ -1049,6 +1107,10 @@ KernelTable make_table() {
     t.decode_q4sa_rows = decode_q4s_rows<true>;
     t.gemm_f32 = gemm_f32;
     t.quantize_act_i8 = quantize_act_i8;
+    t.scores_f16 = scores<uint16_t, single<batch_f16>>;
+    t.scores_f32 = scores<float, single<batch_f32>>;
+    t.mix_f16 = mix<uint16_t, axpy_f16>;
+    t.mix_f32 = mix<float, axpy_f32>;
     t.f32_to_bf16 = cpu_features().avx512_bf16 ? f32_to_bf16_avx512 : batch_loop::f32_to_bf16_rows;
     if (!cpu_features().avx512_vnni) {  // AVX-512 without VNNI: the AVX2 integer kernels
         const KernelTable& a = avx2_kernels();

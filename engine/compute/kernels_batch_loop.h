@@ -53,11 +53,25 @@ inline void f32_to_bf16_rows(const float* src, uint16_t* dst, size_t n) {
     for (size_t i = 0; i < n; ++i) dst[i] = f32_to_bf16(src[i]);
 }
 
-// Fills every batched entry of `t` from its single-token entries.
+// Attention through the per-position dot and axpy entries.
+template <KernelTable::DotFn Dot>
+void scores(const void* keys, size_t stride, size_t n_pos, const float* q, size_t hd, float scale, float* s) {
+    const auto* k = static_cast<const uint8_t*>(keys);
+    for (size_t p = 0; p < n_pos; ++p) s[p] = Dot(k + p * stride, q, hd) * scale;
+}
+
+template <KernelTable::AxpyFn Axpy>
+void mix(const float* weight, const void* values, size_t stride, size_t n_pos, size_t hd, float* out) {
+    const auto* v = static_cast<const uint8_t*>(values);
+    for (size_t i = 0; i < hd; ++i) out[i] = 0.f;
+    for (size_t p = 0; p < n_pos; ++p) Axpy(weight[p], v + p * stride, out, hd);
+}
+
+// Fills every batched entry of `t` (and attention) from its single-token entries.
 template <KernelTable::DotFn F32, KernelTable::DotFn F16, KernelTable::DotFn BF16, KernelTable::DotFn Q8,
           KernelTable::DotFn Q4, KernelTable::GroupDotFn Q4G, KernelTable::GroupDotFn Q4GA,
           int32_t (*I8)(const int8_t*, const int8_t*, size_t, int32_t), KernelTable::GroupDotA8Fn Q4GA8,
-          KernelTable::GroupDotA8Fn Q4GAA8>
+          KernelTable::GroupDotA8Fn Q4GAA8, KernelTable::AxpyFn Axpy16, KernelTable::AxpyFn Axpy32>
 void fill(KernelTable& t) {
     t.batch_f32 = plain<F32>;
     t.batch_f16 = plain<F16>;
@@ -71,6 +85,10 @@ void fill(KernelTable& t) {
     t.batch_q4ga_a8 = group_a8<Q4GAA8>;
     t.quantize_act_i8 = quantize_act_i8;
     t.f32_to_bf16 = f32_to_bf16_rows;
+    t.scores_f16 = scores<F16>;
+    t.scores_f32 = scores<F32>;
+    t.mix_f16 = mix<Axpy16>;
+    t.mix_f32 = mix<Axpy32>;
 }
 
 }  // namespace q8::batch_loop

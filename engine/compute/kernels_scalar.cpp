@@ -249,7 +249,7 @@ KernelTable make_table() {
     KernelTable t{Isa::Scalar, dot_f32,  dot_f16, dot_bf16, dot_q8_0, dot_q4_0,         to_f32,         to_f16,
                   axpy_f16,    axpy_f32, dot_q4g, dot_q4ga, dot_i8,   dot_q4_a8<false>, dot_q4_a8<true>};
     batch_loop::fill<dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, dot_q4g, dot_q4ga, dot_i8, dot_q4_a8<false>,
-                     dot_q4_a8<true>>(t);
+                     dot_q4_a8<true>, axpy_f16, axpy_f32>(t);
     t.batch_q4s = q4s_portable;
     t.batch_q4s_a8 = q4s_a8_portable;
     t.batch_q4s_a8b = batch_loop::q4s_a8b_rows<q4s_a8b_portable>;

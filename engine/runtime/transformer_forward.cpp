@@ -158,9 +158,10 @@ void InferenceSession::attention(int64_t layer, int64_t n, int64_t pos0) {
     const auto q_dim = static_cast<size_t>(c.n_head * hd);
     const KernelTable& kt = active_kernels();
     const bool f16 = kv_.type() == KvType::F16;
-    const KernelTable::DotFn dot = f16 ? kt.dot_f16 : kt.dot_f32;
-    const auto axpy = f16 ? kt.axpy_f16 : kt.axpy_f32;
+    const KernelTable::ScoresFn scores_of = f16 ? kt.scores_f16 : kt.scores_f32;
+    const KernelTable::MixFn mix = f16 ? kt.mix_f16 : kt.mix_f32;
     const size_t row_off = static_cast<size_t>(hd) * kv_.elem_bytes();  // bytes per kv head
+    const size_t stride = static_cast<size_t>(kv_.kv_dim()) * kv_.elem_bytes();  // bytes per position
     // One task per (token, head); each walks the cached keys up to its own position (causal), from
     // the oldest one inside the sliding window when the model has one.
     const auto tasks = static_cast<size_t>(n * c.n_head);
@@ -174,17 +175,13 @@ void InferenceSession::attention(int64_t layer, int64_t n, int64_t pos0) {
             const float* q = &q_[static_cast<size_t>(t) * q_dim + static_cast<size_t>(h * hd)];
             const int64_t end = pos0 + t + 1;
             const int64_t first = c.sliding_window > 0 ? std::max<int64_t>(0, end - c.sliding_window) : 0;
-            for (int64_t p = first; p < end; ++p) {
-                const auto* key = static_cast<const uint8_t*>(kv_.k(layer, p)) + static_cast<size_t>(g) * row_off;
-                scores[static_cast<size_t>(p - first)] = dot(key, q, static_cast<size_t>(hd)) * scale;
-            }
-            softmax(scores.data(), static_cast<size_t>(end - first));
-            float* out = &att_out_[static_cast<size_t>(t) * q_dim + static_cast<size_t>(h * hd)];
-            std::fill(out, out + hd, 0.f);
-            for (int64_t p = first; p < end; ++p) {
-                const auto* val = static_cast<const uint8_t*>(kv_.v(layer, p)) + static_cast<size_t>(g) * row_off;
-                axpy(scores[static_cast<size_t>(p - first)], val, out, static_cast<size_t>(hd));
-            }
+            const auto n_pos = static_cast<size_t>(end - first);
+            const size_t head = static_cast<size_t>(g) * row_off;
+            scores_of(static_cast<const uint8_t*>(kv_.k(layer, first)) + head, stride, n_pos, q,
+                      static_cast<size_t>(hd), scale, scores.data());
+            softmax(scores.data(), n_pos);
+            mix(scores.data(), static_cast<const uint8_t*>(kv_.v(layer, first)) + head, stride, n_pos,
+                static_cast<size_t>(hd), &att_out_[static_cast<size_t>(t) * q_dim + static_cast<size_t>(h * hd)]);
         }
     });
 }
