@@ -8,9 +8,9 @@ cmake --preset release
 cmake --build --preset release -j "$(nproc)"
 ctest --preset release -j 2
 # Hardening, briefly (the long runs are in docs/reliability.md): every fuzz target for a few
-# seconds, then ThreadSanitizer on the thread pool, its kernels and generation with cancellation.
-# test_speculative, the slowest under TSan (minutes), runs with `ctest --preset tsan` by hand.
+# seconds, then ThreadSanitizer on the thread pool, its kernels, generation with cancellation and
+# speculative decoding.
 scripts/fuzz.sh 10
 cmake --preset tsan
 cmake --build --preset tsan -j "$(nproc)"
-ctest --preset tsan -E test_speculative
+ctest --preset tsan
