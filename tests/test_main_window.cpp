@@ -132,6 +132,9 @@ private slots:
             QSignalSpy ended(&w, &q8ui::MainWindow::answerEnded);
             typeAndSend(w, "class Parser:");
             QTRY_VERIFY_WITH_TIMEOUT(w.currentChat().messages.last().text.size() > 20, scaledMs(20000));
+            // The gauge counts the prompt and the answer while it streams, not only at its end.
+            const QString gauge = w.contextGauge()->text();
+            QVERIFY2(gauge.section(' ', 1).section('/', 0, 0).toInt() > 3, qPrintable(gauge));
             QElapsedTimer t;
             t.start();
             if (escape) {

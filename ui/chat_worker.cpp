@@ -333,6 +333,7 @@ void ChatWorker::answer(const ChatRequest& request) {
         pendingSample_.tokens += 1;
         pendingSample_.fromDraft += ev.from_draft ? 1 : 0;
         pendingSample_.firstToken = pendingSample_.firstToken || ev.index == 0;
+        pendingSample_.contextTokens = ev.context_tokens;
         flushText(false);
     };
     callbacks.on_step = [this](const q8::SpecStep& st) {

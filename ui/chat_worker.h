@@ -87,6 +87,7 @@ struct LiveSample {
     int tokens = 0;             // generated since the previous sample
     int fromDraft = 0;          // of those, drafted tokens the target accepted
     bool firstToken = false;    // the sample holds the answer's first token (prompt evaluation ended)
+    qint64 contextTokens = 0;   // in the model's context after the newest token (prompt and answer)
     struct Step {
         int k = 0, drafted = 0, accepted = 0;
     };

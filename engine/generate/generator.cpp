@@ -181,8 +181,8 @@ private:
     void emit(int32_t id, std::string text, bool from_draft) {
         res_.text += text;
         if (!callbacks_.on_token) return;
-        callbacks_.on_token(
-            TokenEvent{id, std::move(text), m().generated_tokens - 1, seconds_since(start_), from_draft});
+        callbacks_.on_token(TokenEvent{id, std::move(text), m().generated_tokens - 1, seconds_since(start_), from_draft,
+                                       static_cast<int64_t>(history_.size())});
     }
 
     GenerationResult finish(StopReason r, std::string msg) {
