@@ -518,6 +518,23 @@ private slots:
         waitReady(w);
     }
 
+    // A 1366 x 768 laptop screen holds the whole window (the switch, the chat and the performance
+    // dock), and the window opens no larger than its screen unless its minimum is larger (the
+    // offscreen platform's screen is 800 x 600): its right edge is never off screen.
+    void the_window_fits_a_laptop_screen() {
+        q8ui::MainWindow w(kTarget, nullptr, chatsDir());
+        const QSize opened = w.size(), screen = w.screen()->availableGeometry().size();
+        const QSize least = w.minimumSizeHint().expandedTo(w.minimumSize());
+        QVERIFY2(opened.width() <= std::max(screen.width(), least.width()) &&
+                     opened.height() <= std::max(screen.height(), least.height()),
+                 qPrintable(QString("%1 x %2 on %3 x %4").arg(opened.width()).arg(opened.height()).arg(screen.width()).arg(screen.height())));
+        w.show();
+        waitReady(w);
+        const QSize loaded = w.minimumSizeHint().expandedTo(w.minimumSize());
+        QVERIFY2(loaded.width() <= 1366 && loaded.height() <= 768 - 40,
+                 qPrintable(QString("%1 x %2").arg(loaded.width()).arg(loaded.height())));
+    }
+
     void chats_survive_a_restart_and_the_last_model_reopens() {
         const QString dir = dir_.filePath("restart");
         QString id;

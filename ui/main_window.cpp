@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 #include <QApplication>
+#include <QScreen>
 #include <QComboBox>
 #include <QDir>
 #include <QDragEnterEvent>
@@ -74,7 +75,9 @@ MainWindow::MainWindow(const QString& modelPath, QWidget* parent, const QString&
     addDockWidget(Qt::RightDockWidgetArea, performance_);
     performance_->setVisible(QSettings().value("view/performanceVisible", true).toBool());
     performance_->setMinimumWidth(440);  // below that its charts' axes crowd out the plots
-    resize(1440, 860);
+    // Room for the chat and the dock side by side, but never larger than the screen: on a laptop
+    // the window opens whole, its right edge (the dock, the status bar's figures) in view.
+    resize(QSize(1440, 860).boundedTo(screen()->availableGeometry().size()).expandedTo(minimumSizeHint()));
 
     worker_->moveToThread(&workerThread_);
     connectWorker();
