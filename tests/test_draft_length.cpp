@@ -74,7 +74,8 @@ private slots:
         QVERIFY(std::all_of(first_pause, ks.end(), [](int k) { return k == 0; }));
         // Short catch-ups (the token after a fully accepted step) do not change the estimate.
         for (int i = 0; i < 5; ++i) length.observe_catch_up(1, 0.000001);
-        QCOMPARE(run(length, 40, 0.0005, [](int n) { return 0.002 * n; }, [](int k) { return k / 2; }),
+        QCOMPARE(run(
+                     length, 40, 0.0005, [](int n) { return 0.002 * n; }, [](int k) { return k / 2; }),
                  std::vector<int>(40, 0));
     }
 

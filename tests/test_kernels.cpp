@@ -647,7 +647,12 @@ private slots:
                         magnitude += std::fabs(double(q[i]) * key_ref[p * hd + i]);
                     }
                     QVERIFY2(std::fabs(double(s[p]) - want * scale) <= 1e-6 * magnitude * scale,
-                             qPrintable(QStringLiteral("hd %1 f16 %2 p %3: %4 vs %5").arg(hd).arg(f16).arg(p).arg(s[p]).arg(want * scale)));
+                             qPrintable(QStringLiteral("hd %1 f16 %2 p %3: %4 vs %5")
+                                            .arg(hd)
+                                            .arg(f16)
+                                            .arg(p)
+                                            .arg(s[p])
+                                            .arg(want * scale)));
                     if (p < 5) QCOMPARE(bits(s_few[p]), bits(s[p]));
                 }
                 std::vector<float> out(hd + 16, 12345.f), by_axpy(hd, 0.f);

@@ -362,7 +362,8 @@ private slots:
         w.compareAction()->trigger();
         q8ui::CompareWindow* c = w.compareWindow();
         // Stopped while FP16 streams.
-        QTRY_VERIFY_WITH_TIMEOUT(c->pane(0)->toPlainText().size() > QString("def fibonacci(n):").size() + 4, scaledMs(20000));
+        QTRY_VERIFY_WITH_TIMEOUT(c->pane(0)->toPlainText().size() > QString("def fibonacci(n):").size() + 4,
+                                 scaledMs(20000));
         QElapsedTimer sinceStop;
         sinceStop.start();
         QTest::mouseClick(c->stopButton(), Qt::LeftButton);
@@ -527,7 +528,11 @@ private slots:
         const QSize least = w.minimumSizeHint().expandedTo(w.minimumSize());
         QVERIFY2(opened.width() <= std::max(screen.width(), least.width()) &&
                      opened.height() <= std::max(screen.height(), least.height()),
-                 qPrintable(QString("%1 x %2 on %3 x %4").arg(opened.width()).arg(opened.height()).arg(screen.width()).arg(screen.height())));
+                 qPrintable(QString("%1 x %2 on %3 x %4")
+                                .arg(opened.width())
+                                .arg(opened.height())
+                                .arg(screen.width())
+                                .arg(screen.height())));
         w.show();
         waitReady(w);
         const QSize loaded = w.minimumSizeHint().expandedTo(w.minimumSize());

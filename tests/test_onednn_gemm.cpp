@@ -86,7 +86,8 @@ private slots:
     void amx_products_run_where_the_cpu_grants_them() {
         const q8::CpuFeatures& f = q8::cpu_features();
         if (!f.amx_tile || !f.amx_permitted) {
-            QSKIP(qPrintable("oneDNN's AMX products cannot run here: AMX is " + QString::fromStdString(q8::amx_description()) +
+            QSKIP(qPrintable("oneDNN's AMX products cannot run here: AMX is " +
+                             QString::fromStdString(q8::amx_description()) +
                              " on this CPU. They are tested on Xeons with AMX."));
         }
         for (const bool int8 : {true, false}) {

@@ -310,9 +310,8 @@ private slots:
     // and the products (the weights) taking time in every pass, for a decode step, a verification
     // and a prompt.
     void profile_json_covers_every_operation() {
-        const QList<QStringList> passes = {{"decode", "--batch", "1"},
-                                           {"verification", "--batch", "3"},
-                                           {"prompt", "--batch", "12", "--prompt"}};
+        const QList<QStringList> passes = {
+            {"decode", "--batch", "1"}, {"verification", "--batch", "3"}, {"prompt", "--batch", "12", "--prompt"}};
         for (const QStringList& pass : passes) {
             const Run r = q8bench(QStringList{"profile", "-m", model_, "--config", "q4", "--passes", "3", "--warmup",
                                               "1", "--context", "8", "-t", "1", "--json"} +

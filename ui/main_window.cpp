@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 #include <QApplication>
-#include <QScreen>
 #include <QComboBox>
 #include <QDir>
 #include <QDragEnterEvent>
@@ -17,6 +16,7 @@
 #include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScreen>
 #include <QSettings>
 #include <QSortFilterProxyModel>
 #include <QSpinBox>

@@ -79,7 +79,9 @@ void run(const ProfileOptions& o) {
                                 {"precision", model->precision},
                                 {"threads", session.pool().size()},
                                 {"tokens_per_pass", o.batch},
-                                {"pass", verification ? "verification" : o.batch > 1 ? "prompt" : "decode"},
+                                {"pass", verification  ? "verification"
+                                         : o.batch > 1 ? "prompt"
+                                                       : "decode"},
                                 {"context", o.context},
                                 {"passes", o.passes},
                                 {"kernel_path", q8::cpu_info().kernel_path},
@@ -105,7 +107,8 @@ void run(const ProfileOptions& o) {
 
 void add_profile_command(CLI::App& app) {
     auto opts = std::make_shared<ProfileOptions>();
-    CLI::App* cmd = app.add_subcommand("profile", "Time per operation kind of a decode step, a verification pass or a prompt");
+    CLI::App* cmd =
+        app.add_subcommand("profile", "Time per operation kind of a decode step, a verification pass or a prompt");
     cmd->add_option("-m,--model", opts->model, "Model (GGUF)")->required()->check(CLI::ExistingFile);
     cmd->add_option("--batch", opts->batch, "Tokens per pass: 1 is a decode step, k + 1 verifies a draft of k")
         ->capture_default_str();

@@ -126,8 +126,7 @@ struct KernelTable {
     // registers across positions, which the per-position dot and axpy calls could not do.
     using ScoresFn = void (*)(const void* keys, size_t stride, size_t n_pos, const float* q, size_t hd, float scale,
                               float* scores);
-    using MixFn = void (*)(const float* weight, const void* values, size_t stride, size_t n_pos, size_t hd,
-                           float* out);
+    using MixFn = void (*)(const float* weight, const void* values, size_t stride, size_t n_pos, size_t hd, float* out);
     ScoresFn scores_f16 = nullptr;
     ScoresFn scores_f32 = nullptr;
     MixFn mix_f16 = nullptr;

@@ -51,9 +51,7 @@ double DraftLength::verify_estimate(int n) const {
     return std::max(intercept + slope * n, 1e-9);
 }
 
-bool DraftLength::catch_up_too_costly() const {
-    return catch_up_token_s_ > kProbeBudget * verify_s_[1];
-}
+bool DraftLength::catch_up_too_costly() const { return catch_up_token_s_ > kProbeBudget * verify_s_[1]; }
 
 void DraftLength::observe_catch_up(int tokens, double seconds) {
     // A batch shorter than a pause (the one token after a fully accepted step) has a per-token

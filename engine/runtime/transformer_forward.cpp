@@ -160,7 +160,7 @@ void InferenceSession::attention(int64_t layer, int64_t n, int64_t pos0) {
     const bool f16 = kv_.type() == KvType::F16;
     const KernelTable::ScoresFn scores_of = f16 ? kt.scores_f16 : kt.scores_f32;
     const KernelTable::MixFn mix = f16 ? kt.mix_f16 : kt.mix_f32;
-    const size_t row_off = static_cast<size_t>(hd) * kv_.elem_bytes();  // bytes per kv head
+    const size_t row_off = static_cast<size_t>(hd) * kv_.elem_bytes();           // bytes per kv head
     const size_t stride = static_cast<size_t>(kv_.kv_dim()) * kv_.elem_bytes();  // bytes per position
     // One task per (token, head); each walks the cached keys up to its own position (causal), from
     // the oldest one inside the sliding window when the model has one.

@@ -90,10 +90,10 @@ struct GenerationMetrics {
 
 struct TokenEvent {
     int32_t id = 0;
-    std::string text;         // complete UTF-8 released by this token (may be empty: held back)
-    int64_t index = 0;        // 0 for the first generated token
-    double elapsed_s = 0;     // since the request began
-    bool from_draft = false;  // speculative: a drafted token the target accepted (else its own)
+    std::string text;            // complete UTF-8 released by this token (may be empty: held back)
+    int64_t index = 0;           // 0 for the first generated token
+    double elapsed_s = 0;        // since the request began
+    bool from_draft = false;     // speculative: a drafted token the target accepted (else its own)
     int64_t context_tokens = 0;  // tokens in the context with this one: the prompt and the answer so far
 };
 
