@@ -2,7 +2,6 @@
 // batch-1 product runs at the speed memory delivers the weights.
 #include <immintrin.h>
 
-#include <algorithm>
 #include <cstring>
 #include <type_traits>
 
@@ -245,45 +244,17 @@ void axpy_f32(float a, const void* vv, float* y, size_t n) {
 __m512 load_row_chunk(const uint16_t* p) { return load_f16(p); }
 __m512 load_row_chunk(const float* p) { return _mm512_loadu_ps(p); }
 
-// Lane i of the result: the sum of v[i]'s sixteen lanes. Sixteen sums share the shuffles and
-// adds that one horizontal sum per vector would spend on each, and every sum is added in the same
-// order, so a position's sum does not depend on its neighbours (nor on zeros in unused slots).
-__m512 hsum16(const __m512 (&v)[16]) {
-    __m512 t[8];  // per 128-bit quarter: [a0 + a2, b0 + b2, a1 + a3, b1 + b3] for a pair a, b
-    for (int i = 0; i < 8; ++i)
-        t[i] = _mm512_add_ps(_mm512_unpacklo_ps(v[2 * i], v[2 * i + 1]), _mm512_unpackhi_ps(v[2 * i], v[2 * i + 1]));
-    __m512 u[4];  // per quarter: that quarter's sums of four vectors
-    for (int i = 0; i < 4; ++i) {
-        u[i] = _mm512_add_ps(_mm512_shuffle_ps(t[2 * i], t[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
-                             _mm512_shuffle_ps(t[2 * i], t[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
-    }
-    const auto halves = [](__m512 a, __m512 b) {  // [a.q0 + a.q1, a.q2 + a.q3, b.q0 + b.q1, b.q2 + b.q3]
-        return _mm512_add_ps(_mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
-                             _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
-    };
-    return halves(halves(u[0], u[1]), halves(u[2], u[3]));
-}
-
-// The query stays in registers; each key is one chain of C FMAs, and sixteen keys share one
-// transposing sum.
+// The query stays in registers; each key is one chain of C FMAs and a horizontal sum, and the
+// chains of successive positions overlap.
 template <typename T, int C>
 void scores_chunks(const uint8_t* k, size_t stride, size_t n_pos, const float* q, float scale, float* s) {
     __m512 qv[C];
     for (int c = 0; c < C; ++c) qv[c] = _mm512_loadu_ps(q + 16 * c);
-    const __m512 sv = _mm512_set1_ps(scale);
-    for (size_t p0 = 0; p0 < n_pos; p0 += 16) {
-        const size_t m = std::min<size_t>(16, n_pos - p0);
-        __m512 acc[16];
-        for (size_t i = 0; i < 16; ++i) {
-            if (i >= m) {
-                acc[i] = _mm512_setzero_ps();
-                continue;
-            }
-            const T* key = reinterpret_cast<const T*>(k + (p0 + i) * stride);
-            acc[i] = _mm512_mul_ps(load_row_chunk(key), qv[0]);
-            for (int c = 1; c < C; ++c) acc[i] = _mm512_fmadd_ps(load_row_chunk(key + 16 * c), qv[c], acc[i]);
-        }
-        _mm512_mask_storeu_ps(s + p0, m == 16 ? __mmask16(0xffff) : tail_mask(m), _mm512_mul_ps(hsum16(acc), sv));
+    for (size_t p = 0; p < n_pos; ++p) {
+        const T* key = reinterpret_cast<const T*>(k + p * stride);
+        __m512 acc = _mm512_mul_ps(load_row_chunk(key), qv[0]);
+        for (int c = 1; c < C; ++c) acc = _mm512_fmadd_ps(load_row_chunk(key + 16 * c), qv[c], acc);
+        s[p] = hsum(acc) * scale;
     }
 }
 
