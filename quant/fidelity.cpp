@@ -57,6 +57,12 @@ std::optional<Variant> variant(const std::string& name) {
                        "4-bit g32 symmetric, int8 activations with one scale per 32 values (W4A8 blocks)",
                        {g(32, false, true, true), q4_0, q8_0, name}};
     }
+    if (name == "q4-a8b-head") {
+        return Variant{
+            name,
+            "W4A8 blocks, and the Q8_0 output head with int8 activation blocks too (W8A8 blocks)",
+            {g(32, false, true, true), q4_0, WeightTarget{WeightLayout::Ggml, GgmlType::Q8_0, 0, true, true}, name}};
+    }
     if (name == "q4-a8p") {
         return Variant{name,
                        "W4A8 g32, per-layer static/dynamic activation scales",
@@ -74,8 +80,9 @@ std::optional<Variant> variant(const std::string& name) {
 }  // namespace
 
 const std::vector<std::string>& fidelity_variant_names() {
-    static const std::vector<std::string> names{"fp16",   "q8",      "q8-a8",   "q8-a8b", "q8-sq",  "q8-sqp", "q4",
-                                                "q4-g64", "q4-g128", "q4-asym", "q4-a8",  "q4-a8b", "q4-a8p"};
+    static const std::vector<std::string> names{"fp16",   "q8",     "q8-a8",       "q8-a8b",  "q8-sq",
+                                                "q8-sqp", "q4",     "q4-g64",      "q4-g128", "q4-asym",
+                                                "q4-a8",  "q4-a8b", "q4-a8b-head", "q4-a8p"};
     return names;
 }
 

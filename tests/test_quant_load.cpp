@@ -241,10 +241,12 @@ private slots:
         const auto m = load("f32", q8::Precision::Q4, 128);
         QCOMPARE(QString::fromStdString(m->layers[0].wq.format_name()), QString("Q4G64"));
         QCOMPARE(QString::fromStdString(m->layers[0].w_down.format_name()), QString("Q4G32"));
-        // Rows that are not a multiple of 128 have no split layout, so no block-activation kernel:
-        // the default Q4 (int8 activation blocks) runs them with float activations.
+        // Rows of 64 values have no split layout, but 64 of them make row tiles, so the default Q4
+        // (int8 activation blocks) keeps its block kernel for them (test_w4a8_blocks covers
+        // matrices that fit neither and fall back to float activations).
         const auto d = load("f32", q8::Precision::Q4, 32, false, q8::ActivationMode::Auto);
-        QCOMPARE(QString::fromStdString(d->layers[0].wq.format_name()), QString("Q4G32"));
+        QCOMPARE(d->layers[0].wq.layout, q8::WeightLayout::Q4Tiles);
+        QCOMPARE(QString::fromStdString(d->layers[0].wq.format_name()), QString("Q4G32/A8b"));
     }
 
     void quantized_files_load_directly_and_refuse_requantizing() {

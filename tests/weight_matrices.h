@@ -10,25 +10,21 @@
 #include "weight_matrix.h"
 #include "weight_quant.h"
 
-// A rows x cols matrix of `dense` (row-major) in `target`; with `split`, repacked as the loader
-// does for 4-bit groups (weight_arena.cpp).
+// A rows x cols matrix of `dense` (row-major) in `target`; with `repacked`, in the layout the loader
+// gives it (weight_quant.h, repack_for_kernels: split rows or row tiles for 4-bit groups).
 inline q8::WeightMatrix make_matrix(int64_t rows, int64_t cols, const std::vector<float>& dense,
-                                    const q8::WeightTarget& target, bool split = false) {
+                                    const q8::WeightTarget& target, bool repacked = false) {
     q8::WeightMatrix w;
     const bool ok = q8::quantize_matrix(
         rows, cols,
         [&](int64_t r, float* dst) { std::memcpy(dst, dense.data() + r * cols, size_t(cols) * sizeof(float)); }, target,
         w);
     if (!ok) throw std::runtime_error("quantize_matrix stopped");
-    if (split) {
-        const bool asym = w.layout == q8::WeightLayout::Q4GroupAsym;
+    if (repacked) {
         std::vector<uint8_t> packed(static_cast<size_t>(rows) * w.row_bytes);
-        for (int64_t r = 0; r < rows; ++r)
-            q8::quant::q4g_to_split(w.row(r), packed.data() + static_cast<size_t>(r) * w.row_bytes, size_t(cols),
-                                    w.group, asym);
+        q8::repack_for_kernels(w, packed.data());
         w.storage = std::move(packed);
         w.data = w.storage.data();
-        w.layout = asym ? q8::WeightLayout::Q4SplitAsym : q8::WeightLayout::Q4Split;
     }
     return w;
 }

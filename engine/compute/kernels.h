@@ -13,12 +13,15 @@ namespace q8 {
 // activation blocks"). For Q4 split rows they are arranged by quant::q4split_order_i8_blocks: per
 // token, xp holds the n codes in split order, scales the n/32 block scales (natural order: block b
 // is values 32b..32b+31) and sums the n/group group sums. Q8_0 rows read the codes in natural
-// order and no sums. The l* members are the per-token strides.
+// order and no sums; Q4 row tiles read them in natural order with `offsets` (per token, the n/32
+// values of quant::tile_block_offsets, ld_scales apart) instead of sums. The l* members are the
+// per-token strides.
 struct A8Blocks {
     const int8_t* xp;
     const float* scales;
     const float* sums;
     size_t ldx, ld_scales, ld_sums;
+    const int32_t* offsets = nullptr;
 };
 
 struct KernelTable {
@@ -100,6 +103,15 @@ struct KernelTable {
     using Q8A8BlocksFn = void (*)(const void* w, size_t row_bytes, size_t n_rows, const A8Blocks& x, size_t n_tok,
                                   size_t n, float* y, size_t ldy);
     Q8A8BlocksFn batch_q8_0_a8b = nullptr;
+    // Q4 row tiles (compute/weight_formats.h) against int8 activation blocks in natural order with
+    // their offsets: n_tiles tiles from w, 16 rows each; y[t * ldy + 16 * i + r] for token t, tile i
+    // and row r. Per (row, token): for each block b, the exact int32 sum of code times activation
+    // plus offsets[b], then acc = fma(float(that), row scale * block scale, acc) from acc = 0 in
+    // block order. Every ISA computes exactly this, so results are bit-identical across ISAs and
+    // whatever n_tiles and n_tok; the kernels differ only in how many rows and tokens share a load.
+    using Q4TilesA8BlocksFn = void (*)(const void* w, size_t n_tiles, const A8Blocks& x, size_t n_tok, size_t n,
+                                       size_t group, float* y, size_t ldy);
+    Q4TilesA8BlocksFn batch_q4t_a8b = nullptr;
 
     // Prompt evaluation with float activations (matmul.h, BatchArithmetic): n_rows rows of n
     // values, row_bytes apart from `w`, decoded to f32 into dst (nullptr when this ISA has no fast
@@ -112,6 +124,7 @@ struct KernelTable {
     DecodeRowsFn decode_q8_0_rows = nullptr;
     DecodeRowsFn decode_q4s_rows = nullptr;   // Q4Split (symmetric)
     DecodeRowsFn decode_q4sa_rows = nullptr;  // Q4SplitAsym
+    DecodeRowsFn decode_q4t_rows = nullptr;   // Q4Tiles: w at a tile, n_rows a multiple of 16
     void (*gemm_f32)(const float* w, size_t ldw, size_t n_rows, const float* x, size_t ldx, size_t n_tok, size_t n,
                      float* y, size_t ldy) = nullptr;
     // Round to nearest even, as half.h's f32_to_bf16 (the AVX512-BF16 instruction may flush

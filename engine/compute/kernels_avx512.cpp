@@ -8,6 +8,7 @@
 #include "half.h"
 #include "kernels.h"
 #include "kernels_batch_loop.h"
+#include "kernels_q4_tiles.h"
 #include "weight_formats.h"
 
 namespace q8 {
@@ -1101,6 +1102,8 @@ KernelTable make_table() {
     t.batch_q4s_a8 = batch_q4s<int8_t>;
     t.batch_q4s_a8b = batch_q4s_a8b;
     t.batch_q8_0_a8b = batch_q8_0_a8b;
+    t.batch_q4t_a8b = q4_tiles::batch_a8b_avx512;
+    t.decode_q4t_rows = q4_tiles::decode_rows_avx512;
     t.decode_f16_rows = decode_f16_rows;
     t.decode_q8_0_rows = decode_q8_0_rows;
     t.decode_q4s_rows = decode_q4s_rows<false>;
@@ -1123,6 +1126,7 @@ KernelTable make_table() {
         t.batch_q4s_a8 = a.batch_q4s_a8;
         t.batch_q4s_a8b = a.batch_q4s_a8b;
         t.batch_q8_0_a8b = a.batch_q8_0_a8b;
+        t.batch_q4t_a8b = a.batch_q4t_a8b;
     }
     return t;
 }

@@ -1,5 +1,6 @@
 // Portable kernels: the reference the vector paths are tested against, and the path for CPUs
 // without AVX2.
+#include <cmath>
 #include <cstring>
 
 #include "half.h"
@@ -236,6 +237,49 @@ void q8_0_a8b_portable(const uint8_t* w, const A8Blocks& x, size_t n_tok, size_t
     for (size_t t = 0; t < n_tok; ++t) y[t * ldy] = q8_0_a8b_row(w, x.xp + t * x.ldx, x.scales + t * x.ld_scales, n);
 }
 
+// One row of a Q4 tile against one token (kernels.h, batch_q4t_a8b: the arithmetic every ISA
+// reproduces).
+float q4t_a8b_row(const uint8_t* tile, size_t r, const int8_t* x, const float* xs, const int32_t* offsets, size_t n,
+                  size_t group) {
+    const size_t group_bytes = quant::kQ4TileRows * quant::q4g_block_bytes(group, false);
+    float acc = 0.f;
+    for (size_t b = 0; b < n / quant::kActBlock; ++b) {
+        const size_t g = b * quant::kActBlock / group, k = b % (group / quant::kActBlock);
+        const uint8_t* scales = tile + g * group_bytes;
+        const uint8_t* block = scales + 2 * quant::kQ4TileRows + 256 * k;
+        const int8_t* xb = x + b * quant::kActBlock;
+        int32_t s = offsets[b];
+        for (size_t c = 0; c < 4; ++c) {
+            const uint8_t* lane = block + 64 * c + 4 * r;
+            for (size_t j = 0; j < 4; ++j)
+                s += int32_t(lane[j] & 0x0f) * xb[8 * c + j] + int32_t(lane[j] >> 4) * xb[8 * c + 4 + j];
+        }
+        acc = std::fma(static_cast<float>(s), f16_to_f32(load_u16(scales + 2 * r)) * xs[b], acc);
+    }
+    return acc;
+}
+
+void q4t_a8b_portable(const void* w, size_t n_tiles, const A8Blocks& x, size_t n_tok, size_t n, size_t group, float* y,
+                      size_t ldy) {
+    const size_t tile_bytes = quant::q4_tile_bytes(n, group);
+    for (size_t i = 0; i < n_tiles; ++i) {
+        const uint8_t* tile = static_cast<const uint8_t*>(w) + i * tile_bytes;
+        for (size_t t = 0; t < n_tok; ++t) {
+            for (size_t r = 0; r < quant::kQ4TileRows; ++r) {
+                y[t * ldy + i * quant::kQ4TileRows + r] = q4t_a8b_row(
+                    tile, r, x.xp + t * x.ldx, x.scales + t * x.ld_scales, x.offsets + t * x.ld_scales, n, group);
+            }
+        }
+    }
+}
+
+void decode_q4t_rows(const uint8_t* w, size_t, size_t n_rows, size_t n, size_t group, float* dst) {
+    for (size_t r = 0; r < n_rows; ++r) {
+        const uint8_t* tile = w + r / quant::kQ4TileRows * quant::q4_tile_bytes(n, group);
+        quant::dequantize_tile_row(tile, r % quant::kQ4TileRows, dst + r * n, n, group);
+    }
+}
+
 }  // namespace
 
 float batch_loop::quantize_act_i8(const float* x, int8_t* q, size_t n, float static_scale) {
@@ -254,6 +298,8 @@ KernelTable make_table() {
     t.batch_q4s_a8 = q4s_a8_portable;
     t.batch_q4s_a8b = batch_loop::q4s_a8b_rows<q4s_a8b_portable>;
     t.batch_q8_0_a8b = batch_loop::q8_0_a8b_rows<q8_0_a8b_portable>;
+    t.batch_q4t_a8b = q4t_a8b_portable;
+    t.decode_q4t_rows = decode_q4t_rows;
     return t;
 }
 

@@ -22,7 +22,8 @@ KernelTable::DotBatchFn batch_for(const KernelTable& k, const WeightMatrix& w) {
     case WeightLayout::Q4GroupAsym: return k.batch_q4ga;
     case WeightLayout::I8Row:
     case WeightLayout::Q4Split:
-    case WeightLayout::Q4SplitAsym: return nullptr;
+    case WeightLayout::Q4SplitAsym:
+    case WeightLayout::Q4Tiles: return nullptr;
     case WeightLayout::Ggml: break;
     }
     switch (w.type) {
@@ -53,10 +54,18 @@ KernelTable::DecodeRowsFn decoder_for(const KernelTable& k, const WeightMatrix& 
     switch (w.layout) {
     case WeightLayout::Q4Split: return k.decode_q4s_rows;
     case WeightLayout::Q4SplitAsym: return k.decode_q4sa_rows;
+    case WeightLayout::Q4Tiles: return k.decode_q4t_rows;
     case WeightLayout::Ggml:
         return w.type == GgmlType::F16 ? k.decode_f16_rows : w.type == GgmlType::Q8_0 ? k.decode_q8_0_rows : nullptr;
     default: return nullptr;
     }
+}
+
+// Splits w's rows across the pool; tiled matrices on tile boundaries (16 rows, also the prompt
+// paths' row blocks).
+void parallel_rows(const WeightMatrix& w, ThreadPool& pool, const std::function<void(size_t, size_t)>& fn) {
+    const size_t unit = w.layout == WeightLayout::Q4Tiles ? quant::kQ4TileRows : 1;
+    pool.parallel_for(static_cast<size_t>(w.rows) / unit, [&](size_t i0, size_t i1) { fn(i0 * unit, i1 * unit); });
 }
 
 // Rows [r0, r1) through gemm_f32, decoded 16 at a time.
@@ -83,7 +92,7 @@ void prompt_bf16(const WeightMatrix& w, KernelTable::DecodeRowsFn decode, const 
     std::vector<uint16_t>& xb = xb_buffer;  // the workers read the caller's copy
     xb.resize(n * cols);
     k.f32_to_bf16(x, xb.data(), n * cols);
-    pool.parallel_for(rows, [&](size_t r0, size_t r1) {
+    parallel_rows(w, pool, [&](size_t r0, size_t r1) {
         thread_local std::vector<float> decoded;
         thread_local std::vector<uint16_t> block;
         decoded.resize(kGemmRowBlock * cols);
@@ -107,11 +116,12 @@ bool split_layout(const WeightMatrix& w) {
 
 bool q8_0_rows(const WeightMatrix& w) { return w.layout == WeightLayout::Ggml && w.type == GgmlType::Q8_0; }
 
-// Block scales have kernels for split rows and Q8_0 rows; other layouts with them run float
+// Block scales have kernels for split rows, tiles and Q8_0 rows; other layouts with them run float
 // activations. Per-token scales have kernels for the repacked layouts only.
 bool int8_path(const WeightMatrix& w) {
     if (!w.int8_activations) return false;
-    return w.act_blocks ? split_layout(w) || q8_0_rows(w) : w.layout != WeightLayout::Ggml;
+    return w.act_blocks ? split_layout(w) || q8_0_rows(w) || w.layout == WeightLayout::Q4Tiles
+                        : w.layout != WeightLayout::Ggml;
 }
 
 // Returns false when this matrix or ISA has no prompt path (the caller then uses the row kernels).
@@ -132,8 +142,7 @@ bool matmul_prompt(const WeightMatrix& w, const float* x, size_t n, float* y, Th
         prompt_bf16(w, decode, x, n, y, pool);
         return true;
     }
-    pool.parallel_for(static_cast<size_t>(w.rows),
-                      [&](size_t r0, size_t r1) { prompt_rows_f32(w, decode, x, n, y, r0, r1); });
+    parallel_rows(w, pool, [&](size_t r0, size_t r1) { prompt_rows_f32(w, decode, x, n, y, r0, r1); });
     return true;
 }
 
@@ -265,6 +274,24 @@ void matmul_q4_split_blocks(const WeightMatrix& w, const Int8Input& in, size_t n
     });
 }
 
+// Tiles read the block codes in natural order, with each block's offset (-8 times its code sum):
+// one kernel call per thread for its tiles and all n tokens.
+void matmul_q4_tiles(const WeightMatrix& w, const Int8Input& in, size_t n, float* y, ThreadPool& pool) {
+    const KernelTable& k = active_kernels();
+    const auto cols = static_cast<size_t>(w.cols), rows = static_cast<size_t>(w.rows);
+    const size_t n_blocks = cols / quant::kActBlock;
+    thread_local std::vector<int32_t> offsets_buffer;
+    std::vector<int32_t>& offsets = offsets_buffer;  // the workers read the caller's copy
+    offsets.resize(n * n_blocks);
+    for (size_t t = 0; t < n; ++t)
+        quant::tile_block_offsets(in.q.data() + t * cols, offsets.data() + t * n_blocks, cols);
+    const A8Blocks x{in.q.data(), in.scale.data(), nullptr, cols, n_blocks, 0, offsets.data()};
+    parallel_rows(w, pool, [&](size_t r0, size_t r1) {
+        k.batch_q4t_a8b(w.row(static_cast<int64_t>(r0)), (r1 - r0) / quant::kQ4TileRows, x, n, cols, w.group, y + r0,
+                        rows);
+    });
+}
+
 // Q8_0 rows read the block codes in their natural order: one kernel call per thread for its rows
 // and all n tokens, as for split rows.
 void matmul_q8_0_blocks(const WeightMatrix& w, const Int8Input& in, size_t n, float* y, ThreadPool& pool) {
@@ -298,6 +325,10 @@ void matmul_q4_split_float(const WeightMatrix& w, const float* x, size_t n, floa
 void matmul_int8(const WeightMatrix& w, const Int8Input& in, size_t n, float* y, ThreadPool& pool) {
     if (q8_0_rows(w)) {
         matmul_q8_0_blocks(w, in, n, y, pool);
+        return;
+    }
+    if (w.layout == WeightLayout::Q4Tiles) {
+        matmul_q4_tiles(w, in, n, y, pool);
         return;
     }
     if (split_layout(w)) {

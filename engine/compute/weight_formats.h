@@ -16,6 +16,16 @@
 //                         then (asymmetric) the n/g f16 minimums. Same bytes per row as blocks.
 //                         Read 64 bytes at a time, a span of 128 values: its low nibbles hold the
 //                         first halves of the span's groups, its high nibbles the second halves.
+//   Q4 row tiles (Q4G symmetric, 16 rows interleaved; the layout W4A8-block matrices are repacked
+//                         into at load when their rows come in sixteens): a tile is 16 consecutive
+//                         rows, 16 times a Q4G row's bytes. Per group g of the rows: the 16 rows'
+//                         f16 scales (32 bytes), then group/32 blocks of 256 bytes. A block is four
+//                         64-byte quarters; quarter c holds values 8c..8c+7 of the block, row r in
+//                         bytes 4r..4r+3, byte b with value 8c+b's code in its low nibble and value
+//                         8c+4+b's in its high nibble. One 32-bit lane is then four codes of one
+//                         row, so a vector multiplies 16 rows by four activations broadcast to all
+//                         lanes, and each block's sum for 16 rows needs eight products whatever
+//                         the rows' scales.
 //   I8 row   one int8 per value (clamped to [-127, 127]) and one f16-representable scale per row
 //                         (W8A8 weights, per output channel).               x = q * scale
 //   int8 activations: one row (token) of int8 in [-127, 127] with a float scale amax / 127.
@@ -86,6 +96,23 @@ void q4split_order_i8(const int8_t* x, int8_t* xp, float* group_sums, size_t n, 
 // -8 times its scale, multiplies.
 void q4split_order_i8_blocks(const int8_t* q, const float* scales, int8_t* xp, float* group_sums, size_t n,
                              size_t group);
+
+// Q4 row tiles (above).
+inline constexpr size_t kQ4TileRows = 16;
+constexpr bool q4_tiles_fit(size_t rows, size_t n, size_t group) {
+    return valid_q4_group(group) && n % group == 0 && rows % kQ4TileRows == 0;
+}
+// Bytes of one tile of rows of n values.
+constexpr size_t q4_tile_bytes(size_t n, size_t group) {
+    return kQ4TileRows * (n / group) * q4g_block_bytes(group, false);
+}
+// Sixteen Q4G symmetric rows (row_bytes apart from `rows`) into one tile.
+void q4g_to_tile(const uint8_t* rows, size_t row_bytes, uint8_t* tile, size_t n, size_t group);
+// Row r (< 16) of a tile, as floats: (code - 8) * scale.
+void dequantize_tile_row(const uint8_t* tile, size_t r, float* dst, size_t n, size_t group);
+// Per block of 32 int8 activation codes: -8 times the sum of its codes, where a tile's integer
+// sum of unsigned code times activation starts, so that it ends as the sum over (code - 8).
+void tile_block_offsets(const int8_t* q, int32_t* offsets, size_t n);
 
 // Q4G(g > 32) <-> Q4_0 blocks with the group's scale repeated (identical values), and the asymmetric
 // pair with Q4_1; for storing group-wise rows in standard GGUF types. `to_ggml` writes n/32 blocks.

@@ -13,6 +13,7 @@ std::string WeightMatrix::format_name() const {
     switch (layout) {
     case WeightLayout::Ggml: return std::string(type_traits(static_cast<uint32_t>(type))->name) + act_suffix(*this);
     case WeightLayout::Q4Split:
+    case WeightLayout::Q4Tiles:
         if (type == GgmlType::Q4_0) return "Q4_0";  // a Q4_0 tensor, repacked
         [[fallthrough]];
     case WeightLayout::Q4Group: return "Q4G" + std::to_string(group) + act_suffix(*this);

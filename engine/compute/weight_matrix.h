@@ -14,8 +14,10 @@ namespace q8 {
 // others are defined in weight_formats.h: Q4Group / Q4GroupAsym are group-wise 4-bit (group 32 is
 // byte-for-byte Q4_0 / Q4_1), I8Row is int8 with one scale per row (W8A8 weights). Q4Split /
 // Q4SplitAsym hold the same groups with codes and scales apart (weight_formats.h "split"): the
-// arrangement Q4 matrices are repacked into at load when their rows allow it.
-enum class WeightLayout : uint8_t { Ggml, Q4Group, Q4GroupAsym, I8Row, Q4Split, Q4SplitAsym };
+// arrangement Q4 matrices are repacked into at load when their rows allow it. Q4Tiles interleaves
+// symmetric groups of 16 rows (weight_formats.h "row tiles"; row(r) is a tile's start only when
+// r is a multiple of 16): what W4A8-block matrices are repacked into when their rows come in 16s.
+enum class WeightLayout : uint8_t { Ggml, Q4Group, Q4GroupAsym, I8Row, Q4Split, Q4SplitAsym, Q4Tiles };
 
 // One weight matrix y = W x with `rows` outputs and `cols` inputs; each row is `row_bytes` of
 // blocks in `type` (or in `layout`). Move-only, because `data` may point into `storage`.
@@ -32,7 +34,8 @@ struct WeightMatrix {
     float act_scale = 0.f;          // int8 activations: 0 = per token (dynamic); > 0 = one static
                                     // per-tensor scale from calibration (values beyond clip)
     bool act_blocks = false;        // int8 activations with one scale per 32 values instead of per
-                                    // token (Q4 split layouts; others run float activations)
+                                    // token (Q4 split and tile layouts, Q8_0; others run float
+                                    // activations)
     std::vector<float> row_scale;   // I8Row: scale of each row
     std::vector<int32_t> row_sum;   // I8Row: sum of each row's int8 values
 

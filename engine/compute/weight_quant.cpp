@@ -29,7 +29,8 @@ size_t row_bytes_for(const WeightTarget& t, int64_t cols) {
     case WeightLayout::Q4GroupAsym: return c / t.group * quant::q4g_block_bytes(t.group, true);
     case WeightLayout::I8Row: return c;
     case WeightLayout::Q4Split:
-    case WeightLayout::Q4SplitAsym: break;  // made by repacking at load, never quantized into
+    case WeightLayout::Q4SplitAsym:
+    case WeightLayout::Q4Tiles: break;  // made by repacking at load, never quantized into
     }
     return 0;
 }
@@ -47,7 +48,8 @@ bool target_fits(const WeightTarget& t, int64_t cols) {
     case WeightLayout::Q4GroupAsym: return quant::valid_q4_group(t.group) && cols % t.group == 0;
     case WeightLayout::I8Row: return cols <= 65536;
     case WeightLayout::Q4Split:
-    case WeightLayout::Q4SplitAsym: break;
+    case WeightLayout::Q4SplitAsym:
+    case WeightLayout::Q4Tiles: break;
     }
     return false;
 }
@@ -101,7 +103,8 @@ bool quantize_matrix(int64_t rows, int64_t cols, const std::function<void(int64_
             break;
         }
         case WeightLayout::Q4Split:
-        case WeightLayout::Q4SplitAsym: break;  // refused above
+        case WeightLayout::Q4SplitAsym:
+        case WeightLayout::Q4Tiles: break;  // refused above
         }
         if (progress && ((r + 1) % every == 0 || r + 1 == rows) && !progress(r + 1)) return false;
     }
@@ -155,6 +158,35 @@ bool q4_0_to_groups(WeightMatrix& w, uint32_t group) {
     return true;
 }
 
+void repack_for_kernels(WeightMatrix& w, uint8_t* dst) {
+    const bool q4_0 = w.layout == WeightLayout::Ggml && w.type == GgmlType::Q4_0;
+    const bool q4 = q4_0 || w.layout == WeightLayout::Q4Group || w.layout == WeightLayout::Q4GroupAsym;
+    const size_t group = q4_0 ? 32 : w.group;
+    const auto cols = static_cast<size_t>(w.cols), rows = static_cast<size_t>(w.rows);
+    const bool asym = w.layout == WeightLayout::Q4GroupAsym;
+    if (q4 && !asym && w.act_blocks && quant::q4_tiles_fit(rows, cols, group)) {
+        for (size_t r = 0; r < rows; r += quant::kQ4TileRows)
+            quant::q4g_to_tile(w.row(static_cast<int64_t>(r)), w.row_bytes, dst + r * w.row_bytes, cols, group);
+        w.group = static_cast<uint32_t>(group);
+        w.layout = WeightLayout::Q4Tiles;
+        if (!q4_0) w.type = GgmlType::F32;
+        return;
+    }
+    if (!q4 || !quant::q4_split_fits(cols, group)) {
+        std::memcpy(dst, w.data, rows * w.row_bytes);
+        // Int8 activation blocks have kernels for split rows, tiles and Q8_0 rows only: other rows
+        // take float activations, and say so in their format name.
+        const bool q8_0 = w.layout == WeightLayout::Ggml && w.type == GgmlType::Q8_0;
+        if (w.act_blocks && !q8_0) w.int8_activations = w.act_blocks = false;
+        return;
+    }
+    for (size_t r = 0; r < rows; ++r)
+        quant::q4g_to_split(w.row(static_cast<int64_t>(r)), dst + r * w.row_bytes, cols, group, asym);
+    w.group = static_cast<uint32_t>(group);
+    w.layout = asym ? WeightLayout::Q4SplitAsym : WeightLayout::Q4Split;
+    if (!q4_0) w.type = GgmlType::F32;
+}
+
 void decode_weight_row(const WeightMatrix& w, int64_t r, float* dst) {
     const auto c = static_cast<size_t>(w.cols);
     switch (w.layout) {
@@ -163,6 +195,11 @@ void decode_weight_row(const WeightMatrix& w, int64_t r, float* dst) {
     case WeightLayout::Q4GroupAsym: quant::dequantize_row_q4g(w.row(r), dst, c, w.group, true); return;
     case WeightLayout::Q4Split: quant::dequantize_row_q4split(w.row(r), dst, c, w.group, false); return;
     case WeightLayout::Q4SplitAsym: quant::dequantize_row_q4split(w.row(r), dst, c, w.group, true); return;
+    case WeightLayout::Q4Tiles: {
+        const int64_t first = r - r % static_cast<int64_t>(quant::kQ4TileRows);
+        quant::dequantize_tile_row(w.row(first), static_cast<size_t>(r - first), dst, c, w.group);
+        return;
+    }
     case WeightLayout::I8Row:
         quant::dequantize_row_i8(reinterpret_cast<const int8_t*>(w.row(r)), w.row_scale[static_cast<size_t>(r)], dst,
                                  c);

@@ -12,7 +12,7 @@
 
 #include "arch_tensors.h"
 #include "model.h"
-#include "weight_formats.h"
+#include "weight_quant.h"
 
 namespace q8 {
 
@@ -22,29 +22,6 @@ constexpr size_t kAlign = 64;  // each matrix starts on a cache line
 
 size_t round_up(size_t v, size_t a) { return (v + a - 1) / a * a; }
 
-// Copies w's bytes to dst. 4-bit matrices whose rows split into 128-value spans are repacked on
-// the way, codes apart from scales, so the kernels read 128 codes in one load (compute/weight_formats.h,
-// "split"), and relabelled; a Q4_0 matrix keeps its type, so it is still named Q4_0.
-void place_matrix(WeightMatrix& w, uint8_t* dst) {
-    const bool q4_0 = w.layout == WeightLayout::Ggml && w.type == GgmlType::Q4_0;
-    const bool q4 = q4_0 || w.layout == WeightLayout::Q4Group || w.layout == WeightLayout::Q4GroupAsym;
-    const size_t group = q4_0 ? 32 : w.group;
-    const auto cols = static_cast<size_t>(w.cols);
-    if (!q4 || !quant::q4_split_fits(cols, group)) {
-        std::memcpy(dst, w.data, static_cast<size_t>(w.rows) * w.row_bytes);
-        // Int8 activation blocks have kernels for split rows and Q8_0 rows only: other rows take
-        // float activations, and say so in their format name.
-        const bool q8_0 = w.layout == WeightLayout::Ggml && w.type == GgmlType::Q8_0;
-        if (w.act_blocks && !q8_0) w.int8_activations = w.act_blocks = false;
-        return;
-    }
-    const bool asym = w.layout == WeightLayout::Q4GroupAsym;
-    for (int64_t r = 0; r < w.rows; ++r)
-        quant::q4g_to_split(w.row(r), dst + static_cast<size_t>(r) * w.row_bytes, cols, group, asym);
-    w.group = static_cast<uint32_t>(group);
-    w.layout = asym ? WeightLayout::Q4SplitAsym : WeightLayout::Q4Split;
-    if (!q4_0) w.type = GgmlType::F32;
-}
 }  // namespace
 
 HugePageBuffer::HugePageBuffer(size_t bytes) {
@@ -97,7 +74,7 @@ void move_weights_to_arena(Model& m) {
     for (WeightMatrix* w : all) {
         const size_t n = static_cast<size_t>(w->rows) * w->row_bytes;
         uint8_t* dst = arena.data() + at;
-        place_matrix(*w, dst);
+        repack_for_kernels(*w, dst);
         if (m.file) m.file->release_pages(w->data, n);
         w->data = dst;
         std::vector<uint8_t>().swap(w->storage);

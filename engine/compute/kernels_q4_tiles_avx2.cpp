@@ -1,0 +1,90 @@
+// Q4 row tiles with AVX2: the AVX-512 kernel's arithmetic on half tiles of eight rows (the first
+// and second 32 bytes of every quarter). Without VNNI, a block's four-code products are summed by
+// vpmaddubsw (pairs, at most 2 * 15 * 127, so no saturation) and vpmaddwd against ones, which is
+// the same exact int32 as vpdpbusd; the float steps are the same multiply and FMA, so results match
+// the other ISAs bit for bit.
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "kernels_q4_tiles.h"
+#include "weight_formats.h"
+
+namespace q8::q4_tiles {
+
+namespace {
+
+// 8 codes + 1 scale + 4 accumulators + temporaries fit the 16 vector registers.
+constexpr int kMaxTokens = 4;
+
+__m256i broadcast4(const int8_t* p) {
+    int32_t v;
+    std::memcpy(&v, p, 4);
+    return _mm256_set1_epi32(v);
+}
+
+// Half h (rows 8h..8h+7) of a tile against NT tokens from t0.
+template <int NT>
+void half_tile_tokens(const uint8_t* tile, int h, const A8Blocks& x, size_t t0, size_t n, size_t group, float* y,
+                      size_t ldy) {
+    const size_t group_bytes = quant::q4_tile_bytes(group, group);
+    const size_t per_group = group / quant::kActBlock;
+    const __m256i mask = _mm256_set1_epi8(0x0f);
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc[NT];
+    for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+    for (size_t g = 0; g < n / group; ++g) {
+        const uint8_t* gp = tile + g * group_bytes;
+        const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(gp + 16 * h)));
+        for (size_t k = 0; k < per_group; ++k) {
+            const uint8_t* bp = gp + 2 * quant::kQ4TileRows + 256 * k + 32 * h;
+            const size_t b = g * per_group + k;
+            __m256i lo[4], hi[4];
+            for (int c = 0; c < 4; ++c) {
+                const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bp + 64 * c));
+                lo[c] = _mm256_and_si256(v, mask);
+                hi[c] = _mm256_and_si256(_mm256_srli_epi16(v, 4), mask);
+            }
+            for (int t = 0; t < NT; ++t) {
+                const size_t tok = t0 + t;
+                const int8_t* xb = x.xp + tok * x.ldx + quant::kActBlock * b;
+                __m256i s = _mm256_set1_epi32(x.offsets[tok * x.ld_scales + b]);
+                for (int c = 0; c < 4; ++c) {
+                    const __m256i p0 = _mm256_maddubs_epi16(lo[c], broadcast4(xb + 8 * c));
+                    const __m256i p1 = _mm256_maddubs_epi16(hi[c], broadcast4(xb + 8 * c + 4));
+                    s = _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_add_epi16(p0, p1), ones));
+                }
+                const __m256 p = _mm256_mul_ps(d, _mm256_set1_ps(x.scales[tok * x.ld_scales + b]));
+                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), p, acc[t]);
+            }
+        }
+    }
+    for (int t = 0; t < NT; ++t) _mm256_storeu_ps(y + (t0 + t) * ldy + 8 * h, acc[t]);
+}
+
+template <int NT>
+void tile_tokens(const uint8_t* tile, const A8Blocks& x, size_t t0, size_t n, size_t group, float* y, size_t ldy) {
+    half_tile_tokens<NT>(tile, 0, x, t0, n, group, y, ldy);
+    half_tile_tokens<NT>(tile, 1, x, t0, n, group, y, ldy);
+}
+
+}  // namespace
+
+void batch_a8b_avx2(const void* w, size_t n_tiles, const A8Blocks& x, size_t n_tok, size_t n, size_t group, float* y,
+                    size_t ldy) {
+    const size_t tile_bytes = quant::q4_tile_bytes(n, group);
+    for (size_t i = 0; i < n_tiles; ++i) {
+        const uint8_t* tile = static_cast<const uint8_t*>(w) + i * tile_bytes;
+        float* yt = y + i * quant::kQ4TileRows;
+        size_t t = 0;
+        for (; t + kMaxTokens <= n_tok; t += kMaxTokens) tile_tokens<kMaxTokens>(tile, x, t, n, group, yt, ldy);
+        switch (n_tok - t) {
+        case 3: tile_tokens<3>(tile, x, t, n, group, yt, ldy); break;
+        case 2: tile_tokens<2>(tile, x, t, n, group, yt, ldy); break;
+        case 1: tile_tokens<1>(tile, x, t, n, group, yt, ldy); break;
+        default: break;
+        }
+    }
+}
+
+}  // namespace q8::q4_tiles
