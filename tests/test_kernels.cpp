@@ -594,6 +594,71 @@ private slots:
 
     // ------------------------------------------------------------ attention over cached rows
 
+    // silu(gate) * up on every ISA: within 1e-6 relative of the double-precision value (the
+    // vector ISAs' own exp), inf and 0 where exp over- and underflows as std::exp does, and each
+    // value the same wherever it sits in the array (tails included).
+    void silu_mul_data() { add_isa_rows(); }
+    void silu_mul() {
+        QFETCH(int, isa);
+        REQUIRE_ISA(static_cast<q8::Isa>(isa));
+        const q8::KernelTable& k = table_of(static_cast<q8::Isa>(isa));
+        std::mt19937 rng(8);
+        std::uniform_real_distribution<float> d(-20.f, 20.f);
+        std::vector<float> gate(1003), up(gate.size());
+        for (float& v : gate) v = d(rng);
+        for (float& v : up) v = d(rng) / 4.f;
+        const float special[] = {0.f, -0.f, 1e-8f, -1e-8f, 87.f, -87.f, 88.5f, -88.5f, 100.f, -100.f, 1000.f, -1000.f};
+        std::copy(std::begin(special), std::end(special), gate.begin());
+        std::vector<float> out(gate.size(), -7.f), shifted(gate.size(), -7.f);
+        k.silu_mul(gate.data(), up.data(), gate.size(), out.data());
+        for (size_t i = 0; i < gate.size(); ++i) {
+            const double x = gate[i], want = x / (1.0 + std::exp(-x)) * double(up[i]);
+            QVERIFY2(std::abs(out[i] - want) <= 1e-6 * std::abs(want) + 1e-37,
+                     qPrintable(QStringLiteral("silu(%1) * %2 = %3, want %4").arg(x).arg(up[i]).arg(out[i]).arg(want)));
+        }
+        QCOMPARE(out[10], 1000.f * up[10]);
+        QVERIFY(std::isfinite(out[11]) && std::abs(out[11]) < 1e-30f);
+        for (size_t skip : {size_t{1}, size_t{3}, size_t{11}}) {
+            k.silu_mul(gate.data() + skip, up.data() + skip, gate.size() - skip, shifted.data());
+            for (size_t i = skip; i < gate.size(); ++i)
+                QVERIFY(std::bit_cast<uint32_t>(shifted[i - skip]) == std::bit_cast<uint32_t>(out[i]));
+        }
+        k.silu_mul(gate.data(), up.data(), 5, shifted.data());  // shorter than one vector
+        for (size_t i = 0; i < 5; ++i) QVERIFY(std::bit_cast<uint32_t>(shifted[i]) == std::bit_cast<uint32_t>(out[i]));
+    }
+
+    // softmax on every ISA, against double: rows of every tail length, a wide range, a masked
+    // position (-inf gives 0) and large values (stable: the maximum is subtracted first).
+    void softmax_data() { add_isa_rows(); }
+    void softmax() {
+        QFETCH(int, isa);
+        REQUIRE_ISA(static_cast<q8::Isa>(isa));
+        const q8::KernelTable& k = table_of(static_cast<q8::Isa>(isa));
+        std::mt19937 rng(9);
+        std::uniform_real_distribution<float> d(-30.f, 10.f);
+        std::vector<std::vector<float>> rows;
+        for (size_t n : {1, 2, 7, 8, 15, 16, 17, 33, 1000}) {
+            rows.emplace_back(n);
+            for (float& v : rows.back()) v = d(rng);
+        }
+        rows.push_back({1.f, -std::numeric_limits<float>::infinity(), 2.f, 1e4f, 1e4f - 3.f});
+        for (const std::vector<float>& x : rows) {
+            std::vector<float> y = x;
+            k.softmax(y.data(), y.size());
+            double mx = -std::numeric_limits<double>::infinity(), sum = 0;
+            for (float v : x) mx = std::max(mx, double(v));
+            for (float v : x) sum += std::exp(double(v) - mx);
+            for (size_t i = 0; i < x.size(); ++i) {
+                // x - max is rounded to float first: half a step of values below 64 is 2^-19, so
+                // up to 2e-6 relative in exp, plus a few steps of the exp and the division.
+                const double want = std::exp(double(x[i]) - mx) / sum;
+                QVERIFY2(
+                    std::abs(y[i] - want) <= 3e-6 * want + 1e-30,
+                    qPrintable(QStringLiteral("n %1, value %2: %3, want %4").arg(x.size()).arg(i).arg(y[i]).arg(want)));
+            }
+        }
+    }
+
     // scores and mix over the positions of a strided cache (three heads per position, the middle
     // one read), against double: every head size with a dedicated kernel and one without (48), f16
     // and f32 caches. A position's score has the same bits whatever n_pos, as a verification batch

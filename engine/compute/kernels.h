@@ -145,6 +145,13 @@ struct KernelTable {
     MixFn mix_f16 = nullptr;
     MixFn mix_f32 = nullptr;
 
+    // out[i] = silu(gate[i]) * up[i] = gate[i] / (1 + exp(-gate[i])) * up[i]; out may be up. Each
+    // value independent of its position (compute/kernels_activation.h).
+    void (*silu_mul)(const float* gate, const float* up, size_t n, float* out) = nullptr;
+    // In place: x[i] = exp(x[i] - max) / sum over j of exp(x[j] - max). A row's result depends on
+    // the row only.
+    void (*softmax)(float* x, size_t n) = nullptr;
+
     // One token's int8 activations, bit-identical to quant::quantize_activations_i8 (scale 0:
     // per token, amax / 127) or quantize_activations_i8_static (scale > 0). Returns the scale.
     float (*quantize_act_i8)(const float* x, int8_t* q, size_t n, float static_scale) = nullptr;

@@ -5,6 +5,7 @@
 
 #include "half.h"
 #include "kernels.h"
+#include "kernels_activation.h"
 #include "kernels_batch_loop.h"
 #include "kernels_q4_tiles.h"
 #include "weight_formats.h"
@@ -406,6 +407,8 @@ KernelTable make_table() {
     t.batch_q4s_a8b = batch_loop::q4s_a8b_rows<q4s_a8b_batch>;
     t.batch_q8_0_a8b = batch_loop::q8_0_a8b_rows<q8_0_a8b_batch>;
     t.batch_q4t_a8b = q4_tiles::batch_a8b_avx2;
+    t.silu_mul = activation::silu_mul_avx2;
+    t.softmax = activation::softmax_avx2;
     return t;
 }
 

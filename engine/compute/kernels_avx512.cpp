@@ -7,6 +7,7 @@
 
 #include "half.h"
 #include "kernels.h"
+#include "kernels_activation.h"
 #include "kernels_batch_loop.h"
 #include "kernels_q4_tiles.h"
 #include "weight_formats.h"
@@ -1104,6 +1105,8 @@ KernelTable make_table() {
     t.batch_q8_0_a8b = batch_q8_0_a8b;
     t.batch_q4t_a8b = q4_tiles::batch_a8b_avx512;
     t.decode_q4t_rows = q4_tiles::decode_rows_avx512;
+    t.silu_mul = activation::silu_mul_avx512;
+    t.softmax = activation::softmax_avx512;
     t.decode_f16_rows = decode_f16_rows;
     t.decode_q8_0_rows = decode_q8_0_rows;
     t.decode_q4s_rows = decode_q4s_rows<false>;

@@ -1,5 +1,6 @@
 // Portable kernels: the reference the vector paths are tested against, and the path for CPUs
 // without AVX2.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -273,6 +274,22 @@ void q4t_a8b_portable(const void* w, size_t n_tiles, const A8Blocks& x, size_t n
     }
 }
 
+void silu_mul(const float* gate, const float* up, size_t n, float* out) {
+    for (size_t i = 0; i < n; ++i) out[i] = gate[i] / (1.f + std::exp(-gate[i])) * up[i];
+}
+
+void softmax(float* x, size_t n) {
+    if (n == 0) return;
+    const float mx = *std::max_element(x, x + n);
+    double sum = 0.0;  // double: n can be a whole context of small terms
+    for (size_t i = 0; i < n; ++i) {
+        x[i] = std::exp(x[i] - mx);
+        sum += x[i];
+    }
+    const float inv = static_cast<float>(1.0 / sum);
+    for (size_t i = 0; i < n; ++i) x[i] *= inv;
+}
+
 void decode_q4t_rows(const uint8_t* w, size_t, size_t n_rows, size_t n, size_t group, float* dst) {
     for (size_t r = 0; r < n_rows; ++r) {
         const uint8_t* tile = w + r / quant::kQ4TileRows * quant::q4_tile_bytes(n, group);
@@ -300,6 +317,8 @@ KernelTable make_table() {
     t.batch_q8_0_a8b = batch_loop::q8_0_a8b_rows<q8_0_a8b_portable>;
     t.batch_q4t_a8b = q4t_a8b_portable;
     t.decode_q4t_rows = decode_q4t_rows;
+    t.silu_mul = silu_mul;
+    t.softmax = softmax;
     return t;
 }
 

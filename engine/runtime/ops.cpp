@@ -1,7 +1,8 @@
 #include "ops.h"
 
-#include <algorithm>
 #include <cmath>
+
+#include "kernels.h"
 
 namespace q8 {
 
@@ -31,21 +32,9 @@ void gelu_tanh(float* x, size_t n) {
     }
 }
 
-void silu_mul(const float* gate, const float* up, size_t n, float* out) {
-    for (size_t i = 0; i < n; ++i) out[i] = gate[i] / (1.f + std::exp(-gate[i])) * up[i];
-}
+void silu_mul(const float* gate, const float* up, size_t n, float* out) { active_kernels().silu_mul(gate, up, n, out); }
 
-void softmax(float* x, size_t n) {
-    if (n == 0) return;
-    const float mx = *std::max_element(x, x + n);
-    double sum = 0.0;
-    for (size_t i = 0; i < n; ++i) {
-        x[i] = std::exp(x[i] - mx);
-        sum += x[i];
-    }
-    const float inv = static_cast<float>(1.0 / sum);
-    for (size_t i = 0; i < n; ++i) x[i] *= inv;
-}
+void softmax(float* x, size_t n) { active_kernels().softmax(x, n); }
 
 std::vector<float> rope_inv_freq(const ModelConfig& c, std::span<const float> freq_factors) {
     const size_t half = static_cast<size_t>(c.n_rot / 2);
