@@ -106,13 +106,13 @@ private slots:
     void fidelity_table_compares_variants_with_fp16() {
         const auto model = q8::load_model(dir_.filePath("model.gguf").toStdString());
         q8::quant::FidelityOptions o;
-        o.variants = {"fp16", "q8", "q8-a8", "q8-sq", "q4", "q4-a8"};
+        o.variants = {"fp16", "q8", "q8-a8", "q8-sq", "q4", "q4-a8", "q4-a8b-head"};
         o.ppl.ctx = 16;
         o.ppl.kv_type = q8::KvType::F32;
         o.calibration = tokens_;
         o.calib_options.ctx = 16;
         const auto rows = q8::quant::fidelity(model, tokens_, o);
-        QCOMPARE(rows.size(), size_t(6));
+        QCOMPARE(rows.size(), size_t(7));
         QCOMPARE(rows[0].variant, std::string("fp16"));
         QCOMPARE(rows[0].top1_agreement, 1.0);
         QCOMPARE(rows[0].delta_pct, 0.0);

@@ -180,6 +180,7 @@ private slots:
         QCOMPARE(QString::fromStdString(g.opt_string("q8chat.quant.activations").value_or("")), QString("int8-blocks"));
         const auto file_model = q8::load_model(out.toStdString());
         QCOMPARE(QString::fromStdString(file_model->layers[0].w_up.format_name()), QString("Q4G64/A8b"));
+        QCOMPARE(QString::fromStdString(file_model->output_matrix().format_name()), QString("Q8_0/A8b"));
         q8::LoadOptions lo;
         lo.precision = q8::Precision::Q4;
         lo.q4_group = 64;

@@ -249,6 +249,17 @@ private slots:
         QCOMPARE(QString::fromStdString(d->layers[0].wq.format_name()), QString("Q4G32/A8b"));
     }
 
+    // Under Q4 with activation blocks the Q8_0 head takes them too (a q8quant file's head:
+    // test_q8quant); Q4 with float activations and Q8 with blocks keep a float-activation head.
+    void q4_head_takes_activation_blocks() {
+        const auto converted = load("wide_f16", q8::Precision::Q4, 32, false, q8::ActivationMode::Auto);
+        QCOMPARE(QString::fromStdString(converted->output_matrix().format_name()), QString("Q8_0/A8b"));
+        const auto w4a16 = load("wide_f16", q8::Precision::Q4, 32, false, q8::ActivationMode::Float);
+        QCOMPARE(QString::fromStdString(w4a16->output_matrix().format_name()), QString("Q8_0"));
+        const auto q8a8b = load("wide_f16", q8::Precision::Q8, 32, false, q8::ActivationMode::Int8Blocks);
+        QCOMPARE(QString::fromStdString(q8a8b->output_matrix().format_name()), QString("Q8_0"));
+    }
+
     void quantized_files_load_directly_and_refuse_requantizing() {
         const auto q8file = load("q8_0", q8::Precision::Q8);
         QVERIFY(in_arena(*q8file, q8file->layers[0].wq));

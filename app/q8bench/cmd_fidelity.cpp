@@ -96,7 +96,7 @@ void add_fidelity_command(CLI::App& app) {
     cmd->add_option("--calib-tokens", c->calib_tokens, "Calibration tokens used at most")->capture_default_str();
     cmd->add_option("--variants", c->variants,
                     "Variants in order, the first is the reference (default: fp16 q8 q8-a8 q8-sq q4 q4-g128 q4-asym "
-                    "q4-a8; also q4-g64, q4-a8b, q8-a8b, q8-sqp, q4-a8p)")
+                    "q4-a8; also q4-g64, q4-a8b, q4-a8b-head, q8-a8b, q8-sqp, q4-a8p)")
         ->delimiter(',')
         ->check(CLI::IsMember(q8::quant::fidelity_variant_names()));
     cmd->add_option("-c,--ctx", c->ctx, "Perplexity window")->capture_default_str();
