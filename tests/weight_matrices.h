@@ -2,6 +2,7 @@
 // Weight matrices for matmul tests, built from dense floats the way the loader builds them.
 #include <cstdint>
 #include <cstring>
+#include <random>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -9,6 +10,14 @@
 #include "weight_formats.h"
 #include "weight_matrix.h"
 #include "weight_quant.h"
+
+// n weights drawn from N(0, 0.05^2), about the spread of the trained demo models' weights.
+inline std::vector<float> normal_weights(size_t n, std::mt19937& rng) {
+    std::normal_distribution<float> nd(0.f, 0.05f);
+    std::vector<float> w(n);
+    for (float& f : w) f = nd(rng);
+    return w;
+}
 
 // A rows x cols matrix of `dense` (row-major) in `target`; with `repacked`, in the layout the loader
 // gives it (weight_quant.h, repack_for_kernels: split rows or row tiles for 4-bit groups).
