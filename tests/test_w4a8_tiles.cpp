@@ -187,7 +187,8 @@ private slots:
         QFETCH(int, group);
         REQUIRE_ISA(static_cast<Isa>(isa));
         const KernelTable& k = table_of(static_cast<Isa>(isa));
-        if (k.decode_q4t_rows == nullptr) QSKIP("this ISA's prompts run the tile kernel (no decoder)");
+        if (k.decode_q4t_rows == nullptr)
+            QSKIP("this ISA has no prompt decoder for tiles (its prompts run the tile kernel)");
         const auto un = static_cast<size_t>(n), g = static_cast<size_t>(group);
         std::mt19937 rng(static_cast<uint32_t>(n + group));
         const Tiles w = make_tiles(2, un, g, rng);

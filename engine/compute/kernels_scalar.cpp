@@ -290,13 +290,6 @@ void softmax(float* x, size_t n) {
     for (size_t i = 0; i < n; ++i) x[i] *= inv;
 }
 
-void decode_q4t_rows(const uint8_t* w, size_t, size_t n_rows, size_t n, size_t group, float* dst) {
-    for (size_t r = 0; r < n_rows; ++r) {
-        const uint8_t* tile = w + r / quant::kQ4TileRows * quant::q4_tile_bytes(n, group);
-        quant::dequantize_tile_row(tile, r % quant::kQ4TileRows, dst + r * n, n, group);
-    }
-}
-
 }  // namespace
 
 float batch_loop::quantize_act_i8(const float* x, int8_t* q, size_t n, float static_scale) {
@@ -316,7 +309,6 @@ KernelTable make_table() {
     t.batch_q4s_a8b = batch_loop::q4s_a8b_rows<q4s_a8b_portable>;
     t.batch_q8_0_a8b = batch_loop::q8_0_a8b_rows<q8_0_a8b_portable>;
     t.batch_q4t_a8b = q4t_a8b_portable;
-    t.decode_q4t_rows = decode_q4t_rows;
     t.silu_mul = silu_mul;
     t.softmax = softmax;
     return t;
