@@ -148,8 +148,9 @@ bool matmul_prompt(const WeightMatrix& w, const float* x, size_t n, float* y, Th
 
 // One input quantized to int8, per token or per block of 32 values.
 struct Int8Input {
-    std::vector<int8_t> q;     // n rows of cols
-    std::vector<float> scale;  // per token, or per block (cols / 32 per token)
+    std::vector<int8_t> q;         // n rows of cols
+    std::vector<float> scale;      // per token, or per block (cols / 32 per token)
+    std::vector<int32_t> offsets;  // blocks: each block's quant::tile_block_offsets (row tiles read them)
 };
 
 // How a matrix wants its input quantized; matrices sharing an input share it when these agree.
@@ -168,10 +169,14 @@ void quantize_input(const float* x, size_t n, size_t cols, Int8Mode mode, Int8In
     const size_t span = mode.blocks ? quant::kActBlock : cols;
     out.q.resize(n * cols);
     out.scale.resize(n * per_token);
+    out.offsets.resize(mode.blocks ? n * per_token : 0);
     const KernelTable& k = active_kernels();
     auto rows = [&](size_t t0, size_t t1) {
         for (size_t i = t0 * per_token; i < t1 * per_token; ++i)
             out.scale[i] = k.quantize_act_i8(x + i * span, out.q.data() + i * span, span, mode.static_scale);
+        if (mode.blocks) {
+            quant::tile_block_offsets(out.q.data() + t0 * cols, out.offsets.data() + t0 * per_token, (t1 - t0) * cols);
+        }
     };
     if (n < 8) {
         rows(0, n);
@@ -274,18 +279,13 @@ void matmul_q4_split_blocks(const WeightMatrix& w, const Int8Input& in, size_t n
     });
 }
 
-// Tiles read the block codes in natural order, with each block's offset (-8 times its code sum):
-// one kernel call per thread for its tiles and all n tokens.
+// Tiles read the block codes in natural order, with each block's offset (-8 times its code sum,
+// computed with the codes): one kernel call per thread for its tiles and all n tokens.
 void matmul_q4_tiles(const WeightMatrix& w, const Int8Input& in, size_t n, float* y, ThreadPool& pool) {
     const KernelTable& k = active_kernels();
     const auto cols = static_cast<size_t>(w.cols), rows = static_cast<size_t>(w.rows);
     const size_t n_blocks = cols / quant::kActBlock;
-    thread_local std::vector<int32_t> offsets_buffer;
-    std::vector<int32_t>& offsets = offsets_buffer;  // the workers read the caller's copy
-    offsets.resize(n * n_blocks);
-    for (size_t t = 0; t < n; ++t)
-        quant::tile_block_offsets(in.q.data() + t * cols, offsets.data() + t * n_blocks, cols);
-    const A8Blocks x{in.q.data(), in.scale.data(), nullptr, cols, n_blocks, 0, offsets.data()};
+    const A8Blocks x{in.q.data(), in.scale.data(), nullptr, cols, n_blocks, 0, in.offsets.data()};
     parallel_rows(w, pool, [&](size_t r0, size_t r1) {
         k.batch_q4t_a8b(w.row(static_cast<int64_t>(r0)), (r1 - r0) / quant::kQ4TileRows, x, n, cols, w.group, y + r0,
                         rows);
