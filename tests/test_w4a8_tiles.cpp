@@ -1,5 +1,5 @@
 // Q4 row tiles (compute/weight_formats.h), the layout W4A8-block matrices are repacked into when
-// their rows come in sixteens: the repacking loses nothing; every ISA's kernel gives the scalar
+// their rows come in 32s: the repacking loses nothing; every ISA's kernel gives the scalar
 // reference's bits (the arithmetic is defined exactly, kernels.h) and values within float
 // rounding of the double-precision product; results do not depend on how many tiles or tokens
 // share a call (speculative verification relies on it); matmul over the loader's layout, with 1
@@ -134,7 +134,7 @@ private slots:
         constexpr size_t kTiles = 3;
         const Tiles w = make_tiles(kTiles, un, g, rng);
         const size_t tile_bytes = qq::q4_tile_bytes(un, g), ld = kTiles * kRows + 1;  // ld: a gap after each token
-        for (size_t n_tok : {size_t{1}, size_t{2}, size_t{5}, size_t{8}, size_t{9}, size_t{13}}) {
+        for (size_t n_tok : {size_t{1}, size_t{2}, size_t{3}, size_t{5}, size_t{6}, size_t{7}, size_t{9}, size_t{13}}) {
             const Prepared p = prepare(un, n_tok, rng);
             std::vector<float> y(n_tok * ld, -1.f), want(n_tok * ld, -1.f), one(kRows);
             k.batch_q4t_a8b(w.bytes.data(), kTiles, view(p, 0, un), n_tok, un, g, y.data(), ld);
@@ -197,20 +197,21 @@ private slots:
         for (size_t i = 0; i < got.size(); ++i) QVERIFY(same_bits(got[i], w.decoded[i]));
     }
 
-    // The loader's layout: symmetric W4A8-block matrices with rows in sixteens become tiles;
+    // The loader's layout: symmetric W4A8-block matrices with rows in 32s become tiles;
     // asymmetric ones, other row counts and float activations keep split rows.
     void loader_picks_tiles() {
         std::mt19937 rng(2);
-        std::vector<float> dense(50 * 256, 0.01f);
+        std::vector<float> dense(64 * 256, 0.01f);
         using L = q8::WeightLayout;
         const q8::WeightTarget sym_a8b{L::Q4Group, q8::GgmlType::F32, 32, true, true};
         const q8::WeightTarget asym_a8b{L::Q4GroupAsym, q8::GgmlType::F32, 32, true, true};
         const q8::WeightTarget sym_a16{L::Q4Group, q8::GgmlType::F32, 64, false, false};
-        QCOMPARE(make_matrix(48, 256, dense, sym_a8b, true).layout, L::Q4Tiles);
-        QCOMPARE(make_matrix(48, 256, dense, asym_a8b, true).layout, L::Q4SplitAsym);
+        QCOMPARE(make_matrix(64, 256, dense, sym_a8b, true).layout, L::Q4Tiles);
+        QCOMPARE(make_matrix(64, 256, dense, asym_a8b, true).layout, L::Q4SplitAsym);
+        QCOMPARE(make_matrix(48, 256, dense, sym_a8b, true).layout, L::Q4Split);
         QCOMPARE(make_matrix(50, 256, dense, sym_a8b, true).layout, L::Q4Split);
-        QCOMPARE(make_matrix(48, 256, dense, sym_a16, true).layout, L::Q4Split);
-        const q8::WeightMatrix w = make_matrix(48, 256, dense, sym_a8b, true);
+        QCOMPARE(make_matrix(64, 256, dense, sym_a16, true).layout, L::Q4Split);
+        const q8::WeightMatrix w = make_matrix(64, 256, dense, sym_a8b, true);
         QCOMPARE(QString::fromStdString(w.format_name()), QStringLiteral("Q4G32/A8b"));
     }
 
@@ -225,7 +226,7 @@ private slots:
         QTest::addColumn<int>("group");
         QTest::addColumn<int>("threads");
         for (Isa isa : kAllIsas)
-            for (auto [rows, cols, group] : {std::tuple{48, 256, 32}, {160, 1408, 32}, {32, 512, 128}, {80, 384, 64}})
+            for (auto [rows, cols, group] : {std::tuple{64, 256, 32}, {160, 1408, 32}, {32, 512, 128}, {96, 384, 64}})
                 for (int threads : {1, 2})
                     QTest::addRow("%s/%dx%d/g%d/t%d", name_of(isa), rows, cols, group, threads)
                         << static_cast<int>(isa) << rows << cols << group << threads;

@@ -104,7 +104,7 @@ struct KernelTable {
                                   size_t n, float* y, size_t ldy);
     Q8A8BlocksFn batch_q8_0_a8b = nullptr;
     // Q4 row tiles (compute/weight_formats.h) against int8 activation blocks in natural order with
-    // their offsets: n_tiles tiles from w, 16 rows each; y[t * ldy + 16 * i + r] for token t, tile i
+    // their offsets: n_tiles tiles from w, 32 rows each; y[t * ldy + 32 * i + r] for token t, tile i
     // and row r. Per (row, token): for each block b, the exact int32 sum of code times activation
     // plus offsets[b], then acc = fma(float(that), row scale * block scale, acc) from acc = 0 in
     // block order. Every ISA computes exactly this, so results are bit-identical across ISAs and

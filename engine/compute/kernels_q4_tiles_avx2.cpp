@@ -1,5 +1,5 @@
-// Q4 row tiles with AVX2: the AVX-512 kernel's arithmetic on half tiles of eight rows (the first
-// and second 32 bytes of every quarter). Without VNNI, a block's four-code products are summed by
+// Q4 row tiles with AVX2: the AVX-512 kernel's arithmetic on parts of eight rows (the first and
+// second 32 bytes of every quarter of each half). Without VNNI, a block's four-code products are summed by
 // vpmaddubsw (pairs, at most 2 * 15 * 127, so no saturation) and vpmaddwd against ones, which is
 // the same exact int32 as vpdpbusd; the float steps are the same multiply and FMA, so results match
 // the other ISAs bit for bit.
@@ -23,21 +23,22 @@ __m256i broadcast4(const int8_t* p) {
     return _mm256_set1_epi32(v);
 }
 
-// Half h (rows 8h..8h+7) of a tile against NT tokens from t0.
+constexpr int kParts = quant::kQ4TileRows / 8;
+
+// Part p (rows 8p..8p+7) of a tile against NT tokens from t0.
 template <int NT>
-void half_tile_tokens(const uint8_t* tile, int h, const A8Blocks& x, size_t t0, size_t n, size_t group, float* y,
-                      size_t ldy) {
-    const size_t group_bytes = quant::q4_tile_bytes(group, group);
+void part_tokens(const uint8_t* tile, size_t p, const A8Blocks& x, size_t t0, size_t n, size_t group, float* y,
+                 size_t ldy) {
     const size_t per_group = group / quant::kActBlock;
     const __m256i mask = _mm256_set1_epi8(0x0f);
     const __m256i ones = _mm256_set1_epi16(1);
     __m256 acc[NT];
     for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
     for (size_t g = 0; g < n / group; ++g) {
-        const uint8_t* gp = tile + g * group_bytes;
-        const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(gp + 16 * h)));
+        const uint8_t* sp = tile + quant::q4_tile_scale_offset(g, 8 * p, group);
+        const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sp)));
         for (size_t k = 0; k < per_group; ++k) {
-            const uint8_t* bp = gp + 2 * quant::kQ4TileRows + 256 * k + 32 * h;
+            const uint8_t* bp = tile + quant::q4_tile_lane_offset(g, k, 0, 8 * p, group);
             const size_t b = g * per_group + k;
             __m256i lo[4], hi[4];
             for (int c = 0; c < 4; ++c) {
@@ -54,18 +55,17 @@ void half_tile_tokens(const uint8_t* tile, int h, const A8Blocks& x, size_t t0, 
                     const __m256i p1 = _mm256_maddubs_epi16(hi[c], broadcast4(xb + 8 * c + 4));
                     s = _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_add_epi16(p0, p1), ones));
                 }
-                const __m256 p = _mm256_mul_ps(d, _mm256_set1_ps(x.scales[tok * x.ld_scales + b]));
-                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), p, acc[t]);
+                const __m256 sc = _mm256_mul_ps(d, _mm256_set1_ps(x.scales[tok * x.ld_scales + b]));
+                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), sc, acc[t]);
             }
         }
     }
-    for (int t = 0; t < NT; ++t) _mm256_storeu_ps(y + (t0 + t) * ldy + 8 * h, acc[t]);
+    for (int t = 0; t < NT; ++t) _mm256_storeu_ps(y + (t0 + t) * ldy + 8 * p, acc[t]);
 }
 
 template <int NT>
 void tile_tokens(const uint8_t* tile, const A8Blocks& x, size_t t0, size_t n, size_t group, float* y, size_t ldy) {
-    half_tile_tokens<NT>(tile, 0, x, t0, n, group, y, ldy);
-    half_tile_tokens<NT>(tile, 1, x, t0, n, group, y, ldy);
+    for (size_t p = 0; p < kParts; ++p) part_tokens<NT>(tile, p, x, t0, n, group, y, ldy);
 }
 
 }  // namespace

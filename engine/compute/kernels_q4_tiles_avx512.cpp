@@ -5,7 +5,6 @@
 // tokens, which is what lets a verification pass of several tokens cost little more than one.
 #include <immintrin.h>
 
-#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -19,24 +18,23 @@ namespace {
 // As the split kernels: one core's hardware prefetchers leave a sequential stream short of DRAM
 // bandwidth, and asking 4 KiB ahead closes most of the gap (kernels_avx512.cpp).
 constexpr size_t kPrefetchBytes = 4096;
-// Tokens sharing one unpacking of a block: 8 codes + 1 scale + 8 accumulators + temporaries fit
-// the 32 vector registers, and a draft of up to seven is verified in one pass.
-constexpr int kMaxTokens = 8;
+// Each activation dword is broadcast to a register once and multiplied into both halves of a
+// tile: Zen 5 issues about one broadcast load per cycle against two vpdpbusd, so a product that
+// takes its broadcast from memory runs at half the multiplier's rate (measured: 3.5 against 5.0
+// vpdpbusd per ns for five tokens from L2). 2 halves x 6 tokens x (int32 sum + float accumulator)
+// + 4 code registers + 2 broadcasts + 2 scale vectors fill the 32 vector registers.
+constexpr int kHalves = quant::kQ4TileRows / quant::kQ4TileLanes;
+constexpr size_t kMaxTokens = 6;
 
-// acc += codes (unsigned) times the four activations at p, broadcast to every lane. Written out
-// because GCC 12 loads the broadcast into a register first, an extra instruction per product
-// (the embedded broadcast was about 1.4x faster for five tokens, measured in isolation).
-[[gnu::always_inline]] inline __m512i dot_broadcast(__m512i acc, __m512i codes, const int8_t* p) {
-    asm("vpdpbusd %[x]%{1to16%}, %[w], %[acc]"
-        : [acc] "+v"(acc)
-        : [w] "v"(codes), [x] "m"(*reinterpret_cast<const int32_t*>(p)));
-    return acc;
-}
+// A call's tokens in passes of at most kMaxTokens, as even as possible (seven tokens go as 4 + 3,
+// not 6 + 1: a pass costs about the same for 3 tokens as for 4).
+size_t token_chunks(size_t n_tok) { return (n_tok + kMaxTokens - 1) / kMaxTokens; }
+size_t chunk_start(size_t c, size_t n_tok) { return c * n_tok / token_chunks(n_tok); }
 
 // The activations of a call, regrouped so that a tile pass finds everything for its tokens at
-// fixed distances from one pointer per block: for each chunk of up to kMaxTokens tokens and each
-// block, the chunk's 32 codes per token back to back, then its scales and offsets. Built once per
-// call and shared by all the call's tiles.
+// fixed distances from one pointer per block: for each chunk of tokens and each block, the chunk's
+// 32 codes per token back to back, then its scales and offsets. Built once per call and shared by
+// all the call's tiles.
 struct PackedTokens {
     std::vector<int8_t> codes;
     std::vector<float> scales;
@@ -47,8 +45,8 @@ struct PackedTokens {
         codes.resize(n_tok * n);
         scales.resize(n_tok * n_blocks);
         offsets.resize(n_tok * n_blocks);
-        for (size_t t0 = 0; t0 < n_tok; t0 += kMaxTokens) {
-            const size_t nt = std::min<size_t>(kMaxTokens, n_tok - t0);
+        for (size_t c = 0; c < token_chunks(n_tok); ++c) {
+            const size_t t0 = chunk_start(c, n_tok), nt = chunk_start(c + 1, n_tok) - t0;
             for (size_t b = 0; b < n_blocks; ++b) {
                 for (size_t t = 0; t < nt; ++t) {
                     const size_t tok = t0 + t, at = t0 * n_blocks + b * nt + t;
@@ -62,42 +60,62 @@ struct PackedTokens {
     }
 };
 
+int32_t dword_at(const int8_t* p) {
+    int32_t v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+
 // NT tokens of one chunk (packed from `codes`, `scales`, `offsets`) against one tile.
 template <int G, int NT>
 void tile_tokens(const uint8_t* tile, const int8_t* codes, const float* scales, const int32_t* offsets, size_t n,
                  float* y, size_t ldy) {
     constexpr size_t per_group = G / quant::kActBlock;
     const __m512i mask = _mm512_set1_epi8(0x0f);
-    __m512 acc[NT];
-    for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
-    __m512 d = _mm512_setzero_ps();
-    const uint8_t* bp = tile;
-    for (size_t b = 0; b < n / quant::kActBlock; ++b) {
-        if (b % per_group == 0) {  // a group's scales precede its blocks
-            d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(bp)));
-            bp += 2 * quant::kQ4TileRows;
+    __m512 acc[kHalves][NT];
+    for (int h = 0; h < kHalves; ++h)
+        for (int t = 0; t < NT; ++t) acc[h][t] = _mm512_setzero_ps();
+    for (size_t g = 0; g < n / G; ++g) {
+        __m512 d[kHalves];
+        for (int h = 0; h < kHalves; ++h) {
+            const uint8_t* sp = tile + quant::q4_tile_scale_offset(g, quant::kQ4TileLanes * h, G);
+            d[h] = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sp)));
         }
-        __m512i lo[4], hi[4];
-        for (int c = 0; c < 4; ++c) {
-            _mm_prefetch(reinterpret_cast<const char*>(bp + 64 * c + kPrefetchBytes), _MM_HINT_T0);
-            const __m512i v = _mm512_loadu_si512(bp + 64 * c);
-            lo[c] = _mm512_and_si512(v, mask);
-            hi[c] = _mm512_and_si512(_mm512_srli_epi16(v, 4), mask);
-        }
-        bp += 256;
-        const int8_t* xb = codes + b * NT * quant::kActBlock;
-        for (int t = 0; t < NT; ++t) {
-            // Two chains of four, so the products' latency overlaps within one token too.
-            __m512i s0 = _mm512_set1_epi32(offsets[b * NT + t]), s1 = _mm512_setzero_si512();
-            for (int c = 0; c < 4; ++c) {
-                s0 = dot_broadcast(s0, lo[c], xb + quant::kActBlock * t + 8 * c);
-                s1 = dot_broadcast(s1, hi[c], xb + quant::kActBlock * t + 8 * c + 4);
+        for (size_t k = 0; k < per_group; ++k) {
+            const size_t b = g * per_group + k;
+            const uint8_t* bp = tile + quant::q4_tile_lane_offset(g, k, 0, 0, G);
+            const int8_t* xb = codes + b * NT * quant::kActBlock;
+            __m512i sum[kHalves][NT];
+            for (int t = 0; t < NT; ++t) {
+                const __m512i offset = _mm512_set1_epi32(offsets[b * NT + t]);
+                for (int h = 0; h < kHalves; ++h) sum[h][t] = offset;
             }
-            const __m512 p = _mm512_mul_ps(d, _mm512_set1_ps(scales[b * NT + t]));
-            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), p, acc[t]);
+            for (int c = 0; c < 4; ++c) {
+                __m512i lo[kHalves], hi[kHalves];
+                for (int h = 0; h < kHalves; ++h) {
+                    const uint8_t* q = bp + 256 * h + 64 * c;
+                    _mm_prefetch(reinterpret_cast<const char*>(q + kPrefetchBytes), _MM_HINT_T0);
+                    const __m512i v = _mm512_loadu_si512(q);
+                    lo[h] = _mm512_and_si512(v, mask);
+                    hi[h] = _mm512_and_si512(_mm512_srli_epi16(v, 4), mask);
+                }
+                for (int t = 0; t < NT; ++t) {
+                    const int8_t* xq = xb + quant::kActBlock * t + 8 * c;
+                    const __m512i x_lo = _mm512_set1_epi32(dword_at(xq)), x_hi = _mm512_set1_epi32(dword_at(xq + 4));
+                    for (int h = 0; h < kHalves; ++h) sum[h][t] = _mm512_dpbusd_epi32(sum[h][t], lo[h], x_lo);
+                    for (int h = 0; h < kHalves; ++h) sum[h][t] = _mm512_dpbusd_epi32(sum[h][t], hi[h], x_hi);
+                }
+            }
+            for (int t = 0; t < NT; ++t) {
+                const __m512 scale = _mm512_set1_ps(scales[b * NT + t]);
+                for (int h = 0; h < kHalves; ++h)
+                    acc[h][t] =
+                        _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[h][t]), _mm512_mul_ps(d[h], scale), acc[h][t]);
+            }
         }
     }
-    for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * ldy, acc[t]);
+    for (int h = 0; h < kHalves; ++h)
+        for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + quant::kQ4TileLanes * h + t * ldy, acc[h][t]);
 }
 
 template <int G, int NT>
@@ -118,8 +136,9 @@ void tiles_for_group(const uint8_t* w, size_t n_tiles, const PackedTokens& p, si
                      size_t ldy) {
     const size_t tile_bytes = quant::q4_tile_bytes(n, G);
     for (size_t i = 0; i < n_tiles; ++i) {
-        for (size_t t0 = 0; t0 < n_tok; t0 += kMaxTokens) {
-            chunk_pass<G, kMaxTokens>(w + i * tile_bytes, p, t0, std::min<size_t>(kMaxTokens, n_tok - t0), n,
+        for (size_t c = 0; c < token_chunks(n_tok); ++c) {
+            const size_t t0 = chunk_start(c, n_tok);
+            chunk_pass<G, kMaxTokens>(w + i * tile_bytes, p, t0, chunk_start(c + 1, n_tok) - t0, n,
                                       y + i * quant::kQ4TileRows, ldy);
         }
     }
@@ -139,47 +158,49 @@ void batch_a8b_avx512(const void* w, size_t n_tiles, const A8Blocks& x, size_t n
     }
 }
 
-// Prompts: each block's 16 x 32 codes are regrouped row by row (interleaving a quarter's low and
-// high dwords gives each row's eight values in order) and converted to (code - 8) * scale.
+// Prompts: each block's 16 x 32 codes per half are regrouped row by row (interleaving a quarter's
+// low and high dwords gives each row's eight values in order) and converted to (code - 8) * scale.
 void decode_rows_avx512(const uint8_t* w, size_t, size_t n_rows, size_t n, size_t group, float* dst) {
+    constexpr size_t kLanes = quant::kQ4TileLanes;
     const size_t tile_bytes = quant::q4_tile_bytes(n, group);
-    const size_t group_bytes = quant::q4_tile_bytes(group, group);
     const size_t per_group = group / quant::kActBlock;
     const __m512i mask = _mm512_set1_epi8(0x0f);
     const __m512i eight = _mm512_set1_epi32(8);
-    alignas(64) uint8_t rows[quant::kQ4TileRows][32];
+    alignas(64) uint8_t rows[kLanes][32];
     alignas(64) uint64_t pairs[2][8];
+    alignas(64) float d[kLanes];
     for (size_t i = 0; i < n_rows / quant::kQ4TileRows; ++i) {
         const uint8_t* tile = w + i * tile_bytes;
-        float* out = dst + i * quant::kQ4TileRows * n;
-        for (size_t g = 0; g < n / group; ++g) {
-            const uint8_t* gp = tile + g * group_bytes;
-            alignas(64) float d[quant::kQ4TileRows];
-            _mm512_store_ps(d, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(gp))));
-            for (size_t k = 0; k < per_group; ++k) {
-                const uint8_t* bp = gp + 2 * quant::kQ4TileRows + 256 * k;
-                for (int c = 0; c < 4; ++c) {
-                    const __m512i v = _mm512_loadu_si512(bp + 64 * c);
-                    const __m512i lo = _mm512_and_si512(v, mask);
-                    const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), mask);
-                    // In 128-bit lane L: pairs[0] holds rows 4L, 4L + 1, pairs[1] rows 4L + 2, 4L + 3.
-                    _mm512_store_si512(pairs[0], _mm512_unpacklo_epi32(lo, hi));
-                    _mm512_store_si512(pairs[1], _mm512_unpackhi_epi32(lo, hi));
-                    for (int l = 0; l < 4; ++l) {
-                        std::memcpy(&rows[4 * l][8 * c], &pairs[0][2 * l], 8);
-                        std::memcpy(&rows[4 * l + 1][8 * c], &pairs[0][2 * l + 1], 8);
-                        std::memcpy(&rows[4 * l + 2][8 * c], &pairs[1][2 * l], 8);
-                        std::memcpy(&rows[4 * l + 3][8 * c], &pairs[1][2 * l + 1], 8);
+        for (int h = 0; h < kHalves; ++h) {
+            float* out = dst + (i * quant::kQ4TileRows + kLanes * h) * n;
+            for (size_t g = 0; g < n / group; ++g) {
+                const uint8_t* sp = tile + quant::q4_tile_scale_offset(g, kLanes * h, group);
+                _mm512_store_ps(d, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sp))));
+                for (size_t k = 0; k < per_group; ++k) {
+                    const uint8_t* bp = tile + quant::q4_tile_lane_offset(g, k, 0, kLanes * h, group);
+                    for (int c = 0; c < 4; ++c) {
+                        const __m512i v = _mm512_loadu_si512(bp + 64 * c);
+                        const __m512i lo = _mm512_and_si512(v, mask);
+                        const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), mask);
+                        // In 128-bit lane L: pairs[0] holds rows 4L, 4L + 1, pairs[1] rows 4L + 2, 4L + 3.
+                        _mm512_store_si512(pairs[0], _mm512_unpacklo_epi32(lo, hi));
+                        _mm512_store_si512(pairs[1], _mm512_unpackhi_epi32(lo, hi));
+                        for (int l = 0; l < 4; ++l) {
+                            std::memcpy(&rows[4 * l][8 * c], &pairs[0][2 * l], 8);
+                            std::memcpy(&rows[4 * l + 1][8 * c], &pairs[0][2 * l + 1], 8);
+                            std::memcpy(&rows[4 * l + 2][8 * c], &pairs[1][2 * l], 8);
+                            std::memcpy(&rows[4 * l + 3][8 * c], &pairs[1][2 * l + 1], 8);
+                        }
                     }
-                }
-                const size_t col = g * group + quant::kActBlock * k;
-                for (size_t r = 0; r < quant::kQ4TileRows; ++r) {
-                    const __m512 dr = _mm512_set1_ps(d[r]);
-                    for (int h = 0; h < 2; ++h) {
-                        const __m512i q =
-                            _mm512_cvtepu8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(&rows[r][16 * h])));
-                        _mm512_storeu_ps(out + r * n + col + 16 * h,
-                                         _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(q, eight)), dr));
+                    const size_t col = g * group + quant::kActBlock * k;
+                    for (size_t r = 0; r < kLanes; ++r) {
+                        const __m512 dr = _mm512_set1_ps(d[r]);
+                        for (int half = 0; half < 2; ++half) {
+                            const __m512i q = _mm512_cvtepu8_epi32(
+                                _mm_load_si128(reinterpret_cast<const __m128i*>(&rows[r][16 * half])));
+                            _mm512_storeu_ps(out + r * n + col + 16 * half,
+                                             _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(q, eight)), dr));
+                        }
                     }
                 }
             }

@@ -242,20 +242,18 @@ void q8_0_a8b_portable(const uint8_t* w, const A8Blocks& x, size_t n_tok, size_t
 // reproduces).
 float q4t_a8b_row(const uint8_t* tile, size_t r, const int8_t* x, const float* xs, const int32_t* offsets, size_t n,
                   size_t group) {
-    const size_t group_bytes = quant::kQ4TileRows * quant::q4g_block_bytes(group, false);
     float acc = 0.f;
     for (size_t b = 0; b < n / quant::kActBlock; ++b) {
         const size_t g = b * quant::kActBlock / group, k = b % (group / quant::kActBlock);
-        const uint8_t* scales = tile + g * group_bytes;
-        const uint8_t* block = scales + 2 * quant::kQ4TileRows + 256 * k;
         const int8_t* xb = x + b * quant::kActBlock;
         int32_t s = offsets[b];
         for (size_t c = 0; c < 4; ++c) {
-            const uint8_t* lane = block + 64 * c + 4 * r;
+            const uint8_t* lane = tile + quant::q4_tile_lane_offset(g, k, c, r, group);
             for (size_t j = 0; j < 4; ++j)
                 s += int32_t(lane[j] & 0x0f) * xb[8 * c + j] + int32_t(lane[j] >> 4) * xb[8 * c + 4 + j];
         }
-        acc = std::fma(static_cast<float>(s), f16_to_f32(load_u16(scales + 2 * r)) * xs[b], acc);
+        acc = std::fma(static_cast<float>(s), f16_to_f32(load_u16(tile + quant::q4_tile_scale_offset(g, r, group))) * xs[b],
+                       acc);
     }
     return acc;
 }

@@ -44,6 +44,12 @@ constexpr size_t kGemmRowBlock = 16;
 // oneDNN reached 72-86 GMAC/s at 64-128 tokens x 128 rows x 2048, against 40 for gemm_f32).
 constexpr size_t kBf16MinTokens = 16;
 constexpr size_t kBf16RowBlock = 128;
+static_assert(kBf16RowBlock % quant::kQ4TileRows == 0, "bf16 row blocks start at tile boundaries");
+
+// Rows decoded per call: a tile's rows are only decoded whole.
+size_t decoded_rows_per_call(const WeightMatrix& w) {
+    return w.layout == WeightLayout::Q4Tiles ? quant::kQ4TileRows : kGemmRowBlock;
+}
 
 bool bf16_arithmetic_available() {
     const CpuFeatures& f = cpu_features();
@@ -61,22 +67,23 @@ KernelTable::DecodeRowsFn decoder_for(const KernelTable& k, const WeightMatrix& 
     }
 }
 
-// Splits w's rows across the pool; tiled matrices on tile boundaries (16 rows, also the prompt
+// Splits w's rows across the pool; tiled matrices on tile boundaries (32 rows, also the prompt
 // paths' row blocks).
 void parallel_rows(const WeightMatrix& w, ThreadPool& pool, const std::function<void(size_t, size_t)>& fn) {
     const size_t unit = w.layout == WeightLayout::Q4Tiles ? quant::kQ4TileRows : 1;
     pool.parallel_for(static_cast<size_t>(w.rows) / unit, [&](size_t i0, size_t i1) { fn(i0 * unit, i1 * unit); });
 }
 
-// Rows [r0, r1) through gemm_f32, decoded 16 at a time.
+// Rows [r0, r1) through gemm_f32, decoded a few at a time.
 void prompt_rows_f32(const WeightMatrix& w, KernelTable::DecodeRowsFn decode, const float* x, size_t n, float* y,
                      size_t r0, size_t r1) {
     const KernelTable& k = active_kernels();
     const auto cols = static_cast<size_t>(w.cols), rows = static_cast<size_t>(w.rows);
+    const size_t per_call = decoded_rows_per_call(w);
     thread_local std::vector<float> block;  // this thread's decoded rows
-    block.resize(kGemmRowBlock * cols);
-    for (size_t r = r0; r < r1; r += kGemmRowBlock) {
-        const size_t nr = std::min(kGemmRowBlock, r1 - r);
+    block.resize(per_call * cols);
+    for (size_t r = r0; r < r1; r += per_call) {
+        const size_t nr = std::min(per_call, r1 - r);
         decode(w.row(static_cast<int64_t>(r)), w.row_bytes, nr, cols, w.group, block.data());
         k.gemm_f32(block.data(), cols, nr, x, cols, n, cols, y + r, rows);
     }
@@ -95,12 +102,13 @@ void prompt_bf16(const WeightMatrix& w, KernelTable::DecodeRowsFn decode, const 
     parallel_rows(w, pool, [&](size_t r0, size_t r1) {
         thread_local std::vector<float> decoded;
         thread_local std::vector<uint16_t> block;
-        decoded.resize(kGemmRowBlock * cols);
+        const size_t per_call = decoded_rows_per_call(w);
+        decoded.resize(per_call * cols);
         block.resize(kBf16RowBlock * cols);
         for (size_t r = r0; r < r1; r += kBf16RowBlock) {
             const size_t nr = std::min(kBf16RowBlock, r1 - r);
-            for (size_t i = 0; i < nr; i += kGemmRowBlock) {
-                const size_t m = std::min(kGemmRowBlock, nr - i);
+            for (size_t i = 0; i < nr; i += per_call) {
+                const size_t m = std::min(per_call, nr - i);
                 decode(w.row(static_cast<int64_t>(r + i)), w.row_bytes, m, cols, w.group, decoded.data());
                 k.f32_to_bf16(decoded.data(), block.data() + i * cols, m * cols);
             }

@@ -301,25 +301,17 @@ bool ggml_to_q4g(const uint8_t* src, uint8_t* dst, size_t n, size_t group, bool 
     return true;
 }
 
-namespace {
-// Offset in a tile of group g's scales, and of its block k's quarter c.
-size_t tile_group_offset(size_t g, size_t group) { return g * kQ4TileRows * q4g_block_bytes(group, false); }
-size_t tile_quarter_offset(size_t g, size_t k, size_t c, size_t group) {
-    return tile_group_offset(g, group) + 2 * kQ4TileRows + 256 * k + 64 * c;
-}
-}  // namespace
-
 void q4g_to_tile(const uint8_t* rows, size_t row_bytes, uint8_t* tile, size_t n, size_t group) {
     const size_t bb = q4g_block_bytes(group, false);
     uint8_t codes[128];
     for (size_t r = 0; r < kQ4TileRows; ++r) {
         const uint8_t* src = rows + r * row_bytes;
         for (size_t g = 0; g < n / group; ++g, src += bb) {
-            std::memcpy(tile + tile_group_offset(g, group) + 2 * r, src, 2);
+            std::memcpy(tile + q4_tile_scale_offset(g, r, group), src, 2);
             unpack_nibbles(src + 2, codes, group);
             for (size_t k = 0; k < group / 32; ++k) {
                 for (size_t c = 0; c < 4; ++c) {
-                    uint8_t* lane = tile + tile_quarter_offset(g, k, c, group) + 4 * r;
+                    uint8_t* lane = tile + q4_tile_lane_offset(g, k, c, r, group);
                     const uint8_t* q = codes + 32 * k + 8 * c;
                     for (size_t b = 0; b < 4; ++b) lane[b] = static_cast<uint8_t>(q[b] | (q[b + 4] << 4));
                 }
@@ -330,10 +322,10 @@ void q4g_to_tile(const uint8_t* rows, size_t row_bytes, uint8_t* tile, size_t n,
 
 void dequantize_tile_row(const uint8_t* tile, size_t r, float* dst, size_t n, size_t group) {
     for (size_t g = 0; g < n / group; ++g) {
-        const float d = load_f16(tile + tile_group_offset(g, group) + 2 * r);
+        const float d = load_f16(tile + q4_tile_scale_offset(g, r, group));
         for (size_t k = 0; k < group / 32; ++k) {
             for (size_t c = 0; c < 4; ++c) {
-                const uint8_t* lane = tile + tile_quarter_offset(g, k, c, group) + 4 * r;
+                const uint8_t* lane = tile + q4_tile_lane_offset(g, k, c, r, group);
                 float* out = dst + g * group + 32 * k + 8 * c;
                 for (size_t b = 0; b < 4; ++b) {
                     out[b] = static_cast<float>((lane[b] & 0x0f) - 8) * d;

@@ -16,16 +16,18 @@
 //                         then (asymmetric) the n/g f16 minimums. Same bytes per row as blocks.
 //                         Read 64 bytes at a time, a span of 128 values: its low nibbles hold the
 //                         first halves of the span's groups, its high nibbles the second halves.
-//   Q4 row tiles (Q4G symmetric, 16 rows interleaved; the layout W4A8-block matrices are repacked
-//                         into at load when their rows come in sixteens): a tile is 16 consecutive
-//                         rows, 16 times a Q4G row's bytes. Per group g of the rows: the 16 rows'
-//                         f16 scales (32 bytes), then group/32 blocks of 256 bytes. A block is four
-//                         64-byte quarters; quarter c holds values 8c..8c+7 of the block, row r in
-//                         bytes 4r..4r+3, byte b with value 8c+b's code in its low nibble and value
-//                         8c+4+b's in its high nibble. One 32-bit lane is then four codes of one
-//                         row, so a vector multiplies 16 rows by four activations broadcast to all
-//                         lanes, and each block's sum for 16 rows needs eight products whatever
-//                         the rows' scales.
+//   Q4 row tiles (Q4G symmetric, 32 rows interleaved; the layout W4A8-block matrices are repacked
+//                         into at load when their rows come in 32s): a tile is 32 consecutive
+//                         rows, 32 times a Q4G row's bytes, in two halves of 16 rows (lanes).
+//                         Per group g of the rows: the 32 rows' f16 scales (64 bytes), then
+//                         group/32 blocks of 512 bytes: for each half, four 64-byte quarters.
+//                         Quarter c holds values 8c..8c+7 of the block, lane r (row 16h + r) in
+//                         bytes 4r..4r+3, byte b with value 8c+b's code in its low nibble and
+//                         value 8c+4+b's in its high nibble. One 32-bit lane is then four codes of
+//                         one row, so a vector multiplies 16 rows by four activations broadcast to
+//                         all lanes, and each block's sum for 16 rows needs eight products
+//                         whatever the rows' scales. Two halves share each broadcast and, being
+//                         adjacent, one memory stream.
 //   I8 row   one int8 per value (clamped to [-127, 127]) and one f16-representable scale per row
 //                         (W8A8 weights, per output channel).               x = q * scale
 //   int8 activations: one row (token) of int8 in [-127, 127] with a float scale amax / 127.
@@ -98,7 +100,8 @@ void q4split_order_i8_blocks(const int8_t* q, const float* scales, int8_t* xp, f
                              size_t group);
 
 // Q4 row tiles (above).
-inline constexpr size_t kQ4TileRows = 16;
+inline constexpr size_t kQ4TileRows = 32;
+inline constexpr size_t kQ4TileLanes = 16;
 constexpr bool q4_tiles_fit(size_t rows, size_t n, size_t group) {
     return valid_q4_group(group) && n % group == 0 && rows % kQ4TileRows == 0;
 }
@@ -106,9 +109,16 @@ constexpr bool q4_tiles_fit(size_t rows, size_t n, size_t group) {
 constexpr size_t q4_tile_bytes(size_t n, size_t group) {
     return kQ4TileRows * (n / group) * q4g_block_bytes(group, false);
 }
-// Sixteen Q4G symmetric rows (row_bytes apart from `rows`) into one tile.
+// Offset in a tile of row r's f16 scale in group g.
+constexpr size_t q4_tile_scale_offset(size_t g, size_t r, size_t group) { return q4_tile_bytes(g * group, group) + 2 * r; }
+// Offset in a tile of row r's four bytes in quarter c of block k of group g.
+constexpr size_t q4_tile_lane_offset(size_t g, size_t k, size_t c, size_t r, size_t group) {
+    return q4_tile_scale_offset(g, kQ4TileRows, group) + 256 * (kQ4TileRows / kQ4TileLanes) * k +
+           256 * (r / kQ4TileLanes) + 64 * c + 4 * (r % kQ4TileLanes);
+}
+// kQ4TileRows Q4G symmetric rows (row_bytes apart from `rows`) into one tile.
 void q4g_to_tile(const uint8_t* rows, size_t row_bytes, uint8_t* tile, size_t n, size_t group);
-// Row r (< 16) of a tile, as floats: (code - 8) * scale.
+// Row r (< kQ4TileRows) of a tile, as floats: (code - 8) * scale.
 void dequantize_tile_row(const uint8_t* tile, size_t r, float* dst, size_t n, size_t group);
 // Per block of 32 int8 activation codes: -8 times the sum of its codes, where a tile's integer
 // sum of unsigned code times activation starts, so that it ends as the sum over (code - 8).

@@ -15,8 +15,8 @@ namespace q8 {
 // byte-for-byte Q4_0 / Q4_1), I8Row is int8 with one scale per row (W8A8 weights). Q4Split /
 // Q4SplitAsym hold the same groups with codes and scales apart (weight_formats.h "split"): the
 // arrangement Q4 matrices are repacked into at load when their rows allow it. Q4Tiles interleaves
-// symmetric groups of 16 rows (weight_formats.h "row tiles"; row(r) is a tile's start only when
-// r is a multiple of 16): what W4A8-block matrices are repacked into when their rows come in 16s.
+// symmetric groups of 32 rows (weight_formats.h "row tiles"; row(r) is a tile's start only when
+// r is a multiple of 32): what W4A8-block matrices are repacked into when their rows come in 32s.
 enum class WeightLayout : uint8_t { Ggml, Q4Group, Q4GroupAsym, I8Row, Q4Split, Q4SplitAsym, Q4Tiles };
 
 // One weight matrix y = W x with `rows` outputs and `cols` inputs; each row is `row_bytes` of

@@ -39,8 +39,8 @@ bool q4_0_to_groups(WeightMatrix& w, uint32_t group);
 
 // Copies w's rows (rows * row_bytes bytes) to dst, where the loader keeps them, repacking 4-bit
 // matrices on the way into the layout their kernels read in wide loads (compute/weight_formats.h):
-// symmetric W4A8-block matrices whose rows come in sixteens into row tiles, which share each
-// activation load across 16 rows; other 4-bit matrices whose rows split into 128-value spans into
+// symmetric W4A8-block matrices whose rows come in 32s into row tiles, which share each
+// activation load across 32 rows; other 4-bit matrices whose rows split into 128-value spans into
 // the split layout. Relabels w (a Q4_0 matrix keeps its type, so it is still named Q4_0) and turns
 // off activation blocks for matrices without a block kernel; the caller points w.data at dst.
 void repack_for_kernels(WeightMatrix& w, uint8_t* dst);

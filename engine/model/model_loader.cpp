@@ -371,7 +371,7 @@ Tokenizer load_tokenizer(const GgufFile& f, const ModelConfig& cfg) {
 WeightCacheKey converted_weights_key(const GgufFile& f, const LoadOptions& o) {
     return weight_cache_key(f, "precision=" + std::string(precision_name(o.precision)) +
                                    ";group=" + std::to_string(o.q4_group) + ";asym=" + std::to_string(o.q4_asymmetric) +
-                                   ";act=" + std::string(activation_mode_name(o.activations)) + ";layout=2");
+                                   ";act=" + std::string(activation_mode_name(o.activations)) + ";layout=3");
 }
 
 // Every tensor the architecture's table names, in table order; optional ones only when present.
