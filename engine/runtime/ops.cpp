@@ -7,8 +7,17 @@
 namespace q8 {
 
 void rms_norm(const float* x, const float* w, size_t n, float eps, float* out) {
-    double ss = 0.0;  // double: the sum of squares of a few thousand values loses bits in float
-    for (size_t i = 0; i < n; ++i) ss += double(x[i]) * double(x[i]);
+    // double: the sum of squares of a few thousand values loses bits in float. Eight partial sums,
+    // because one chain of dependent double additions made this a sizeable share of a
+    // verification pass (0.36 of 15 ms for five TinyLlama-shape tokens).
+    constexpr size_t kParts = 8;
+    double part[kParts] = {};
+    size_t i = 0;
+    for (; i + kParts <= n; i += kParts)
+        for (size_t j = 0; j < kParts; ++j) part[j] += double(x[i + j]) * double(x[i + j]);
+    double ss = 0.0;
+    for (; i < n; ++i) ss += double(x[i]) * double(x[i]);
+    for (double p : part) ss += p;
     const float scale = static_cast<float>(1.0 / std::sqrt(ss / double(n) + double(eps)));
     for (size_t i = 0; i < n; ++i) out[i] = x[i] * scale * w[i];
 }
