@@ -659,10 +659,12 @@ private slots:
         }
     }
 
-    // scores and mix over the positions of a strided cache (three heads per position, the middle
-    // one read), against double: every head size with a dedicated kernel and one without (48), f16
-    // and f32 caches. A position's score has the same bits whatever n_pos, as a verification batch
-    // needs; mix adds the rows exactly as axpy calls from zero would.
+    // scores and mix over the positions of a strided cache (three kv heads per position, the
+    // middle one read), against double: every head size with a dedicated kernel and one without
+    // (48), f16 and f32 caches. A position's score has the same bits whatever n_pos, as a
+    // verification batch needs; mix adds the rows exactly as axpy calls from zero would; and a
+    // call for seven query heads sharing the kv head gives each head the bits of a call for it
+    // alone (the kernels take heads four or two at a time, then one by one).
     void attention_rows_data() { add_isa_rows(); }
     void attention_rows() {
         QFETCH(int, isa);
@@ -703,8 +705,8 @@ private slots:
                 const auto axpy = f16 ? k.axpy_f16 : k.axpy_f32;
                 const float scale = 0.125f;
                 std::vector<float> s(kPositions), s_few(5);
-                scores(key_rows, stride, kPositions, q.data(), hd, scale, s.data());
-                scores(key_rows, stride, 5, q.data(), hd, scale, s_few.data());
+                scores(key_rows, stride, kPositions, q.data(), hd, 1, hd, scale, s.data(), kPositions);
+                scores(key_rows, stride, 5, q.data(), hd, 1, hd, scale, s_few.data(), 5);
                 for (size_t p = 0; p < kPositions; ++p) {
                     double want = 0, magnitude = 0;
                     for (size_t i = 0; i < hd; ++i) {
@@ -721,7 +723,7 @@ private slots:
                     if (p < 5) QCOMPARE(bits(s_few[p]), bits(s[p]));
                 }
                 std::vector<float> out(hd + 16, 12345.f), by_axpy(hd, 0.f);
-                mix(weight.data(), value_rows, stride, kPositions, hd, out.data());
+                mix(weight.data(), kPositions, 1, value_rows, stride, kPositions, hd, out.data(), hd);
                 for (size_t p = 0; p < kPositions; ++p) axpy(weight[p], value_rows + p * stride, by_axpy.data(), hd);
                 for (size_t i = 0; i < hd; ++i) {
                     QCOMPARE(bits(out[i]), bits(by_axpy[i]));
@@ -733,6 +735,22 @@ private slots:
                     QVERIFY(std::fabs(double(out[i]) - want) <= 1e-6 * magnitude);
                 }
                 for (size_t i = hd; i < out.size(); ++i) QCOMPARE(out[i], 12345.f);
+
+                constexpr size_t kQueryHeads = 7;
+                const size_t ld = kPositions + 3;
+                std::vector<float> qs(kQueryHeads * hd), weights(kQueryHeads * ld);
+                for (float& v : qs) v = r.value();
+                for (float& w : weights) w = float(r.uniform(0.0, 1.0));
+                std::vector<float> s_all(kQueryHeads * ld), out_all(kQueryHeads * hd), s_one(kPositions),
+                    out_one(hd);
+                scores(key_rows, stride, kPositions, qs.data(), hd, kQueryHeads, hd, scale, s_all.data(), ld);
+                mix(weights.data(), ld, kQueryHeads, value_rows, stride, kPositions, hd, out_all.data(), hd);
+                for (size_t h = 0; h < kQueryHeads; ++h) {
+                    scores(key_rows, stride, kPositions, qs.data() + h * hd, hd, 1, hd, scale, s_one.data(), kPositions);
+                    mix(weights.data() + h * ld, ld, 1, value_rows, stride, kPositions, hd, out_one.data(), hd);
+                    for (size_t p = 0; p < kPositions; ++p) QCOMPARE(bits(s_all[h * ld + p]), bits(s_one[p]));
+                    for (size_t i = 0; i < hd; ++i) QCOMPARE(bits(out_all[h * hd + i]), bits(out_one[i]));
+                }
             }
         }
     }

@@ -131,15 +131,19 @@ struct KernelTable {
     // denormal inputs to zero). Operands of the bf16 prompt path.
     void (*f32_to_bf16)(const float* src, uint16_t* dst, size_t n) = nullptr;
 
-    // Attention over one head's cached positions: n_pos key or value rows of hd values, `stride`
-    // bytes apart, in the KV cache's type (the f16 or the f32 entry). scores: scores[p] = scale *
-    // (key_p . q). mix: out = sum_p weight[p] * value_p, added in position order from zero (as
-    // axpy calls would). The arithmetic of a position does not depend on n_pos or on the other
-    // positions, so a token attends the same in a verification batch as alone. Rows stay in
-    // registers across positions, which the per-position dot and axpy calls could not do.
-    using ScoresFn = void (*)(const void* keys, size_t stride, size_t n_pos, const float* q, size_t hd, float scale,
-                              float* scores);
-    using MixFn = void (*)(const float* weight, const void* values, size_t stride, size_t n_pos, size_t hd, float* out);
+    // Attention over one kv head's cached positions, for n_heads query heads that share it: n_pos
+    // key or value rows of hd values, `stride` bytes apart, in the KV cache's type (the f16 or the
+    // f32 entry). scores: scores[h * s_stride + p] = scale * (key_p . q_h), q_h at q + h *
+    // q_stride. mix: out_h = sum_p weight_h[p] * value_p, weight_h at weight + h * w_stride and
+    // out_h at out + h * out_stride, added in position order from zero (as axpy calls would). A
+    // (head, position) result does not depend on n_pos, n_heads or the other heads and positions,
+    // so a token attends the same in a verification batch as alone. Rows stay in registers across
+    // positions and are loaded once for all the heads, which per-position dot and axpy calls
+    // could not do.
+    using ScoresFn = void (*)(const void* keys, size_t stride, size_t n_pos, const float* q, size_t q_stride,
+                              size_t n_heads, size_t hd, float scale, float* scores, size_t s_stride);
+    using MixFn = void (*)(const float* weight, size_t w_stride, size_t n_heads, const void* values, size_t stride,
+                           size_t n_pos, size_t hd, float* out, size_t out_stride);
     ScoresFn scores_f16 = nullptr;
     ScoresFn scores_f32 = nullptr;
     MixFn mix_f16 = nullptr;

@@ -246,10 +246,10 @@ void axpy_f32(float a, const void* vv, float* y, size_t n) {
 __m512 load_row_chunk(const uint16_t* p) { return load_f16(p); }
 __m512 load_row_chunk(const float* p) { return _mm512_loadu_ps(p); }
 
-// The query stays in registers; each key is one chain of C FMAs and a horizontal sum, and the
-// chains of successive positions overlap.
+// One head: the query stays in registers; each key is one chain of C FMAs and a horizontal sum,
+// and the chains of successive positions overlap.
 template <typename T, int C>
-void scores_chunks(const uint8_t* k, size_t stride, size_t n_pos, const float* q, float scale, float* s) {
+void scores_one(const uint8_t* k, size_t stride, size_t n_pos, const float* q, float scale, float* s) {
     __m512 qv[C];
     for (int c = 0; c < C; ++c) qv[c] = _mm512_loadu_ps(q + 16 * c);
     for (size_t p = 0; p < n_pos; ++p) {
@@ -260,43 +260,103 @@ void scores_chunks(const uint8_t* k, size_t stride, size_t n_pos, const float* q
     }
 }
 
-// The output stays in registers across positions: one load of each value row, no stores until
-// the end, in the order axpy would add them.
+// Four heads: each key is loaded (and converted) once for all four, and their four horizontal
+// sums share shuffles. Each lane pairing is hsum's (halves, then quarters, then pairs), so every
+// score has scores_one's bits; the key conversions and the sums were most of a score's cost.
 template <typename T, int C>
-void mix_chunks(const float* weight, const uint8_t* v, size_t stride, size_t n_pos, float* out) {
-    __m512 acc[C];
-    for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
+void scores_four(const uint8_t* k, size_t stride, size_t n_pos, const float* q, size_t q_stride, float scale, float* s,
+                 size_t s_stride) {
+    const __m512 scale_v = _mm512_set1_ps(scale);
+    alignas(64) float out[16];
+    for (size_t p = 0; p < n_pos; ++p) {
+        const T* key = reinterpret_cast<const T*>(k + p * stride);
+        __m512 kc[C];
+        for (int c = 0; c < C; ++c) kc[c] = load_row_chunk(key + 16 * c);
+        __m512 acc[4];
+        for (int h = 0; h < 4; ++h) {
+            const float* qh = q + h * q_stride;
+            acc[h] = _mm512_mul_ps(kc[0], _mm512_loadu_ps(qh));
+            for (int c = 1; c < C; ++c) acc[h] = _mm512_fmadd_ps(kc[c], _mm512_loadu_ps(qh + 16 * c), acc[h]);
+        }
+        // Lanes i and i + 8 of each head: heads 0 and 1 in one vector, 2 and 3 in another.
+        const __m512 h01 = _mm512_add_ps(_mm512_shuffle_f32x4(acc[0], acc[1], 0x44),
+                                         _mm512_shuffle_f32x4(acc[0], acc[1], 0xEE));
+        const __m512 h23 = _mm512_add_ps(_mm512_shuffle_f32x4(acc[2], acc[3], 0x44),
+                                         _mm512_shuffle_f32x4(acc[2], acc[3], 0xEE));
+        // Then i and i + 4: head h in 128-bit lane h.
+        __m512 v = _mm512_add_ps(_mm512_shuffle_f32x4(h01, h23, 0x88), _mm512_shuffle_f32x4(h01, h23, 0xDD));
+        v = _mm512_add_ps(v, _mm512_permute_ps(v, 0xEE));  // i and i + 2
+        v = _mm512_add_ps(v, _mm512_movehdup_ps(v));       // i and i + 1, in each lane's first float
+        _mm512_store_ps(out, _mm512_mul_ps(v, scale_v));
+        for (int h = 0; h < 4; ++h) s[h * s_stride + p] = out[4 * h];
+    }
+}
+
+template <typename T, int C>
+void scores_chunks(const uint8_t* k, size_t stride, size_t n_pos, const float* q, size_t q_stride, size_t n_heads,
+                   float scale, float* s, size_t s_stride) {
+    size_t h = 0;
+    for (; h + 4 <= n_heads; h += 4) scores_four<T, C>(k, stride, n_pos, q + h * q_stride, q_stride, scale, s + h * s_stride, s_stride);
+    for (; h < n_heads; ++h) scores_one<T, C>(k, stride, n_pos, q + h * q_stride, scale, s + h * s_stride);
+}
+
+// NH heads' outputs stay in registers across positions: one load of each value row for all of
+// them, no stores until the end, each head in the order axpy would add.
+template <typename T, int C, int NH>
+void mix_heads_chunks(const float* weight, size_t w_stride, const uint8_t* v, size_t stride, size_t n_pos, float* out,
+                      size_t out_stride) {
+    __m512 acc[NH][C];
+    for (int h = 0; h < NH; ++h)
+        for (int c = 0; c < C; ++c) acc[h][c] = _mm512_setzero_ps();
     for (size_t p = 0; p < n_pos; ++p) {
         const T* value = reinterpret_cast<const T*>(v + p * stride);
-        const __m512 a = _mm512_set1_ps(weight[p]);
-        for (int c = 0; c < C; ++c) acc[c] = _mm512_fmadd_ps(a, load_row_chunk(value + 16 * c), acc[c]);
+        __m512 vc[C];
+        for (int c = 0; c < C; ++c) vc[c] = load_row_chunk(value + 16 * c);
+        for (int h = 0; h < NH; ++h) {
+            const __m512 a = _mm512_set1_ps(weight[h * w_stride + p]);
+            for (int c = 0; c < C; ++c) acc[h][c] = _mm512_fmadd_ps(a, vc[c], acc[h][c]);
+        }
     }
-    for (int c = 0; c < C; ++c) _mm512_storeu_ps(out + 16 * c, acc[c]);
+    for (int h = 0; h < NH; ++h)
+        for (int c = 0; c < C; ++c) _mm512_storeu_ps(out + h * out_stride + 16 * c, acc[h][c]);
+}
+
+template <typename T, int C>
+void mix_chunks(const float* weight, size_t w_stride, size_t n_heads, const uint8_t* v, size_t stride, size_t n_pos,
+                float* out, size_t out_stride) {
+    constexpr int kHeads = C <= 6 ? 4 : 2;  // kHeads x C accumulators + C value chunks in 32 registers
+    size_t h = 0;
+    for (; h + kHeads <= n_heads; h += kHeads)
+        mix_heads_chunks<T, C, kHeads>(weight + h * w_stride, w_stride, v, stride, n_pos, out + h * out_stride, out_stride);
+    for (; h < n_heads; ++h)
+        mix_heads_chunks<T, C, 1>(weight + h * w_stride, w_stride, v, stride, n_pos, out + h * out_stride, out_stride);
 }
 
 template <typename T, KernelTable::DotFn Dot>
-void scores(const void* keys, size_t stride, size_t n_pos, const float* q, size_t hd, float scale, float* s) {
+void scores(const void* keys, size_t stride, size_t n_pos, const float* q, size_t q_stride, size_t n_heads, size_t hd,
+            float scale, float* s, size_t s_stride) {
     const auto* k = static_cast<const uint8_t*>(keys);
     switch (hd) {
-    case 32: scores_chunks<T, 2>(k, stride, n_pos, q, scale, s); return;
-    case 64: scores_chunks<T, 4>(k, stride, n_pos, q, scale, s); return;
-    case 80: scores_chunks<T, 5>(k, stride, n_pos, q, scale, s); return;
-    case 96: scores_chunks<T, 6>(k, stride, n_pos, q, scale, s); return;
-    case 128: scores_chunks<T, 8>(k, stride, n_pos, q, scale, s); return;
-    default: batch_loop::scores<Dot>(keys, stride, n_pos, q, hd, scale, s);
+    case 32: scores_chunks<T, 2>(k, stride, n_pos, q, q_stride, n_heads, scale, s, s_stride); return;
+    case 64: scores_chunks<T, 4>(k, stride, n_pos, q, q_stride, n_heads, scale, s, s_stride); return;
+    case 80: scores_chunks<T, 5>(k, stride, n_pos, q, q_stride, n_heads, scale, s, s_stride); return;
+    case 96: scores_chunks<T, 6>(k, stride, n_pos, q, q_stride, n_heads, scale, s, s_stride); return;
+    case 128: scores_chunks<T, 8>(k, stride, n_pos, q, q_stride, n_heads, scale, s, s_stride); return;
+    default: batch_loop::scores<Dot>(keys, stride, n_pos, q, q_stride, n_heads, hd, scale, s, s_stride);
     }
 }
 
 template <typename T, KernelTable::AxpyFn Axpy>
-void mix(const float* weight, const void* values, size_t stride, size_t n_pos, size_t hd, float* out) {
+void mix(const float* weight, size_t w_stride, size_t n_heads, const void* values, size_t stride, size_t n_pos,
+         size_t hd, float* out, size_t out_stride) {
     const auto* v = static_cast<const uint8_t*>(values);
     switch (hd) {
-    case 32: mix_chunks<T, 2>(weight, v, stride, n_pos, out); return;
-    case 64: mix_chunks<T, 4>(weight, v, stride, n_pos, out); return;
-    case 80: mix_chunks<T, 5>(weight, v, stride, n_pos, out); return;
-    case 96: mix_chunks<T, 6>(weight, v, stride, n_pos, out); return;
-    case 128: mix_chunks<T, 8>(weight, v, stride, n_pos, out); return;
-    default: batch_loop::mix<Axpy>(weight, values, stride, n_pos, hd, out);
+    case 32: mix_chunks<T, 2>(weight, w_stride, n_heads, v, stride, n_pos, out, out_stride); return;
+    case 64: mix_chunks<T, 4>(weight, w_stride, n_heads, v, stride, n_pos, out, out_stride); return;
+    case 80: mix_chunks<T, 5>(weight, w_stride, n_heads, v, stride, n_pos, out, out_stride); return;
+    case 96: mix_chunks<T, 6>(weight, w_stride, n_heads, v, stride, n_pos, out, out_stride); return;
+    case 128: mix_chunks<T, 8>(weight, w_stride, n_heads, v, stride, n_pos, out, out_stride); return;
+    default: batch_loop::mix<Axpy>(weight, w_stride, n_heads, values, stride, n_pos, hd, out, out_stride);
     }
 }
 

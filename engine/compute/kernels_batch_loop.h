@@ -55,16 +55,22 @@ inline void f32_to_bf16_rows(const float* src, uint16_t* dst, size_t n) {
 
 // Attention through the per-position dot and axpy entries.
 template <KernelTable::DotFn Dot>
-void scores(const void* keys, size_t stride, size_t n_pos, const float* q, size_t hd, float scale, float* s) {
+void scores(const void* keys, size_t stride, size_t n_pos, const float* q, size_t q_stride, size_t n_heads, size_t hd,
+            float scale, float* s, size_t s_stride) {
     const auto* k = static_cast<const uint8_t*>(keys);
-    for (size_t p = 0; p < n_pos; ++p) s[p] = Dot(k + p * stride, q, hd) * scale;
+    for (size_t h = 0; h < n_heads; ++h)
+        for (size_t p = 0; p < n_pos; ++p) s[h * s_stride + p] = Dot(k + p * stride, q + h * q_stride, hd) * scale;
 }
 
 template <KernelTable::AxpyFn Axpy>
-void mix(const float* weight, const void* values, size_t stride, size_t n_pos, size_t hd, float* out) {
+void mix(const float* weight, size_t w_stride, size_t n_heads, const void* values, size_t stride, size_t n_pos,
+         size_t hd, float* out, size_t out_stride) {
     const auto* v = static_cast<const uint8_t*>(values);
-    for (size_t i = 0; i < hd; ++i) out[i] = 0.f;
-    for (size_t p = 0; p < n_pos; ++p) Axpy(weight[p], v + p * stride, out, hd);
+    for (size_t h = 0; h < n_heads; ++h) {
+        float* o = out + h * out_stride;
+        for (size_t i = 0; i < hd; ++i) o[i] = 0.f;
+        for (size_t p = 0; p < n_pos; ++p) Axpy(weight[h * w_stride + p], v + p * stride, o, hd);
+    }
 }
 
 // Fills every batched entry of `t` (and attention) from its single-token entries.

@@ -162,26 +162,32 @@ void InferenceSession::attention(int64_t layer, int64_t n, int64_t pos0) {
     const KernelTable::MixFn mix = f16 ? kt.mix_f16 : kt.mix_f32;
     const size_t row_off = static_cast<size_t>(hd) * kv_.elem_bytes();           // bytes per kv head
     const size_t stride = static_cast<size_t>(kv_.kv_dim()) * kv_.elem_bytes();  // bytes per position
-    // One task per (token, head); each walks the cached keys up to its own position (causal), from
-    // the oldest one inside the sliding window when the model has one.
-    const auto tasks = static_cast<size_t>(n * c.n_head);
+    // One task per (token, run of query heads sharing a kv head); each walks the cached keys up to
+    // its own position (causal), from the oldest one inside the sliding window when the model has
+    // one. The kernels load each key and value once for the whole run. Runs are halved until every
+    // thread has two tasks (a decode step of a model with few kv heads).
+    int64_t run = group;
+    while (run % 2 == 0 && n * (c.n_head / run) < 2 * static_cast<int64_t>(pool_.size())) run /= 2;
+    const int64_t runs_per_token = c.n_head / run;
+    const auto tasks = static_cast<size_t>(n * runs_per_token);
     pool_.parallel_for(tasks, [&](size_t t0, size_t t1) {
         thread_local std::vector<float> scores;
-        scores.resize(static_cast<size_t>(n_ctx_));
+        const auto ld = static_cast<size_t>(n_ctx_);
+        scores.resize(static_cast<size_t>(run) * ld);
         for (size_t task = t0; task < t1; ++task) {
-            const int64_t t = static_cast<int64_t>(task) / c.n_head;
-            const int64_t h = static_cast<int64_t>(task) % c.n_head;
-            const int64_t g = h / group;
-            const float* q = &q_[static_cast<size_t>(t) * q_dim + static_cast<size_t>(h * hd)];
+            const int64_t t = static_cast<int64_t>(task) / runs_per_token;
+            const int64_t h0 = static_cast<int64_t>(task) % runs_per_token * run;
             const int64_t end = pos0 + t + 1;
             const int64_t first = c.sliding_window > 0 ? std::max<int64_t>(0, end - c.sliding_window) : 0;
             const auto n_pos = static_cast<size_t>(end - first);
-            const size_t head = static_cast<size_t>(g) * row_off;
-            scores_of(static_cast<const uint8_t*>(kv_.k(layer, first)) + head, stride, n_pos, q,
-                      static_cast<size_t>(hd), scale, scores.data());
-            softmax(scores.data(), n_pos);
-            mix(scores.data(), static_cast<const uint8_t*>(kv_.v(layer, first)) + head, stride, n_pos,
-                static_cast<size_t>(hd), &att_out_[static_cast<size_t>(t) * q_dim + static_cast<size_t>(h * hd)]);
+            const size_t head = static_cast<size_t>(h0 / group) * row_off;
+            const size_t at = static_cast<size_t>(t) * q_dim + static_cast<size_t>(h0 * hd);
+            const auto heads = static_cast<size_t>(run), uhd = static_cast<size_t>(hd);
+            scores_of(static_cast<const uint8_t*>(kv_.k(layer, first)) + head, stride, n_pos, &q_[at], uhd, heads, uhd,
+                      scale, scores.data(), ld);
+            for (size_t i = 0; i < heads; ++i) softmax(scores.data() + i * ld, n_pos);
+            mix(scores.data(), ld, heads, static_cast<const uint8_t*>(kv_.v(layer, first)) + head, stride, n_pos, uhd,
+                &att_out_[at], uhd);
         }
     });
 }
