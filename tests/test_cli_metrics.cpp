@@ -27,6 +27,20 @@ class TestCliMetrics : public QObject {
     Q_OBJECT
 
 private slots:
+    // Alternating runs: each Q4+spec row is compared with the Q4 row measured next to it.
+    void alternating_bench_pairs_each_spec_row_with_its_neighbour() {
+        const QJsonArray rows = q8bench_json({"bench", "--config", "q4,q4+spec,q4,q4+spec", "-p", "0", "-n", "16", "-r",
+                                              "1", "-t", "1", "--prompt", kPrompt, "--bandwidth-mib", "64", "--json"})
+                                    .array();
+        QCOMPARE(rows.size(), 4);
+        for (int i : {1, 3}) {
+            const QJsonObject plain = rows[i - 1].toObject(), spec = rows[i].toObject();
+            QCOMPARE(plain["config"].toString(), QString("q4"));
+            QCOMPARE(spec["config"].toString(), QString("q4+spec"));
+            QCOMPARE(spec["speedup_vs_plain"].toDouble(), spec["avg_ts"].toDouble() / plain["avg_ts"].toDouble());
+        }
+    }
+
     void bench_and_generate_agree_on_acceptance_under_the_same_sampling() {
         const QJsonArray rows = q8bench_json({"bench",      "--config",
                                               "q4+spec",    "-p",

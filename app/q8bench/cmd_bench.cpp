@@ -192,15 +192,23 @@ std::vector<std::string> with_baselines(const std::vector<std::string>& asked) {
     return out;
 }
 
-// speedup_vs_plain on each +spec generation row: its decode tokens/s over the plain row's.
+// speedup_vs_plain on each +spec generation row: its decode tokens/s over the plain row's. When a
+// configuration is listed more than once (alternating runs), the nearest plain row is taken, the
+// one before on a tie, so that each pair was measured at the same time.
 void add_speedups(nlohmann::json& rows) {
-    for (auto& row : rows) {
+    for (size_t i = 0; i < rows.size(); ++i) {
+        auto& row = rows[i];
         const std::string cfg = row["config"].get<std::string>();
         if (!QuantCliOptions::is_speculative(cfg) || row["test"].get<std::string>().rfind("tg", 0) != 0) continue;
-        for (const auto& plain : rows) {
+        size_t best_distance = rows.size();
+        for (size_t j = 0; j < rows.size(); ++j) {
+            const auto& plain = rows[j];
+            const size_t distance = j < i ? i - j : j - i;
             if (plain["config"] == QuantCliOptions::precision_of(cfg) && plain["test"] == row["test"] &&
-                plain["avg_ts"].get<double>() > 0)
+                plain["avg_ts"].get<double>() > 0 && distance < best_distance) {
+                best_distance = distance;
                 row["speedup_vs_plain"] = row["avg_ts"].get<double>() / plain["avg_ts"].get<double>();
+            }
         }
     }
 }
