@@ -119,6 +119,12 @@ void TestPerformanceDock::syntheticRunFillsEveryChart() {
     QCOMPARE(seriesNamed<QLineSeries>(dock, Chart::Memory, "resident")->count(), 21);
     QCOMPARE(seriesNamed<QLineSeries>(dock, Chart::Memory, "weights")->at(3), QPointF(0.3, 600));
     QCOMPARE(seriesNamed<QLineSeries>(dock, Chart::Memory, "KV cache")->at(20), QPointF(2.0, 40));
+    // Weights and KV cache of nearly equal size stay visible: a wide band under a thin line.
+    const auto* weights = seriesNamed<QLineSeries>(dock, Chart::Memory, "weights");
+    const auto* kv = seriesNamed<QLineSeries>(dock, Chart::Memory, "KV cache");
+    QVERIFY(weights->pen().widthF() >= 2 * kv->pen().widthF());
+    const QList<QAbstractSeries*> drawn = dock.chartView(Chart::Memory)->chart()->series();
+    QVERIFY(drawn.indexOf(const_cast<QLineSeries*>(kv)) > drawn.indexOf(const_cast<QLineSeries*>(weights)));
     auto* estimate = seriesNamed<QLineSeries>(dock, Chart::Memory, "estimate (before load)");
     QCOMPARE(estimate->count(), 2);
     QCOMPARE(estimate->at(0).y(), 820.0);

@@ -204,6 +204,11 @@ void PerformanceDock::buildCharts() {
     resident_ = addSeries<QLineSeries>(chart, tr("resident"), memoryTime_, memoryAxis_, QColor(0x33, 0x33, 0x33));
     weights_ = addSeries<QLineSeries>(chart, tr("weights"), memoryTime_, memoryAxis_, QColor(0x1f, 0x77, 0xb4));
     kv_ = addSeries<QLineSeries>(chart, tr("KV cache"), memoryTime_, memoryAxis_, QColor(0xd6, 0x27, 0x28));
+    // A small model's weights and KV cache can lie a few MiB apart on an axis of a hundred or more:
+    // the weights are a wide band under the thin KV-cache line, so that both stay visible.
+    QPen band = weights_->pen();
+    band.setWidthF(6);
+    weights_->setPen(band);
     estimate_ = addSeries<QLineSeries>(chart, tr("estimate (before load)"), memoryTime_, memoryAxis_, Qt::gray);
     QPen dashed = estimate_->pen();
     dashed.setStyle(Qt::DashLine);
