@@ -741,12 +741,12 @@ private slots:
                 std::vector<float> qs(kQueryHeads * hd), weights(kQueryHeads * ld);
                 for (float& v : qs) v = r.value();
                 for (float& w : weights) w = float(r.uniform(0.0, 1.0));
-                std::vector<float> s_all(kQueryHeads * ld), out_all(kQueryHeads * hd), s_one(kPositions),
-                    out_one(hd);
+                std::vector<float> s_all(kQueryHeads * ld), out_all(kQueryHeads * hd), s_one(kPositions), out_one(hd);
                 scores(key_rows, stride, kPositions, qs.data(), hd, kQueryHeads, hd, scale, s_all.data(), ld);
                 mix(weights.data(), ld, kQueryHeads, value_rows, stride, kPositions, hd, out_all.data(), hd);
                 for (size_t h = 0; h < kQueryHeads; ++h) {
-                    scores(key_rows, stride, kPositions, qs.data() + h * hd, hd, 1, hd, scale, s_one.data(), kPositions);
+                    scores(key_rows, stride, kPositions, qs.data() + h * hd, hd, 1, hd, scale, s_one.data(),
+                           kPositions);
                     mix(weights.data() + h * ld, ld, 1, value_rows, stride, kPositions, hd, out_one.data(), hd);
                     for (size_t p = 0; p < kPositions; ++p) QCOMPARE(bits(s_all[h * ld + p]), bits(s_one[p]));
                     for (size_t i = 0; i < hd; ++i) QCOMPARE(bits(out_all[h * hd + i]), bits(out_one[i]));

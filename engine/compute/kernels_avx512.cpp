@@ -279,10 +279,10 @@ void scores_four(const uint8_t* k, size_t stride, size_t n_pos, const float* q, 
             for (int c = 1; c < C; ++c) acc[h] = _mm512_fmadd_ps(kc[c], _mm512_loadu_ps(qh + 16 * c), acc[h]);
         }
         // Lanes i and i + 8 of each head: heads 0 and 1 in one vector, 2 and 3 in another.
-        const __m512 h01 = _mm512_add_ps(_mm512_shuffle_f32x4(acc[0], acc[1], 0x44),
-                                         _mm512_shuffle_f32x4(acc[0], acc[1], 0xEE));
-        const __m512 h23 = _mm512_add_ps(_mm512_shuffle_f32x4(acc[2], acc[3], 0x44),
-                                         _mm512_shuffle_f32x4(acc[2], acc[3], 0xEE));
+        const __m512 h01 =
+            _mm512_add_ps(_mm512_shuffle_f32x4(acc[0], acc[1], 0x44), _mm512_shuffle_f32x4(acc[0], acc[1], 0xEE));
+        const __m512 h23 =
+            _mm512_add_ps(_mm512_shuffle_f32x4(acc[2], acc[3], 0x44), _mm512_shuffle_f32x4(acc[2], acc[3], 0xEE));
         // Then i and i + 4: head h in 128-bit lane h.
         __m512 v = _mm512_add_ps(_mm512_shuffle_f32x4(h01, h23, 0x88), _mm512_shuffle_f32x4(h01, h23, 0xDD));
         v = _mm512_add_ps(v, _mm512_permute_ps(v, 0xEE));  // i and i + 2
@@ -296,7 +296,8 @@ template <typename T, int C>
 void scores_chunks(const uint8_t* k, size_t stride, size_t n_pos, const float* q, size_t q_stride, size_t n_heads,
                    float scale, float* s, size_t s_stride) {
     size_t h = 0;
-    for (; h + 4 <= n_heads; h += 4) scores_four<T, C>(k, stride, n_pos, q + h * q_stride, q_stride, scale, s + h * s_stride, s_stride);
+    for (; h + 4 <= n_heads; h += 4)
+        scores_four<T, C>(k, stride, n_pos, q + h * q_stride, q_stride, scale, s + h * s_stride, s_stride);
     for (; h < n_heads; ++h) scores_one<T, C>(k, stride, n_pos, q + h * q_stride, scale, s + h * s_stride);
 }
 
@@ -327,7 +328,8 @@ void mix_chunks(const float* weight, size_t w_stride, size_t n_heads, const uint
     constexpr int kHeads = C <= 6 ? 4 : 2;  // kHeads x C accumulators + C value chunks in 32 registers
     size_t h = 0;
     for (; h + kHeads <= n_heads; h += kHeads)
-        mix_heads_chunks<T, C, kHeads>(weight + h * w_stride, w_stride, v, stride, n_pos, out + h * out_stride, out_stride);
+        mix_heads_chunks<T, C, kHeads>(weight + h * w_stride, w_stride, v, stride, n_pos, out + h * out_stride,
+                                       out_stride);
     for (; h < n_heads; ++h)
         mix_heads_chunks<T, C, 1>(weight + h * w_stride, w_stride, v, stride, n_pos, out + h * out_stride, out_stride);
 }

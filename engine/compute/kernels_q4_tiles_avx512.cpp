@@ -116,8 +116,7 @@ void tile_tokens(const uint8_t* tile, const int8_t* codes, const float* scales, 
             for (int t = 0; t < NT; ++t) {
                 const __m512 scale = _mm512_set1_ps(scales[b * NT + t]);
                 for (int h = 0; h < kHalves; ++h)
-                    acc[h][t] =
-                        _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[h][t]), _mm512_mul_ps(d[h], scale), acc[h][t]);
+                    acc[h][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[h][t]), _mm512_mul_ps(d[h], scale), acc[h][t]);
             }
         }
     }

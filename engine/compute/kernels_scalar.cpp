@@ -252,8 +252,8 @@ float q4t_a8b_row(const uint8_t* tile, size_t r, const int8_t* x, const float* x
             for (size_t j = 0; j < 4; ++j)
                 s += int32_t(lane[j] & 0x0f) * xb[8 * c + j] + int32_t(lane[j] >> 4) * xb[8 * c + 4 + j];
         }
-        acc = std::fma(static_cast<float>(s), f16_to_f32(load_u16(tile + quant::q4_tile_scale_offset(g, r, group))) * xs[b],
-                       acc);
+        acc = std::fma(static_cast<float>(s),
+                       f16_to_f32(load_u16(tile + quant::q4_tile_scale_offset(g, r, group))) * xs[b], acc);
     }
     return acc;
 }

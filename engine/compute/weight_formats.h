@@ -110,7 +110,9 @@ constexpr size_t q4_tile_bytes(size_t n, size_t group) {
     return kQ4TileRows * (n / group) * q4g_block_bytes(group, false);
 }
 // Offset in a tile of row r's f16 scale in group g.
-constexpr size_t q4_tile_scale_offset(size_t g, size_t r, size_t group) { return q4_tile_bytes(g * group, group) + 2 * r; }
+constexpr size_t q4_tile_scale_offset(size_t g, size_t r, size_t group) {
+    return q4_tile_bytes(g * group, group) + 2 * r;
+}
 // Offset in a tile of row r's four bytes in quarter c of block k of group g.
 constexpr size_t q4_tile_lane_offset(size_t g, size_t k, size_t c, size_t r, size_t group) {
     return q4_tile_scale_offset(g, kQ4TileRows, group) + 256 * (kQ4TileRows / kQ4TileLanes) * k +
