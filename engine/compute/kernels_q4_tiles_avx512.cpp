@@ -17,8 +17,11 @@ namespace q8::q4_tiles {
 namespace {
 
 // As the split kernels: one core's hardware prefetchers leave a sequential stream short of DRAM
-// bandwidth, and asking 4 KiB ahead closes most of the gap (kernels_avx512.cpp).
-constexpr size_t kPrefetchBytes = 4096;
+// bandwidth, and asking 4 KiB ahead closes most of the gap (kernels_avx512.cpp). A pass of several
+// tokens computes longer on each block and asks farther ahead: with 12 KiB five tokens cost
+// 1.19-1.38x one token, against 1.30-1.46x with 4 KiB, in alternated `q8bench verify` runs; one
+// token lost 3-4% with 12 KiB (`q8bench bench -n 64`). docs/performance.md has the figures.
+constexpr size_t kPrefetchOneToken = 4096, kPrefetchTokens = 12288;
 // Each activation dword is broadcast to a register once and multiplied into both halves of a
 // tile: Zen 5 issues about one broadcast load per cycle against two vpdpbusd, so a product that
 // takes its broadcast from memory runs at half the multiplier's rate (measured: 3.5 against 5.0
@@ -75,7 +78,7 @@ int32_t dword_at(const int8_t* p) {
 // tile, accumulating into y (from zero when g0 is 0).
 template <int G, int NT>
 void tile_tokens(const uint8_t* tile, const int8_t* codes, const float* scales, const int32_t* offsets, size_t g0,
-                 size_t g1, float* y, size_t ldy) {
+                 size_t g1, size_t ahead, float* y, size_t ldy) {
     constexpr size_t per_group = G / quant::kActBlock;
     const __m512i mask = _mm512_set1_epi8(0x0f);
     __m512 acc[kHalves][NT];
@@ -101,7 +104,7 @@ void tile_tokens(const uint8_t* tile, const int8_t* codes, const float* scales, 
                 __m512i lo[kHalves], hi[kHalves];
                 for (int h = 0; h < kHalves; ++h) {
                     const uint8_t* q = bp + 256 * h + 64 * c;
-                    _mm_prefetch(reinterpret_cast<const char*>(q + kPrefetchBytes), _MM_HINT_T0);
+                    _mm_prefetch(reinterpret_cast<const char*>(q + ahead), _MM_HINT_T0);
                     const __m512i v = _mm512_loadu_si512(q);
                     lo[h] = _mm512_and_si512(v, mask);
                     hi[h] = _mm512_and_si512(_mm512_srli_epi16(v, 4), mask);
@@ -126,15 +129,15 @@ void tile_tokens(const uint8_t* tile, const int8_t* codes, const float* scales, 
 
 template <int G, int NT>
 void chunk_pass(const uint8_t* tile, const PackedTokens& p, size_t t0, size_t nt, size_t n, size_t g0, size_t g1,
-                float* y, size_t ldy) {
+                size_t ahead, float* y, size_t ldy) {
     if constexpr (NT >= 1) {
         if (nt == NT) {
             const size_t at = t0 * (n / quant::kActBlock);
             tile_tokens<G, NT>(tile, p.codes.data() + quant::kActBlock * at, p.scales.data() + at,
-                               p.offsets.data() + at, g0, g1, y + t0 * ldy, ldy);
+                               p.offsets.data() + at, g0, g1, ahead, y + t0 * ldy, ldy);
             return;
         }
-        chunk_pass<G, NT - 1>(tile, p, t0, nt, n, g0, g1, y, ldy);
+        chunk_pass<G, NT - 1>(tile, p, t0, nt, n, g0, g1, ahead, y, ldy);
     }
 }
 
@@ -146,12 +149,13 @@ void tiles_for_group(const uint8_t* w, size_t n_tiles, const PackedTokens& p, si
     // One pass takes the whole tile at once: a segment's end would stall the pipeline for nothing.
     const size_t segment =
         token_chunks(n_tok) > 1 ? std::max<size_t>(1, kSegmentBlocks * quant::kActBlock / G) : n_groups;
+    const size_t ahead = n_tok > 1 ? kPrefetchTokens : kPrefetchOneToken;
     for (size_t i = 0; i < n_tiles; ++i) {
         for (size_t g0 = 0; g0 < n_groups; g0 += segment) {
             const size_t g1 = std::min(n_groups, g0 + segment);
             for (size_t c = 0; c < token_chunks(n_tok); ++c) {
                 const size_t t0 = chunk_start(c, n_tok);
-                chunk_pass<G, kMaxTokens>(w + i * tile_bytes, p, t0, chunk_start(c + 1, n_tok) - t0, n, g0, g1,
+                chunk_pass<G, kMaxTokens>(w + i * tile_bytes, p, t0, chunk_start(c + 1, n_tok) - t0, n, g0, g1, ahead,
                                           y + i * quant::kQ4TileRows, ldy);
             }
         }
