@@ -71,7 +71,9 @@ std::vector<double> ref_rope(const std::vector<float>& x, int64_t n_heads, int64
 
 std::vector<float> roped(std::vector<float> x, int64_t n_heads, int64_t head_dim, int64_t n_rot, RopeStyle style,
                          const std::vector<float>& inv_freq, int64_t pos) {
-    q8::apply_rope(x.data(), n_heads, head_dim, n_rot, style, inv_freq, pos);
+    std::vector<float> cs(inv_freq.size()), sn(inv_freq.size());
+    q8::rope_angles(inv_freq, pos, cs.data(), sn.data());
+    q8::apply_rope(x.data(), n_heads, head_dim, n_rot, style, cs.data(), sn.data());
     return x;
 }
 

@@ -79,6 +79,7 @@ private:
     ThreadPool pool_;
     KvCache kv_;
     std::vector<float> inv_freq_;
+    std::vector<float> rope_cos_, rope_sin_;  // the current pass's angles, n_rot / 2 per token
     std::vector<int32_t> tokens_;
     std::vector<float> logits_;
     // Scratch, sized for n_batch tokens.

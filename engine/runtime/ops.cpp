@@ -56,23 +56,23 @@ std::vector<float> rope_inv_freq(const ModelConfig& c, std::span<const float> fr
     return f;
 }
 
-void apply_rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, RopeStyle style,
-                std::span<const float> inv_freq, int64_t pos) {
-    const int64_t half = n_rot / 2;
-    thread_local std::vector<float> cs, sn;
-    cs.resize(static_cast<size_t>(half));
-    sn.resize(static_cast<size_t>(half));
-    for (int64_t i = 0; i < half; ++i) {
-        const double theta = double(pos) * double(inv_freq[static_cast<size_t>(i)]);
-        cs[static_cast<size_t>(i)] = static_cast<float>(std::cos(theta));
-        sn[static_cast<size_t>(i)] = static_cast<float>(std::sin(theta));
+void rope_angles(std::span<const float> inv_freq, int64_t pos, float* cos_out, float* sin_out) {
+    for (size_t i = 0; i < inv_freq.size(); ++i) {
+        const double theta = double(pos) * double(inv_freq[i]);
+        cos_out[i] = static_cast<float>(std::cos(theta));
+        sin_out[i] = static_cast<float>(std::sin(theta));
     }
+}
+
+void apply_rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, RopeStyle style, const float* cs,
+                const float* sn) {
+    const int64_t half = n_rot / 2;
     for (int64_t h = 0; h < n_heads; ++h) {
         float* v = x + h * head_dim;
         for (int64_t i = 0; i < half; ++i) {
             const int64_t a = style == RopeStyle::Normal ? 2 * i : i;
             const int64_t b = style == RopeStyle::Normal ? 2 * i + 1 : i + half;
-            const float c = cs[static_cast<size_t>(i)], s = sn[static_cast<size_t>(i)];
+            const float c = cs[i], s = sn[i];
             const float x0 = v[a], x1 = v[b];
             v[a] = x0 * c - x1 * s;
             v[b] = x0 * s + x1 * c;

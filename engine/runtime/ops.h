@@ -29,8 +29,13 @@ void softmax(float* x, size_t n);
 // Per-pair inverse frequencies: base^(-2i/n_rot) / factor[i] (factors empty means 1).
 std::vector<float> rope_inv_freq(const ModelConfig& c, std::span<const float> freq_factors);
 
-// Rotates the first n_rot dims of each of n_heads vectors of head_dim at position pos.
-void apply_rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, RopeStyle style,
-                std::span<const float> inv_freq, int64_t pos);
+// The cosine and sine of each pair's angle at position pos (n_rot / 2 of each). They are the same
+// for every head and layer, so a pass computes them once per token: recomputing them in double for
+// q and k of every layer was most of the RoPE step's time.
+void rope_angles(std::span<const float> inv_freq, int64_t pos, float* cos_out, float* sin_out);
+
+// Rotates the first n_rot dims of each of n_heads vectors of head_dim by the angles of one position.
+void apply_rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, RopeStyle style, const float* cos_a,
+                const float* sin_a);
 
 }  // namespace q8

@@ -65,6 +65,17 @@ bool InferenceSession::forward_chunk(const int32_t* ids, int64_t n, Logits want,
         }
     });
 
+    const size_t half_rot = inv_freq_.size();
+    if (c.positions == PositionKind::Rope) {
+        timed(prof, ForwardOp::RopeAndCache, [&] {
+            rope_cos_.resize(un * half_rot);
+            rope_sin_.resize(un * half_rot);
+            for (size_t t = 0; t < un; ++t)
+                rope_angles(inv_freq_, pos0 + static_cast<int64_t>(t), &rope_cos_[t * half_rot],
+                            &rope_sin_[t * half_rot]);
+        });
+    }
+
     const auto q_dim = static_cast<size_t>(c.n_head * c.head_dim);
     const auto kv_dim = static_cast<size_t>(c.n_embd_kv());
     const auto n_ff = static_cast<size_t>(c.n_ff);
@@ -97,8 +108,10 @@ bool InferenceSession::forward_chunk(const int32_t* ids, int64_t n, Logits want,
             for (int64_t t = 0; t < n; ++t) {
                 const auto ut = static_cast<size_t>(t);
                 if (c.positions == PositionKind::Rope) {
-                    apply_rope(&q_[ut * q_dim], c.n_head, c.head_dim, c.n_rot, c.rope_style, inv_freq_, pos0 + t);
-                    apply_rope(&k_[ut * kv_dim], c.n_head_kv, c.head_dim, c.n_rot, c.rope_style, inv_freq_, pos0 + t);
+                    const float* cs = &rope_cos_[ut * half_rot];
+                    const float* sn = &rope_sin_[ut * half_rot];
+                    apply_rope(&q_[ut * q_dim], c.n_head, c.head_dim, c.n_rot, c.rope_style, cs, sn);
+                    apply_rope(&k_[ut * kv_dim], c.n_head_kv, c.head_dim, c.n_rot, c.rope_style, cs, sn);
                 }
                 if (kv_.type() == KvType::F16) {
                     kt.f32_to_f16(&k_[ut * kv_dim], static_cast<uint16_t*>(kv_.k(l, pos0 + t)), kv_dim);
