@@ -20,8 +20,10 @@
 
 #include <q8/error.h>
 
+#include "dequantize.h"
 #include "file_size_limit.h"
 #include "inference_session.h"
+#include "matmul.h"
 #include "model.h"
 
 namespace {
@@ -75,6 +77,20 @@ bool same_bytes_as_file(const q8::Model& m, const std::string& tensor, const q8:
     const auto* t = m.file->find_tensor(tensor);
     const size_t n = static_cast<size_t>(w.rows) * w.row_bytes;
     return t != nullptr && t->n_bytes == n && std::memcmp(t->data, w.data, n) == 0;
+}
+
+// The same values as the file's rows, however the loader rearranged them.
+bool same_values_as_file(const q8::Model& m, const std::string& tensor, const q8::WeightMatrix& w) {
+    const auto* t = m.file->find_tensor(tensor);
+    if (t == nullptr || t->n_bytes != static_cast<size_t>(w.rows) * w.row_bytes) return false;
+    const auto cols = static_cast<size_t>(w.cols);
+    std::vector<float> want(cols), got(cols);
+    for (int64_t r = 0; r < w.rows; ++r) {
+        q8::dequantize_row(t->type, t->data + static_cast<size_t>(r) * w.row_bytes, want.data(), cols);
+        q8::weight_row_to_f32(w, r, got.data());
+        if (std::memcmp(want.data(), got.data(), cols * sizeof(float)) != 0) return false;
+    }
+    return true;
 }
 
 }  // namespace
@@ -272,11 +288,13 @@ private slots:
         // such a file keeps float activations rather than being requantized.
         const auto q8a8 = load("q8_0", q8::Precision::Q8, 32, false, q8::ActivationMode::Int8PerToken);
         QCOMPARE(QString::fromStdString(q8a8->layers[0].wq.format_name()), QString("Q8_0"));
-        // Activation blocks match the blocks' own scales: the file's bytes run W8A8 in place.
+        // Activation blocks match the blocks' own scales: the file's blocks run W8A8 as they are,
+        // only rearranged into row tiles.
         const auto q8a8b = load("q8_0", q8::Precision::Q8, 32, false, q8::ActivationMode::Int8Blocks);
         QCOMPARE(QString::fromStdString(q8a8b->layers[0].wq.format_name()), QString("Q8_0/A8b"));
+        QCOMPARE(q8a8b->layers[0].wq.layout, q8::WeightLayout::Q8Tiles);
         QVERIFY(in_arena(*q8a8b, q8a8b->layers[0].wq));
-        QVERIFY(same_bytes_as_file(*q8a8b, "blk.0.attn_q.weight", q8a8b->layers[0].wq));
+        QVERIFY(same_values_as_file(*q8a8b, "blk.0.attn_q.weight", q8a8b->layers[0].wq));
         QCOMPARE(QString::fromStdString(q8a8b->output.format_name()), QString("Q8_0"));  // the head keeps a16
 
         for (auto [name, p, word] : {std::tuple{"q4_0", q8::Precision::Q8, "Q4_0"},

@@ -29,7 +29,7 @@ namespace {
 
 using q8::test::same_bits;
 
-constexpr size_t kRows = qq::kQ4TileRows;
+constexpr size_t kRows = qq::kTileRows;
 
 // n_tiles tiles of random Q4G rows, and the same rows decoded (row-major).
 struct Tiles {

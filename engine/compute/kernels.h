@@ -112,6 +112,11 @@ struct KernelTable {
     using Q4TilesA8BlocksFn = void (*)(const void* w, size_t n_tiles, const A8Blocks& x, size_t n_tok, size_t n,
                                        size_t group, float* y, size_t ldy);
     Q4TilesA8BlocksFn batch_q4t_a8b = nullptr;
+    // Q8 row tiles the same way: per block the int32 sum of (code - 128) times activation, as
+    // sum of code times activation plus kQ8TileOffsetFactor * offsets[b], then the same FMA.
+    using Q8TilesA8BlocksFn = void (*)(const void* w, size_t n_tiles, const A8Blocks& x, size_t n_tok, size_t n,
+                                       float* y, size_t ldy);
+    Q8TilesA8BlocksFn batch_q8t_a8b = nullptr;
 
     // Prompt evaluation with float activations (matmul.h, BatchArithmetic): n_rows rows of n
     // values, row_bytes apart from `w`, decoded to f32 into dst (nullptr when this ISA has no fast
@@ -125,6 +130,7 @@ struct KernelTable {
     DecodeRowsFn decode_q4s_rows = nullptr;   // Q4Split (symmetric)
     DecodeRowsFn decode_q4sa_rows = nullptr;  // Q4SplitAsym
     DecodeRowsFn decode_q4t_rows = nullptr;   // Q4Tiles: w at a tile, n_rows a multiple of 16
+    DecodeRowsFn decode_q8t_rows = nullptr;   // Q8Tiles: w at a tile, n_rows a multiple of 32
     void (*gemm_f32)(const float* w, size_t ldw, size_t n_rows, const float* x, size_t ldx, size_t n_tok, size_t n,
                      float* y, size_t ldy) = nullptr;
     // Round to nearest even, as half.h's f32_to_bf16 (the AVX512-BF16 instruction may flush

@@ -7,7 +7,7 @@
 #include "kernels.h"
 #include "kernels_activation.h"
 #include "kernels_batch_loop.h"
-#include "kernels_q4_tiles.h"
+#include "kernels_row_tiles.h"
 #include "weight_formats.h"
 
 namespace q8 {
@@ -406,7 +406,8 @@ KernelTable make_table() {
     t.batch_q4s_a8 = q4s_batch<int8_t, q4s_row_a8>;
     t.batch_q4s_a8b = batch_loop::q4s_a8b_rows<q4s_a8b_batch>;
     t.batch_q8_0_a8b = batch_loop::q8_0_a8b_rows<q8_0_a8b_batch>;
-    t.batch_q4t_a8b = q4_tiles::batch_a8b_avx2;
+    t.batch_q4t_a8b = row_tiles::q4_batch_a8b_avx2;
+    t.batch_q8t_a8b = row_tiles::q8_batch_a8b_avx2;
     t.silu_mul = activation::silu_mul_avx2;
     t.softmax = activation::softmax_avx2;
     return t;

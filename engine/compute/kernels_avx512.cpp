@@ -9,7 +9,7 @@
 #include "kernels.h"
 #include "kernels_activation.h"
 #include "kernels_batch_loop.h"
-#include "kernels_q4_tiles.h"
+#include "kernels_row_tiles.h"
 #include "weight_formats.h"
 
 namespace q8 {
@@ -1165,8 +1165,10 @@ KernelTable make_table() {
     t.batch_q4s_a8 = batch_q4s<int8_t>;
     t.batch_q4s_a8b = batch_q4s_a8b;
     t.batch_q8_0_a8b = batch_q8_0_a8b;
-    t.batch_q4t_a8b = q4_tiles::batch_a8b_avx512;
-    t.decode_q4t_rows = q4_tiles::decode_rows_avx512;
+    t.batch_q4t_a8b = row_tiles::q4_batch_a8b_avx512;
+    t.decode_q4t_rows = row_tiles::q4_decode_rows_avx512;
+    t.batch_q8t_a8b = row_tiles::q8_batch_a8b_avx512;
+    t.decode_q8t_rows = row_tiles::q8_decode_rows_avx512;
     t.silu_mul = activation::silu_mul_avx512;
     t.softmax = activation::softmax_avx512;
     t.decode_f16_rows = decode_f16_rows;
@@ -1192,6 +1194,7 @@ KernelTable make_table() {
         t.batch_q4s_a8b = a.batch_q4s_a8b;
         t.batch_q8_0_a8b = a.batch_q8_0_a8b;
         t.batch_q4t_a8b = a.batch_q4t_a8b;
+        t.batch_q8t_a8b = a.batch_q8t_a8b;
     }
     return t;
 }

@@ -264,9 +264,37 @@ void q4t_a8b_portable(const void* w, size_t n_tiles, const A8Blocks& x, size_t n
     for (size_t i = 0; i < n_tiles; ++i) {
         const uint8_t* tile = static_cast<const uint8_t*>(w) + i * tile_bytes;
         for (size_t t = 0; t < n_tok; ++t) {
-            for (size_t r = 0; r < quant::kQ4TileRows; ++r) {
-                y[t * ldy + i * quant::kQ4TileRows + r] = q4t_a8b_row(
+            for (size_t r = 0; r < quant::kTileRows; ++r) {
+                y[t * ldy + i * quant::kTileRows + r] = q4t_a8b_row(
                     tile, r, x.xp + t * x.ldx, x.scales + t * x.ld_scales, x.offsets + t * x.ld_scales, n, group);
+            }
+        }
+    }
+}
+
+// One row of a Q8 tile against one token (kernels.h, batch_q8t_a8b).
+float q8t_a8b_row(const uint8_t* tile, size_t r, const int8_t* x, const float* xs, const int32_t* offsets, size_t n) {
+    float acc = 0.f;
+    for (size_t b = 0; b < n / quant::kActBlock; ++b) {
+        const int8_t* xb = x + b * quant::kActBlock;
+        int32_t s = quant::kQ8TileOffsetFactor * offsets[b];
+        for (size_t m = 0; m < 8; ++m) {
+            const uint8_t* lane = tile + quant::q8_tile_lane_offset(b, m, r);
+            for (size_t j = 0; j < 4; ++j) s += int32_t{lane[j]} * xb[4 * m + j];
+        }
+        acc = std::fma(static_cast<float>(s), f16_to_f32(load_u16(tile + quant::q8_tile_scale_offset(b, r))) * xs[b],
+                       acc);
+    }
+    return acc;
+}
+
+void q8t_a8b_portable(const void* w, size_t n_tiles, const A8Blocks& x, size_t n_tok, size_t n, float* y, size_t ldy) {
+    for (size_t i = 0; i < n_tiles; ++i) {
+        const uint8_t* tile = static_cast<const uint8_t*>(w) + i * quant::q8_tile_bytes(n);
+        for (size_t t = 0; t < n_tok; ++t) {
+            for (size_t r = 0; r < quant::kTileRows; ++r) {
+                y[t * ldy + i * quant::kTileRows + r] =
+                    q8t_a8b_row(tile, r, x.xp + t * x.ldx, x.scales + t * x.ld_scales, x.offsets + t * x.ld_scales, n);
             }
         }
     }
@@ -307,6 +335,7 @@ KernelTable make_table() {
     t.batch_q4s_a8b = batch_loop::q4s_a8b_rows<q4s_a8b_portable>;
     t.batch_q8_0_a8b = batch_loop::q8_0_a8b_rows<q8_0_a8b_portable>;
     t.batch_q4t_a8b = q4t_a8b_portable;
+    t.batch_q8t_a8b = q8t_a8b_portable;
     t.silu_mul = silu_mul;
     t.softmax = softmax;
     return t;

@@ -23,7 +23,8 @@ KernelTable::DotBatchFn batch_for(const KernelTable& k, const WeightMatrix& w) {
     case WeightLayout::I8Row:
     case WeightLayout::Q4Split:
     case WeightLayout::Q4SplitAsym:
-    case WeightLayout::Q4Tiles: return nullptr;
+    case WeightLayout::Q4Tiles:
+    case WeightLayout::Q8Tiles: return nullptr;
     case WeightLayout::Ggml: break;
     }
     switch (w.type) {
@@ -44,12 +45,12 @@ constexpr size_t kGemmRowBlock = 16;
 // oneDNN reached 72-86 GMAC/s at 64-128 tokens x 128 rows x 2048, against 40 for gemm_f32).
 constexpr size_t kBf16MinTokens = 16;
 constexpr size_t kBf16RowBlock = 128;
-static_assert(kBf16RowBlock % quant::kQ4TileRows == 0, "bf16 row blocks start at tile boundaries");
+static_assert(kBf16RowBlock % quant::kTileRows == 0, "bf16 row blocks start at tile boundaries");
+
+bool row_tiles(const WeightMatrix& w) { return w.layout == WeightLayout::Q4Tiles || w.layout == WeightLayout::Q8Tiles; }
 
 // Rows decoded per call: a tile's rows are only decoded whole.
-size_t decoded_rows_per_call(const WeightMatrix& w) {
-    return w.layout == WeightLayout::Q4Tiles ? quant::kQ4TileRows : kGemmRowBlock;
-}
+size_t decoded_rows_per_call(const WeightMatrix& w) { return row_tiles(w) ? quant::kTileRows : kGemmRowBlock; }
 
 bool bf16_arithmetic_available() {
     const CpuFeatures& f = cpu_features();
@@ -61,6 +62,7 @@ KernelTable::DecodeRowsFn decoder_for(const KernelTable& k, const WeightMatrix& 
     case WeightLayout::Q4Split: return k.decode_q4s_rows;
     case WeightLayout::Q4SplitAsym: return k.decode_q4sa_rows;
     case WeightLayout::Q4Tiles: return k.decode_q4t_rows;
+    case WeightLayout::Q8Tiles: return k.decode_q8t_rows;
     case WeightLayout::Ggml:
         return w.type == GgmlType::F16 ? k.decode_f16_rows : w.type == GgmlType::Q8_0 ? k.decode_q8_0_rows : nullptr;
     default: return nullptr;
@@ -70,7 +72,7 @@ KernelTable::DecodeRowsFn decoder_for(const KernelTable& k, const WeightMatrix& 
 // Splits w's rows across the pool; tiled matrices on tile boundaries (32 rows, also the prompt
 // paths' row blocks).
 void parallel_rows(const WeightMatrix& w, ThreadPool& pool, const std::function<void(size_t, size_t)>& fn) {
-    const size_t unit = w.layout == WeightLayout::Q4Tiles ? quant::kQ4TileRows : 1;
+    const size_t unit = row_tiles(w) ? quant::kTileRows : 1;
     pool.parallel_for(static_cast<size_t>(w.rows) / unit, [&](size_t i0, size_t i1) { fn(i0 * unit, i1 * unit); });
 }
 
@@ -128,8 +130,7 @@ bool q8_0_rows(const WeightMatrix& w) { return w.layout == WeightLayout::Ggml &&
 // activations. Per-token scales have kernels for the repacked layouts only.
 bool int8_path(const WeightMatrix& w) {
     if (!w.int8_activations) return false;
-    return w.act_blocks ? split_layout(w) || q8_0_rows(w) || w.layout == WeightLayout::Q4Tiles
-                        : w.layout != WeightLayout::Ggml;
+    return w.act_blocks ? split_layout(w) || q8_0_rows(w) || row_tiles(w) : w.layout != WeightLayout::Ggml;
 }
 
 // Returns false when this matrix or ISA has no prompt path (the caller then uses the row kernels).
@@ -295,8 +296,19 @@ void matmul_q4_tiles(const WeightMatrix& w, const Int8Input& in, size_t n, float
     const size_t n_blocks = cols / quant::kActBlock;
     const A8Blocks x{in.q.data(), in.scale.data(), nullptr, cols, n_blocks, 0, in.offsets.data()};
     parallel_rows(w, pool, [&](size_t r0, size_t r1) {
-        k.batch_q4t_a8b(w.row(static_cast<int64_t>(r0)), (r1 - r0) / quant::kQ4TileRows, x, n, cols, w.group, y + r0,
+        k.batch_q4t_a8b(w.row(static_cast<int64_t>(r0)), (r1 - r0) / quant::kTileRows, x, n, cols, w.group, y + r0,
                         rows);
+    });
+}
+
+// Q8 tiles as Q4 tiles; their kernels scale the offsets (kQ8TileOffsetFactor).
+void matmul_q8_tiles(const WeightMatrix& w, const Int8Input& in, size_t n, float* y, ThreadPool& pool) {
+    const KernelTable& k = active_kernels();
+    const auto cols = static_cast<size_t>(w.cols), rows = static_cast<size_t>(w.rows);
+    const size_t n_blocks = cols / quant::kActBlock;
+    const A8Blocks x{in.q.data(), in.scale.data(), nullptr, cols, n_blocks, 0, in.offsets.data()};
+    parallel_rows(w, pool, [&](size_t r0, size_t r1) {
+        k.batch_q8t_a8b(w.row(static_cast<int64_t>(r0)), (r1 - r0) / quant::kTileRows, x, n, cols, y + r0, rows);
     });
 }
 
@@ -337,6 +349,10 @@ void matmul_int8(const WeightMatrix& w, const Int8Input& in, size_t n, float* y,
     }
     if (w.layout == WeightLayout::Q4Tiles) {
         matmul_q4_tiles(w, in, n, y, pool);
+        return;
+    }
+    if (w.layout == WeightLayout::Q8Tiles) {
+        matmul_q8_tiles(w, in, n, y, pool);
         return;
     }
     if (split_layout(w)) {

@@ -304,7 +304,7 @@ bool ggml_to_q4g(const uint8_t* src, uint8_t* dst, size_t n, size_t group, bool 
 void q4g_to_tile(const uint8_t* rows, size_t row_bytes, uint8_t* tile, size_t n, size_t group) {
     const size_t bb = q4g_block_bytes(group, false);
     uint8_t codes[128];
-    for (size_t r = 0; r < kQ4TileRows; ++r) {
+    for (size_t r = 0; r < kTileRows; ++r) {
         const uint8_t* src = rows + r * row_bytes;
         for (size_t g = 0; g < n / group; ++g, src += bb) {
             std::memcpy(tile + q4_tile_scale_offset(g, r, group), src, 2);
@@ -332,6 +332,29 @@ void dequantize_tile_row(const uint8_t* tile, size_t r, float* dst, size_t n, si
                     out[b + 4] = static_cast<float>((lane[b] >> 4) - 8) * d;
                 }
             }
+        }
+    }
+}
+
+void q8_0_to_tile(const uint8_t* rows, size_t row_bytes, uint8_t* tile, size_t n) {
+    for (size_t r = 0; r < kTileRows; ++r) {
+        const uint8_t* src = rows + r * row_bytes;
+        for (size_t b = 0; b < n / 32; ++b, src += kQ8_0Bytes) {
+            std::memcpy(tile + q8_tile_scale_offset(b, r), src, 2);
+            for (size_t m = 0; m < 8; ++m) {
+                uint8_t* lane = tile + q8_tile_lane_offset(b, m, r);
+                for (size_t j = 0; j < 4; ++j) lane[j] = static_cast<uint8_t>(src[2 + 4 * m + j] ^ 0x80);
+            }
+        }
+    }
+}
+
+void dequantize_q8_tile_row(const uint8_t* tile, size_t r, float* dst, size_t n) {
+    for (size_t b = 0; b < n / 32; ++b) {
+        const float d = load_f16(tile + q8_tile_scale_offset(b, r));
+        for (size_t m = 0; m < 8; ++m) {
+            const uint8_t* lane = tile + q8_tile_lane_offset(b, m, r);
+            for (size_t j = 0; j < 4; ++j) dst[32 * b + 4 * m + j] = static_cast<float>(int{lane[j]} - 128) * d;
         }
     }
 }

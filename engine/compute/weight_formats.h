@@ -28,6 +28,14 @@
 //                         all lanes, and each block's sum for 16 rows needs eight products
 //                         whatever the rows' scales. Two halves share each broadcast and, being
 //                         adjacent, one memory stream.
+//   Q8 row tiles (Q8_0, 32 rows interleaved as Q4 row tiles; what W8A8-block Q8_0 matrices are
+//                         repacked into at load when their rows come in 32s): 32 times a Q8_0
+//                         row's bytes. Per block of 32 values: the 32 rows' f16 scales (64
+//                         bytes), then for each half eight 64-byte parts; part m holds values
+//                         4m..4m+3 of lane r in bytes 4r..4r+3, each the code plus 128 (unsigned,
+//                         the operand vpdpbusd wants). A block costs eight products per half, as
+//                         in Q4 tiles, against one product and three float steps per row and
+//                         block in Q8_0 rows.
 //   I8 row   one int8 per value (clamped to [-127, 127]) and one f16-representable scale per row
 //                         (W8A8 weights, per output channel).               x = q * scale
 //   int8 activations: one row (token) of int8 in [-127, 127] with a float scale amax / 127.
@@ -100,14 +108,14 @@ void q4split_order_i8_blocks(const int8_t* q, const float* scales, int8_t* xp, f
                              size_t group);
 
 // Q4 row tiles (above).
-inline constexpr size_t kQ4TileRows = 32;
-inline constexpr size_t kQ4TileLanes = 16;
+inline constexpr size_t kTileRows = 32;
+inline constexpr size_t kTileLanes = 16;
 constexpr bool q4_tiles_fit(size_t rows, size_t n, size_t group) {
-    return valid_q4_group(group) && n % group == 0 && rows % kQ4TileRows == 0;
+    return valid_q4_group(group) && n % group == 0 && rows % kTileRows == 0;
 }
 // Bytes of one tile of rows of n values.
 constexpr size_t q4_tile_bytes(size_t n, size_t group) {
-    return kQ4TileRows * (n / group) * q4g_block_bytes(group, false);
+    return kTileRows * (n / group) * q4g_block_bytes(group, false);
 }
 // Offset in a tile of row r's f16 scale in group g.
 constexpr size_t q4_tile_scale_offset(size_t g, size_t r, size_t group) {
@@ -115,16 +123,34 @@ constexpr size_t q4_tile_scale_offset(size_t g, size_t r, size_t group) {
 }
 // Offset in a tile of row r's four bytes in quarter c of block k of group g.
 constexpr size_t q4_tile_lane_offset(size_t g, size_t k, size_t c, size_t r, size_t group) {
-    return q4_tile_scale_offset(g, kQ4TileRows, group) + 256 * (kQ4TileRows / kQ4TileLanes) * k +
-           256 * (r / kQ4TileLanes) + 64 * c + 4 * (r % kQ4TileLanes);
+    return q4_tile_scale_offset(g, kTileRows, group) + 256 * (kTileRows / kTileLanes) * k + 256 * (r / kTileLanes) +
+           64 * c + 4 * (r % kTileLanes);
 }
-// kQ4TileRows Q4G symmetric rows (row_bytes apart from `rows`) into one tile.
+// kTileRows Q4G symmetric rows (row_bytes apart from `rows`) into one tile.
 void q4g_to_tile(const uint8_t* rows, size_t row_bytes, uint8_t* tile, size_t n, size_t group);
-// Row r (< kQ4TileRows) of a tile, as floats: (code - 8) * scale.
+// Row r (< kTileRows) of a Q4 tile, as floats: (code - 8) * scale.
 void dequantize_tile_row(const uint8_t* tile, size_t r, float* dst, size_t n, size_t group);
 // Per block of 32 int8 activation codes: -8 times the sum of its codes, where a tile's integer
 // sum of unsigned code times activation starts, so that it ends as the sum over (code - 8).
 void tile_block_offsets(const int8_t* q, int32_t* offsets, size_t n);
+
+// Q8 row tiles (above).
+constexpr bool q8_tiles_fit(size_t rows, size_t n) { return n % 32 == 0 && rows % kTileRows == 0; }
+constexpr size_t q8_tile_block_bytes() { return kTileRows * kQ8_0Bytes; }
+constexpr size_t q8_tile_bytes(size_t n) { return q8_tile_block_bytes() * (n / 32); }
+// Offset in a tile of row r's f16 scale in block b.
+constexpr size_t q8_tile_scale_offset(size_t b, size_t r) { return q8_tile_block_bytes() * b + 2 * r; }
+// Offset in a tile of row r's four codes in part m (values 4m..4m+3) of block b.
+constexpr size_t q8_tile_lane_offset(size_t b, size_t m, size_t r) {
+    return q8_tile_scale_offset(b, kTileRows) + 512 * (r / kTileLanes) + 64 * m + 4 * (r % kTileLanes);
+}
+// kTileRows Q8_0 rows (row_bytes apart from `rows`) into one tile.
+void q8_0_to_tile(const uint8_t* rows, size_t row_bytes, uint8_t* tile, size_t n);
+// Row r (< kTileRows) of a Q8 tile, as floats: (code - 128) * scale.
+void dequantize_q8_tile_row(const uint8_t* tile, size_t r, float* dst, size_t n);
+// A Q8 tile's integer sums start at this multiple of the Q4 tiles' block offset (-128 instead of
+// -8 times the activation codes' sum).
+inline constexpr int32_t kQ8TileOffsetFactor = 16;
 
 // Q4G(g > 32) <-> Q4_0 blocks with the group's scale repeated (identical values), and the asymmetric
 // pair with Q4_1; for storing group-wise rows in standard GGUF types. `to_ggml` writes n/32 blocks.

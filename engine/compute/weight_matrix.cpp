@@ -11,7 +11,9 @@ std::string act_suffix(const WeightMatrix& w) {
 
 std::string WeightMatrix::format_name() const {
     switch (layout) {
-    case WeightLayout::Ggml: return std::string(type_traits(static_cast<uint32_t>(type))->name) + act_suffix(*this);
+    case WeightLayout::Ggml:
+    case WeightLayout::Q8Tiles:  // a Q8_0 tensor, repacked
+        return std::string(type_traits(static_cast<uint32_t>(type))->name) + act_suffix(*this);
     case WeightLayout::Q4Split:
     case WeightLayout::Q4Tiles:
         if (type == GgmlType::Q4_0) return "Q4_0";  // a Q4_0 tensor, repacked

@@ -17,7 +17,8 @@ namespace q8 {
 // arrangement Q4 matrices are repacked into at load when their rows allow it. Q4Tiles interleaves
 // symmetric groups of 32 rows (weight_formats.h "row tiles"; row(r) is a tile's start only when
 // r is a multiple of 32): what W4A8-block matrices are repacked into when their rows come in 32s.
-enum class WeightLayout : uint8_t { Ggml, Q4Group, Q4GroupAsym, I8Row, Q4Split, Q4SplitAsym, Q4Tiles };
+// Q8Tiles does the same for Q8_0 matrices with int8 activation blocks (type stays Q8_0).
+enum class WeightLayout : uint8_t { Ggml, Q4Group, Q4GroupAsym, I8Row, Q4Split, Q4SplitAsym, Q4Tiles, Q8Tiles };
 
 // One weight matrix y = W x with `rows` outputs and `cols` inputs; each row is `row_bytes` of
 // blocks in `type` (or in `layout`). Move-only, because `data` may point into `storage`.

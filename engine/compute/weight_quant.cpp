@@ -30,7 +30,8 @@ size_t row_bytes_for(const WeightTarget& t, int64_t cols) {
     case WeightLayout::I8Row: return c;
     case WeightLayout::Q4Split:
     case WeightLayout::Q4SplitAsym:
-    case WeightLayout::Q4Tiles: break;  // made by repacking at load, never quantized into
+    case WeightLayout::Q4Tiles:
+    case WeightLayout::Q8Tiles: break;  // made by repacking at load, never quantized into
     }
     return 0;
 }
@@ -49,7 +50,8 @@ bool target_fits(const WeightTarget& t, int64_t cols) {
     case WeightLayout::I8Row: return cols <= 65536;
     case WeightLayout::Q4Split:
     case WeightLayout::Q4SplitAsym:
-    case WeightLayout::Q4Tiles: break;
+    case WeightLayout::Q4Tiles:
+    case WeightLayout::Q8Tiles: break;
     }
     return false;
 }
@@ -104,7 +106,8 @@ bool quantize_matrix(int64_t rows, int64_t cols, const std::function<void(int64_
         }
         case WeightLayout::Q4Split:
         case WeightLayout::Q4SplitAsym:
-        case WeightLayout::Q4Tiles: break;  // refused above
+        case WeightLayout::Q4Tiles:
+        case WeightLayout::Q8Tiles: break;  // refused above
         }
         if (progress && ((r + 1) % every == 0 || r + 1 == rows) && !progress(r + 1)) return false;
     }
@@ -165,18 +168,24 @@ void repack_for_kernels(WeightMatrix& w, uint8_t* dst) {
     const auto cols = static_cast<size_t>(w.cols), rows = static_cast<size_t>(w.rows);
     const bool asym = w.layout == WeightLayout::Q4GroupAsym;
     if (q4 && !asym && w.act_blocks && quant::q4_tiles_fit(rows, cols, group)) {
-        for (size_t r = 0; r < rows; r += quant::kQ4TileRows)
+        for (size_t r = 0; r < rows; r += quant::kTileRows)
             quant::q4g_to_tile(w.row(static_cast<int64_t>(r)), w.row_bytes, dst + r * w.row_bytes, cols, group);
         w.group = static_cast<uint32_t>(group);
         w.layout = WeightLayout::Q4Tiles;
         if (!q4_0) w.type = GgmlType::F32;
         return;
     }
+    const bool q8_0 = w.layout == WeightLayout::Ggml && w.type == GgmlType::Q8_0;
+    if (q8_0 && w.act_blocks && quant::q8_tiles_fit(rows, cols)) {
+        for (size_t r = 0; r < rows; r += quant::kTileRows)
+            quant::q8_0_to_tile(w.row(static_cast<int64_t>(r)), w.row_bytes, dst + r * w.row_bytes, cols);
+        w.layout = WeightLayout::Q8Tiles;
+        return;
+    }
     if (!q4 || !quant::q4_split_fits(cols, group)) {
         std::memcpy(dst, w.data, rows * w.row_bytes);
         // Int8 activation blocks have kernels for split rows, tiles and Q8_0 rows only: other rows
         // take float activations, and say so in their format name.
-        const bool q8_0 = w.layout == WeightLayout::Ggml && w.type == GgmlType::Q8_0;
         if (w.act_blocks && !q8_0) w.int8_activations = w.act_blocks = false;
         return;
     }
@@ -196,8 +205,13 @@ void decode_weight_row(const WeightMatrix& w, int64_t r, float* dst) {
     case WeightLayout::Q4Split: quant::dequantize_row_q4split(w.row(r), dst, c, w.group, false); return;
     case WeightLayout::Q4SplitAsym: quant::dequantize_row_q4split(w.row(r), dst, c, w.group, true); return;
     case WeightLayout::Q4Tiles: {
-        const int64_t first = r - r % static_cast<int64_t>(quant::kQ4TileRows);
+        const int64_t first = r - r % static_cast<int64_t>(quant::kTileRows);
         quant::dequantize_tile_row(w.row(first), static_cast<size_t>(r - first), dst, c, w.group);
+        return;
+    }
+    case WeightLayout::Q8Tiles: {
+        const int64_t first = r - r % static_cast<int64_t>(quant::kTileRows);
+        quant::dequantize_q8_tile_row(w.row(first), static_cast<size_t>(r - first), dst, c);
         return;
     }
     case WeightLayout::I8Row:

@@ -1,18 +1,19 @@
-// Q4 row tiles with AVX-512 VNNI. A 64-byte quarter of a block holds four codes of each of 16
-// rows per nibble half, so one vpdpbusd multiplies 16 rows by four activations broadcast to every
-// lane: a block of 32 values costs eight of them for 16 rows, plus one conversion, multiply and
-// FMA, however the rows' scales differ. The codes of a block are unpacked once for a tile of
-// tokens, which is what lets a verification pass of several tokens cost little more than one.
+// Q4 and Q8 row tiles with AVX-512 VNNI. A 64-byte quarter of a Q4 block holds four codes of each
+// of 16 rows per nibble half (a Q8 block has two 64-byte parts where Q4 has one quarter), so one
+// vpdpbusd multiplies 16 rows by four activations broadcast to every lane: a block of 32 values
+// costs eight of them for 16 rows, plus one conversion, multiply and FMA, however the rows' scales
+// differ. The codes of a block are loaded once for a tile of tokens, which is what lets a
+// verification pass of several tokens cost little more than one.
 #include <immintrin.h>
 
 #include <algorithm>
 #include <cstring>
 #include <vector>
 
-#include "kernels_q4_tiles.h"
+#include "kernels_row_tiles.h"
 #include "weight_formats.h"
 
-namespace q8::q4_tiles {
+namespace q8::row_tiles {
 
 namespace {
 
@@ -27,7 +28,49 @@ constexpr size_t kPrefetchOneToken = 4096, kPrefetchTokens = 12288;
 // takes its broadcast from memory runs at half the multiplier's rate (measured: 3.5 against 5.0
 // vpdpbusd per ns for five tokens from L2). 2 halves x 6 tokens x (int32 sum + float accumulator)
 // + 4 code registers + 2 broadcasts + 2 scale vectors fill the 32 vector registers.
-constexpr int kHalves = quant::kQ4TileRows / quant::kQ4TileLanes;
+constexpr int kHalves = quant::kTileRows / quant::kTileLanes;
+
+// Where a tile format keeps its scales and codes, and how a quarter of a block (eight values of
+// each row: four in `lo`, the next four in `hi`) becomes two registers of unsigned codes.
+template <size_t G>
+struct Q4Codes {
+    static constexpr size_t kGroup = G;
+    static constexpr int32_t kOffsetFactor = 1;
+    static size_t tile_bytes(size_t n) { return quant::q4_tile_bytes(n, G); }
+    static const uint8_t* scales(const uint8_t* tile, size_t g, int h) {
+        return tile + quant::q4_tile_scale_offset(g, quant::kTileLanes * h, G);
+    }
+    static const uint8_t* block(const uint8_t* tile, size_t g, size_t k) {
+        return tile + quant::q4_tile_lane_offset(g, k, 0, 0, G);
+    }
+    static void quarter(const uint8_t* bp, int h, int c, size_t ahead, __m512i& lo, __m512i& hi) {
+        const uint8_t* q = bp + 256 * h + 64 * c;
+        _mm_prefetch(reinterpret_cast<const char*>(q + ahead), _MM_HINT_T0);
+        const __m512i v = _mm512_loadu_si512(q);
+        const __m512i mask = _mm512_set1_epi8(0x0f);
+        lo = _mm512_and_si512(v, mask);
+        hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), mask);
+    }
+};
+
+struct Q8Codes {
+    static constexpr size_t kGroup = quant::kActBlock;
+    static constexpr int32_t kOffsetFactor = quant::kQ8TileOffsetFactor;
+    static size_t tile_bytes(size_t n) { return quant::q8_tile_bytes(n); }
+    static const uint8_t* scales(const uint8_t* tile, size_t b, int h) {
+        return tile + quant::q8_tile_scale_offset(b, quant::kTileLanes * h);
+    }
+    static const uint8_t* block(const uint8_t* tile, size_t b, size_t) {
+        return tile + quant::q8_tile_lane_offset(b, 0, 0);
+    }
+    static void quarter(const uint8_t* bp, int h, int c, size_t ahead, __m512i& lo, __m512i& hi) {
+        const uint8_t* q = bp + 512 * h + 128 * c;
+        _mm_prefetch(reinterpret_cast<const char*>(q + ahead), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(q + 64 + ahead), _MM_HINT_T0);
+        lo = _mm512_loadu_si512(q);
+        hi = _mm512_loadu_si512(q + 64);
+    }
+};
 constexpr size_t kMaxTokens = 6;
 
 // A call's tokens in passes of at most kMaxTokens, as even as possible (seven tokens go as 4 + 3,
@@ -48,7 +91,7 @@ struct PackedTokens {
     std::vector<float> scales;
     std::vector<int32_t> offsets;
 
-    void pack(const A8Blocks& x, size_t n_tok, size_t n) {
+    void pack(const A8Blocks& x, size_t n_tok, size_t n, int32_t offset_factor) {
         const size_t n_blocks = n / quant::kActBlock;
         codes.resize(n_tok * n);
         scales.resize(n_tok * n_blocks);
@@ -61,7 +104,7 @@ struct PackedTokens {
                     std::memcpy(&codes[quant::kActBlock * at], x.xp + tok * x.ldx + quant::kActBlock * b,
                                 quant::kActBlock);
                     scales[at] = x.scales[tok * x.ld_scales + b];
-                    offsets[at] = x.offsets[tok * x.ld_scales + b];
+                    offsets[at] = offset_factor * x.offsets[tok * x.ld_scales + b];
                 }
             }
         }
@@ -76,24 +119,21 @@ int32_t dword_at(const int8_t* p) {
 
 // NT tokens of one chunk (packed from `codes`, `scales`, `offsets`) against groups [g0, g1) of one
 // tile, accumulating into y (from zero when g0 is 0).
-template <int G, int NT>
+template <class Codes, int NT>
 void tile_tokens(const uint8_t* tile, const int8_t* codes, const float* scales, const int32_t* offsets, size_t g0,
                  size_t g1, size_t ahead, float* y, size_t ldy) {
-    constexpr size_t per_group = G / quant::kActBlock;
-    const __m512i mask = _mm512_set1_epi8(0x0f);
+    constexpr size_t per_group = Codes::kGroup / quant::kActBlock;
     __m512 acc[kHalves][NT];
     for (int h = 0; h < kHalves; ++h)
         for (int t = 0; t < NT; ++t)
-            acc[h][t] = g0 == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(y + quant::kQ4TileLanes * h + t * ldy);
+            acc[h][t] = g0 == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(y + quant::kTileLanes * h + t * ldy);
     for (size_t g = g0; g < g1; ++g) {
         __m512 d[kHalves];
-        for (int h = 0; h < kHalves; ++h) {
-            const uint8_t* sp = tile + quant::q4_tile_scale_offset(g, quant::kQ4TileLanes * h, G);
-            d[h] = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sp)));
-        }
+        for (int h = 0; h < kHalves; ++h)
+            d[h] = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(Codes::scales(tile, g, h))));
         for (size_t k = 0; k < per_group; ++k) {
             const size_t b = g * per_group + k;
-            const uint8_t* bp = tile + quant::q4_tile_lane_offset(g, k, 0, 0, G);
+            const uint8_t* bp = Codes::block(tile, g, k);
             const int8_t* xb = codes + b * NT * quant::kActBlock;
             __m512i sum[kHalves][NT];
             for (int t = 0; t < NT; ++t) {
@@ -102,13 +142,7 @@ void tile_tokens(const uint8_t* tile, const int8_t* codes, const float* scales, 
             }
             for (int c = 0; c < 4; ++c) {
                 __m512i lo[kHalves], hi[kHalves];
-                for (int h = 0; h < kHalves; ++h) {
-                    const uint8_t* q = bp + 256 * h + 64 * c;
-                    _mm_prefetch(reinterpret_cast<const char*>(q + ahead), _MM_HINT_T0);
-                    const __m512i v = _mm512_loadu_si512(q);
-                    lo[h] = _mm512_and_si512(v, mask);
-                    hi[h] = _mm512_and_si512(_mm512_srli_epi16(v, 4), mask);
-                }
+                for (int h = 0; h < kHalves; ++h) Codes::quarter(bp, h, c, ahead, lo[h], hi[h]);
                 for (int t = 0; t < NT; ++t) {
                     const int8_t* xq = xb + quant::kActBlock * t + 8 * c;
                     const __m512i x_lo = _mm512_set1_epi32(dword_at(xq)), x_hi = _mm512_set1_epi32(dword_at(xq + 4));
@@ -124,27 +158,27 @@ void tile_tokens(const uint8_t* tile, const int8_t* codes, const float* scales, 
         }
     }
     for (int h = 0; h < kHalves; ++h)
-        for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + quant::kQ4TileLanes * h + t * ldy, acc[h][t]);
+        for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + quant::kTileLanes * h + t * ldy, acc[h][t]);
 }
 
-template <int G, int NT>
+template <class Codes, int NT>
 void chunk_pass(const uint8_t* tile, const PackedTokens& p, size_t t0, size_t nt, size_t n, size_t g0, size_t g1,
                 size_t ahead, float* y, size_t ldy) {
     if constexpr (NT >= 1) {
         if (nt == NT) {
             const size_t at = t0 * (n / quant::kActBlock);
-            tile_tokens<G, NT>(tile, p.codes.data() + quant::kActBlock * at, p.scales.data() + at,
-                               p.offsets.data() + at, g0, g1, ahead, y + t0 * ldy, ldy);
+            tile_tokens<Codes, NT>(tile, p.codes.data() + quant::kActBlock * at, p.scales.data() + at,
+                                   p.offsets.data() + at, g0, g1, ahead, y + t0 * ldy, ldy);
             return;
         }
-        chunk_pass<G, NT - 1>(tile, p, t0, nt, n, g0, g1, ahead, y, ldy);
+        chunk_pass<Codes, NT - 1>(tile, p, t0, nt, n, g0, g1, ahead, y, ldy);
     }
 }
 
-template <int G>
-void tiles_for_group(const uint8_t* w, size_t n_tiles, const PackedTokens& p, size_t n_tok, size_t n, float* y,
-                     size_t ldy) {
-    const size_t tile_bytes = quant::q4_tile_bytes(n, G);
+template <class Codes>
+void tiles_of(const uint8_t* w, size_t n_tiles, const PackedTokens& p, size_t n_tok, size_t n, float* y, size_t ldy) {
+    constexpr size_t G = Codes::kGroup;
+    const size_t tile_bytes = Codes::tile_bytes(n);
     const size_t n_groups = n / G;
     // One pass takes the whole tile at once: a segment's end would stall the pipeline for nothing.
     const size_t segment =
@@ -155,8 +189,8 @@ void tiles_for_group(const uint8_t* w, size_t n_tiles, const PackedTokens& p, si
             const size_t g1 = std::min(n_groups, g0 + segment);
             for (size_t c = 0; c < token_chunks(n_tok); ++c) {
                 const size_t t0 = chunk_start(c, n_tok);
-                chunk_pass<G, kMaxTokens>(w + i * tile_bytes, p, t0, chunk_start(c + 1, n_tok) - t0, n, g0, g1, ahead,
-                                          y + i * quant::kQ4TileRows, ldy);
+                chunk_pass<Codes, kMaxTokens>(w + i * tile_bytes, p, t0, chunk_start(c + 1, n_tok) - t0, n, g0, g1,
+                                              ahead, y + i * quant::kTileRows, ldy);
             }
         }
     }
@@ -164,22 +198,29 @@ void tiles_for_group(const uint8_t* w, size_t n_tiles, const PackedTokens& p, si
 
 }  // namespace
 
-void batch_a8b_avx512(const void* w, size_t n_tiles, const A8Blocks& x, size_t n_tok, size_t n, size_t group, float* y,
-                      size_t ldy) {
+void q4_batch_a8b_avx512(const void* w, size_t n_tiles, const A8Blocks& x, size_t n_tok, size_t n, size_t group,
+                         float* y, size_t ldy) {
     thread_local PackedTokens packed;
-    packed.pack(x, n_tok, n);
+    packed.pack(x, n_tok, n, Q4Codes<32>::kOffsetFactor);
     const auto* wb = static_cast<const uint8_t*>(w);
     switch (group) {
-    case 32: tiles_for_group<32>(wb, n_tiles, packed, n_tok, n, y, ldy); break;
-    case 64: tiles_for_group<64>(wb, n_tiles, packed, n_tok, n, y, ldy); break;
-    default: tiles_for_group<128>(wb, n_tiles, packed, n_tok, n, y, ldy); break;
+    case 32: tiles_of<Q4Codes<32>>(wb, n_tiles, packed, n_tok, n, y, ldy); break;
+    case 64: tiles_of<Q4Codes<64>>(wb, n_tiles, packed, n_tok, n, y, ldy); break;
+    default: tiles_of<Q4Codes<128>>(wb, n_tiles, packed, n_tok, n, y, ldy); break;
     }
+}
+
+void q8_batch_a8b_avx512(const void* w, size_t n_tiles, const A8Blocks& x, size_t n_tok, size_t n, float* y,
+                         size_t ldy) {
+    thread_local PackedTokens packed;
+    packed.pack(x, n_tok, n, Q8Codes::kOffsetFactor);
+    tiles_of<Q8Codes>(static_cast<const uint8_t*>(w), n_tiles, packed, n_tok, n, y, ldy);
 }
 
 // Prompts: each block's 16 x 32 codes per half are regrouped row by row (interleaving a quarter's
 // low and high dwords gives each row's eight values in order) and converted to (code - 8) * scale.
-void decode_rows_avx512(const uint8_t* w, size_t, size_t n_rows, size_t n, size_t group, float* dst) {
-    constexpr size_t kLanes = quant::kQ4TileLanes;
+void q4_decode_rows_avx512(const uint8_t* w, size_t, size_t n_rows, size_t n, size_t group, float* dst) {
+    constexpr size_t kLanes = quant::kTileLanes;
     const size_t tile_bytes = quant::q4_tile_bytes(n, group);
     const size_t per_group = group / quant::kActBlock;
     const __m512i mask = _mm512_set1_epi8(0x0f);
@@ -187,10 +228,10 @@ void decode_rows_avx512(const uint8_t* w, size_t, size_t n_rows, size_t n, size_
     alignas(64) uint8_t rows[kLanes][32];
     alignas(64) uint64_t pairs[2][8];
     alignas(64) float d[kLanes];
-    for (size_t i = 0; i < n_rows / quant::kQ4TileRows; ++i) {
+    for (size_t i = 0; i < n_rows / quant::kTileRows; ++i) {
         const uint8_t* tile = w + i * tile_bytes;
         for (int h = 0; h < kHalves; ++h) {
-            float* out = dst + (i * quant::kQ4TileRows + kLanes * h) * n;
+            float* out = dst + (i * quant::kTileRows + kLanes * h) * n;
             for (size_t g = 0; g < n / group; ++g) {
                 const uint8_t* sp = tile + quant::q4_tile_scale_offset(g, kLanes * h, group);
                 _mm512_store_ps(d, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sp))));
@@ -226,4 +267,38 @@ void decode_rows_avx512(const uint8_t* w, size_t, size_t n_rows, size_t n, size_
     }
 }
 
-}  // namespace q8::q4_tiles
+// Prompts: a Q8 part's 16 bytes for four rows widen to 16 dwords (four values of each row in
+// turn), which are scaled by their rows' scales and stored four floats per row.
+void q8_decode_rows_avx512(const uint8_t* w, size_t, size_t n_rows, size_t n, size_t, float* dst) {
+    constexpr size_t kLanes = quant::kTileLanes;
+    const size_t tile_bytes = Q8Codes::tile_bytes(n);
+    const __m512i bias = _mm512_set1_epi32(128);
+    // Lane j of a widened quarter belongs to row j / 4 of its four.
+    const __m512i row_of_lane =
+        _mm512_srli_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), 2);
+    for (size_t i = 0; i < n_rows / quant::kTileRows; ++i) {
+        const uint8_t* tile = static_cast<const uint8_t*>(w) + i * tile_bytes;
+        for (size_t b = 0; b < n / quant::kActBlock; ++b) {
+            for (int h = 0; h < kHalves; ++h) {
+                const __m512 d =
+                    _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(Q8Codes::scales(tile, b, h))));
+                for (size_t q = 0; q < kLanes / 4; ++q) {
+                    const __m512 dq = _mm512_permutexvar_ps(
+                        _mm512_add_epi32(row_of_lane, _mm512_set1_epi32(static_cast<int>(4 * q))), d);
+                    float* out = dst + (i * quant::kTileRows + kLanes * h + 4 * q) * n + quant::kActBlock * b;
+                    for (size_t m = 0; m < 8; ++m) {
+                        const uint8_t* p = tile + quant::q8_tile_lane_offset(b, m, kLanes * h + 4 * q);
+                        const __m512i c = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+                        const __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(c, bias)), dq);
+                        _mm_storeu_ps(out + 4 * m, _mm512_extractf32x4_ps(v, 0));
+                        _mm_storeu_ps(out + n + 4 * m, _mm512_extractf32x4_ps(v, 1));
+                        _mm_storeu_ps(out + 2 * n + 4 * m, _mm512_extractf32x4_ps(v, 2));
+                        _mm_storeu_ps(out + 3 * n + 4 * m, _mm512_extractf32x4_ps(v, 3));
+                    }
+                }
+            }
+        }
+    }
+}
+
+}  // namespace q8::row_tiles

@@ -7,10 +7,10 @@
 
 #include <cstring>
 
-#include "kernels_q4_tiles.h"
+#include "kernels_row_tiles.h"
 #include "weight_formats.h"
 
-namespace q8::q4_tiles {
+namespace q8::row_tiles {
 
 namespace {
 
@@ -23,7 +23,7 @@ __m256i broadcast4(const int8_t* p) {
     return _mm256_set1_epi32(v);
 }
 
-constexpr int kParts = quant::kQ4TileRows / 8;
+constexpr int kParts = quant::kTileRows / 8;
 
 // Part p (rows 8p..8p+7) of a tile against NT tokens from t0.
 template <int NT>
@@ -70,12 +70,12 @@ void tile_tokens(const uint8_t* tile, const A8Blocks& x, size_t t0, size_t n, si
 
 }  // namespace
 
-void batch_a8b_avx2(const void* w, size_t n_tiles, const A8Blocks& x, size_t n_tok, size_t n, size_t group, float* y,
-                    size_t ldy) {
+void q4_batch_a8b_avx2(const void* w, size_t n_tiles, const A8Blocks& x, size_t n_tok, size_t n, size_t group, float* y,
+                       size_t ldy) {
     const size_t tile_bytes = quant::q4_tile_bytes(n, group);
     for (size_t i = 0; i < n_tiles; ++i) {
         const uint8_t* tile = static_cast<const uint8_t*>(w) + i * tile_bytes;
-        float* yt = y + i * quant::kQ4TileRows;
+        float* yt = y + i * quant::kTileRows;
         size_t t = 0;
         for (; t + kMaxTokens <= n_tok; t += kMaxTokens) tile_tokens<kMaxTokens>(tile, x, t, n, group, yt, ldy);
         switch (n_tok - t) {
@@ -87,4 +87,64 @@ void batch_a8b_avx2(const void* w, size_t n_tiles, const A8Blocks& x, size_t n_t
     }
 }
 
-}  // namespace q8::q4_tiles
+// Q8 tiles: vpmaddubsw would saturate on unsigned codes (2 * 255 * 127 > 32767), so each part's
+// codes go back to signed (code - 128, an XOR) and the usual sign trick multiplies |w| by x with
+// w's sign (2 * 128 * 127 fits). That sum is the sum of w x itself, the same int32 the other ISAs
+// reach as their sum of code times x plus the scaled offset, so no offset is added here.
+namespace {
+
+template <int NT>
+void q8_part_tokens(const uint8_t* tile, size_t p, const A8Blocks& x, size_t t0, size_t n, float* y, size_t ldy) {
+    const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc[NT];
+    for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+    for (size_t b = 0; b < n / quant::kActBlock; ++b) {
+        const __m256 d = _mm256_cvtph_ps(
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(tile + quant::q8_tile_scale_offset(b, 8 * p))));
+        __m256i w[8];
+        for (int m = 0; m < 8; ++m) {
+            const uint8_t* q = tile + quant::q8_tile_lane_offset(b, static_cast<size_t>(m), 8 * p);
+            w[m] = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q)), flip);
+        }
+        for (int t = 0; t < NT; ++t) {
+            const size_t tok = t0 + t;
+            const int8_t* xb = x.xp + tok * x.ldx + quant::kActBlock * b;
+            __m256i s = _mm256_setzero_si256();
+            for (int m = 0; m < 8; m += 2) {
+                const __m256i p0 =
+                    _mm256_maddubs_epi16(_mm256_abs_epi8(w[m]), _mm256_sign_epi8(broadcast4(xb + 4 * m), w[m]));
+                const __m256i p1 = _mm256_maddubs_epi16(_mm256_abs_epi8(w[m + 1]),
+                                                        _mm256_sign_epi8(broadcast4(xb + 4 * m + 4), w[m + 1]));
+                s = _mm256_add_epi32(s, _mm256_add_epi32(_mm256_madd_epi16(p0, ones), _mm256_madd_epi16(p1, ones)));
+            }
+            const __m256 sc = _mm256_mul_ps(d, _mm256_set1_ps(x.scales[tok * x.ld_scales + b]));
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), sc, acc[t]);
+        }
+    }
+    for (int t = 0; t < NT; ++t) _mm256_storeu_ps(y + (t0 + t) * ldy + 8 * p, acc[t]);
+}
+
+template <int NT>
+void q8_tile_tokens(const uint8_t* tile, const A8Blocks& x, size_t t0, size_t n, float* y, size_t ldy) {
+    for (size_t p = 0; p < kParts; ++p) q8_part_tokens<NT>(tile, p, x, t0, n, y, ldy);
+}
+
+}  // namespace
+
+void q8_batch_a8b_avx2(const void* w, size_t n_tiles, const A8Blocks& x, size_t n_tok, size_t n, float* y, size_t ldy) {
+    for (size_t i = 0; i < n_tiles; ++i) {
+        const uint8_t* tile = static_cast<const uint8_t*>(w) + i * quant::q8_tile_bytes(n);
+        float* yt = y + i * quant::kTileRows;
+        size_t t = 0;
+        for (; t + kMaxTokens <= n_tok; t += kMaxTokens) q8_tile_tokens<kMaxTokens>(tile, x, t, n, yt, ldy);
+        switch (n_tok - t) {
+        case 3: q8_tile_tokens<3>(tile, x, t, n, yt, ldy); break;
+        case 2: q8_tile_tokens<2>(tile, x, t, n, yt, ldy); break;
+        case 1: q8_tile_tokens<1>(tile, x, t, n, yt, ldy); break;
+        default: break;
+        }
+    }
+}
+
+}  // namespace q8::row_tiles
