@@ -48,9 +48,9 @@ ThreadPool::~ThreadPool() {
 }
 
 void ThreadPool::worker_loop(int index) {
-    uint64_t seen = 0;
+    uint32_t seen = 0;
     for (;;) {
-        uint64_t g = generation_.load(std::memory_order_acquire);
+        uint32_t g = generation_.load(std::memory_order_acquire);
         for (int spin = 0; g == seen && spin < kSpinIterations; ++spin) {
             cpu_relax(spin);
             g = generation_.load(std::memory_order_acquire);

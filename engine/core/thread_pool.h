@@ -33,7 +33,11 @@ private:
     int n_threads_;
     std::vector<std::jthread> workers_;
     const std::function<void(int, int)>* job_ = nullptr;
-    std::atomic<uint64_t> generation_{0};
+    // 32 bits, the futex's own size: libstdc++ waits on wider atomics through a table of shared
+    // slots, so a notify on one pool's generation woke the idle worker of another pool (a draft's)
+    // now and then, which then spun, taking a core from the busy pool. Only equality is compared,
+    // so wrapping around is harmless.
+    std::atomic<uint32_t> generation_{0};
     std::atomic<int> pending_{0};
     std::atomic<bool> stop_{false};
 };
