@@ -16,8 +16,8 @@
 #include "kernel_tables.h"
 #include "kernels.h"
 #include "matmul.h"
-#include "outlier_activations.h"
 #include "thread_pool.h"
+#include "tile_activations.h"
 #include "weight_formats.h"
 #include "weight_matrices.h"
 #include "weight_quant.h"
@@ -29,6 +29,9 @@ namespace qq = q8::quant;
 namespace {
 
 using q8::test::same_bits;
+using q8::test::tile_activations;
+using q8::test::tile_view;
+using q8::test::TileActivations;
 
 constexpr size_t kRows = qq::kTileRows;
 
@@ -63,35 +66,6 @@ Tiles make_tiles(size_t n_tiles, size_t n, std::mt19937& rng) {
     for (size_t i = 0; i < n_tiles; ++i)
         qq::q8_0_to_tile(rows.data() + i * kRows * row_bytes, row_bytes, t.bytes.data() + i * kRows * row_bytes, n);
     return t;
-}
-
-// Tokens prepared as matmul prepares them for tiles: block codes, scales and offsets.
-struct Prepared {
-    std::vector<int8_t> q;
-    std::vector<float> scales, decoded;  // decoded: q * scale
-    std::vector<int32_t> offsets;
-};
-
-Prepared prepare(size_t n, size_t n_tok, std::mt19937& rng) {
-    const std::vector<float> x = q8::test::outlier_activations(n * n_tok, rng, true);
-    const size_t nb = n / qq::kActBlock;
-    Prepared p;
-    p.q.resize(n * n_tok);
-    p.scales.resize(nb * n_tok);
-    p.offsets.resize(nb * n_tok);
-    p.decoded.resize(n * n_tok);
-    for (size_t t = 0; t < n_tok; ++t) {
-        qq::quantize_activations_i8_blocks(x.data() + t * n, p.q.data() + t * n, p.scales.data() + t * nb, n);
-        qq::tile_block_offsets(p.q.data() + t * n, p.offsets.data() + t * nb, n);
-        for (size_t i = 0; i < n; ++i)
-            p.decoded[t * n + i] = static_cast<float>(p.q[t * n + i]) * p.scales[t * nb + i / qq::kActBlock];
-    }
-    return p;
-}
-
-q8::A8Blocks view(const Prepared& p, size_t t0, size_t n) {
-    const size_t nb = n / qq::kActBlock;
-    return {p.q.data() + t0 * n, p.scales.data() + t0 * nb, nullptr, n, nb, 0, p.offsets.data() + t0 * nb};
 }
 
 void add_shape_rows() {
@@ -146,14 +120,14 @@ private slots:
         const Tiles w = make_tiles(kTiles, un, rng);
         const size_t tile_bytes = qq::q8_tile_bytes(un), ld = kTiles * kRows + 1;  // ld: a gap after each token
         for (size_t n_tok : {size_t{1}, size_t{2}, size_t{3}, size_t{5}, size_t{6}, size_t{7}, size_t{9}, size_t{13}}) {
-            const Prepared p = prepare(un, n_tok, rng);
+            const TileActivations p = tile_activations(un, n_tok, rng);
             std::vector<float> y(n_tok * ld, -1.f), want(n_tok * ld, -1.f), one(kRows);
-            k.batch_q8t_a8b(w.bytes.data(), kTiles, view(p, 0, un), n_tok, un, y.data(), ld);
-            ref.batch_q8t_a8b(w.bytes.data(), kTiles, view(p, 0, un), n_tok, un, want.data(), ld);
+            k.batch_q8t_a8b(w.bytes.data(), kTiles, tile_view(p, 0, un), n_tok, un, y.data(), ld);
+            ref.batch_q8t_a8b(w.bytes.data(), kTiles, tile_view(p, 0, un), n_tok, un, want.data(), ld);
             for (size_t t = 0; t < n_tok; ++t) {
                 QCOMPARE(y[t * ld + ld - 1], -1.f);  // ldy respected
                 for (size_t i = 0; i < kTiles; ++i) {
-                    k.batch_q8t_a8b(w.bytes.data() + i * tile_bytes, 1, view(p, t, un), 1, un, one.data(), kRows);
+                    k.batch_q8t_a8b(w.bytes.data() + i * tile_bytes, 1, tile_view(p, t, un), 1, un, one.data(), kRows);
                     for (size_t r = 0; r < kRows; ++r) {
                         const size_t row = i * kRows + r;
                         const float got = y[t * ld + row];
@@ -241,7 +215,7 @@ private slots:
         const q8::MatmulOptions exact{q8::BatchArithmetic::Exact};
         for (size_t n : {size_t{1}, size_t{2}, size_t{5}, size_t{9}, size_t{17}}) {
             std::vector<float> x(n * uc);
-            const Prepared p = prepare(uc, n, rng);
+            const TileActivations p = tile_activations(uc, n, rng);
             for (size_t i = 0; i < x.size(); ++i) x[i] = p.decoded[i];  // already on the int8 grid
             std::vector<float> batched(n * ur), fast(n * ur), bf16(n * ur);
             q8::matmul(w, x.data(), n, batched.data(), pool, exact);

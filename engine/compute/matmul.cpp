@@ -289,26 +289,21 @@ void matmul_q4_split_blocks(const WeightMatrix& w, const Int8Input& in, size_t n
 }
 
 // Tiles read the block codes in natural order, with each block's offset (-8 times its code sum,
-// computed with the codes): one kernel call per thread for its tiles and all n tokens.
-void matmul_q4_tiles(const WeightMatrix& w, const Int8Input& in, size_t n, float* y, ThreadPool& pool) {
+// computed with the codes; the Q8 kernels scale it): one kernel call per thread for its tiles and
+// all n tokens.
+void matmul_row_tiles(const WeightMatrix& w, const Int8Input& in, size_t n, float* y, ThreadPool& pool) {
     const KernelTable& k = active_kernels();
     const auto cols = static_cast<size_t>(w.cols), rows = static_cast<size_t>(w.rows);
     const size_t n_blocks = cols / quant::kActBlock;
     const A8Blocks x{in.q.data(), in.scale.data(), nullptr, cols, n_blocks, 0, in.offsets.data()};
     parallel_rows(w, pool, [&](size_t r0, size_t r1) {
-        k.batch_q4t_a8b(w.row(static_cast<int64_t>(r0)), (r1 - r0) / quant::kTileRows, x, n, cols, w.group, y + r0,
-                        rows);
-    });
-}
-
-// Q8 tiles as Q4 tiles; their kernels scale the offsets (kQ8TileOffsetFactor).
-void matmul_q8_tiles(const WeightMatrix& w, const Int8Input& in, size_t n, float* y, ThreadPool& pool) {
-    const KernelTable& k = active_kernels();
-    const auto cols = static_cast<size_t>(w.cols), rows = static_cast<size_t>(w.rows);
-    const size_t n_blocks = cols / quant::kActBlock;
-    const A8Blocks x{in.q.data(), in.scale.data(), nullptr, cols, n_blocks, 0, in.offsets.data()};
-    parallel_rows(w, pool, [&](size_t r0, size_t r1) {
-        k.batch_q8t_a8b(w.row(static_cast<int64_t>(r0)), (r1 - r0) / quant::kTileRows, x, n, cols, y + r0, rows);
+        const uint8_t* first = w.row(static_cast<int64_t>(r0));
+        const size_t n_tiles = (r1 - r0) / quant::kTileRows;
+        if (w.layout == WeightLayout::Q8Tiles) {
+            k.batch_q8t_a8b(first, n_tiles, x, n, cols, y + r0, rows);
+        } else {
+            k.batch_q4t_a8b(first, n_tiles, x, n, cols, w.group, y + r0, rows);
+        }
     });
 }
 
@@ -347,12 +342,8 @@ void matmul_int8(const WeightMatrix& w, const Int8Input& in, size_t n, float* y,
         matmul_q8_0_blocks(w, in, n, y, pool);
         return;
     }
-    if (w.layout == WeightLayout::Q4Tiles) {
-        matmul_q4_tiles(w, in, n, y, pool);
-        return;
-    }
-    if (w.layout == WeightLayout::Q8Tiles) {
-        matmul_q8_tiles(w, in, n, y, pool);
+    if (row_tiles(w)) {
+        matmul_row_tiles(w, in, n, y, pool);
         return;
     }
     if (split_layout(w)) {
