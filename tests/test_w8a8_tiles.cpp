@@ -18,6 +18,7 @@
 #include "matmul.h"
 #include "thread_pool.h"
 #include "tile_activations.h"
+#include "tile_matmul_checks.h"
 #include "weight_formats.h"
 #include "weight_matrices.h"
 #include "weight_quant.h"
@@ -180,10 +181,7 @@ private slots:
                  QStringLiteral("Q8_0/A8b"));
     }
 
-    // matmul over Q8 tiles on each ISA, 1 and 2 threads: n tokens in one product bit-identical to
-    // n one-token products (and the F32 prompt arithmetic takes the same kernel); values within
-    // float rounding of the double product of decode_weight_row's rows; a bf16 prompt (decoded
-    // rows through the bf16 product) close to them.
+    // matmul over the loader's tiles on each ISA, 1 and 2 threads (tile_matmul_checks.h).
     void matmul_tiles_data() {
         QTest::addColumn<int>("isa");
         QTest::addColumn<int>("rows");
@@ -209,39 +207,7 @@ private slots:
         const q8::WeightTarget target{q8::WeightLayout::Ggml, q8::GgmlType::Q8_0, 0, true, true};
         const q8::WeightMatrix w = make_matrix(rows, cols, dense, target, true);
         QCOMPARE(w.layout, q8::WeightLayout::Q8Tiles);
-        std::vector<float> wf(ur * uc);
-        for (size_t r = 0; r < ur; ++r) q8::decode_weight_row(w, static_cast<int64_t>(r), wf.data() + r * uc);
-        q8::ThreadPool pool(threads);
-        const q8::MatmulOptions exact{q8::BatchArithmetic::Exact};
-        for (size_t n : {size_t{1}, size_t{2}, size_t{5}, size_t{9}, size_t{17}}) {
-            std::vector<float> x(n * uc);
-            const TileActivations p = tile_activations(uc, n, rng);
-            for (size_t i = 0; i < x.size(); ++i) x[i] = p.decoded[i];  // already on the int8 grid
-            std::vector<float> batched(n * ur), fast(n * ur), bf16(n * ur);
-            q8::matmul(w, x.data(), n, batched.data(), pool, exact);
-            q8::matmul(w, x.data(), n, fast.data(), pool, {q8::BatchArithmetic::F32});
-            QVERIFY(fast == batched);
-            q8::matmul(w, x.data(), n, bf16.data(), pool, {q8::BatchArithmetic::BF16});
-            const std::vector<float> alone = one_token_products(w, x, n, pool);
-            const QString diff = first_bit_difference(batched, alone, ur);
-            QVERIFY2(diff.isEmpty(), qPrintable(diff));
-            for (size_t t = 0; t < n; ++t) {
-                const float* one = alone.data() + t * ur;
-                for (size_t r = 0; r < ur; ++r) {
-                    double want = 0, mag = 0;
-                    for (size_t i = 0; i < uc; ++i) {
-                        want += double(wf[r * uc + i]) * x[t * uc + i];
-                        mag += std::abs(double(wf[r * uc + i]) * x[t * uc + i]);
-                    }
-                    QVERIFY2(std::abs(one[r] - want) <= 1e-5 * mag + 1e-6,
-                             qPrintable(where(n, t, r, one[r], "want", static_cast<float>(want))));
-                    // bf16 operands: 8 significant bits each, so about 2^-8 of the magnitude.
-                    QVERIFY2(
-                        std::abs(bf16[t * ur + r] - want) <= 1e-2 * mag + 1e-6,
-                        qPrintable(where(n, t, r, bf16[t * ur + r], "bf16 prompt, want", static_cast<float>(want))));
-                }
-            }
-        }
+        q8::test::check_tile_matmul(w, threads, rng);
         q8::set_isa_override(q8::best_supported_isa());
     }
 };
