@@ -29,6 +29,7 @@ constexpr size_t kPrefetchOneToken = 4096, kPrefetchTokens = 12288;
 // vpdpbusd per ns for five tokens from L2). 2 halves x 6 tokens x (int32 sum + float accumulator)
 // + 4 code registers + 2 broadcasts + 2 scale vectors fill the 32 vector registers.
 constexpr int kHalves = quant::kTileRows / quant::kTileLanes;
+constexpr size_t kMaxTokens = 6;
 
 // Where a tile format keeps its scales and codes, and how a quarter of a block (eight values of
 // each row: four in `lo`, the next four in `hi`) becomes two registers of unsigned codes.
@@ -71,7 +72,6 @@ struct Q8Codes {
         hi = _mm512_loadu_si512(q + 64);
     }
 };
-constexpr size_t kMaxTokens = 6;
 
 // A call's tokens in passes of at most kMaxTokens, as even as possible (seven tokens go as 4 + 3,
 // not 6 + 1: a pass costs about the same for 3 tokens as for 4). The passes take a tile a
@@ -273,7 +273,7 @@ void q8_decode_rows_avx512(const uint8_t* w, size_t, size_t n_rows, size_t n, si
     constexpr size_t kLanes = quant::kTileLanes;
     const size_t tile_bytes = Q8Codes::tile_bytes(n);
     const __m512i bias = _mm512_set1_epi32(128);
-    // Lane j of a widened quarter belongs to row j / 4 of its four.
+    // Lane j of a widened part belongs to row j / 4 of its four.
     const __m512i row_of_lane =
         _mm512_srli_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), 2);
     for (size_t i = 0; i < n_rows / quant::kTileRows; ++i) {
