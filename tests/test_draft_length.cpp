@@ -1,6 +1,7 @@
 // The speed rule for the draft length, fed measured costs: it keeps speculating while the target
 // verifies several tokens for little more than one, pauses (k = 0) when plain decoding is faster,
-// probes again after the pause, and never exceeds k_max or jumps past what it has measured.
+// probes again after the pause, and never exceeds k_max or jumps past what it has measured; and it
+// takes a looked-up draft when that is expected to pay more than the draft model's step.
 #include <QtTest>
 
 #include "draft_length.h"
@@ -77,6 +78,38 @@ private slots:
         QCOMPARE(run(
                      length, 40, 0.0005, [](int n) { return 0.002 * n; }, [](int k) { return k / 2; }),
                  std::vector<int>(40, 0));
+    }
+
+    // A lookup is tried as soon as one is available, kept while it is accepted (it costs nothing to
+    // propose), and left for the draft model once it is mostly rejected, until its record fades.
+    void takes_a_lookup_while_it_pays() {
+        q8::DraftLength length(speed());
+        const auto verify = [](int n) { return 0.050 + 0.002 * n; };
+        run(length, 10, 0.001, verify, [](int k) { return k - 1; });
+        QVERIFY(length.next() > 0);
+        QVERIFY(length.lookup_length(8) > 0);
+        QVERIFY(length.lookup_length(8) <= 8);
+        QCOMPARE(length.lookup_length(0), 0);
+        for (int i = 0; i < 10; ++i) {
+            const int k = length.lookup_length(8);
+            QVERIFY(k > 0);
+            length.observe_lookup(k, k, verify(k + 1));
+        }
+        QVERIFY(length.lookup_length(8) >= 4);
+        for (int i = 0; i < 10; ++i) length.observe_lookup(4, 0, verify(5));
+        QCOMPARE(length.lookup_length(8), 0);
+        run(length, 40, 0.001, verify, [](int k) { return k - 1; });
+        QVERIFY(length.lookup_length(8) > 0);
+    }
+
+    // With speculation paused (a cache-resident target), a lookup still has to beat a plain step.
+    void a_paused_lookup_must_beat_a_plain_step() {
+        q8::DraftLength length(speed());
+        const auto verify = [](int n) { return 0.002 * n; };
+        run(length, 10, 0.0005, verify, [](int k) { return k / 2; });
+        QCOMPARE(length.next(), 0);
+        for (int i = 0; i < 10; ++i) length.observe_lookup(2, 0, verify(3));
+        QCOMPARE(length.lookup_length(8), 0);
     }
 
     // The acceptance rule ignores timing, as before: one more after a full acceptance.

@@ -42,7 +42,8 @@ class TestSpeculative : public QObject {
     QTemporaryDir dir_;
     std::shared_ptr<const q8::Model> target_, other_, q4copy_, wrong_vocab_;
     std::map<std::string, std::vector<int32_t>> plain_;  // plain greedy output per prompt
-    const std::vector<std::string> prompts_{"def f(x):", "hello world", "for i in range(10):", "a"};
+    const std::vector<std::string> prompts_{"def f(x):", "hello world", "for i in range(10):", "a",
+                                            "x = 1\nx = 1\nx = 1\nx ="};
 
     std::vector<int32_t> plain(const std::string& prompt, int64_t n, int64_t n_ctx = 256) {
         q8::InferenceSession s(target_, opts(n_ctx));
@@ -73,11 +74,18 @@ private slots:
         QTest::addColumn<QString>("source");
         QTest::addColumn<int>("k");
         QTest::addColumn<bool>("adaptive");
+        QTest::addColumn<bool>("lookup");
         for (const char* src : {"same-model", "small-model", "q4-copy", "layers:1", "layers:3"}) {
             for (int k : {1, 2, 4, 8}) {
                 for (bool adaptive : {false, true}) {
-                    QTest::newRow(qPrintable(QString("%1/k%2/%3").arg(src).arg(k).arg(adaptive ? "adaptive" : "fixed")))
-                        << QString(src) << k << adaptive;
+                    for (bool lookup : {false, true}) {
+                        QTest::newRow(qPrintable(QString("%1/k%2/%3%4")
+                                                     .arg(src)
+                                                     .arg(k)
+                                                     .arg(adaptive ? "adaptive" : "fixed")
+                                                     .arg(lookup ? "/lookup" : "")))
+                            << QString(src) << k << adaptive << lookup;
+                    }
                 }
             }
         }
@@ -87,12 +95,13 @@ private slots:
         QFETCH(QString, source);
         QFETCH(int, k);
         QFETCH(bool, adaptive);
+        QFETCH(bool, lookup);
         std::shared_ptr<const q8::Model> draft_model = target_;
         int64_t layers = 0;
         if (source == "small-model") draft_model = other_;
         if (source == "q4-copy") draft_model = q4copy_;
         if (source.startsWith("layers:")) layers = source.mid(7).toInt();
-        int64_t total_drafted = 0;
+        int64_t total_drafted = 0, total_looked_up = 0;
         std::map<int, int> accepted_counts;
         for (const auto& prompt : prompts_) {
             const auto& want = plain_[prompt];
@@ -103,6 +112,7 @@ private slots:
             spec.options.k_max = k;
             spec.options.k_initial = k;
             spec.options.adaptive = adaptive;
+            spec.options.lookup = lookup;
             // The acceptance rule keeps k drafting here: the speed rule may pause on a model this
             // small, and this test is about every drafted position.
             spec.options.policy = q8::SpeculativeOptions::Policy::Acceptance;
@@ -122,10 +132,15 @@ private slots:
             // Every accepted draft token is shown as one, except those past the token limit.
             const int64_t accepted = got.metrics.speculative.accepted;
             QVERIFY(shown_from_draft <= accepted && shown_from_draft >= accepted - k);
-            total_drafted += got.metrics.speculative.drafted;
-            if (source == "same-model") QCOMPARE(got.metrics.speculative.acceptance_rate(), 1.0);
+            const q8::SpecTotals& st = got.metrics.speculative;
+            total_drafted += st.drafted;
+            total_looked_up += st.lookup_drafted;
+            // The target drafting for itself is always right; looked-up drafts need not be.
+            if (source == "same-model") QCOMPARE(st.accepted - st.lookup_accepted, st.drafted - st.lookup_drafted);
         }
         QVERIFY(total_drafted > 0);
+        // The prompt that repeats itself gives a lookup at once.
+        QCOMPARE(total_looked_up > 0, lookup);
         if (source == "small-model" && k >= 4) {
             // A poor draft is rejected at many different positions: rollback is exercised there.
             QVERIFY2(accepted_counts.size() >= 2, "expected rejections at several positions");
@@ -259,14 +274,23 @@ private slots:
 
     // The first token of a step is either an accepted draft or a residual resample; either way its
     // distribution must be the target's. A chi-square test over many seeded steps.
+    // Drafts from the draft model, or looked up in the text (proposed outright): either way the
+    // first token emitted follows the target's own distribution.
+    void sampling_keeps_the_target_distribution_data() {
+        QTest::addColumn<bool>("lookup");
+        QTest::newRow("draft model") << false;
+        QTest::newRow("lookup") << true;
+    }
+
     void sampling_keeps_the_target_distribution() {
+        QFETCH(bool, lookup);
         q8::SamplingParams sp;
         sp.temperature = 1.5f;
         sp.top_k = 6;
         sp.top_p = 1.f;
         sp.min_p = 0.f;
         sp.repeat_penalty = 1.f;
-        const std::vector<int32_t> history = target_->tokenizer.encode("def g(y):", false, false);
+        const std::vector<int32_t> history = target_->tokenizer.encode("def g(y):\ndef g(y):", false, false);
         q8::InferenceSession target(target_, opts());
         q8::InferenceSession draft(other_, opts());
         QVERIFY(target.eval(history));
@@ -278,12 +302,14 @@ private slots:
         q8::SpeculativeOptions so;
         so.k_initial = so.k_max = 3;
         so.adaptive = false;
+        so.lookup = lookup;
         for (int t = 0; t < trials; ++t) {
             sp.seed = static_cast<uint64_t>(1000 + t);
             q8::Sampler sampler(sp);
             q8::SpeculativeDecoder dec(target, draft, sampler, so);
             std::vector<int32_t> out;
             QVERIFY(dec.step(history, out, nullptr));
+            QCOMPARE(dec.last_step().lookup, lookup);
             counts[out[0]]++;
             target.truncate(static_cast<int64_t>(history.size()) - 1);
         }

@@ -154,6 +154,8 @@ nlohmann::json generation_row(const BenchOptions& o, const std::string& cfg,
         row["acceptance_rate"] = totals.acceptance_rate();
         row["mean_accepted"] = totals.mean_accepted();
         row["tokens_per_step"] = totals.tokens_per_step();
+        row["lookup_drafted"] = totals.lookup_drafted;
+        row["lookup_accepted"] = totals.lookup_accepted;
         // Where a step's time goes: drafting k tokens against verifying them in one pass.
         if (totals.steps > 0) {
             row["draft_ms_per_step"] = 1e3 * totals.draft_s / double(totals.steps);

@@ -15,6 +15,8 @@ void DraftCliOptions::add_to(CLI::App* cmd) {
                     "(acceptance alone: reproducible)")
         ->check(CLI::IsMember({"speed", "acceptance"}))
         ->capture_default_str();
+    cmd->add_flag("--no-lookup", no_lookup,
+                  "Draft with the draft model only, never with what followed the last tokens earlier in the text");
 }
 
 void use_builtin_when_unnamed(std::string& model, DraftCliOptions& draft, bool speculative) {

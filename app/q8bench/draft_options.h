@@ -15,6 +15,7 @@ struct DraftCliOptions {
     std::string self;  // "q4" or "layers:N"
     int k = 8;
     std::string policy = "speed";  // how k adapts: "speed" or "acceptance" (draft_length.h)
+    bool no_lookup = false;        // the draft model alone, no drafts looked up in the text
 
     void add_to(CLI::App* cmd);
     bool given() const { return !file.empty() || !self.empty(); }

@@ -38,6 +38,7 @@ q8::SessionConfig SessionCliOptions::config(const std::optional<Draft>& draft, c
         c.speculative.k_max = options.k;
         c.speculative.policy = options.policy == "acceptance" ? q8::SpeculativeOptions::Policy::Acceptance
                                                               : q8::SpeculativeOptions::Policy::Speed;
+        c.speculative.lookup = !options.no_lookup;
     }
     return c;
 }

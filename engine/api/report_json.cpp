@@ -51,6 +51,8 @@ nlohmann::json result_object(const GenerationResult& r) {
         {"acceptance_rate", s.acceptance_rate()},
         {"mean_accepted", s.mean_accepted()},
         {"tokens_per_step", s.tokens_per_step()},
+        {"lookup_drafted", s.lookup_drafted},
+        {"lookup_accepted", s.lookup_accepted},
         {"draft_s", s.draft_s},
         {"verify_s", s.verify_s},
     };

@@ -35,6 +35,9 @@ DraftLength::DraftLength(const SpeculativeOptions& options)
       verify_s_(static_cast<size_t>(options.k_max) + 2, 0.0) {}
 
 double DraftLength::acceptance() const { return trials_ > 0 ? accepted_ / trials_ : 0.5; }
+// One accepted draft more than was seen: with no recent lookups the estimate is 1, so a lookup is
+// tried whenever one is available; steps without lookups let the counts decay back to that.
+double DraftLength::lookup_acceptance() const { return (lookup_accepted_ + 1) / (lookup_trials_ + 1); }
 
 double DraftLength::verify_estimate(int n) const {
     if (verify_s_[static_cast<size_t>(n)] > 0) return verify_s_[static_cast<size_t>(n)];
@@ -59,24 +62,56 @@ void DraftLength::observe_catch_up(int tokens, double seconds) {
     if (tokens >= kPauseSteps) catch_up_token_s_ = smooth(catch_up_token_s_, seconds / tokens);
 }
 
-int DraftLength::choose_by_speed(bool allow_plain) const {
-    int largest_measured = 0;
+double DraftLength::rate(int k, double acceptance, double draft_token_s) const {
+    const double a = std::clamp(acceptance, 0.0, 0.999);
+    const double emitted = (1.0 - std::pow(a, k + 1)) / (1.0 - a);
+    return emitted / (k * draft_token_s + verify_estimate(k + 1));
+}
+
+int DraftLength::largest_measured() const {
+    int largest = 0;
     for (int n = 2; n < int(verify_s_.size()); ++n)
-        if (verify_s_[static_cast<size_t>(n)] > 0) largest_measured = n - 1;
-    const double a = std::clamp(acceptance(), 0.0, 0.999);
+        if (verify_s_[static_cast<size_t>(n)] > 0) largest = n - 1;
+    return largest;
+}
+
+int DraftLength::choose_by_speed(bool allow_plain) const {
     int best = allow_plain ? 0 : 1;
-    double best_rate = allow_plain ? 1.0 / verify_estimate(1) : 0.0;
-    const int k_limit = std::clamp(largest_measured + 1, 1, opt_.k_max);
+    double best_rate = allow_plain ? rate(0, 0, 0) : 0.0;
+    const int k_limit = std::clamp(largest_measured() + 1, 1, opt_.k_max);
     for (int k = 1; k <= k_limit; ++k) {
-        const double emitted = (1.0 - std::pow(a, k + 1)) / (1.0 - a);
-        const double rate = emitted / (k * draft_token_s_ + verify_estimate(k + 1));
-        if (rate > best_rate) best = k, best_rate = rate;
+        const double r = rate(k, acceptance(), draft_token_s_);
+        if (r > best_rate) best = k, best_rate = r;
     }
     return best;
 }
 
+int DraftLength::lookup_length(int available) const {
+    const int limit = std::min(available, opt_.k_max);
+    if (limit < 1) return 0;
+    const bool by_speed =
+        opt_.adaptive && opt_.policy == SpeculativeOptions::Policy::Speed && steps_ >= kWarmupSteps && verify_s_[1] > 0;
+    if (!by_speed) return std::min(limit, std::max(k_, 1));
+    const double plan = k_ > 0 ? rate(k_, acceptance(), draft_token_s_) : rate(0, 0, 0);
+    int best = 0;
+    double best_rate = plan;
+    for (int k = 1; k <= std::min(limit, largest_measured() + 1); ++k) {
+        const double r = rate(k, lookup_acceptance(), 0.0);
+        if (r > best_rate) best = k, best_rate = r;
+    }
+    return best;
+}
+
+void DraftLength::observe_lookup(int k, int accepted, double verify_s) {
+    verify_s_[static_cast<size_t>(k) + 1] = smooth(verify_s_[static_cast<size_t>(k) + 1], verify_s);
+    lookup_accepted_ = kKeep * lookup_accepted_ + accepted;
+    lookup_trials_ = kKeep * lookup_trials_ + accepted + (accepted < k ? 1 : 0);
+}
+
 void DraftLength::observe(int k, int accepted, double draft_s, double verify_s) {
     ++steps_;
+    lookup_accepted_ *= kKeep;
+    lookup_trials_ *= kKeep;
     verify_s_[static_cast<size_t>(k) + 1] = smooth(verify_s_[static_cast<size_t>(k) + 1], verify_s);
     if (k > 0) {
         draft_token_s_ = smooth(draft_token_s_, draft_s / k);

@@ -5,6 +5,7 @@
 
 #include <q8/error.h>
 
+#include "history_lookup.h"
 #include "matmul.h"
 
 namespace q8 {
@@ -37,7 +38,11 @@ void check_same_vocabulary(const Model& target, const Model& draft) {
 
 SpeculativeDecoder::SpeculativeDecoder(InferenceSession& target, InferenceSession& draft, Sampler& sampler,
                                        const SpeculativeOptions& options)
-    : target_(target), draft_(draft), sampler_(sampler), length_((check_draft_length(options), options)) {
+    : target_(target),
+      draft_(draft),
+      sampler_(sampler),
+      length_((check_draft_length(options), options)),
+      lookup_(options.lookup) {
     if (&target_.model() != &draft_.model()) check_same_vocabulary(target_.model(), draft_.model());
 }
 
@@ -65,10 +70,18 @@ bool SpeculativeDecoder::step(const std::vector<int32_t>& history, std::vector<i
     const int64_t room =
         std::min(target_.n_ctx() - target_.n_past(), draft_.n_ctx() - (static_cast<int64_t>(history.size()) - 1)) - 1;
     if (room < 0) throw EngineError("speculative step with no room left in the context");
+    if (lookup_) {
+        std::vector<int32_t> proposal =
+            lookup_continuation(history, static_cast<size_t>(std::min<int64_t>(length_.k_max(), room)));
+        const int k = length_.lookup_length(static_cast<int>(proposal.size()));
+        if (k > 0) {
+            proposal.resize(static_cast<size_t>(k));
+            return lookup_step(history, proposal, out, cancel);
+        }
+    }
     const int k_asked = length_.next();
     if (k_asked == 0) return plain_step(history, out, cancel);
     const int k = static_cast<int>(std::min<int64_t>(k_asked, room));
-    const auto nv = static_cast<size_t>(target_.model().config.n_vocab);
 
     // Draft k tokens, remembering the draft distribution q_i each was drawn from.
     const auto t_draft = Clock::now();
@@ -93,23 +106,55 @@ bool SpeculativeDecoder::step(const std::vector<int32_t>& history, std::vector<i
     }
     const double draft_s = seconds_since(t_draft);
 
-    // Verify: one target pass over [last, d1 .. dk] gives p_0 .. p_k.
     const auto t_verify = Clock::now();
-    std::vector<int32_t> batch{last};
+    const int accepted = verify(history, drafted, q, out, cancel);
+    if (accepted < 0) return false;
+    const double verify_s = seconds_since(t_verify);
+
+    length_.observe(k, accepted, draft_s - sync_s, verify_s);
+    last_ = SpecStep{k_asked, k, accepted, accepted + 1, length_.next(), false, draft_s, verify_s};
+    totals_.add(last_);
+    return true;
+}
+
+bool SpeculativeDecoder::lookup_step(const std::vector<int32_t>& history, const std::vector<int32_t>& proposal,
+                                     std::vector<int32_t>& out, const std::atomic<bool>* cancel) {
+    const auto t0 = Clock::now();
+    // Each looked-up token is proposed outright: a draft distribution that is all on it.
+    const std::vector<std::vector<float>> outright(proposal.size());
+    const int accepted = verify(history, proposal, outright, out, cancel);
+    if (accepted < 0) return false;
+    const double s = seconds_since(t0);
+    const int k = static_cast<int>(proposal.size());
+    length_.observe_lookup(k, accepted, s);
+    last_ = SpecStep{k, k, accepted, accepted + 1, length_.next(), true, 0, s};
+    totals_.add(last_);
+    return true;
+}
+
+int SpeculativeDecoder::verify(const std::vector<int32_t>& history, const std::vector<int32_t>& drafted,
+                               const std::vector<std::vector<float>>& q, std::vector<int32_t>& out,
+                               const std::atomic<bool>* cancel) {
+    // One target pass over [last, d1 .. dk] gives p_0 .. p_k.
+    const int k = static_cast<int>(drafted.size());
+    const auto nv = static_cast<size_t>(target_.model().config.n_vocab);
+    std::vector<int32_t> batch{history.back()};
     batch.insert(batch.end(), drafted.begin(), drafted.end());
     const int64_t base = target_.n_past();
     // Exact: each drafted token scores as in plain decoding.
     if (!target_.eval(batch, true, cancel, BatchArithmetic::Exact)) {
         target_.truncate(base);
-        return false;
+        return -1;
     }
-    ctx.assign(history.begin(), history.end());
+    std::vector<int32_t> ctx(history);
     int accepted = 0;
     int32_t next = -1;
     for (int i = 0; i < k; ++i) {
         const std::vector<float> p = sampler_.distribution(target_.logits_row(static_cast<size_t>(i)), ctx);
         const auto d = static_cast<size_t>(drafted[static_cast<size_t>(i)]);
-        const float qd = q[static_cast<size_t>(i)][d];
+        const std::vector<float>& qi = q[static_cast<size_t>(i)];
+        const auto q_of = [&](size_t j) { return qi.empty() ? (j == d ? 1.f : 0.f) : qi[j]; };
+        const float qd = q_of(d);
         if (p[d] >= qd || sampler_.uniform() * double(qd) < double(p[d])) {
             ++accepted;
             ctx.push_back(drafted[static_cast<size_t>(i)]);
@@ -119,7 +164,7 @@ bool SpeculativeDecoder::step(const std::vector<int32_t>& history, std::vector<i
         std::vector<float> residual(nv);
         double mass = 0;
         for (size_t j = 0; j < nv; ++j) {
-            residual[j] = std::max(0.f, p[j] - q[static_cast<size_t>(i)][j]);
+            residual[j] = std::max(0.f, p[j] - q_of(j));
             mass += residual[j];
         }
         if (mass <= 0) {
@@ -137,12 +182,7 @@ bool SpeculativeDecoder::step(const std::vector<int32_t>& history, std::vector<i
     target_.truncate(base + 1 + accepted);
     out.insert(out.end(), drafted.begin(), drafted.begin() + accepted);
     out.push_back(next);
-    const double verify_s = seconds_since(t_verify);
-
-    length_.observe(k, accepted, draft_s - sync_s, verify_s);
-    last_ = SpecStep{k_asked, k, accepted, accepted + 1, length_.next(), draft_s, verify_s};
-    totals_.add(last_);
-    return true;
+    return accepted;
 }
 
 // Speculation paused: one token exactly as plain decoding makes it (generator.cpp), at its cost,
@@ -155,7 +195,7 @@ bool SpeculativeDecoder::plain_step(const std::vector<int32_t>& history, std::ve
     out.push_back(sampler_.sample(target_.logits(), history));
     const double s = seconds_since(t0);
     length_.observe(0, 0, 0, s);
-    last_ = SpecStep{0, 0, 0, 1, length_.next(), 0, s};
+    last_ = SpecStep{0, 0, 0, 1, length_.next(), false, 0, s};
     totals_.add(last_);
     return true;
 }
@@ -166,6 +206,8 @@ void SpecTotals::add(const SpecStep& s) {
     drafted += s.drafted;
     accepted += s.accepted;
     emitted += s.emitted;
+    lookup_drafted += s.lookup ? s.drafted : 0;
+    lookup_accepted += s.lookup ? s.accepted : 0;
     draft_s += s.draft_s;
     verify_s += s.verify_s;
 }
@@ -176,6 +218,8 @@ void SpecTotals::add(const SpecTotals& t) {
     drafted += t.drafted;
     accepted += t.accepted;
     emitted += t.emitted;
+    lookup_drafted += t.lookup_drafted;
+    lookup_accepted += t.lookup_accepted;
     draft_s += t.draft_s;
     verify_s += t.verify_s;
 }

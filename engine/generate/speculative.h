@@ -43,12 +43,20 @@ public:
 
 private:
     bool plain_step(const std::vector<int32_t>& history, std::vector<int32_t>& out, const std::atomic<bool>* cancel);
+    bool lookup_step(const std::vector<int32_t>& history, const std::vector<int32_t>& proposal,
+                     std::vector<int32_t>& out, const std::atomic<bool>* cancel);
+    // One target pass over history's last token and the drafts; keeps the accepted drafts and the
+    // target's next token (appended to out). q_i is the distribution draft i was drawn from, empty
+    // for a draft proposed outright. Returns how many drafts were accepted, -1 when cancelled.
+    int verify(const std::vector<int32_t>& history, const std::vector<int32_t>& drafted,
+               const std::vector<std::vector<float>>& q, std::vector<int32_t>& out, const std::atomic<bool>* cancel);
     bool catch_up(std::span<const int32_t> tokens, const std::atomic<bool>* cancel);
 
     InferenceSession& target_;
     InferenceSession& draft_;
     Sampler& sampler_;
     DraftLength length_;
+    bool lookup_;
     SpecTotals totals_;
     SpecStep last_;
 };

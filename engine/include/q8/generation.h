@@ -51,22 +51,27 @@ struct SpeculativeOptions {
     int k_initial = 4;     // draft length of the first step
     bool adaptive = true;  // adapt k by `policy`; false keeps k_initial
     Policy policy = Policy::Speed;
+    // Also propose what followed the last few tokens where they occurred before in the text, when
+    // that is expected to pay more than the draft model (engine/generate/history_lookup.h).
+    bool lookup = true;
 };
 
 // One draft-and-verify step, streamed as it completes.
 struct SpecStep {
-    int k = 0;         // draft length asked for in this step
-    int drafted = 0;   // tokens the draft proposed (k, or fewer near the end of the context)
-    int accepted = 0;  // drafted tokens the target kept
-    int emitted = 0;   // accepted + the target's own token
-    int k_next = 0;    // draft length chosen for the next step; 0: speculation paused
+    int k = 0;            // draft length asked for in this step
+    int drafted = 0;      // tokens the draft proposed (k, or fewer near the end of the context)
+    int accepted = 0;     // drafted tokens the target kept
+    int emitted = 0;      // accepted + the target's own token
+    int k_next = 0;       // draft length chosen for the next step; 0: speculation paused
+    bool lookup = false;  // the drafts were looked up in the text so far, not proposed by the draft model
     double draft_s = 0;
     double verify_s = 0;
 };
 
 struct SpecTotals {
     int64_t steps = 0, drafted = 0, accepted = 0, emitted = 0;
-    int64_t paused_steps = 0;  // steps decoded plainly because the draft did not pay (k = 0)
+    int64_t paused_steps = 0;                         // steps decoded plainly because the draft did not pay (k = 0)
+    int64_t lookup_drafted = 0, lookup_accepted = 0;  // of drafted and accepted: looked up in the text
     double draft_s = 0, verify_s = 0;
     void add(const SpecStep& s);
     void add(const SpecTotals& t);
