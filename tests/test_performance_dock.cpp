@@ -58,7 +58,7 @@ void feedSteady(PerformanceDock& dock, int tokens, double start, double rate) {
 void feedSpeculative(PerformanceDock& dock, const QList<int>& accepted) {
     for (int i = 0; i < accepted.size(); ++i) {
         const double t = 0.2 + 0.05 * i;
-        dock.addStep(t, 4, 4, accepted[i]);
+        dock.addStep(t, 4, 4, accepted[i], false);
         dock.addTokens(t, accepted[i] + 1, accepted[i]);
     }
 }
@@ -91,6 +91,7 @@ private slots:
     void steadyRateReadsTheRate();
     void burstsReadTheirMeanRate();
     void acceptanceAndHistogramMatchSteps();
+    void lookedUpDraftsAreNamed();
     void summaryKeepsLastRunOfEachConfiguration();
     void exportsHoldWhatWasFed();
     void exportFailureSaysWhy();
@@ -238,6 +239,33 @@ void TestPerformanceDock::acceptanceAndHistogramMatchSteps() {
     QBarSet* set = histogram->barSets().first();
     QCOMPARE(set->count(), 5);  // 0..4 accepted
     for (int n = 0; n <= 4; ++n) QCOMPARE(int(set->at(n)), int(accepted.count(n)));
+}
+
+// Drafts looked up in the text count as drafts, are named apart from the draft model's, and do not
+// hide that the draft model itself is paused.
+void TestPerformanceDock::lookedUpDraftsAreNamed() {
+    PerformanceDock dock;
+    dock.beginRun(Configuration::Q4Spec, 0);
+    dock.addStep(0.1, 4, 4, 2, false);  // the draft model: 2 of 4
+    dock.addTokens(0.1, 3, 2);
+    dock.addStep(0.2, 6, 6, 5, true);  // a lookup: 5 of 6
+    dock.addTokens(0.2, 6, 5);
+    dock.endRun(figures(Configuration::Q4Spec, 90, 700, 0.2, 640));
+    QCOMPARE(dock.data().lookedUpTokens(), 5);
+    QCOMPARE(dock.data().currentK(), 4);
+    QString title = dock.chartView(Chart::Acceptance)->chart()->title();
+    QVERIFY2(title.contains("k = 4 · 70% accepted (7/10)"), qPrintable(title));
+    QVERIFY2(title.contains("78% of the output came from drafts (56% looked up in the text)"), qPrintable(title));
+
+    dock.beginRun(Configuration::Q4Spec, 0);
+    dock.addStep(0.1, 0, 0, 0, false);  // the draft model paused: a plain step
+    dock.addTokens(0.1, 1, 0);
+    dock.addStep(0.2, 3, 3, 3, true);
+    dock.addTokens(0.2, 4, 3);
+    dock.endRun(figures(Configuration::Q4Spec, 90, 700, 0.2, 640));
+    title = dock.chartView(Chart::Acceptance)->chart()->title();
+    QVERIFY2(title.contains("draft model paused (slower than target); 60% of the output looked up in the text"),
+             qPrintable(title));
 }
 
 void TestPerformanceDock::summaryKeepsLastRunOfEachConfiguration() {

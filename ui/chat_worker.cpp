@@ -263,7 +263,7 @@ void ChatWorker::compare(const CompareJob& job) {
         if (sinceFlush.elapsed() >= kFlushIntervalMs) flush();
     };
     callbacks.on_step = [&](q8::CompareConfig, const q8::SpecStep& st) {
-        sample.steps.push_back(LiveSample::Step{st.k, st.drafted, st.accepted});
+        sample.steps.push_back(LiveSample::Step{st.k, st.drafted, st.accepted, st.lookup});
     };
     callbacks.on_done = [&](const q8::CompareRow& row) {
         flush();
@@ -337,7 +337,7 @@ void ChatWorker::answer(const ChatRequest& request) {
         flushText(false);
     };
     callbacks.on_step = [this](const q8::SpecStep& st) {
-        pendingSample_.steps.push_back(LiveSample::Step{st.k, st.drafted, st.accepted});
+        pendingSample_.steps.push_back(LiveSample::Step{st.k, st.drafted, st.accepted, st.lookup});
     };
     try {
         q8::GenerationRequest settings = engineRequest(request.settings);

@@ -90,6 +90,7 @@ struct LiveSample {
     qint64 contextTokens = 0;   // in the model's context after the newest token (prompt and answer)
     struct Step {
         int k = 0, drafted = 0, accepted = 0;
+        bool lookedUp = false;  // drafts looked up in the text so far, not from the draft model
     };
     QVector<Step> steps;  // speculative steps completed since the previous sample
 };

@@ -775,7 +775,7 @@ void MainWindow::onReplyProgress(const LiveSample& sample) {
     if (sample.contextTokens > 0) updateContextGauge(sample.contextTokens);  // counts as the answer streams
     performance_->addTokens(sample.elapsedSeconds, sample.tokens, sample.fromDraft);
     for (const LiveSample::Step& s : sample.steps) {
-        performance_->addStep(sample.elapsedSeconds, s.k, s.drafted, s.accepted);
+        performance_->addStep(sample.elapsedSeconds, s.k, s.drafted, s.accepted, s.lookedUp);
     }
 }
 

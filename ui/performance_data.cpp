@@ -30,7 +30,7 @@ void PerformanceData::beginRun(Configuration c, double memoryEstimateMiB) {
         windowAccepted_.restart(0);
         histogram_.clear();
         currentK_ = 0;
-        drafted_ = accepted_ = draftTokens_ = emittedTokens_ = 0;
+        drafted_ = accepted_ = draftTokens_ = emittedTokens_ = lookedUp_ = 0;
     }
 }
 
@@ -82,9 +82,11 @@ std::optional<QPointF> PerformanceData::promptPoint(Configuration c) const {
     return *it;
 }
 
-void PerformanceData::addStep(double elapsedSeconds, int k, int drafted, int accepted) {
+void PerformanceData::addStep(double elapsedSeconds, int k, int drafted, int accepted, bool lookedUp) {
     if (!running_) return;
-    currentK_ = k;
+    // A lookup step says nothing of whether the draft model is drafting or paused.
+    if (!lookedUp) currentK_ = k;
+    if (lookedUp) lookedUp_ += accepted;
     k_.add(QPointF(elapsedSeconds, k));
     // A paused step (k = 0, plain decoding) or one at the end of the context drafted nothing: it
     // has no accepted length to count and no acceptance to plot.

@@ -27,7 +27,8 @@ public:
     void beginRun(Configuration c, double memoryEstimateMiB);
     void addTokens(double elapsedSeconds, int count, int fromDraft);
     void promptDone(double elapsedSeconds, double promptTokensPerSecond);
-    void addStep(double elapsedSeconds, int k, int drafted, int accepted);
+    // lookedUp: the drafts were looked up in the text so far, not proposed by the draft model.
+    void addStep(double elapsedSeconds, int k, int drafted, int accepted, bool lookedUp);
     void addMemorySample(double elapsedSeconds, double residentMiB, double weightsMiB, double kvMiB);
     void endRun(const MessageFigures& figures);
 
@@ -51,10 +52,11 @@ public:
     const PointBuffer& smoothedAcceptance() const { return smoothedAcceptance_; }  // over the window
     const PointBuffer& draftLength() const { return k_; }                          // k per step
     const QList<int>& acceptedHistogram() const { return histogram_; }             // [n]: steps that kept n
-    int currentK() const { return currentK_; }
+    int currentK() const { return currentK_; }  // the draft model's, of its latest step (0: paused)
     qint64 drafted() const { return drafted_; }
     qint64 accepted() const { return accepted_; }
     qint64 draftTokens() const { return draftTokens_; }  // emitted tokens that came from the draft
+    qint64 lookedUpTokens() const { return lookedUp_; }  // of those, looked up in the text so far
     qint64 emittedTokens() const { return emittedTokens_; }
 
     // The last run of each configuration that finished.
@@ -82,7 +84,7 @@ private:
     RateWindow windowAccepted_{kWindowSeconds, RateWindow::Arrival::Instant};
     QList<int> histogram_;
     int currentK_ = 0;
-    qint64 drafted_ = 0, accepted_ = 0, draftTokens_ = 0, emittedTokens_ = 0;
+    qint64 drafted_ = 0, accepted_ = 0, draftTokens_ = 0, emittedTokens_ = 0, lookedUp_ = 0;
 
     QMap<Configuration, MessageFigures> summaries_;
 };

@@ -308,8 +308,8 @@ void PerformanceDock::promptDone(double elapsedSeconds, double promptTokensPerSe
     markDirty(Rates);
 }
 
-void PerformanceDock::addStep(double elapsedSeconds, int k, int drafted, int accepted) {
-    data_.addStep(elapsedSeconds, k, drafted, accepted);
+void PerformanceDock::addStep(double elapsedSeconds, int k, int drafted, int accepted, bool lookedUp) {
+    data_.addStep(elapsedSeconds, k, drafted, accepted, lookedUp);
     markDirty(Speculative);
 }
 
@@ -390,11 +390,19 @@ void PerformanceDock::redrawSpeculative() {
                     .arg(100.0 * double(data_.accepted()) / double(data_.drafted()), 0, 'f', 0)
                     .arg(data_.accepted())
                     .arg(data_.drafted());
-        if (data_.currentK() == 0)
+        const auto share = [&](qint64 tokens) {
+            return QString::number(100.0 * double(tokens) / double(std::max<qint64>(1, data_.emittedTokens())), 'f', 0);
+        };
+        if (data_.currentK() == 0 && data_.lookedUpTokens() > 0)
+            title += tr("<br>draft model paused (slower than target); %1% of the output looked up in the text")
+                         .arg(share(data_.lookedUpTokens()));
+        else if (data_.currentK() == 0)
             title += tr("<br>speculation paused: draft slower than target");
+        else if (data_.lookedUpTokens() > 0)
+            title += tr("<br>%1% of the output came from drafts (%2% looked up in the text)")
+                         .arg(share(data_.draftTokens()), share(data_.lookedUpTokens()));
         else if (data_.emittedTokens() > 0)
-            title += tr("<br>%1% of the output came from the draft")
-                         .arg(100.0 * double(data_.draftTokens()) / double(data_.emittedTokens()), 0, 'f', 0);
+            title += tr("<br>%1% of the output came from the draft").arg(share(data_.draftTokens()));
     }
     views_[Chart::Acceptance]->chart()->setTitle(title);
 

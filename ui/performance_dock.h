@@ -43,7 +43,8 @@ public:
     void beginRun(Configuration c, double memoryEstimateMiB);
     void addTokens(double elapsedSeconds, int count, int fromDraft);
     void promptDone(double elapsedSeconds, double promptTokensPerSecond);
-    void addStep(double elapsedSeconds, int k, int drafted, int accepted);
+    // lookedUp: the drafts were looked up in the text so far, not proposed by the draft model.
+    void addStep(double elapsedSeconds, int k, int drafted, int accepted, bool lookedUp);
     void addMemorySample(double elapsedSeconds, double residentMiB, double weightsMiB, double kvMiB);
     void endRun(const MessageFigures& figures);
 
