@@ -394,12 +394,12 @@ void PerformanceDock::redrawSpeculative() {
             return QString::number(100.0 * double(tokens) / double(std::max<qint64>(1, data_.emittedTokens())), 'f', 0);
         };
         if (data_.currentK() == 0 && data_.lookedUpTokens() > 0)
-            title += tr("<br>draft model paused (slower than target); %1% of the output looked up in the text")
+            title += tr("<br>draft model paused · %1% of the output looked up")
                          .arg(share(data_.lookedUpTokens()));
         else if (data_.currentK() == 0)
             title += tr("<br>speculation paused: draft slower than target");
         else if (data_.lookedUpTokens() > 0)
-            title += tr("<br>%1% of the output came from drafts (%2% looked up in the text)")
+            title += tr("<br>%1% of the output from drafts, %2% looked up")
                          .arg(share(data_.draftTokens()), share(data_.lookedUpTokens()));
         else if (data_.emittedTokens() > 0)
             title += tr("<br>%1% of the output came from the draft").arg(share(data_.draftTokens()));
