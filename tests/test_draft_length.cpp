@@ -98,7 +98,7 @@ private slots:
         QVERIFY(length.lookup_length(8) >= 4);
         for (int i = 0; i < 10; ++i) length.observe_lookup(4, 0, verify(5));
         QCOMPARE(length.lookup_length(8), 0);
-        run(length, 40, 0.001, verify, [](int k) { return k - 1; });
+        run(length, 150, 0.001, verify, [](int k) { return k - 1; });
         QVERIFY(length.lookup_length(8) > 0);
     }
 

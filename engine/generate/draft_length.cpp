@@ -21,6 +21,10 @@ constexpr int kLongestPause = 256;
 // costs say speculation loses, so a probe pays only when the text has become much easier, and then
 // speculation gains a few tens of percent on a few dozen tokens.
 constexpr double kProbeBudget = 0.02;
+// Decay of the looked-up drafts' counts per step without a lookup. Slower than kKeep: with no
+// lookup for a while the estimate returns to 1 and a lookup is tried again, and on text that does
+// not repeat (a sampled answer) a retry that fails costs a verification of several tokens for one.
+constexpr double kLookupKeep = 0.97;
 // Before this many steps, k follows acceptance while the costs are measured.
 constexpr int kWarmupSteps = 3;
 
@@ -110,8 +114,8 @@ void DraftLength::observe_lookup(int k, int accepted, double verify_s) {
 
 void DraftLength::observe(int k, int accepted, double draft_s, double verify_s) {
     ++steps_;
-    lookup_accepted_ *= kKeep;
-    lookup_trials_ *= kKeep;
+    lookup_accepted_ *= kLookupKeep;
+    lookup_trials_ *= kLookupKeep;
     verify_s_[static_cast<size_t>(k) + 1] = smooth(verify_s_[static_cast<size_t>(k) + 1], verify_s);
     if (k > 0) {
         draft_token_s_ = smooth(draft_token_s_, draft_s / k);
