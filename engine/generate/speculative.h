@@ -2,7 +2,9 @@
 // Speculative decoding: a cheap draft proposes k tokens, the target scores them all in one batched
 // pass, and the longest acceptable prefix plus one target token is kept. With the acceptance rule
 // min(1, p/q) and residual resampling from max(0, p - q), the output follows the target's sampling
-// distribution exactly; in greedy mode it equals plain greedy decoding token for token.
+// distribution exactly; in greedy mode it equals plain greedy decoding token for token. When the
+// text so far repeats, a step may instead verify tokens looked up in it (history_lookup.h), each
+// proposed outright (q = 1 on it), under the same rule.
 #include <atomic>
 #include <cstdint>
 #include <functional>
