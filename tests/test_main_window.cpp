@@ -3,6 +3,7 @@
 // configuration, open a bad model and keep the good one, and find the chat again after a restart;
 // a chat file that cannot be read is set aside, never lost.
 #include <spdlog/spdlog.h>
+#include <QCheckBox>
 #include <QDir>
 #include <QImage>
 #include <QJsonArray>
@@ -36,6 +37,7 @@
 #include "prompt_box.h"
 #include "reference_scripts.h"
 #include "scaled_demo.h"
+#include "settings_dialog.h"
 #include "transcript_view.h"
 #include "wait_scale.h"
 
@@ -272,6 +274,38 @@ private slots:
         w.highlightDraftAction()->trigger();
         QVERIFY(tintedText(w.transcript()->browser()->document()).isEmpty());
         QVERIFY(!w.transcript()->highlightDraft());
+    }
+
+    // The settings' lookup switch reaches the engine: with it off, a prompt that repeats itself is
+    // drafted by the draft model alone; on (the default), the repetition is looked up and the dock
+    // counts the looked-up tokens. The dialog shows the switch as set and returns it as toggled.
+    void drafting_by_lookup_follows_the_setting() {
+        q8ui::AppSettings off = q8ui::AppSettings::load();
+        off.draftLookup = false;
+        q8ui::SettingsDialog dialog(off);
+        QVERIFY(!dialog.draftLookup()->isChecked());
+        QTest::mouseClick(dialog.draftLookup(), Qt::LeftButton);
+        QVERIFY(dialog.settings().draftLookup);
+
+        QSettings().setValue("generation/maxTokens", 40);
+        QSettings().setValue("generation/temperature", 0.0);
+        for (const bool lookup : {false, true}) {
+            QSettings().setValue("engine/draftLookup", lookup);
+            q8ui::MainWindow w(kTarget, nullptr, dir_.filePath(lookup ? "lookup-on" : "lookup-off"));
+            waitReady(w);
+            QTest::mouseClick(w.configurationSwitch()->button(q8ui::Configuration::Q4Spec), Qt::LeftButton);
+            QTRY_COMPARE_WITH_TIMEOUT(w.loadedModel().configuration, q8ui::Configuration::Q4Spec, kLoadMs);
+            waitReady(w);
+            QSignalSpy ended(&w, &q8ui::MainWindow::answerEnded);
+            typeAndSend(w, "a = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,");
+            QVERIFY(ended.wait(scaledMs(20000)));
+            QVERIFY(w.currentChat().messages.last().figures.speculative());
+            const qint64 lookedUp = w.performanceDock()->data().lookedUpTokens();
+            QVERIFY2((lookedUp > 0) == lookup, qPrintable(QString("%1 looked-up tokens").arg(lookedUp)));
+        }
+        QSettings().remove("engine/draftLookup");
+        QSettings().setValue("generation/maxTokens", 1500);
+        QSettings().remove("generation/temperature");
     }
 
     void compare_mode_runs_the_four_configurations_side_by_side() {

@@ -10,6 +10,7 @@ AppSettings AppSettings::load() {
     a.threads = s.value("engine/threads", a.threads).toInt();
     a.contextSize = s.value("engine/contextSize", a.contextSize).toInt();
     a.draftK = s.value("engine/draftK", a.draftK).toInt();
+    a.draftLookup = s.value("engine/draftLookup", a.draftLookup).toBool();
     GenerationSettings& g = a.generation;
     g.maxTokens = s.value("generation/maxTokens", g.maxTokens).toInt();
     g.temperature = s.value("generation/temperature", g.temperature).toDouble();
@@ -30,6 +31,7 @@ void AppSettings::save() const {
     s.setValue("engine/threads", threads);
     s.setValue("engine/contextSize", contextSize);
     s.setValue("engine/draftK", draftK);
+    s.setValue("engine/draftLookup", draftLookup);
     s.setValue("generation/maxTokens", generation.maxTokens);
     s.setValue("generation/temperature", generation.temperature);
     s.setValue("generation/topK", generation.topK);

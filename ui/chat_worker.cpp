@@ -122,6 +122,7 @@ void ChatWorker::load(const LoadRequest& request) {
             if (!problem.isEmpty()) throw q8::EngineError("Q4+spec cannot use this draft: " + problem.toStdString());
             config.draft = q8::load_model(request.draftPath.toStdString());
             config.speculative.k_max = request.draftK;
+            config.speculative.lookup = request.draftLookup;
             draftName = QString::fromStdString(q8::model_info(*config.draft).name);
         }
         auto session = std::make_unique<q8::Session>(model, config);

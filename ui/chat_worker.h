@@ -21,10 +21,11 @@ struct LoadRequest {
     QString modelPath;
     QString draftPath;  // the draft model for Q4+spec; empty: none chosen
     Configuration configuration = Configuration::Fp16;
-    int threads = 0;         // 0: every core
-    int contextSize = 2048;  // tokens
-    int draftK = 8;          // Q4+spec: most tokens drafted per step
-    QString cacheDir;        // quantize-at-load results are kept here
+    int threads = 0;          // 0: every core
+    int contextSize = 2048;   // tokens
+    int draftK = 8;           // Q4+spec: most tokens drafted per step
+    bool draftLookup = true;  // Q4+spec: also draft by lookup in the text so far
+    QString cacheDir;         // quantize-at-load results are kept here
 };
 
 // The model in use, as the toolbar and status bar show it.

@@ -457,6 +457,7 @@ void MainWindow::requestLoad(Configuration c) {
     r.threads = settings_.threads;
     r.contextSize = settings_.contextSize;
     r.draftK = settings_.draftK;
+    r.draftLookup = settings_.draftLookup;
     r.cacheDir = quantCacheDir();
     requested_ = c;
     setLoading(true);
@@ -886,7 +887,7 @@ void MainWindow::editSettings() {
     settings_.save();
     applySettings();
     const bool reload = settings_.threads != before.threads || settings_.contextSize != before.contextSize ||
-                        settings_.draftK != before.draftK;
+                        settings_.draftK != before.draftK || settings_.draftLookup != before.draftLookup;
     if (reload && !modelPath_.isEmpty() && !generating_) requestLoad(loaded_.configuration);
 }
 

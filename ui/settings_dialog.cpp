@@ -42,6 +42,8 @@ SettingsDialog::SettingsDialog(const AppSettings& a, QWidget* parent) : QDialog(
     context_ = spin(128, 131072, a.contextSize);
     context_->setSingleStep(512);
     draftK_ = spin(1, 16, a.draftK);
+    draftLookup_ = new QCheckBox(tr("Also draft what followed the last words earlier in the text (Q4+spec)"));
+    draftLookup_->setChecked(a.draftLookup);
     maxTokens_ = spin(1, 32768, g.maxTokens);
     temperature_ = dspin(0, 2, 0.05, g.temperature);
     topK_ = spin(0, 1000, g.topK, tr("off"));
@@ -71,6 +73,7 @@ SettingsDialog::SettingsDialog(const AppSettings& a, QWidget* parent) : QDialog(
     form->addRow(tr("Threads"), threads_);
     form->addRow(tr("Context size (tokens)"), context_);
     form->addRow(tr("Draft tokens per step (Q4+spec)"), draftK_);
+    form->addRow(QString(), draftLookup_);
     form->addRow(tr("Max new tokens"), maxTokens_);
     form->addRow(tr("Temperature (0 = greedy)"), temperature_);
     form->addRow(tr("Top-k"), topK_);
@@ -107,6 +110,7 @@ AppSettings SettingsDialog::settings() const {
     a.threads = threads_->value();
     a.contextSize = context_->value();
     a.draftK = draftK_->value();
+    a.draftLookup = draftLookup_->isChecked();
     GenerationSettings& g = a.generation;
     g.maxTokens = maxTokens_->value();
     g.temperature = temperature_->value();

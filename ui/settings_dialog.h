@@ -20,7 +20,9 @@ public:
     SettingsDialog(const AppSettings& settings, QWidget* parent = nullptr);
     AppSettings settings() const;
 
-    // For tests: the kiosk's exit PIN (empty: keep the one set) and its removal.
+    // For tests: the draft lookup switch, the kiosk's exit PIN (empty: keep the one set) and its
+    // removal.
+    QCheckBox* draftLookup() const { return draftLookup_; }
     QLineEdit* kioskPinEdit() const { return kioskPin_; }
     QCheckBox* kioskRemovePin() const { return kioskRemovePin_; }
     QPushButton* okButton() const { return ok_; }
@@ -30,7 +32,7 @@ private:
     QSpinBox *threads_, *context_, *draftK_, *maxTokens_, *topK_, *seed_, *fontSize_;
     QDoubleSpinBox *temperature_, *topP_, *minP_, *repeatPenalty_;
     QPlainTextEdit* systemPrompt_;
-    QCheckBox* enterSends_;
+    QCheckBox *draftLookup_, *enterSends_;
     QSpinBox* kioskIdle_;
     QLineEdit* kioskPin_;
     QCheckBox* kioskRemovePin_;
