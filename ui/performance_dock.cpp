@@ -394,8 +394,7 @@ void PerformanceDock::redrawSpeculative() {
             return QString::number(100.0 * double(tokens) / double(std::max<qint64>(1, data_.emittedTokens())), 'f', 0);
         };
         if (data_.currentK() == 0 && data_.lookedUpTokens() > 0)
-            title += tr("<br>draft model paused · %1% of the output looked up")
-                         .arg(share(data_.lookedUpTokens()));
+            title += tr("<br>draft model paused · %1% of the output looked up").arg(share(data_.lookedUpTokens()));
         else if (data_.currentK() == 0)
             title += tr("<br>speculation paused: draft slower than target");
         else if (data_.lookedUpTokens() > 0)
