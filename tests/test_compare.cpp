@@ -1,6 +1,7 @@
 // The comparison the window and `q8bench compare` share, through <q8/engine.h> alone: four rows in
-// order, speculative decoding leaving greedy output unchanged, agreement fields that agree with
-// each other, a missing draft named as the reason, and a stop that ends the whole comparison.
+// order, speculative decoding leaving greedy output unchanged, the draft options reaching Q4+spec,
+// agreement fields that agree with each other, a missing draft named as the reason, and a stop
+// that ends the whole comparison.
 #include <spdlog/spdlog.h>
 #include <QtTest>
 
@@ -93,6 +94,27 @@ private slots:
             const auto d = static_cast<size_t>(r.first_difference);
             QVERIFY(std::equal(fp16.begin(), fp16.begin() + d, r.result.tokens.begin()));
             QVERIFY(fp16[d] != r.result.tokens[d]);
+        }
+    }
+
+    // Q4+spec drafts as the request says: looked-up drafts on a prompt that repeats itself, none
+    // with lookups off, and never more than k per step; the output stays Q4's either way.
+    void the_speculative_options_reach_q4_spec() {
+        for (const bool lookup : {true, false}) {
+            q8::CompareRequest r = request(true);
+            r.prompt = "a = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,";
+            r.speculative.lookup = lookup;
+            r.speculative.k_max = 3;
+            int most_drafted = 0;
+            q8::CompareCallbacks callbacks;
+            callbacks.on_step = [&](q8::CompareConfig, const q8::SpecStep& s) {
+                most_drafted = std::max(most_drafted, s.drafted);
+            };
+            const std::vector<q8::CompareRow> rows = q8::run_compare(r, callbacks);
+            const q8::CompareRow& spec = row(rows, q8::CompareConfig::Q4Spec);
+            QCOMPARE(spec.result.tokens, row(rows, q8::CompareConfig::Q4).result.tokens);
+            QCOMPARE(spec.result.metrics.speculative.lookup_drafted > 0, lookup);
+            QVERIFY(most_drafted > 0 && most_drafted <= 3);
         }
     }
 

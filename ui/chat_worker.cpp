@@ -235,6 +235,8 @@ void ChatWorker::compare(const CompareJob& job) {
     request.n_threads = loadedRequest_.threads;
     request.n_ctx = loadedRequest_.contextSize;
     request.cache_dir = loadedRequest_.cacheDir.toStdString();
+    request.speculative.k_max = loadedRequest_.draftK;
+    request.speculative.lookup = loadedRequest_.draftLookup;
     // The compare configurations are in Configuration's order.
     auto index = [](q8::CompareConfig c) { return static_cast<int>(c); };
     QString pending;

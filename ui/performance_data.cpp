@@ -85,8 +85,10 @@ std::optional<QPointF> PerformanceData::promptPoint(Configuration c) const {
 void PerformanceData::addStep(double elapsedSeconds, int k, int drafted, int accepted, bool lookedUp) {
     if (!running_) return;
     // A lookup step says nothing of whether the draft model is drafting or paused.
-    if (!lookedUp) currentK_ = k;
-    if (lookedUp) lookedUp_ += accepted;
+    if (lookedUp)
+        lookedUp_ += accepted;
+    else
+        currentK_ = k;
     k_.add(QPointF(elapsedSeconds, k));
     // A paused step (k = 0, plain decoding) or one at the end of the context drafted nothing: it
     // has no accepted length to count and no acceptance to plot.

@@ -17,7 +17,7 @@ namespace {
 
 struct CompareOptions {
     std::string model;
-    DraftCliOptions draft;  // only its file: Q4+spec's draft
+    DraftCliOptions draft;  // its file, k and lookup switch: Q4+spec's draft
     std::string prompt;
     int64_t n_predict = 128;
     int threads = 0;
@@ -71,6 +71,8 @@ void run(CompareOptions o) {
     request.max_tokens = o.n_predict;
     request.n_threads = o.threads;
     request.warmup_tokens = o.warmup;
+    request.speculative.k_max = o.draft.k;
+    request.speculative.lookup = !o.draft.no_lookup;
 
     const std::vector<q8::CompareRow> rows = [&] {
         const CtrlCStops ctrl_c;
@@ -91,6 +93,10 @@ void add_compare_command(CLI::App& app) {
     auto o = std::make_shared<CompareOptions>();
     cmd->add_option("-m,--model", o->model, "GGUF model file (default: the built-in demo model and its draft)");
     cmd->add_option("--draft", o->draft.file, "Draft GGUF for Q4+spec (same vocabulary)");
+    cmd->add_option("--draft-k", o->draft.k, "Q4+spec: most tokens drafted per step")->capture_default_str();
+    cmd->add_flag("--no-lookup", o->draft.no_lookup,
+                  "Q4+spec: draft with the draft model only, never with what followed the last tokens earlier in "
+                  "the text");
     cmd->add_option("-p,--prompt", o->prompt, "Prompt text")->required();
     cmd->add_option("-n,--n-predict", o->n_predict, "Tokens each configuration generates")->capture_default_str();
     cmd->add_option("-t,--threads", o->threads, "Threads (0 = all cores)")->capture_default_str();

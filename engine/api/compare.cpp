@@ -50,6 +50,7 @@ SessionConfig session_config(const CompareRequest& request, std::shared_ptr<cons
     c.n_threads = request.n_threads;
     c.bf16_prompts = request.bf16_prompts;
     c.draft = std::move(draft);
+    c.speculative = request.speculative;
     return c;
 }
 

@@ -93,6 +93,8 @@ std::string compare_json(const CompareRequest& request, const std::vector<Compar
     nlohmann::json j = {{"prompt", request.prompt},
                         {"max_tokens", request.max_tokens},
                         {"sampling", compare_generation_request(request).sampling.describe()},
+                        {"draft_k", request.speculative.k_max},
+                        {"draft_lookup", request.speculative.lookup},
                         {"rows", nlohmann::json::array()}};
     for (const CompareRow& row : rows) j["rows"].push_back(row_object(row));
     return dump(j, indent);
