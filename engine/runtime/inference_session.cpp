@@ -40,7 +40,7 @@ InferenceSession::InferenceSession(std::shared_ptr<const Model> model, const Ses
       products_{o.prompt_arithmetic, o.matmul_observer},
       profile_(o.profile),
       pool_(o.n_threads > 0 ? o.n_threads : default_thread_count()),
-      kv_(n_layers_, n_ctx_, model_->config.n_embd_kv(), o.kv_type),
+      kv_(n_layers_, n_ctx_, model_->config.n_head_kv, model_->config.head_dim, o.kv_type),
       inv_freq_(rope_inv_freq(model_->config, model_->rope_freq_factors)) {
     const ModelConfig& c = model_->config;
     const auto nb = static_cast<size_t>(n_batch_);

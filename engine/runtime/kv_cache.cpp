@@ -28,11 +28,12 @@ size_t table_bytes(int64_t n_layer, int64_t n_ctx, int64_t kv_dim, size_t elem_b
 
 }  // namespace
 
-KvCache::KvCache(int64_t n_layer, int64_t n_ctx, int64_t kv_dim, KvType type)
+KvCache::KvCache(int64_t n_layer, int64_t n_ctx, int64_t n_head_kv, int64_t head_dim, KvType type)
     : n_ctx_(n_ctx),
-      kv_dim_(kv_dim),
+      n_head_kv_(n_head_kv),
+      head_dim_(head_dim),
       type_(type),
-      k_(table_bytes(n_layer, n_ctx, kv_dim, elem_bytes())),
+      k_(table_bytes(n_layer, n_ctx, n_head_kv * head_dim, elem_bytes())),
       v_(k_.size()) {}
 
 }  // namespace q8

@@ -113,12 +113,16 @@ bool InferenceSession::forward_chunk(const int32_t* ids, int64_t n, Logits want,
                     apply_rope(&q_[ut * q_dim], c.n_head, c.head_dim, c.n_rot, c.rope_style, cs, sn);
                     apply_rope(&k_[ut * kv_dim], c.n_head_kv, c.head_dim, c.n_rot, c.rope_style, cs, sn);
                 }
-                if (kv_.type() == KvType::F16) {
-                    kt.f32_to_f16(&k_[ut * kv_dim], static_cast<uint16_t*>(kv_.k(l, pos0 + t)), kv_dim);
-                    kt.f32_to_f16(&v_[ut * kv_dim], static_cast<uint16_t*>(kv_.v(l, pos0 + t)), kv_dim);
-                } else {
-                    std::memcpy(kv_.k(l, pos0 + t), &k_[ut * kv_dim], kv_dim * sizeof(float));
-                    std::memcpy(kv_.v(l, pos0 + t), &v_[ut * kv_dim], kv_dim * sizeof(float));
+                for (int64_t h = 0; h < c.n_head_kv; ++h) {
+                    const size_t at = ut * kv_dim + static_cast<size_t>(h * c.head_dim);
+                    const auto hd = static_cast<size_t>(c.head_dim);
+                    if (kv_.type() == KvType::F16) {
+                        kt.f32_to_f16(&k_[at], static_cast<uint16_t*>(kv_.k(l, h, pos0 + t)), hd);
+                        kt.f32_to_f16(&v_[at], static_cast<uint16_t*>(kv_.v(l, h, pos0 + t)), hd);
+                    } else {
+                        std::memcpy(kv_.k(l, h, pos0 + t), &k_[at], hd * sizeof(float));
+                        std::memcpy(kv_.v(l, h, pos0 + t), &v_[at], hd * sizeof(float));
+                    }
                 }
             }
         });
@@ -173,8 +177,7 @@ void InferenceSession::attention(int64_t layer, int64_t n, int64_t pos0) {
     const bool f16 = kv_.type() == KvType::F16;
     const KernelTable::ScoresFn scores_of = f16 ? kt.scores_f16 : kt.scores_f32;
     const KernelTable::MixFn mix = f16 ? kt.mix_f16 : kt.mix_f32;
-    const size_t row_off = static_cast<size_t>(hd) * kv_.elem_bytes();           // bytes per kv head
-    const size_t stride = static_cast<size_t>(kv_.kv_dim()) * kv_.elem_bytes();  // bytes per position
+    const size_t stride = kv_.row_bytes();  // bytes per position
     // One task per (token, run of query heads sharing a kv head); each walks the cached keys up to
     // its own position (causal), from the oldest one inside the sliding window when the model has
     // one. The kernels load each key and value once for the whole run. Runs are halved until every
@@ -193,14 +196,12 @@ void InferenceSession::attention(int64_t layer, int64_t n, int64_t pos0) {
             const int64_t end = pos0 + t + 1;
             const int64_t first = c.sliding_window > 0 ? std::max<int64_t>(0, end - c.sliding_window) : 0;
             const auto n_pos = static_cast<size_t>(end - first);
-            const size_t head = static_cast<size_t>(h0 / group) * row_off;
+            const int64_t head = h0 / group;
             const size_t at = static_cast<size_t>(t) * q_dim + static_cast<size_t>(h0 * hd);
             const auto heads = static_cast<size_t>(run), uhd = static_cast<size_t>(hd);
-            scores_of(static_cast<const uint8_t*>(kv_.k(layer, first)) + head, stride, n_pos, &q_[at], uhd, heads, uhd,
-                      scale, scores.data(), ld);
+            scores_of(kv_.k(layer, head, first), stride, n_pos, &q_[at], uhd, heads, uhd, scale, scores.data(), ld);
             for (size_t i = 0; i < heads; ++i) softmax(scores.data() + i * ld, n_pos);
-            mix(scores.data(), ld, heads, static_cast<const uint8_t*>(kv_.v(layer, first)) + head, stride, n_pos, uhd,
-                &att_out_[at], uhd);
+            mix(scores.data(), ld, heads, kv_.v(layer, head, first), stride, n_pos, uhd, &att_out_[at], uhd);
         }
     });
 }
