@@ -260,20 +260,23 @@ void scores_one(const uint8_t* k, size_t stride, size_t n_pos, const float* q, f
     }
 }
 
-// Four heads: each key is loaded (and converted) once for all four, and their four horizontal
-// sums share shuffles. Each lane pairing is hsum's (halves, then quarters, then pairs), so every
-// score has scores_one's bits; the key conversions and the sums were most of a score's cost.
-template <typename T, int C>
-void scores_four(const uint8_t* k, size_t stride, size_t n_pos, const float* q, size_t q_stride, float scale, float* s,
-                 size_t s_stride) {
+// Two or four heads: each key is loaded (and converted) once for all of them, and their
+// horizontal sums share shuffles. Each lane pairing is hsum's (halves, then quarters, then pairs),
+// so every score has scores_one's bits; the key conversions and the sums were most of a score's
+// cost. Two heads serve models whose kv heads are shared by two query heads (or a run halved to
+// two), which otherwise took scores_one twice.
+template <typename T, int C, int NH>
+void scores_heads(const uint8_t* k, size_t stride, size_t n_pos, const float* q, size_t q_stride, float scale, float* s,
+                  size_t s_stride) {
+    static_assert(NH == 2 || NH == 4);
     const __m512 scale_v = _mm512_set1_ps(scale);
     alignas(64) float out[16];
     for (size_t p = 0; p < n_pos; ++p) {
         const T* key = reinterpret_cast<const T*>(k + p * stride);
         __m512 kc[C];
         for (int c = 0; c < C; ++c) kc[c] = load_row_chunk(key + 16 * c);
-        __m512 acc[4];
-        for (int h = 0; h < 4; ++h) {
+        __m512 acc[NH];
+        for (int h = 0; h < NH; ++h) {
             const float* qh = q + h * q_stride;
             acc[h] = _mm512_mul_ps(kc[0], _mm512_loadu_ps(qh));
             for (int c = 1; c < C; ++c) acc[h] = _mm512_fmadd_ps(kc[c], _mm512_loadu_ps(qh + 16 * c), acc[h]);
@@ -281,14 +284,15 @@ void scores_four(const uint8_t* k, size_t stride, size_t n_pos, const float* q, 
         // Lanes i and i + 8 of each head: heads 0 and 1 in one vector, 2 and 3 in another.
         const __m512 h01 =
             _mm512_add_ps(_mm512_shuffle_f32x4(acc[0], acc[1], 0x44), _mm512_shuffle_f32x4(acc[0], acc[1], 0xEE));
-        const __m512 h23 =
-            _mm512_add_ps(_mm512_shuffle_f32x4(acc[2], acc[3], 0x44), _mm512_shuffle_f32x4(acc[2], acc[3], 0xEE));
+        __m512 h23 = h01;  // with two heads, lanes 8 to 15 repeat heads 0 and 1
+        if constexpr (NH == 4)
+            h23 = _mm512_add_ps(_mm512_shuffle_f32x4(acc[2], acc[3], 0x44), _mm512_shuffle_f32x4(acc[2], acc[3], 0xEE));
         // Then i and i + 4: head h in 128-bit lane h.
         __m512 v = _mm512_add_ps(_mm512_shuffle_f32x4(h01, h23, 0x88), _mm512_shuffle_f32x4(h01, h23, 0xDD));
         v = _mm512_add_ps(v, _mm512_permute_ps(v, 0xEE));  // i and i + 2
         v = _mm512_add_ps(v, _mm512_movehdup_ps(v));       // i and i + 1, in each lane's first float
         _mm512_store_ps(out, _mm512_mul_ps(v, scale_v));
-        for (int h = 0; h < 4; ++h) s[h * s_stride + p] = out[4 * h];
+        for (int h = 0; h < NH; ++h) s[h * s_stride + p] = out[4 * h];
     }
 }
 
@@ -297,7 +301,9 @@ void scores_chunks(const uint8_t* k, size_t stride, size_t n_pos, const float* q
                    float scale, float* s, size_t s_stride) {
     size_t h = 0;
     for (; h + 4 <= n_heads; h += 4)
-        scores_four<T, C>(k, stride, n_pos, q + h * q_stride, q_stride, scale, s + h * s_stride, s_stride);
+        scores_heads<T, C, 4>(k, stride, n_pos, q + h * q_stride, q_stride, scale, s + h * s_stride, s_stride);
+    for (; h + 2 <= n_heads; h += 2)
+        scores_heads<T, C, 2>(k, stride, n_pos, q + h * q_stride, q_stride, scale, s + h * s_stride, s_stride);
     for (; h < n_heads; ++h) scores_one<T, C>(k, stride, n_pos, q + h * q_stride, scale, s + h * s_stride);
 }
 
@@ -330,6 +336,11 @@ void mix_chunks(const float* weight, size_t w_stride, size_t n_heads, const uint
     for (; h + kHeads <= n_heads; h += kHeads)
         mix_heads_chunks<T, C, kHeads>(weight + h * w_stride, w_stride, v, stride, n_pos, out + h * out_stride,
                                        out_stride);
+    if constexpr (kHeads > 2) {
+        for (; h + 2 <= n_heads; h += 2)
+            mix_heads_chunks<T, C, 2>(weight + h * w_stride, w_stride, v, stride, n_pos, out + h * out_stride,
+                                      out_stride);
+    }
     for (; h < n_heads; ++h)
         mix_heads_chunks<T, C, 1>(weight + h * w_stride, w_stride, v, stride, n_pos, out + h * out_stride, out_stride);
 }
