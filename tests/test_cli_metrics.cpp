@@ -53,6 +53,18 @@ private slots:
         QCOMPARE(spec["speedup_vs_plain"].toDouble(), best(spec_ts) / best(plain_ts));
     }
 
+    // The tgN context is sized for the prompt given, not for the ppN test's length: a long prompt
+    // with no ppN test ran out of context before.
+    void bench_continues_a_prompt_longer_than_its_other_tests() {
+        const QString long_prompt = QString("def twice(x):\n    return 2 * x\n\n").repeated(60);
+        const QJsonArray rows = q8bench_json({"bench", "--config", "q4+spec", "-p", "0", "-n", "4", "-r", "1", "-t",
+                                              "1", "--prompt", long_prompt, "--bandwidth-mib", "64", "--json"})
+                                    .array();
+        QCOMPARE(rows.size(), 1);
+        QCOMPARE(rows[0].toObject()["test"].toString(), QString("tg4"));
+        QVERIFY(rows[0].toObject()["best_ts"].toDouble() > 0);
+    }
+
     void bench_and_generate_agree_on_acceptance_under_the_same_sampling() {
         const QJsonArray rows = q8bench_json({"bench",      "--config",
                                               "q4+spec",    "-p",

@@ -125,17 +125,21 @@ nlohmann::json generation_row(const BenchOptions& o, const std::string& cfg,
                               const std::shared_ptr<const q8::Model>& model, int threads, double roofline_gbps) {
     std::optional<Draft> draft;
     if (QuantCliOptions::is_speculative(cfg)) draft = load_draft(o.draft, o.model, model, o.quant);
-    SessionCliOptions so = o.session;
-    so.threads = threads;
-    so.ctx = std::max(o.n_prompt, 0) + o.n_gen + 64;
-    q8::Session session(model, so.config(draft, o.draft));
-    std::optional<q8::Session> plain;
-    if (draft) plain.emplace(model, so.config(std::nullopt, o.draft));
     q8::GenerationRequest req;
     req.prompt = o.prompt;
     req.max_tokens = o.n_gen;
     req.sampling = o.sampling.params;
     req.ignore_end_of_generation = true;
+    // The context holds this prompt and the answer, however long the prompt (the ppN test's length
+    // is another prompt's); the margin keeps the last steps' drafts from being cut short by the
+    // context's end, which a user's longer context would not do.
+    const size_t prompt_tokens = model->tokenizer.encode(req.prompt, req.add_special, req.parse_special).size();
+    SessionCliOptions so = o.session;
+    so.threads = threads;
+    so.ctx = static_cast<int64_t>(prompt_tokens) + o.n_gen + 64;
+    q8::Session session(model, so.config(draft, o.draft));
+    std::optional<q8::Session> plain;
+    if (draft) plain.emplace(model, so.config(std::nullopt, o.draft));
     std::vector<double> ts, plain_ts;
     q8::SpecTotals totals;
     std::string sampling;
