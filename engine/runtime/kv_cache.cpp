@@ -1,9 +1,12 @@
 #include "kv_cache.h"
 
+#include <cstring>
 #include <sstream>
 
 #include <q8/error.h>
 #include <q8/system.h>
+
+#include "kernels.h"
 
 namespace q8 {
 
@@ -35,5 +38,21 @@ KvCache::KvCache(int64_t n_layer, int64_t n_ctx, int64_t n_head_kv, int64_t head
       type_(type),
       k_(table_bytes(n_layer, n_ctx, n_head_kv * head_dim, elem_bytes())),
       v_(k_.size()) {}
+
+void KvCache::store(int64_t layer, int64_t pos, const float* keys, const float* values) {
+    const KernelTable& kt = active_kernels();
+    const auto hd = static_cast<size_t>(head_dim_);
+    for (int64_t h = 0; h < n_head_kv_; ++h) {
+        const float* key = keys + static_cast<size_t>(h) * hd;
+        const float* value = values + static_cast<size_t>(h) * hd;
+        if (type_ == KvType::F16) {
+            kt.f32_to_f16(key, static_cast<uint16_t*>(k(layer, h, pos)), hd);
+            kt.f32_to_f16(value, static_cast<uint16_t*>(v(layer, h, pos)), hd);
+        } else {
+            std::memcpy(k(layer, h, pos), key, hd * sizeof(float));
+            std::memcpy(v(layer, h, pos), value, hd * sizeof(float));
+        }
+    }
+}
 
 }  // namespace q8

@@ -24,6 +24,9 @@ public:
     const void* k(int64_t layer, int64_t head, int64_t pos) const { return k_.data() + offset(layer, head, pos); }
     const void* v(int64_t layer, int64_t head, int64_t pos) const { return v_.data() + offset(layer, head, pos); }
     size_t elem_bytes() const { return type_ == KvType::F16 ? 2 : 4; }
+    // Stores one position's keys and values, given as rows of n_head_kv * head_dim floats (the
+    // projections' layout), into each kv head's table, converting to the cache's type.
+    void store(int64_t layer, int64_t pos, const float* keys, const float* values);
     size_t row_bytes() const { return static_cast<size_t>(head_dim_) * elem_bytes(); }
 
     int64_t n_ctx() const { return n_ctx_; }

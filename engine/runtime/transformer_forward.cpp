@@ -4,7 +4,6 @@
 // empty and skipped.
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 #include "forward_profile.h"
 #include "inference_session.h"
@@ -104,7 +103,6 @@ bool InferenceSession::forward_chunk(const int32_t* ids, int64_t n, Logits want,
             }
         });
         timed(prof, ForwardOp::RopeAndCache, [&] {
-            const KernelTable& kt = active_kernels();
             for (int64_t t = 0; t < n; ++t) {
                 const auto ut = static_cast<size_t>(t);
                 if (c.positions == PositionKind::Rope) {
@@ -113,17 +111,7 @@ bool InferenceSession::forward_chunk(const int32_t* ids, int64_t n, Logits want,
                     apply_rope(&q_[ut * q_dim], c.n_head, c.head_dim, c.n_rot, c.rope_style, cs, sn);
                     apply_rope(&k_[ut * kv_dim], c.n_head_kv, c.head_dim, c.n_rot, c.rope_style, cs, sn);
                 }
-                const auto hd = static_cast<size_t>(c.head_dim);
-                for (int64_t h = 0; h < c.n_head_kv; ++h) {
-                    const size_t at = ut * kv_dim + static_cast<size_t>(h) * hd;
-                    if (kv_.type() == KvType::F16) {
-                        kt.f32_to_f16(&k_[at], static_cast<uint16_t*>(kv_.k(l, h, pos0 + t)), hd);
-                        kt.f32_to_f16(&v_[at], static_cast<uint16_t*>(kv_.v(l, h, pos0 + t)), hd);
-                    } else {
-                        std::memcpy(kv_.k(l, h, pos0 + t), &k_[at], hd * sizeof(float));
-                        std::memcpy(kv_.v(l, h, pos0 + t), &v_[at], hd * sizeof(float));
-                    }
-                }
+                kv_.store(l, pos0 + t, &k_[ut * kv_dim], &v_[ut * kv_dim]);
             }
         });
         timed(prof, ForwardOp::Attention, [&] { attention(l, n, pos0); });
